@@ -1,0 +1,50 @@
+// The layer graph: what the network is, node by node, with every output shape fixed.
+import type { Path } from '../diagnostics';
+
+/** [channels, height, width] of one image. */
+export type Shape = [number, number, number];
+
+export type LayerKind = 'input' | 'conv' | 'bn' | 'relu' | 'pool' | 'concat' | 'l2norm';
+
+/** Where a layer sits in the detector; stages are what summaries list, one row each. */
+export type StageKind = 'input' | 'stem' | 'block' | 'transition' | 'scale' | 'head';
+
+export interface LayerNode {
+  id: number;
+  /** Unique, path-like: `block1/layer3/conv3x3`, `scale4/reused/pool`, `head2/conf/conv`. */
+  name: string;
+  kind: LayerKind;
+  inputs: number[];
+  shape: Shape;
+  /** `stem`, `block1`, `transition2`, `scale3`, `head6`, ... */
+  stage: string;
+  stageKind: StageKind;
+  /** A finer group inside the stage: one dense layer (`block1/layer3`), a half of a scale, a head branch. */
+  group: string | null;
+  /** The spec data path that made this layer. */
+  source: Path;
+  conv?: { out: number; kernel: number; stride: number; pad: number };
+  /** Always max pooling with Caffe's ceil rounding. */
+  pool?: { kernel: number; stride: number; pad: number };
+  bn?: { eps: number };
+  l2norm?: { init: number };
+}
+
+export interface ScaleNode {
+  /** 1-based. */
+  index: number;
+  /** The node whose output is the scale's feature map (before L2 normalization). */
+  feature: number;
+  /** The head's box-offset and class-score outputs. */
+  loc: number;
+  conf: number;
+  priorsPerLocation: number;
+  source: Path;
+}
+
+export interface LayerGraph {
+  nodes: LayerNode[];
+  scales: ScaleNode[];
+  /** The backbone's output (after the last transition). */
+  backboneOutput: number;
+}

@@ -1,0 +1,74 @@
+// Default boxes (SSD priors) exactly as Caffe's PriorBox layer makes them.
+
+/**
+ * The aspect ratios one location gets, in Caffe's order: 1 first, then each given ratio r not already present
+ * (within 1e-6) and, with flip, 1/r. Ratios <= 0 are invalid and left out (core reports them).
+ */
+export function expandAspectRatios(ratios: readonly number[], flip: boolean): number[] {
+  const out = [1];
+  for (const r of ratios) {
+    if (!(r > 0) || out.some((a) => Math.abs(a - r) < 1e-6)) continue;
+    out.push(r);
+    if (flip) out.push(1 / r);
+  }
+  return out;
+}
+
+/** Boxes per location: one per aspect ratio at the min size, plus one of side sqrt(min·max) when there is a max size. */
+export function priorsPerLocation(aspectRatios: readonly number[], flip: boolean, hasMaxSize: boolean): number {
+  return expandAspectRatios(aspectRatios, flip).length + (hasMaxSize ? 1 : 0);
+}
+
+export interface PriorScale {
+  height: number;
+  width: number;
+  minSize: number;
+  maxSize: number | null;
+  aspectRatios: readonly number[];
+  /** Pixels between centres; `null`: input size / feature size. */
+  step: number | null;
+}
+
+export interface PriorOptions {
+  imageHeight: number;
+  imageWidth: number;
+  flip: boolean;
+  clip: boolean;
+  offset: number;
+}
+
+/**
+ * All default boxes of all scales as corners [xmin, ymin, xmax, ymax], normalised to the image, in Caffe's order
+ * (scale, row, column, box); 4 numbers a box.
+ */
+export function priorBoxes(scales: readonly PriorScale[], o: PriorOptions): Float32Array {
+  let total = 0;
+  for (const s of scales) total += s.height * s.width * priorsPerLocation(s.aspectRatios, o.flip, s.maxSize !== null);
+  const out = new Float32Array(total * 4);
+  let k = 0;
+  const put = (cx: number, cy: number, w: number, h: number) => {
+    const box = [(cx - w / 2) / o.imageWidth, (cy - h / 2) / o.imageHeight, (cx + w / 2) / o.imageWidth, (cy + h / 2) / o.imageHeight];
+    for (const v of box) out[k++] = o.clip ? Math.min(Math.max(v, 0), 1) : v;
+  };
+  for (const s of scales) {
+    const stepW = s.step ?? o.imageWidth / s.width;
+    const stepH = s.step ?? o.imageHeight / s.height;
+    const ratios = expandAspectRatios(s.aspectRatios, o.flip);
+    for (let y = 0; y < s.height; y++) {
+      for (let x = 0; x < s.width; x++) {
+        const cx = (x + o.offset) * stepW;
+        const cy = (y + o.offset) * stepH;
+        put(cx, cy, s.minSize, s.minSize);
+        if (s.maxSize !== null) {
+          const side = Math.sqrt(s.minSize * s.maxSize);
+          put(cx, cy, side, side);
+        }
+        for (const r of ratios) {
+          if (Math.abs(r - 1) < 1e-6) continue;
+          put(cx, cy, s.minSize * Math.sqrt(r), s.minSize / Math.sqrt(r));
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,153 @@
+// Parse spec text (YAML or JSON) into plain data while keeping a way back from any data path to its text range.
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import * as jsonc from 'jsonc-parser';
+import type { Diagnostic, Path, Position, Range } from '../diagnostics';
+
+export type SpecFormat = 'yaml' | 'json';
+
+export interface SourceDocument {
+  readonly text: string;
+  readonly format: SpecFormat;
+  /** The spec as plain data; `undefined` when the text could not be parsed. */
+  readonly value: unknown;
+  /** Syntax errors, already placed. */
+  readonly syntaxErrors: Diagnostic[];
+  /** The range of the value (or of the key) at `path`; the nearest existing ancestor when `path` is absent. */
+  rangeOf(path: Path, at?: 'key' | 'value'): Range;
+  positionAt(offset: number): Position;
+}
+
+/** Guess the format from a file name: `.json` is JSON, everything else YAML. */
+export function formatOf(fileName: string): SpecFormat {
+  return /\.json$/i.test(fileName) ? 'json' : 'yaml';
+}
+
+export function parseSource(text: string, format: SpecFormat): SourceDocument {
+  return format === 'json' ? parseJson(text) : parseYaml(text);
+}
+
+/** Maps offsets to line/character with a table of line starts built once per document. */
+class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) this.starts.push(i + 1);
+      else if (c === 13 && text.charCodeAt(i + 1) !== 10) this.starts.push(i + 1);
+    }
+  }
+  positionAt(offset: number): Position {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - this.starts[lo] };
+  }
+}
+
+function lazyLineIndex(text: string): (offset: number) => Position {
+  let index: LineIndex | undefined;
+  return (offset) => (index ??= new LineIndex(text)).positionAt(Math.max(0, Math.min(offset, text.length)));
+}
+
+function syntaxError(code: string, message: string, range: Range): Diagnostic {
+  return { code, severity: 'error', message, range, path: [] };
+}
+
+// ---------------------------------------------------------------- YAML
+
+function parseYaml(text: string): SourceDocument {
+  const positionAt = lazyLineIndex(text);
+  const span = (start: number, end: number): Range => ({ start: positionAt(start), end: positionAt(end) });
+  const doc = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true });
+  const syntaxErrors = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')].map((e) =>
+    syntaxError(`syntax/${e.code.toLowerCase().replace(/_/g, '-')}`, firstLine(e.message), span(e.pos[0], Math.max(e.pos[1], e.pos[0] + 1))),
+  );
+  let value: unknown;
+  if (doc.errors.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // Alias bombs and similar: the data cannot be built, say so at the document's start.
+      syntaxErrors.push(syntaxError('syntax/unresolvable', firstLine(String((e as Error).message)), span(0, 1)));
+    }
+  }
+
+  const rangeOf = (path: Path, at: 'key' | 'value' = 'value'): Range => {
+    let node: unknown = doc.contents;
+    let keyNode: YamlNode | null = null;
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && keyText(p.key) === String(segment));
+        if (!pair) break;
+        keyNode = pair.key as YamlNode;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
+        keyNode = null;
+        node = node.items[segment];
+      } else {
+        break; // missing, or an alias: the nearest ancestor stands for it
+      }
+    }
+    const target = at === 'key' && keyNode ? keyNode : (node as YamlNode | null) ?? keyNode;
+    if (target?.range) return span(target.range[0], target.range[1]);
+    if (keyNode?.range) return span(keyNode.range[0], keyNode.range[1]);
+    return span(0, firstLineEnd(text));
+  };
+
+  return { text, format: 'yaml', value, syntaxErrors, rangeOf, positionAt };
+}
+
+function keyText(key: unknown): string {
+  return isScalar(key) ? String(key.value) : String(key);
+}
+
+// ---------------------------------------------------------------- JSON
+
+function parseJson(text: string): SourceDocument {
+  const positionAt = lazyLineIndex(text);
+  const span = (start: number, end: number): Range => ({ start: positionAt(start), end: positionAt(end) });
+  const errors: jsonc.ParseError[] = [];
+  const root = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const syntaxErrors = errors.map((e) =>
+    syntaxError(`syntax/${jsonc.printParseErrorCode(e.error).replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+      describeJsonError(e.error), span(e.offset, e.offset + Math.max(1, e.length))),
+  );
+  const value = root && errors.length === 0 ? jsonc.getNodeValue(root) : undefined;
+
+  const rangeOf = (path: Path, at: 'key' | 'value' = 'value'): Range => {
+    if (!root) return span(0, firstLineEnd(text));
+    let node = root;
+    for (let depth = path.length; depth >= 0; depth--) {
+      const found = jsonc.findNodeAtLocation(root, path.slice(0, depth) as jsonc.JSONPath);
+      if (found) {
+        node = found;
+        if (depth === path.length && at === 'key' && found.parent?.type === 'property' && found.parent.children?.[0]) {
+          const key = found.parent.children[0];
+          return span(key.offset, key.offset + key.length);
+        }
+        break;
+      }
+    }
+    return span(node.offset, node.offset + node.length);
+  };
+
+  return { text, format: 'json', value, syntaxErrors, rangeOf, positionAt };
+}
+
+function describeJsonError(code: jsonc.ParseErrorCode): string {
+  const words = jsonc.printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return `JSON syntax error: ${words}`;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].trim();
+}
+
+function firstLineEnd(text: string): number {
+  const nl = text.search(/\r|\n/);
+  return nl < 0 ? text.length : nl;
+}
