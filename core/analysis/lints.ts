@@ -87,6 +87,7 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
       severity: 'error',
       message: `This network is too large to count exactly (${t.flops.toExponential(2)} FLOPs): totals pass 2^53.`,
       path: ['backbone'],
+      at: 'key',
     });
   }
   const budget = a.spec.budget;

@@ -1,5 +1,5 @@
 // Parse spec text (YAML or JSON) into plain data while keeping a way back from any data path to its text range.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import * as jsonc from 'jsonc-parser';
 import type { Diagnostic, Path, Position, Range } from '../diagnostics';
 
@@ -62,9 +62,9 @@ function syntaxError(code: string, message: string, range: Range): Diagnostic {
 function parseYaml(text: string): SourceDocument {
   const positionAt = lazyLineIndex(text);
   const span = (start: number, end: number): Range => ({ start: positionAt(start), end: positionAt(end) });
-  const doc = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const syntaxErrors = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')].map((e) =>
-    syntaxError(`syntax/${e.code.toLowerCase().replace(/_/g, '-')}`, firstLine(e.message), span(e.pos[0], Math.max(e.pos[1], e.pos[0] + 1))),
+    syntaxError(`syntax/${e.code.toLowerCase().replace(/_/g, '-')}`, firstLine(e.message), span(e.pos[0], wordEnd(text, e.pos[0], e.pos[1]))),
   );
   let value: unknown;
   if (doc.errors.length === 0) {
@@ -77,6 +77,7 @@ function parseYaml(text: string): SourceDocument {
   }
 
   const rangeOf = (path: Path, at: 'key' | 'value' = 'value'): Range => {
+    if (path.length === 0 && at === 'key') return span(0, firstLineEnd(text));
     let node: unknown = doc.contents;
     let keyNode: YamlNode | null = null;
     for (const segment of path) {
@@ -141,6 +142,13 @@ function parseJson(text: string): SourceDocument {
 function describeJsonError(code: jsonc.ParseErrorCode): string {
   const words = jsonc.printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
   return `JSON syntax error: ${words}`;
+}
+
+/** yaml marks some errors with a single character; widen such a mark to the word it starts (a duplicate key, say). */
+function wordEnd(text: string, start: number, end: number): number {
+  if (end - start > 1) return end;
+  const word = /^[^\s:,[\]{}#]+/.exec(text.slice(start, start + 200));
+  return start + (word ? word[0].length : 0);
 }
 
 function firstLine(message: string): string {

@@ -148,7 +148,8 @@ function describe(e: ErrorObject): Finding {
     }
     case 'uniqueItems': {
       const { i, j } = e.params as { i: number; j: number };
-      return base('unique', `${where} lists ${JSON.stringify((e.data as unknown[])[i])} twice (items ${j + 1} and ${i + 1}).`, 'value', [...path, i]);
+      const [earlier, later] = [Math.min(i, j), Math.max(i, j)];
+      return base('unique', `${where} lists ${JSON.stringify((e.data as unknown[])[later])} twice (items ${earlier + 1} and ${later + 1}).`, 'value', [...path, later]);
     }
     case 'minLength':
       return base('empty', `${where} must not be empty.`);
