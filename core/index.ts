@@ -21,37 +21,54 @@ export interface SpecCheck {
 export interface CheckOptions {
   /** Design-principle hints (information severity); on by default. */
   hints?: boolean;
+  /** Larger texts are refused with one diagnostic instead of parsed (a spec is a few KB; YAML parses ~1 MB/s). */
+  maxLength?: number;
 }
 
+export const DEFAULT_MAX_LENGTH = 512 * 1024;
+
 export function checkSpec(text: string, format: SpecFormat, options: CheckOptions = {}): SpecCheck {
-  const document = parseSource(text, format);
+  const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
   const findings: Finding[] = [];
+  let document: SourceDocument = parseSource('', format);
   let spec: NormalizedSpec | null = null;
   let analysis: Analysis | null = null;
   try {
-    if (document.syntaxErrors.length === 0) {
-      if (document.value === undefined || document.value === null) {
-        findings.push({ code: 'spec/empty', severity: 'error', message: 'The spec is empty: it needs at least `dsod: 1`.', path: [] });
-      } else {
-        findings.push(...validateSpec(document.value));
-        if (findings.length === 0) {
-          const data = document.value as Record<string, any>;
-          const normalized = normalizeSpec(data);
-          findings.push(...normalized.findings);
-          spec = normalized.spec;
-          findings.push(...lintSpec(spec, data));
-          const graph = buildGraph(spec, findings);
-          if (graph) {
-            analysis = analyzeGraph(spec, graph);
-            findings.push(...lintAnalysis(analysis, data));
+    if (text.length > maxLength) {
+      document = parseSource(text.slice(0, text.search(/\r|\n|$/)), format);
+      findings.push({
+        code: 'spec/too-large',
+        severity: 'error',
+        message: `This spec is ${(text.length / 1024).toFixed(0)} KB; specs over ${(maxLength / 1024).toFixed(0)} KB are not checked (a DSOD spec is a few KB).`,
+        path: [],
+        at: 'key',
+      });
+    } else {
+      document = parseSource(text, format);
+      if (document.syntaxErrors.length === 0) {
+        if (document.value === undefined || document.value === null) {
+          findings.push({ code: 'spec/empty', severity: 'error', message: 'The spec is empty: it needs at least `dsod: 1`.', path: [] });
+        } else {
+          findings.push(...validateSpec(document.value));
+          if (findings.length === 0) {
+            const data = document.value as Record<string, any>;
+            const normalized = normalizeSpec(data);
+            findings.push(...normalized.findings);
+            spec = normalized.spec;
+            findings.push(...lintSpec(spec, data));
+            const graph = buildGraph(spec, findings);
+            if (graph) {
+              analysis = analyzeGraph(spec, graph);
+              findings.push(...lintAnalysis(analysis, data));
+            }
+            if (options.hints !== false) findings.push(...principleHints(spec, data));
           }
-          if (options.hints !== false) findings.push(...principleHints(spec, data));
         }
       }
     }
   } catch (e) {
-    // A bug of ours, not the user's: report it where they can see it instead of taking the editor down.
-    findings.push({ code: 'internal', severity: 'error', message: `Internal error while checking this spec: ${(e as Error).message}`, path: [] });
+    // A bug of ours (or a parser's), not the user's: report it where they can see it instead of taking the editor down.
+    findings.push({ code: 'internal', severity: 'error', message: `Internal error while checking this spec: ${(e as Error).message}`, path: [], at: 'key' });
     analysis = null;
   }
   const diagnostics = [...document.syntaxErrors, ...findings.map((f) => place(document, f))];

@@ -1,5 +1,5 @@
 // Shared by the tests: the repository's files and compact views of diagnostics.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSpec, type Diagnostic, type SpecCheck, type SpecFormat } from '../core';
 
@@ -44,4 +44,26 @@ export function edit(text: string, from: string, to: string): string {
   const at = text.indexOf(from);
   if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`"${from}" must occur exactly once`);
   return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same cases on every run. */
+export function rng(seed: number): { next(): number; int(lo: number, hi: number): number; pick<T>(xs: readonly T[]): T } {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)), pick: (xs) => xs[Math.floor(next() * xs.length)] };
+}
+
+/** Every example spec, relative to the repository root. */
+export function exampleFiles(): string[] {
+  const list = (dir: string): string[] =>
+    readdirSync(join(repoRoot, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? list(join(dir, e.name)) : e.name.endsWith('.dsod.yaml') ? [join(dir, e.name)] : [],
+    );
+  return list('examples').sort();
 }

@@ -12,6 +12,7 @@ export const DSOD300_DEFAULTS = {
   blocks: [6, 8, 8, 8],
   lastTransitionChannels: 256,
   scales: 6,
+  steps: [8, 16, 32, 64, 100, 300],
   l2normInit: 20,
 } as const;
 
@@ -38,7 +39,7 @@ export function normalizeSpec(data: Json): { spec: NormalizedSpec; findings: Fin
   const prediction = normalizePrediction(data.prediction ?? {}, backbone, findings);
   const h = data.heads ?? {};
   const heads = { kernel: h.kernel ?? 3, batchNorm: h.batch_norm ?? true, bnEps: h.bn_eps ?? 0.001 };
-  const priors = normalizePriors(data.priors ?? {}, prediction.scales, Math.min(height, width));
+  const priors = normalizePriors(data.priors ?? {}, prediction.scales, height, width);
   return {
     spec: {
       name: data.name ?? 'DSOD',
@@ -165,15 +166,17 @@ function normalizePrediction(p: Json, backbone: Backbone, findings: Finding[]): 
   return { structure: p.structure ?? 'dense', scales, channels, first, l2norm };
 }
 
-function normalizePriors(p: Json, scales: number, minDim: number): Priors {
-  const generated = ssdSizes(scales, minDim, p.min_ratio ?? 20, p.max_ratio ?? 90);
+function normalizePriors(p: Json, scales: number, height: number, width: number): Priors {
+  const generated = ssdSizes(scales, Math.min(height, width), p.min_ratio ?? 20, p.max_ratio ?? 90);
+  // DSOD300's steps are written out in its config (100 and 300 follow no formula); elsewhere Caffe's default applies.
+  const dsod300 = height === DSOD300_DEFAULTS.size && width === DSOD300_DEFAULTS.size && scales === DSOD300_DEFAULTS.steps.length;
   return {
     minSizes: p.min_sizes ?? generated.min,
     maxSizes: p.max_sizes ?? generated.max,
     aspectRatios: p.aspect_ratios ?? Array.from({ length: scales }, (_, i) => (i === 0 || i >= scales - 2 ? [2] : [2, 3])),
     flip: p.flip ?? true,
     clip: p.clip ?? false,
-    steps: p.steps ?? Array.from({ length: scales }, () => null),
+    steps: p.steps ?? (dsod300 ? [...DSOD300_DEFAULTS.steps] : Array.from({ length: scales }, () => null)),
     offset: p.offset ?? 0.5,
     variances: p.variances ?? [0.1, 0.1, 0.2, 0.2],
   };

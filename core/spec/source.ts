@@ -112,7 +112,13 @@ function parseJson(text: string): SourceDocument {
   const positionAt = lazyLineIndex(text);
   const span = (start: number, end: number): Range => ({ start: positionAt(start), end: positionAt(end) });
   const errors: jsonc.ParseError[] = [];
-  const root = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  let root: jsonc.Node | undefined;
+  try {
+    root = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  } catch (e) {
+    // Pathological nesting overflows the parser's recursion.
+    return failed(text, 'json', syntaxError('syntax/resource-exhaustion', `JSON could not be parsed: ${(e as Error).message}`, span(0, firstLineEnd(text))), positionAt);
+  }
   const syntaxErrors = errors.map((e) =>
     syntaxError(`syntax/${jsonc.printParseErrorCode(e.error).replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
       describeJsonError(e.error), span(e.offset, e.offset + Math.max(1, e.length))),
@@ -137,6 +143,11 @@ function parseJson(text: string): SourceDocument {
   };
 
   return { text, format: 'json', value, syntaxErrors, rangeOf, positionAt };
+}
+
+function failed(text: string, format: SpecFormat, error: Diagnostic, positionAt: (offset: number) => Position): SourceDocument {
+  const start = error.range;
+  return { text, format, value: undefined, syntaxErrors: [error], rangeOf: () => start, positionAt };
 }
 
 function describeJsonError(code: jsonc.ParseErrorCode): string {

@@ -161,3 +161,8 @@ test('the JSON form of DSOD300 gives the same network', () => {
   assert.deepEqual(fromJson.totals, a.totals);
   assert.deepEqual(fromJson.layers, a.layers);
 });
+
+test('left-out priors are DSOD300\'s, box for box', () => {
+  const minimal = analyze('dsod: 1\n');
+  assert.deepEqual(defaultBoxes(minimal), defaultBoxes(a));
+});
