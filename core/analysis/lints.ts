@@ -4,6 +4,7 @@ import type { Finding, Path } from '../diagnostics';
 import { expandAspectRatios } from '../priors';
 import type { NormalizedSpec } from '../spec/types';
 import type { Analysis } from './analyze';
+import { formatBytes, formatCount } from '../format';
 
 type Json = Record<string, any>;
 
@@ -161,20 +162,6 @@ export function principleHints(spec: NormalizedSpec, data: Json): Finding[] {
     hint('plain-prediction', "Plain prediction structure: the dense structure (each scale learns half of its maps and reuses the other half) gave +0.4 mAP on VOC07 (77.3 -> 77.7), and the paper's dense DSOD300 has fewer parameters than its plain one (14.8M against 18.2M).", ['prediction', 'structure']);
   }
   return hints;
-}
-
-export function formatCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(n);
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
 }
 
 function pct(value: number, limit: number): string {

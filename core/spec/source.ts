@@ -15,6 +15,11 @@ export interface SourceDocument {
   /** The range of the value (or of the key) at `path`; the nearest existing ancestor when `path` is absent. */
   rangeOf(path: Path, at?: 'key' | 'value'): Range;
   positionAt(offset: number): Position;
+  offsetAt(position: Position): number;
+  /** The deepest data path at `offset`, and whether the offset is on that entry's key or its value. */
+  pathAt(offset: number): { path: Path; on: 'key' | 'value' };
+  /** Every collection (mapping or list) with its path and range: the spec's foldable structure. */
+  collections(): { path: Path; range: Range }[];
 }
 
 /** Guess the format from a file name: `.json` is JSON, everything else YAML. */
@@ -26,9 +31,9 @@ export function parseSource(text: string, format: SpecFormat): SourceDocument {
   return format === 'json' ? parseJson(text) : parseYaml(text);
 }
 
-/** Maps offsets to line/character with a table of line starts built once per document. */
+/** Maps offsets to line/character and back with a table of line starts built once per document. */
 class LineIndex {
-  private readonly starts: number[] = [0];
+  readonly starts: number[] = [0];
   constructor(text: string) {
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -48,9 +53,18 @@ class LineIndex {
   }
 }
 
-function lazyLineIndex(text: string): (offset: number) => Position {
+function lazyLineIndex(text: string): { positionAt: (offset: number) => Position; offsetAt: (p: Position) => number } {
   let index: LineIndex | undefined;
-  return (offset) => (index ??= new LineIndex(text)).positionAt(Math.max(0, Math.min(offset, text.length)));
+  const get = () => (index ??= new LineIndex(text));
+  return {
+    positionAt: (offset) => get().positionAt(Math.max(0, Math.min(offset, text.length))),
+    offsetAt: (p) => {
+      const starts = get().starts;
+      if (p.line >= starts.length) return text.length;
+      const lineEnd = p.line + 1 < starts.length ? starts[p.line + 1] : text.length;
+      return Math.max(0, Math.min(starts[Math.max(0, p.line)] + p.character, lineEnd));
+    },
+  };
 }
 
 function syntaxError(code: string, message: string, range: Range): Diagnostic {
@@ -60,7 +74,7 @@ function syntaxError(code: string, message: string, range: Range): Diagnostic {
 // ---------------------------------------------------------------- YAML
 
 function parseYaml(text: string): SourceDocument {
-  const positionAt = lazyLineIndex(text);
+  const { positionAt, offsetAt } = lazyLineIndex(text);
   const span = (start: number, end: number): Range => ({ start: positionAt(start), end: positionAt(end) });
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const syntaxErrors = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')].map((e) =>
@@ -99,7 +113,45 @@ function parseYaml(text: string): SourceDocument {
     return span(0, firstLineEnd(text));
   };
 
-  return { text, format: 'yaml', value, syntaxErrors, rangeOf, positionAt };
+  const pathAt = (offset: number): { path: Path; on: 'key' | 'value' } => {
+    const path: (string | number)[] = [];
+    let node: unknown = doc.contents;
+    const inside = (n: unknown) => !!n && !!(n as YamlNode).range && (n as YamlNode).range![0] <= offset && offset <= (n as YamlNode).range![1];
+    for (;;) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => inside(p.key) || inside(p.value));
+        if (!pair) break;
+        path.push(keyText(pair.key));
+        if (inside(pair.key)) return { path, on: 'key' };
+        node = pair.value;
+      } else if (isSeq(node)) {
+        const i = node.items.findIndex(inside);
+        if (i < 0) break;
+        path.push(i);
+        node = node.items[i];
+      } else {
+        break;
+      }
+    }
+    return { path, on: 'value' };
+  };
+
+  const collections = (): { path: Path; range: Range }[] => {
+    const out: { path: Path; range: Range }[] = [];
+    const visit = (node: unknown, path: (string | number)[]) => {
+      if (isMap(node) || isSeq(node)) {
+        if (node.range) out.push({ path, range: span(node.range[0], node.range[1]) });
+        node.items.forEach((item, i) => {
+          if (isPair(item)) visit(item.value, [...path, keyText(item.key)]);
+          else visit(item, [...path, i]);
+        });
+      }
+    };
+    visit(doc.contents, []);
+    return out;
+  };
+
+  return { text, format: 'yaml', value, syntaxErrors, rangeOf, positionAt, offsetAt, pathAt, collections };
 }
 
 function keyText(key: unknown): string {
@@ -109,7 +161,7 @@ function keyText(key: unknown): string {
 // ---------------------------------------------------------------- JSON
 
 function parseJson(text: string): SourceDocument {
-  const positionAt = lazyLineIndex(text);
+  const { positionAt, offsetAt } = lazyLineIndex(text);
   const span = (start: number, end: number): Range => ({ start: positionAt(start), end: positionAt(end) });
   const errors: jsonc.ParseError[] = [];
   let root: jsonc.Node | undefined;
@@ -117,7 +169,7 @@ function parseJson(text: string): SourceDocument {
     root = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   } catch (e) {
     // Pathological nesting overflows the parser's recursion.
-    return failed(text, 'json', syntaxError('syntax/resource-exhaustion', `JSON could not be parsed: ${(e as Error).message}`, span(0, firstLineEnd(text))), positionAt);
+    return failed(text, 'json', syntaxError('syntax/resource-exhaustion', `JSON could not be parsed: ${(e as Error).message}`, span(0, firstLineEnd(text))), lazyLineIndex(text));
   }
   const syntaxErrors = errors.map((e) =>
     syntaxError(`syntax/${jsonc.printParseErrorCode(e.error).replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
@@ -142,12 +194,32 @@ function parseJson(text: string): SourceDocument {
     return span(node.offset, node.offset + node.length);
   };
 
-  return { text, format: 'json', value, syntaxErrors, rangeOf, positionAt };
+  const pathAt = (offset: number): { path: Path; on: 'key' | 'value' } => {
+    const location = jsonc.getLocation(text, offset);
+    return { path: location.path.filter((s) => s !== ''), on: location.isAtPropertyKey ? 'key' : 'value' };
+  };
+
+  const collections = (): { path: Path; range: Range }[] => {
+    const out: { path: Path; range: Range }[] = [];
+    const visit = (node: jsonc.Node | undefined) => {
+      if (!node) return;
+      if (node.type === 'object' || node.type === 'array') out.push({ path: jsonc.getNodePath(node), range: span(node.offset, node.offset + node.length) });
+      node.children?.forEach(visit);
+    };
+    visit(root);
+    return out;
+  };
+
+  return { text, format: 'json', value, syntaxErrors, rangeOf, positionAt, offsetAt, pathAt, collections };
 }
 
-function failed(text: string, format: SpecFormat, error: Diagnostic, positionAt: (offset: number) => Position): SourceDocument {
+function failed(text: string, format: SpecFormat, error: Diagnostic, index: ReturnType<typeof lazyLineIndex>): SourceDocument {
   const start = error.range;
-  return { text, format, value: undefined, syntaxErrors: [error], rangeOf: () => start, positionAt };
+  return {
+    text, format, value: undefined, syntaxErrors: [error], rangeOf: () => start, ...index,
+    pathAt: () => ({ path: [], on: 'value' }),
+    collections: () => [],
+  };
 }
 
 function describeJsonError(code: jsonc.ParseErrorCode): string {

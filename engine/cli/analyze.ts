@@ -1,6 +1,7 @@
 // `dsod analyze <spec>`: the exact cost of a detector, as a table people can quote or as one JSON object.
 import { readFileSync } from 'node:fs';
-import { checkSpec, formatBytes, formatOf, type Analysis, type Diagnostic, type SpecCheck } from '../../core';
+import { checkSpec, formatOf, type Diagnostic, type SpecCheck } from '../../core';
+import { renderReport } from '../../core/report';
 
 export interface AnalyzeOptions {
   json: boolean;
@@ -96,52 +97,3 @@ function toJson(file: string, check: SpecCheck, batch: number) {
   };
 }
 
-const int = (n: number) => n.toLocaleString('en-US');
-const share = (part: number, total: number) => (total === 0 ? '-' : `${((100 * part) / total).toFixed(1)}%`);
-const shape = (s: readonly number[]) => s.join('x');
-
-function table(header: string[], rows: string[][], rightAligned: Set<number>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd() + '\n';
-  return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
-}
-
-export function renderReport(file: string, a: Analysis, batch: number): string {
-  const t = a.totals;
-  const stageRows = a.stages
-    .filter((s) => s.kind !== 'input')
-    .map((s) => [s.name, shape(s.shape), int(s.paramsLearned), share(s.paramsLearned, t.paramsLearned), int(s.macs), share(s.macs, t.macs), String(s.receptiveField)]);
-  stageRows.push(['total', '', int(t.paramsLearned), '100.0%', int(t.macs), '100.0%', '']);
-  const scaleRows = a.scales.map((s) => [
-    s.name,
-    shape(s.shape),
-    String(s.priorsPerLocation),
-    int(s.boxes),
-    `${s.minSize}/${s.maxSize ?? '-'}`,
-    s.aspectRatios.map((r) => +r.toFixed(3)).join(','),
-    String(+s.step.toFixed(3)),
-    String(s.receptiveField),
-  ]);
-  const { spec } = a;
-  return [
-    `${spec.name}  (${file}; input ${spec.input.channels}x${spec.input.height}x${spec.input.width}, ${spec.classes.count} classes incl. background)\n\n`,
-    table(['stage', 'output', 'learned params', 'params %', 'MACs', 'MACs %', 'RF'], stageRows, new Set([2, 3, 4, 5, 6])),
-    '\n',
-    table(['scale', 'feature map', 'priors/loc', 'boxes', 'min/max', 'aspect ratios', 'step', 'RF'], scaleRows, new Set([2, 3, 6, 7])),
-    '\n',
-    summaryLine(a, batch),
-    '\n',
-  ].join('');
-}
-
-/** The one line people quote, exact where others estimate. */
-export function summaryLine(a: Analysis, batch = 1): string {
-  const t = a.totals;
-  return (
-    `${a.spec.name} summary: ${a.layers.length - 1} layers (${t.convLayers} conv, ${t.bnLayers} batch norm), ` +
-    `${int(t.paramsLearned)} learned parameters, ${int(t.paramsStored)} stored values (learned + ${int(t.bnStatistics)} BN running statistics), ` +
-    `${int(t.macs)} MACs = ${(t.flops / 1e9).toFixed(2)} GFLOPs (FLOPs = 2 x MACs), ${int(t.defaultBoxes)} default boxes, ` +
-    `${formatBytes(t.activationBytesPerImage * batch)} of float32 activations per training step at batch ${batch}`
-  );
-}

@@ -1,0 +1,97 @@
+// Hover: what the thing under the cursor costs in the analysed network, then what its key means (the schema's words).
+import type { Hover, Position } from 'vscode-languageserver-types';
+import { formatBytes, type Analysis, type SpecCheck, type StageStats } from '../../core';
+import { exact, gmacs, shape, share } from './format';
+import { schemaAt } from './schema';
+import { scaleStages, targetAt, type Target } from './targets';
+
+export function hover(check: SpecCheck, position: Position): Hover | null {
+  const doc = check.document;
+  const { path, on } = doc.pathAt(doc.offsetAt(position));
+  if (path.length === 0) return null;
+  const sections: string[] = [];
+  const a = check.analysis;
+  const target = a ? targetAt(a, path) : null;
+  if (a && target) sections.push(describeTarget(a, target));
+  const docs = keyDocs(path);
+  if (docs) sections.push(docs);
+  if (sections.length === 0) return null;
+  return { contents: { kind: 'markdown', value: sections.join('\n\n---\n\n') }, range: doc.rangeOf(path, on) };
+}
+
+/** The schema's documentation of the nearest named key on the path. */
+function keyDocs(path: readonly (string | number)[]): string | null {
+  for (let n = path.length; n > 0; n--) {
+    if (typeof path[n - 1] !== 'string') continue;
+    const s = schemaAt(path.slice(0, n));
+    if (s?.markdownDescription) {
+      const name = path.slice(0, n).filter((p) => typeof p === 'string').join('.');
+      const def = s.default !== undefined ? `\n\nDefault: \`${JSON.stringify(s.default)}\`` : '';
+      return `**${name}**: ${s.markdownDescription}${def}`;
+    }
+  }
+  return null;
+}
+
+function table(rows: [string, string][]): string {
+  return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+}
+
+function stageRows(a: Analysis, s: StageStats): [string, string][] {
+  const t = a.totals;
+  return [
+    ['output', shape(s.shape)],
+    ['learned params', `${exact(s.paramsLearned)} (${share(s.paramsLearned, t.paramsLearned)})`],
+    ['stored values', exact(s.paramsStored)],
+    ['MACs', `${exact(s.macs)} (${share(s.macs, t.macs)}) · ${((2 * s.macs) / 1e9).toFixed(2)} GFLOPs`],
+    ['receptive field', `${s.receptiveField} px`],
+    ['activations', `${formatBytes(s.activationBytes)} / image`],
+    ['layers', String(s.layers)],
+  ];
+}
+
+function describeTarget(a: Analysis, target: Target): string {
+  const t = a.totals;
+  switch (target.kind) {
+    case 'stage':
+      return `**${target.stage.name}** · ${target.stage.kind}\n\n${table(stageRows(a, target.stage))}`;
+    case 'scale': {
+      const s = a.scales[target.index];
+      const { structure, head } = scaleStages(a, target.index);
+      const rows: [string, string][] = [
+        ['feature map', shape(s.shape)],
+        ['priors / location', String(s.priorsPerLocation)],
+        ['default boxes', `${exact(s.boxes)} (${share(s.boxes, t.defaultBoxes)})`],
+        ['sizes', `min ${s.minSize}, max ${s.maxSize ?? '-'}`],
+        ['aspect ratios', s.aspectRatios.map((r) => +r.toFixed(3)).join(', ')],
+        ['step', `${+s.step.toFixed(3)} px`],
+        ['receptive field', `${s.receptiveField} px`],
+      ];
+      if (structure) rows.push(['structure params / MACs', `${exact(structure.paramsLearned)} / ${exact(structure.macs)}`]);
+      if (head) rows.push(['head params / MACs', `${exact(head.paramsLearned)} / ${exact(head.macs)}`]);
+      return `**${s.name}** · prediction scale ${s.index}\n\n${table(rows)}`;
+    }
+    case 'stages': {
+      const sum = (f: (s: StageStats) => number) => target.stages.reduce((n, s) => n + f(s), 0);
+      const learned = sum((s) => s.paramsLearned);
+      const macs = sum((s) => s.macs);
+      const rows = target.stages.map((s) => `| ${s.name} | ${shape(s.shape)} | ${exact(s.paramsLearned)} | ${exact(s.macs)} |`);
+      return [
+        `**${target.title}** · ${exact(learned)} learned params (${share(learned, t.paramsLearned)}) · ${exact(macs)} MACs (${share(macs, t.macs)})`,
+        '',
+        '| stage | output | learned params | MACs |',
+        '|---|---|---:|---:|',
+        ...rows,
+      ].join('\n');
+    }
+    case 'totals':
+      return `**${a.spec.name}**\n\n${table([
+        ['learned params', exact(t.paramsLearned)],
+        ['stored values', `${exact(t.paramsStored)} (+${exact(t.bnStatistics)} BN statistics)`],
+        ['MACs', `${exact(t.macs)} · ${gmacs(t.macs)}`],
+        ['FLOPs (2 × MACs)', exact(t.flops)],
+        ['default boxes', exact(t.defaultBoxes)],
+        ['activations', `${formatBytes(t.activationBytesPerImage)} / image`],
+      ])}`;
+  }
+}

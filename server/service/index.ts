@@ -1,0 +1,132 @@
+// The DSOD language service: plain functions over document text and positions, built on core/. It knows nothing of
+// connections or editors (server/main.ts wires it to LSP), so tests call it directly.
+import type { CodeAction, CodeLens, CompletionItem, Diagnostic as LspDiagnostic, DocumentSymbol, FoldingRange, Hover, InlayHint, Position, Range } from 'vscode-languageserver-types';
+import { checkSpec, type Diagnostic, type SpecCheck, type SpecFormat } from '../../core';
+import { renderReport } from '../../core/report';
+import type { GraphResult, SpecSummary } from '../../protocol/lsp';
+import { PROTOCOL_VERSION } from '../../protocol/lsp';
+import { codeActions } from './actions';
+import { complete } from './completion';
+import { hover } from './hover';
+import { codeLenses, inlayHints, type HintSettings } from './inlay';
+import { documentSymbols, foldingRanges } from './symbols';
+
+export interface ServiceSettings {
+  inlayHints: HintSettings;
+  /** Design-principle hints as information diagnostics. */
+  designHints: boolean;
+  codeLens: boolean;
+}
+
+export const DEFAULT_SETTINGS: ServiceSettings = {
+  inlayHints: { enabled: true, params: 'learned' },
+  designHints: true,
+  codeLens: true,
+};
+
+export interface TextDocumentLike {
+  uri: string;
+  version: number;
+  getText(): string;
+}
+
+/** `.json` documents are JSON; the rest (`*.dsod.yaml`, `*.dsod.yml`, untitled) YAML. */
+export function formatOfUri(uri: string): SpecFormat {
+  return /\.json$/i.test(uri) ? 'json' : 'yaml';
+}
+
+const SEVERITY = { error: 1, warning: 2, information: 3, hint: 4 } as const;
+
+export function toLspDiagnostic(d: Diagnostic): LspDiagnostic {
+  return {
+    range: d.range,
+    severity: SEVERITY[d.severity],
+    code: d.code,
+    source: 'dsod',
+    message: d.message,
+    ...(d.suggestion !== undefined ? { data: { suggestion: d.suggestion } } : {}),
+  };
+}
+
+export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTINGS) {
+  let settings = initial;
+  // One analysis per open document version: hovers, hints and lenses of the same version share it.
+  const cache = new Map<string, { version: number; check: SpecCheck }>();
+
+  const check = (doc: TextDocumentLike): SpecCheck => {
+    const hit = cache.get(doc.uri);
+    if (hit && hit.version === doc.version) return hit.check;
+    const result = checkSpec(doc.getText(), formatOfUri(doc.uri), { hints: settings.designHints });
+    cache.set(doc.uri, { version: doc.version, check: result });
+    return result;
+  };
+
+  const summary = (doc: TextDocumentLike): SpecSummary => {
+    const c = check(doc);
+    const t = c.analysis?.totals;
+    const count = (s: string) => c.diagnostics.filter((d) => d.severity === s).length;
+    return {
+      uri: doc.uri,
+      version: doc.version,
+      name: c.spec?.name ?? '',
+      paramsLearned: t?.paramsLearned ?? 0,
+      paramsStored: t?.paramsStored ?? 0,
+      macs: t?.macs ?? 0,
+      flops: t?.flops ?? 0,
+      defaultBoxes: t?.defaultBoxes ?? 0,
+      errors: count('error'),
+      warnings: count('warning'),
+      withinBudget: c.spec?.budget ? !c.diagnostics.some((d) => d.code.startsWith('budget/')) : null,
+    };
+  };
+
+  return {
+    configure(next: ServiceSettings) {
+      settings = next;
+      cache.clear();
+    },
+    check,
+    forget(uri: string) {
+      cache.delete(uri);
+    },
+    diagnostics: (doc: TextDocumentLike): LspDiagnostic[] => check(doc).diagnostics.map(toLspDiagnostic),
+    hover: (doc: TextDocumentLike, position: Position): Hover | null => hover(check(doc), position),
+    inlayHints: (doc: TextDocumentLike, range: Range): InlayHint[] => inlayHints(check(doc), range, settings.inlayHints),
+    codeLenses: (doc: TextDocumentLike): CodeLens[] => (settings.codeLens ? codeLenses(check(doc), doc.uri) : []),
+    completion: (doc: TextDocumentLike, position: Position): CompletionItem[] => complete(check(doc), position),
+    codeActions: (doc: TextDocumentLike, range: Range): CodeAction[] => codeActions(check(doc), doc.uri, range),
+    documentSymbols: (doc: TextDocumentLike): DocumentSymbol[] => documentSymbols(check(doc)),
+    foldingRanges: (doc: TextDocumentLike): FoldingRange[] => foldingRanges(check(doc)),
+    summary,
+    report: (doc: TextDocumentLike): string | null => {
+      const a = check(doc).analysis;
+      return a ? renderReport(doc.uri, a, 1) : null;
+    },
+    graph: (doc: TextDocumentLike): GraphResult => {
+      const c = check(doc);
+      const a = c.analysis;
+      return {
+        protocol: PROTOCOL_VERSION,
+        uri: doc.uri,
+        version: doc.version,
+        summary: summary(doc),
+        graph: a
+          ? {
+              nodes: a.graph.nodes.map((n) => {
+                const l = a.layers[n.id];
+                return {
+                  id: n.id, name: n.name, kind: n.kind, stage: n.stage, stageKind: n.stageKind, group: n.group, inputs: n.inputs,
+                  shape: n.shape, paramsLearned: l.paramsLearned, paramsStored: l.paramsStored, macs: l.macs, receptiveField: l.receptiveField,
+                  source: { path: n.source, range: c.document.rangeOf(n.source) },
+                };
+              }),
+              scales: a.graph.scales.map((s, i) => ({ index: s.index, feature: s.feature, loc: s.loc, conf: s.conf, priorsPerLocation: s.priorsPerLocation, boxes: a.scales[i].boxes })),
+            }
+          : null,
+        diagnostics: c.diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: d.range })),
+      };
+    },
+  };
+}
+
+export type LanguageService = ReturnType<typeof createLanguageService>;
