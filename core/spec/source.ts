@@ -10,6 +10,8 @@ export interface SourceDocument {
   readonly format: SpecFormat;
   /** The spec as plain data; `undefined` when the text could not be parsed. */
   readonly value: unknown;
+  /** The data as far as it could be read despite syntax errors (for completion while typing); never validated. */
+  readonly draft: unknown;
   /** Syntax errors, already placed. */
   readonly syntaxErrors: Diagnostic[];
   /** The range of the value (or of the key) at `path`; the nearest existing ancestor when `path` is absent. */
@@ -81,13 +83,13 @@ function parseYaml(text: string): SourceDocument {
     syntaxError(`syntax/${e.code.toLowerCase().replace(/_/g, '-')}`, firstLine(e.message), span(e.pos[0], wordEnd(text, e.pos[0], e.pos[1]))),
   );
   let value: unknown;
-  if (doc.errors.length === 0) {
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      // Alias bombs and similar: the data cannot be built, say so at the document's start.
-      syntaxErrors.push(syntaxError('syntax/unresolvable', firstLine(String((e as Error).message)), span(0, 1)));
-    }
+  let draft: unknown;
+  try {
+    draft = doc.toJS({ maxAliasCount: 100 });
+    if (doc.errors.length === 0) value = draft;
+  } catch (e) {
+    // Alias bombs and similar: the data cannot be built, say so at the document's start.
+    if (doc.errors.length === 0) syntaxErrors.push(syntaxError('syntax/unresolvable', firstLine(String((e as Error).message)), span(0, 1)));
   }
 
   const rangeOf = (path: Path, at: 'key' | 'value' = 'value'): Range => {
@@ -151,7 +153,7 @@ function parseYaml(text: string): SourceDocument {
     return out;
   };
 
-  return { text, format: 'yaml', value, syntaxErrors, rangeOf, positionAt, offsetAt, pathAt, collections };
+  return { text, format: 'yaml', value, draft, syntaxErrors, rangeOf, positionAt, offsetAt, pathAt, collections };
 }
 
 function keyText(key: unknown): string {
@@ -175,7 +177,8 @@ function parseJson(text: string): SourceDocument {
     syntaxError(`syntax/${jsonc.printParseErrorCode(e.error).replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
       describeJsonError(e.error), span(e.offset, e.offset + Math.max(1, e.length))),
   );
-  const value = root && errors.length === 0 ? jsonc.getNodeValue(root) : undefined;
+  const draft = root ? jsonc.getNodeValue(root) : undefined;
+  const value = errors.length === 0 ? draft : undefined;
 
   const rangeOf = (path: Path, at: 'key' | 'value' = 'value'): Range => {
     if (!root) return span(0, firstLineEnd(text));
@@ -210,13 +213,13 @@ function parseJson(text: string): SourceDocument {
     return out;
   };
 
-  return { text, format: 'json', value, syntaxErrors, rangeOf, positionAt, offsetAt, pathAt, collections };
+  return { text, format: 'json', value, draft, syntaxErrors, rangeOf, positionAt, offsetAt, pathAt, collections };
 }
 
 function failed(text: string, format: SpecFormat, error: Diagnostic, index: ReturnType<typeof lazyLineIndex>): SourceDocument {
   const start = error.range;
   return {
-    text, format, value: undefined, syntaxErrors: [error], rangeOf: () => start, ...index,
+    text, format, value: undefined, draft: undefined, syntaxErrors: [error], rangeOf: () => start, ...index,
     pathAt: () => ({ path: [], on: 'value' }),
     collections: () => [],
   };

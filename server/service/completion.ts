@@ -12,7 +12,7 @@ export function complete(check: SpecCheck, position: Position): CompletionItem[]
   if (!context) return [];
   const json = doc.format === 'json';
   if (context.kind === 'key') {
-    const present = presentKeys(doc.value, context.path);
+    const present = presentKeys(doc.draft, context.path);
     const items: CompletionItem[] = propertiesAt(context.path)
       .filter(([k]) => !present.has(k))
       .map(([key, s], i) => ({
@@ -165,10 +165,10 @@ function flowContext(prefix: string): { kind: 'key' | 'value'; path: Path; item:
 
 function jsonContext(text: string, offset: number): Context | null {
   const location = jsonc.getLocation(text, offset);
-  const path = location.path.filter((s) => s !== '');
+  const path = location.path;
   if (location.isAtPropertyKey) return { kind: 'key', path: path.slice(0, -1), indent: '' };
   if (location.previousNode?.type === 'property') return null;
-  const last = location.path[location.path.length - 1];
+  const last = path[path.length - 1];
   if (typeof last === 'number') return { kind: 'value', path: path.slice(0, -1), item: true };
   return { kind: 'value', path, item: false };
 }

@@ -47,7 +47,7 @@ export function inlayHints(check: SpecCheck, range: Range, settings: HintSetting
     const head = a.stages.find((s) => s.name === `head${i + 1}`);
     if (head) put(['priors', 'aspect_ratios', i], `${sc.priorsPerLocation} priors · ${exact(sc.boxes)} boxes · head ${count(head)}`, `${head.name}: ${exact(head.paramsLearned)} learned params, ${exact(head.macs)} MACs`);
   });
-  return out;
+  return out.sort((x, y) => x.position.line - y.position.line || x.position.character - y.position.character);
 }
 
 /** The one-line verdict on the spec: totals, and the budget when there is one. */

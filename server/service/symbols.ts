@@ -50,6 +50,7 @@ export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
 export function foldingRanges(check: SpecCheck): FoldingRange[] {
   const out: FoldingRange[] = [];
   for (const c of check.document.collections()) {
+    if (c.path.length === 0) continue; // the whole document
     // A block collection's range runs to the start of the next line; fold up to its last line with content.
     const end = c.range.end.character === 0 ? c.range.end.line - 1 : c.range.end.line;
     const start = c.path.length > 0 && typeof c.path[c.path.length - 1] === 'string' ? check.document.rangeOf(c.path, 'key').start.line : c.range.start.line;
