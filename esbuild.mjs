@@ -1,13 +1,17 @@
 // Bundle each runtime entry into dist/: one file per process, no node_modules needed at run time.
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const entries = [
-  // The `dsod` command-line tool (package.json "bin").
-  { in: 'engine/cli/main.ts', out: 'dsod', banner: '#!/usr/bin/env node' },
+  // The `dsod` command-line tool (package.json "bin"). sharp stays external: its native addon and libvips are
+  // loaded from node_modules at run time (bundled, it crashes). The tfjs wasm binaries are copied below.
+  { in: 'engine/cli/main.ts', out: 'dsod', banner: '#!/usr/bin/env node', external: ['sharp'] },
   // The language server: VS Code starts it over IPC, other editors with `--stdio`.
   { in: 'server/main.ts', out: 'server/main' },
   // The extension host side (package.json "main"); `vscode` is provided by the editor.
   { in: 'client/extension.ts', out: 'client/extension', external: ['vscode'] },
+  // The architecture graph webview: browser code, one self-contained script (elkjs included) the CSP allows by nonce.
+  { in: 'webview/graph/main.ts', out: 'webview/graph', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
 ];
 
 await Promise.all(
@@ -16,11 +20,11 @@ await Promise.all(
       entryPoints: [e.in],
       outfile: `dist/${e.out}.js`,
       bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
+      platform: e.platform ?? 'node',
+      target: e.target ?? 'node20',
+      format: e.format ?? 'cjs',
       sourcemap: true,
-      minify: false,
+      minify: e.minify ?? false,
       banner: e.banner ? { js: e.banner } : undefined,
       external: e.external ?? [],
       // jsonc-parser's UMD build hides its requires from bundlers; its ESM build bundles cleanly.
@@ -29,3 +33,9 @@ await Promise.all(
     }),
   ),
 );
+
+// The wasm backend's binaries beside the bundle (engine/backend/wasm.ts looks in dist/wasm/), so `dsod` finds them
+// wherever dist/ goes.
+const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+mkdirSync('dist/wasm', { recursive: true });
+for (const f of readdirSync(wasmSrc).filter((n) => n.endsWith('.wasm'))) copyFileSync(`${wasmSrc}/${f}`, `dist/wasm/${f}`);

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { AnalyzedNotification, ReportRequest, type SpecSummary } from '../protocol/lsp';
+import { GraphPanel } from './graphPanel';
 import { StatusBar } from './statusBar';
 
 let client: LanguageClient | undefined;
@@ -31,7 +32,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.onDidChangeActiveTextEditor(() => status.show(vscode.window.activeTextEditor?.document.uri.toString())),
     vscode.commands.registerCommand('dsod.showReport', (uri?: string | vscode.Uri) => showReport(uri)),
   );
+  const graph = GraphPanel.register(context, client, output);
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {
+    graph.onAnalyzed(summary);
     status.update(summary);
     status.show(vscode.window.activeTextEditor?.document.uri.toString());
   });

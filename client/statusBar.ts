@@ -9,7 +9,7 @@ export class StatusBar implements vscode.Disposable {
 
   constructor() {
     this.item.name = 'DSOD totals';
-    this.item.command = 'dsod.showReport';
+    this.item.command = 'dsod.showGraph';
   }
 
   update(summary: SpecSummary): void {
@@ -30,7 +30,7 @@ export class StatusBar implements vscode.Disposable {
       const budget = s.withinBudget === null ? '' : s.withinBudget ? ' $(check)' : ' $(warning) over budget';
       this.item.text = `$(circuit-board) ${formatCount(s.paramsLearned)} params · ${(s.macs / 1e9).toFixed(2)} GMACs · ${s.defaultBoxes.toLocaleString('en-US')} boxes${budget}`;
       this.item.tooltip = new vscode.MarkdownString(
-        `**${s.name}**\n\n- learned parameters: ${s.paramsLearned.toLocaleString('en-US')}\n- stored values: ${s.paramsStored.toLocaleString('en-US')}\n- MACs: ${s.macs.toLocaleString('en-US')} (FLOPs = 2 x MACs)\n- default boxes: ${s.defaultBoxes.toLocaleString('en-US')}\n\nClick for the full report.`,
+        `**${s.name}**\n\n- learned parameters: ${s.paramsLearned.toLocaleString('en-US')}\n- stored values: ${s.paramsStored.toLocaleString('en-US')}\n- MACs: ${s.macs.toLocaleString('en-US')} (FLOPs = 2 x MACs)\n- default boxes: ${s.defaultBoxes.toLocaleString('en-US')}\n\nClick for the architecture graph.`,
       );
     }
     this.item.show();

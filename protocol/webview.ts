@@ -1,0 +1,197 @@
+// The messages between the extension host (client/graphPanel.ts) and the graph webview (webview/graph/), one
+// discriminated union per direction, and a validator for each: both sides check every incoming message before use,
+// because a webview is a web page and its messages are untrusted input. Type-only imports: the browser bundle must not
+// pull in the LSP runtime.
+import type { Range } from '../core/diagnostics';
+import type { GraphNode, GraphResult, GraphScale, SpecSummary } from './lsp';
+
+export const WEBVIEW_PROTOCOL_VERSION = 1;
+
+/** Large enough for a 4k PNG of a big graph, small enough to refuse junk. */
+export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
+const MAX_URI_CHARS = 4096;
+const MAX_LOG_CHARS = 4096;
+const MAX_NODES = 100_000;
+
+/** Host -> webview. */
+export type HostMessage =
+  /** The analysed graph of the followed document (sent after `ready` and after every debounced analysis). */
+  | { type: 'graph'; title: string; result: GraphResult }
+  /** The followed document cannot be analysed (closed, server down); the view keeps its last graph. */
+  | { type: 'status'; message: string };
+
+export type ExportFormat = 'svg' | 'png';
+
+/** Webview -> host. */
+export type WebviewMessage =
+  /** The handshake: the page is loaded and listening; the host answers with `graph`. */
+  | { type: 'ready'; protocol: number }
+  /** A node was clicked: reveal and select the spec text that made it. */
+  | { type: 'reveal'; uri: string; range: Range }
+  /** The current view as SVG text or as base64 PNG data, to be saved by the host. */
+  | { type: 'export'; format: ExportFormat; name: string; data: string }
+  /** A redraw finished (tests and the benchmark wait for it). */
+  | { type: 'rendered'; uri: string; version: number; nodes: number; edges: number; layout: 'cached' | 'computed'; ms: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export type Validation<T> = { ok: true; message: T } | { ok: false; error: string };
+
+// --- small checkers: each returns an error string or null --------------------------------------------------------
+
+type Check = (v: unknown, at: string) => string | null;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const str =
+  (max = MAX_URI_CHARS): Check =>
+  (v, at) =>
+    typeof v !== 'string' ? `${at} must be a string` : v.length > max ? `${at} is longer than ${max} characters` : null;
+
+const count: Check = (v, at) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? null : `${at} must be a non-negative integer`);
+const finite: Check = (v, at) => (typeof v === 'number' && Number.isFinite(v) ? null : `${at} must be a finite number`);
+const bool: Check = (v, at) => (typeof v === 'boolean' ? null : `${at} must be a boolean`);
+const oneOf =
+  (...values: string[]): Check =>
+  (v, at) =>
+    typeof v === 'string' && values.includes(v) ? null : `${at} must be one of ${values.join(', ')}`;
+const nullable =
+  (c: Check): Check =>
+  (v, at) =>
+    v === null ? null : c(v, at);
+const arrayOf =
+  (c: Check, max = MAX_NODES): Check =>
+  (v, at) => {
+    if (!Array.isArray(v)) return `${at} must be an array`;
+    if (v.length > max) return `${at} has more than ${max} items`;
+    for (let i = 0; i < v.length; i++) {
+      const e = c(v[i], `${at}[${i}]`);
+      if (e) return e;
+    }
+    return null;
+  };
+const tuple =
+  (...cs: Check[]): Check =>
+  (v, at) => {
+    if (!Array.isArray(v) || v.length !== cs.length) return `${at} must be an array of ${cs.length}`;
+    for (let i = 0; i < cs.length; i++) {
+      const e = cs[i](v[i], `${at}[${i}]`);
+      if (e) return e;
+    }
+    return null;
+  };
+const shape =
+  (fields: Record<string, Check>): Check =>
+  (v, at) => {
+    if (!isObject(v)) return `${at} must be an object`;
+    for (const [k, c] of Object.entries(fields)) {
+      const e = c(v[k], `${at}.${k}`);
+      if (e) return e;
+    }
+    return null;
+  };
+
+const position = shape({ line: count, character: count });
+const range = shape({ start: position, end: position });
+const pathItem: Check = (v, at) => (typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? null : `${at} must be a key or an index`);
+
+const node: Check = shape({
+  id: count,
+  name: str(),
+  kind: str(64),
+  stage: str(64),
+  stageKind: str(64),
+  group: nullable(str()),
+  inputs: arrayOf(count, 1024),
+  shape: tuple(count, count, count),
+  paramsLearned: count,
+  paramsStored: count,
+  macs: count,
+  receptiveField: count,
+  source: shape({ path: arrayOf(pathItem, 64), range }),
+});
+
+const scale: Check = shape({ index: count, feature: count, loc: count, conf: count, priorsPerLocation: count, boxes: count });
+
+const summary: Check = shape({
+  uri: str(),
+  version: finite,
+  name: str(),
+  paramsLearned: count,
+  paramsStored: count,
+  macs: count,
+  flops: count,
+  defaultBoxes: count,
+  errors: count,
+  warnings: count,
+  withinBudget: nullable(bool),
+});
+
+/** Node ids must index the node list and inputs must point backwards: the drawing code relies on both. */
+const graph: Check = (v, at) => {
+  const e = shape({ nodes: arrayOf(node), scales: arrayOf(scale, 64) })(v, at);
+  if (e) return e;
+  const g = v as { nodes: GraphNode[]; scales: GraphScale[] };
+  for (let i = 0; i < g.nodes.length; i++) {
+    const n = g.nodes[i];
+    if (n.id !== i) return `${at}.nodes[${i}].id must be ${i}`;
+    if (n.inputs.some((x) => x >= i)) return `${at}.nodes[${i}].inputs must name earlier nodes`;
+  }
+  for (let i = 0; i < g.scales.length; i++) {
+    const s = g.scales[i];
+    if ([s.feature, s.loc, s.conf].some((x) => x >= g.nodes.length)) return `${at}.scales[${i}] names a node that does not exist`;
+  }
+  return null;
+};
+
+const graphResult: Check = shape({
+  protocol: count,
+  uri: str(),
+  version: finite,
+  summary,
+  graph: nullable(graph),
+  diagnostics: arrayOf(shape({ severity: oneOf('error', 'warning', 'information', 'hint'), message: str(MAX_LOG_CHARS), range }), 10_000),
+});
+
+const hostMessages: Record<HostMessage['type'], Check> = {
+  graph: shape({ title: str(), result: graphResult }),
+  status: shape({ message: str(MAX_LOG_CHARS) }),
+};
+
+const base64: Check = (v, at) => (typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v) ? null : `${at} must be base64`);
+
+const webviewMessages: Record<WebviewMessage['type'], Check> = {
+  ready: shape({ protocol: count }),
+  reveal: shape({ uri: str(), range }),
+  export: (v, at) => {
+    const e = shape({ format: oneOf('svg', 'png'), name: str(255), data: str(MAX_EXPORT_CHARS) })(v, at);
+    if (e) return e;
+    const m = v as { format: ExportFormat; name: string; data: string };
+    if (!/^[\w.-]+$/.test(m.name)) return `${at}.name must be a plain file name`;
+    if (m.format === 'png') return base64(m.data, `${at}.data`);
+    return m.data.trimStart().startsWith('<svg') ? null : `${at}.data must be an SVG document`;
+  },
+  rendered: shape({ uri: str(), version: finite, nodes: count, edges: count, layout: oneOf('cached', 'computed'), ms: finite }),
+  log: shape({ level: oneOf('info', 'warn', 'error'), message: str(MAX_LOG_CHARS) }),
+};
+
+function validate<T extends { type: string }>(raw: unknown, checks: Record<string, Check>, side: string): Validation<T> {
+  if (!isObject(raw)) return { ok: false, error: `${side} message must be an object` };
+  const type = raw.type;
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(checks, type)) {
+    return { ok: false, error: `unknown ${side} message type ${JSON.stringify(type)?.slice(0, 64)}` };
+  }
+  const error = checks[type](raw, type);
+  return error ? { ok: false, error } : { ok: true, message: raw as unknown as T };
+}
+
+/** Used by the webview on everything the host posts. */
+export function validateHostMessage(raw: unknown): Validation<HostMessage> {
+  return validate<HostMessage>(raw, hostMessages, 'host');
+}
+
+/** Used by the host on everything the webview posts. */
+export function validateWebviewMessage(raw: unknown): Validation<WebviewMessage> {
+  return validate<WebviewMessage>(raw, webviewMessages, 'webview');
+}
+
+export type { GraphResult, SpecSummary };

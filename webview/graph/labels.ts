@@ -1,0 +1,67 @@
+// The words and numbers on a node, in its tooltip and for screen readers. Numbers are exact (en-US grouping) because
+// they are the numbers core computed; shares are rounded. Pure: tests read the same strings the page shows.
+import type { SpecSummary } from '../../protocol/lsp';
+import type { Unit } from './model';
+
+export type Metric = 'macs' | 'params';
+
+export const exact = (n: number): string => n.toLocaleString('en-US');
+export const shapeText = (s: readonly number[] | null): string => (s ? s.join('×') : '');
+export const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '0.0%');
+
+/** Units that stand for no layer of core's graph carry no numbers line. */
+export const hasNumbers = (u: Unit): boolean => u.kind !== 'input' && u.kind !== 'blockIn' && u.kind !== 'blockOut' && u.kind !== 'boxes';
+
+export const numbersLine = (u: Unit): string => `${exact(u.paramsLearned)} params · ${exact(u.macs)} MACs`;
+
+export interface NodeLabel {
+  title: string;
+  shape: string;
+  detail: string;
+  numbers: string | null;
+}
+
+export function nodeLabel(u: Unit): NodeLabel {
+  return { title: u.title, shape: shapeText(u.shape), detail: u.detail, numbers: hasNumbers(u) ? numbersLine(u) : null };
+}
+
+export const metricValue = (u: Unit, m: Metric): number => (m === 'macs' ? u.macs : u.paramsLearned);
+export const metricTotal = (s: SpecSummary, m: Metric): number => (m === 'macs' ? s.macs : s.paramsLearned);
+
+/** Rows of the hover tooltip: [label, value]. */
+export function tooltipRows(u: Unit, s: SpecSummary): [string, string][] {
+  const rows: [string, string][] = [];
+  if (u.shape) rows.push(['output', shapeText(u.shape)]);
+  if (hasNumbers(u)) {
+    rows.push(['learned params', `${exact(u.paramsLearned)} (${percent(u.paramsLearned, s.paramsLearned)})`]);
+    rows.push(['stored values', exact(u.paramsStored)]);
+    rows.push(['MACs', `${exact(u.macs)} (${percent(u.macs, s.macs)})`]);
+    rows.push(['layers', String(u.layers)]);
+  }
+  if (u.receptiveField > 0) rows.push(['receptive field', `${u.receptiveField} px`]);
+  if (u.source) rows.push(['spec', u.source.path.join('.') || '(document)']);
+  return rows;
+}
+
+/** What a screen reader says for a node. */
+export function ariaLabel(u: Unit): string {
+  const l = nodeLabel(u);
+  return [l.title, l.shape && `output ${l.shape}`, l.detail, l.numbers].filter(Boolean).join(', ');
+}
+
+export function totalsText(s: SpecSummary): string {
+  return `${exact(s.paramsLearned)} params (${exact(s.paramsStored)} stored) · ${exact(s.macs)} MACs (${(s.flops / 1e9).toFixed(2)} GFLOPs) · ${exact(s.defaultBoxes)} boxes`;
+}
+
+export function budgetText(s: SpecSummary): { text: string; state: 'none' | 'within' | 'over' } {
+  if (s.withinBudget === null) return { text: 'no budget', state: 'none' };
+  return s.withinBudget ? { text: '✓ within budget', state: 'within' } : { text: '⚠ over budget', state: 'over' };
+}
+
+export function problemsText(s: SpecSummary, stale: boolean): string {
+  const parts: string[] = [];
+  if (s.errors) parts.push(`${s.errors} error${s.errors === 1 ? '' : 's'}`);
+  if (s.warnings) parts.push(`${s.warnings} warning${s.warnings === 1 ? '' : 's'}`);
+  if (!parts.length) return '';
+  return stale ? `${parts.join(', ')} · showing the last valid graph` : parts.join(', ');
+}

@@ -1,0 +1,380 @@
+// What the graph view draws, derived from the server's layer graph: one "unit" per thing a designer thinks about (the
+// stem, a dense block or each of its layers, a transition, a half of a prediction scale, a head branch), with the
+// numbers of the layers it holds summed. Pure (no DOM), so node tests can check it directly.
+import type { Range } from '../../core/diagnostics';
+import { formatCount } from '../../core/format';
+import type { GraphNode, GraphResult } from '../../protocol/lsp';
+
+export type UnitKind =
+  | 'input'
+  | 'stem'
+  | 'block'
+  | 'layer'
+  | 'blockIn'
+  | 'blockOut'
+  | 'transition'
+  | 'reused'
+  | 'learned'
+  | 'concat'
+  | 'plain'
+  | 'l2norm'
+  | 'loc'
+  | 'conf'
+  | 'boxes';
+
+export interface Unit {
+  /** Stable across redraws of the same network: `block1`, `block1/layer3`, `scale3/learned`, `head2/loc`. */
+  id: string;
+  kind: UnitKind;
+  /** The expanded dense block holding this unit, or null at top level. */
+  parent: string | null;
+  title: string;
+  detail: string;
+  /** Big-type label for a zoomed-out view: a short name and one compact line. */
+  short: string;
+  brief: string;
+  /** Output shape (for a dense layer: its fresh features); null for the boxes of a scale. */
+  shape: [number, number, number] | null;
+  paramsLearned: number;
+  paramsStored: number;
+  macs: number;
+  receptiveField: number;
+  /** How many of core's layers this unit stands for. */
+  layers: number;
+  source: { path: readonly (string | number)[]; range: Range } | null;
+  /** The prediction scale this unit belongs to (1-based), if any. */
+  scale: number | null;
+  /** A dense block: whether it is drawn as one node or as its layers. */
+  expanded: boolean | null;
+}
+
+/** data: plain flow; dense: a dense connection inside an expanded block; learned / reused: the halves of a scale. */
+export type EdgeRole = 'data' | 'dense' | 'learned' | 'reused';
+
+export interface Edge {
+  id: string;
+  source: string;
+  target: string;
+  role: EdgeRole;
+  scale: number | null;
+  /** A dense connection between neighbours (input -> layer 1 -> ... -> output): the block's spine. */
+  chain?: boolean;
+}
+
+export interface ViewGraph {
+  uri: string;
+  version: number;
+  units: Unit[];
+  edges: Edge[];
+  /** Equal keys mean equal layouts: units, their nesting and their edges (numbers left out). */
+  topology: string;
+}
+
+const scaleOf = (stage: string): number | null => {
+  const m = /^(?:scale|head)(\d+)$/.exec(stage);
+  return m ? Number(m[1]) : null;
+};
+
+/** The unit a layer belongs to, given which blocks are expanded. */
+function unitIdOf(n: GraphNode, expanded: ReadonlySet<string>): string {
+  switch (n.stageKind) {
+    case 'input':
+    case 'stem':
+    case 'transition':
+      return n.stage;
+    case 'block':
+      return expanded.has(n.stage) && n.group ? n.group : n.stage;
+    case 'scale':
+      if (n.group) return n.group; // scaleK/reused, scaleK/learned
+      return n.kind === 'concat' ? `${n.stage}/concat` : n.stage; // dense concat, or a plain scale
+    case 'head':
+      return n.group ?? `${n.stage}/${n.kind}`; // headK/loc, headK/conf, headK/l2norm
+    default:
+      return n.stage;
+  }
+}
+
+function kindOf(first: GraphNode, id: string): UnitKind {
+  switch (first.stageKind) {
+    case 'input':
+      return 'input';
+    case 'stem':
+      return 'stem';
+    case 'block':
+      return id.includes('/') ? 'layer' : 'block';
+    case 'transition':
+      return 'transition';
+    case 'scale':
+      return id.endsWith('/reused') ? 'reused' : id.endsWith('/learned') ? 'learned' : id.endsWith('/concat') ? 'concat' : 'plain';
+    default:
+      return id.endsWith('/loc') ? 'loc' : id.endsWith('/conf') ? 'conf' : 'l2norm';
+  }
+}
+
+const convs = (ns: GraphNode[]) => ns.filter((n) => n.kind === 'conv');
+const kernelOf = (n: GraphNode) => /conv(\d+x\d+)/.exec(n.name)?.[1]?.replace('x', '×') ?? '';
+const strided = (n: GraphNode, inputs: GraphNode[]) => (inputs[0] && inputs[0].shape[1] > n.shape[1] ? '/2' : '');
+
+/** One line saying what the unit computes, from core's layer names and shapes. */
+function describe(kind: UnitKind, ns: GraphNode[], all: GraphNode[], result: GraphResult, scale: number | null): string {
+  const inC = (n: GraphNode) => all[n.inputs[0]]?.shape[0] ?? 0;
+  const cs = convs(ns);
+  const pooled = ns.some((n) => n.kind === 'pool');
+  const last = ns[ns.length - 1];
+  switch (kind) {
+    case 'input':
+      return 'image';
+    case 'stem': {
+      const seven = cs.length === 1 && kernelOf(cs[0]) === '7×7';
+      return `${seven ? '7×7/2 conv' : '3×3 convs'} ${cs.map((c) => c.shape[0]).join('-')}${pooled ? ' · max pool' : ''}`;
+    }
+    case 'block': {
+      const layers = new Set(ns.map((n) => n.group)).size;
+      const b = cs.find((c) => c.name.includes('conv1x1'));
+      const k = cs.find((c) => c.name.includes('conv3x3'));
+      return `${layers} layers · k ${k?.shape[0] ?? '?'} · B ${b?.shape[0] ?? '?'} · ${inC(ns[0])}→${last.shape[0]} ch`;
+    }
+    case 'layer': {
+      const [b, k] = cs;
+      return `1×1 conv ${b?.shape[0] ?? '?'} → 3×3 conv ${k?.shape[0] ?? '?'} · concat ${last.shape[0]}`;
+    }
+    case 'transition':
+      return `1×1 conv ${inC(ns[0])}→${cs[0]?.shape[0] ?? '?'}${pooled ? ' · max pool 2×2' : ' · no pooling'}`;
+    case 'reused':
+      return `max pool 2×2 → 1×1 conv ${inC(ns[0])}→${last.shape[0]}`;
+    case 'learned':
+    case 'plain':
+      return cs.map((c) => `${kernelOf(c)}${strided(c, c.inputs.map((i) => all[i]))} conv ${c.shape[0]}`).join(' → ');
+    case 'concat': {
+      const parts = last.inputs.map((i) => all[i]);
+      const half = (n: GraphNode) => (n.group?.endsWith('/reused') ? 'reused' : 'learned');
+      return parts.map((p) => `${half(p)} ${p.shape[0]}`).join(' + ') + ' ch';
+    }
+    case 'l2norm':
+      return `scale ${scale} feature map`;
+    case 'loc':
+    case 'conf': {
+      const s = result.graph?.scales.find((x) => x.index === scale);
+      const per = s?.priorsPerLocation ?? 0;
+      const ch = last.shape[0];
+      return kind === 'loc' ? `box offsets · ${per} priors × 4` : `class scores · ${per} priors × ${per ? ch / per : '?'} classes`;
+    }
+    default:
+      return '';
+  }
+}
+
+function titleOf(kind: UnitKind, id: string, scale: number | null): string {
+  switch (kind) {
+    case 'block':
+      return `${id} · dense block`;
+    case 'layer':
+      return id.split('/')[1];
+    case 'reused':
+      return `scale ${scale} · reused half`;
+    case 'learned':
+      return `scale ${scale} · learned half`;
+    case 'concat':
+      return `scale ${scale} · concat`;
+    case 'plain':
+      return `scale ${scale}`;
+    case 'l2norm':
+      return `L2Norm ${scale}`;
+    case 'loc':
+      return `head ${scale} · loc`;
+    case 'conf':
+      return `head ${scale} · conf`;
+    default:
+      return id;
+  }
+}
+
+function shortOf(kind: UnitKind, id: string, scale: number | null): string {
+  switch (kind) {
+    case 'layer':
+      return id.split('/')[1];
+    case 'reused':
+    case 'learned':
+    case 'concat':
+      return `scale ${scale} ${kind}`;
+    case 'plain':
+      return `scale ${scale}`;
+    case 'l2norm':
+      return `L2Norm ${scale}`;
+    case 'loc':
+    case 'conf':
+      return `head ${scale} ${kind}`;
+    default:
+      return id;
+  }
+}
+
+const compact = (params: number, macs: number) => `${formatCount(params)} · ${formatCount(macs)} MACs`;
+
+function makeUnit(id: string, ns: GraphNode[], all: GraphNode[], result: GraphResult, parent: string | null, expanded: boolean | null): Unit {
+  const first = ns[0];
+  const kind = expanded ? 'block' : kindOf(first, id);
+  const scale = scaleOf(first.stage);
+  const last = ns[ns.length - 1];
+  const paramsLearned = ns.reduce((s, n) => s + n.paramsLearned, 0);
+  const macs = ns.reduce((s, n) => s + n.macs, 0);
+  // A dense layer's output is the running concatenation; what its dense edges carry is its fresh 3x3 features.
+  const fresh = kind === 'layer' ? convs(ns)[1] : undefined;
+  return {
+    id,
+    kind,
+    parent,
+    title: titleOf(kind, id, scale),
+    detail: describe(kind, ns, all, result, scale),
+    short: shortOf(kind, id, scale),
+    brief: kind === 'input' || kind === 'concat' ? last.shape.join('×') : compact(paramsLearned, macs), // a concat computes nothing: its size says more
+    shape: [...(fresh ?? last).shape],
+    paramsLearned,
+    paramsStored: ns.reduce((s, n) => s + n.paramsStored, 0),
+    macs,
+    receptiveField: ns.reduce((r, n) => Math.max(r, n.receptiveField), 0),
+    layers: ns.length,
+    source: first.source,
+    scale,
+    expanded,
+  };
+}
+
+/** Blocks whose stage names exist in this graph: expansion state of blocks that are gone is ignored. */
+export function blockIds(result: GraphResult): string[] {
+  const out = new Set<string>();
+  for (const n of result.graph?.nodes ?? []) if (n.stageKind === 'block') out.add(n.stage);
+  return [...out];
+}
+
+export function buildViewGraph(result: GraphResult, expanded: ReadonlySet<string>): ViewGraph | null {
+  const g = result.graph;
+  if (!g) return null;
+  const all = g.nodes;
+  const members = new Map<string, GraphNode[]>();
+  const unitOf: string[] = [];
+  for (const n of all) {
+    const id = unitIdOf(n, expanded);
+    unitOf[n.id] = id;
+    let list = members.get(id);
+    if (!list) members.set(id, (list = []));
+    list.push(n);
+  }
+
+  const units: Unit[] = [];
+  const edges: Edge[] = [];
+  const edgeIds = new Set<string>();
+  const addEdge = (source: string, target: string, role: EdgeRole, scale: number | null, chain = false) => {
+    const id = `${source}->${target}`;
+    if (source === target || edgeIds.has(id)) return;
+    edgeIds.add(id);
+    edges.push({ id, source, target, role, scale, ...(chain ? { chain } : {}) });
+  };
+
+  // Top-level id of a unit: the expanded block for its layers (edges from outside attach to the block's frame).
+  const parentOf = new Map<string, string>();
+  for (const [id, ns] of members) {
+    const n = ns[0];
+    if (n.stageKind === 'block' && id !== n.stage) {
+      parentOf.set(id, n.stage);
+    }
+  }
+  const outer = (id: string) => parentOf.get(id) ?? id;
+
+  // Units in core's order (the layout keeps it); an expanded block is its frame, its input, its layers, its output.
+  const lastLayer = new Map<string, string>();
+  for (const [id, block] of parentOf) lastLayer.set(block, id);
+  const seenBlocks = new Set<string>();
+  for (const [id, ns] of members) {
+    const block = parentOf.get(id);
+    if (block && !seenBlocks.has(block)) {
+      seenBlocks.add(block);
+      const blockNodes = all.filter((n) => n.stage === block);
+      const entry = all[blockNodes[0].inputs[0]];
+      units.push(makeUnit(block, blockNodes, all, result, null, true));
+      units.push(synthetic(`${block}/in`, 'blockIn', `${block} input`, 'from the previous stage', 'input', entry.shape, block, blockNodes[0].source, entry.receptiveField));
+    }
+    units.push(makeUnit(id, ns, all, result, block ?? null, block ? null : kindOf(ns[0], id) === 'block' ? false : null));
+    if (block && lastLayer.get(block) === id) {
+      const out = ns[ns.length - 1];
+      units.push(synthetic(`${block}/out`, 'blockOut', `${block} output`, 'concat of the input and every layer', 'output', out.shape, block, out.source, out.receptiveField));
+    }
+  }
+
+  // Edges of core's graph between different units; roles say which half of a scale an edge feeds.
+  const kindById = new Map(units.map((u) => [u.id, u.kind]));
+  for (const n of all) {
+    for (const i of n.inputs) {
+      const from = unitOf[i];
+      const to = unitOf[n.id];
+      if (from === to) continue;
+      const fromBlock = parentOf.get(from);
+      const toBlock = parentOf.get(to);
+      if (fromBlock && fromBlock === toBlock) continue; // replaced by the dense connections below
+      const src = outer(from);
+      const dst = outer(to);
+      const tk = kindById.get(to);
+      const fk = kindById.get(from);
+      // Into a scale's concat, whatever is not the reused half is the learned half (scale 2's is the backbone output).
+      const role: EdgeRole = tk === 'reused' || fk === 'reused' ? 'reused' : tk === 'learned' || fk === 'learned' || tk === 'concat' ? 'learned' : 'data';
+      addEdge(src, dst, role, scaleOf(n.stage));
+    }
+  }
+
+  // Dense connectivity of an expanded block: the input and every layer's fresh maps reach every later layer and the output.
+  for (const block of seenBlocks) {
+    const layers = units.filter((u) => u.parent === block && u.kind === 'layer').map((u) => u.id);
+    const chain = [`${block}/in`, ...layers, `${block}/out`];
+    for (let a = 0; a < chain.length; a++) for (let b = a + 1; b < chain.length; b++) addEdge(chain[a], chain[b], 'dense', null, b === a + 1);
+  }
+
+  // The boxes of each scale: what the loc and conf branches predict per location.
+  for (const s of g.scales) {
+    const id = `scale${s.index}/boxes`;
+    const f = all[s.feature];
+    units.push({
+      ...synthetic(id, 'boxes', `scale ${s.index} · ${f.shape[1]}×${f.shape[2]}`, `${s.priorsPerLocation} priors/location · ${s.boxes.toLocaleString('en-US')} boxes`, `scale ${s.index} boxes`, null, null, all[s.loc].source, all[s.loc].receptiveField),
+      brief: `${s.boxes.toLocaleString('en-US')} boxes`,
+      scale: s.index,
+    });
+    addEdge(unitOf[s.loc], id, 'data', s.index);
+    addEdge(unitOf[s.conf], id, 'data', s.index);
+  }
+
+  const topology = [
+    units.map((u) => `${u.id}:${u.kind}:${u.parent ?? ''}`).join(','),
+    edges.map((e) => e.id).join(','),
+  ].join('|');
+  return { uri: result.uri, version: result.version, units, edges, topology };
+}
+
+function synthetic(
+  id: string,
+  kind: UnitKind,
+  title: string,
+  detail: string,
+  short: string,
+  shape: [number, number, number] | null,
+  parent: string | null,
+  source: Unit['source'],
+  receptiveField: number,
+): Unit {
+  return {
+    id,
+    kind,
+    parent,
+    title,
+    detail,
+    short,
+    brief: shape ? shape.join('×') : '',
+    shape: shape ? [...shape] : null,
+    paramsLearned: 0,
+    paramsStored: 0,
+    macs: 0,
+    receptiveField,
+    layers: 0,
+    source,
+    scale: null,
+    expanded: null,
+  };
+}
