@@ -1,8 +1,9 @@
 // The extension host side: starts the language server, shows the active spec's totals, owns the commands.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { AnalyzedNotification, ReportRequest, type SpecSummary } from '../protocol/lsp';
+import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
 import { GraphPanel } from './graphPanel';
+import { ReportView } from './reportView';
 import { StatusBar } from './statusBar';
 
 let client: LanguageClient | undefined;
@@ -16,9 +17,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
-      { language: 'dsod' },
-      { scheme: 'file', pattern: '**/*.dsod.json' },
+      { scheme: 'file', language: 'dsod' },
       { scheme: 'untitled', language: 'dsod' },
+      { scheme: 'file', pattern: '**/*.dsod.json' },
     ],
     outputChannel: output,
     synchronize: { configurationSection: 'dsod' },
@@ -30,29 +31,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     status,
     output,
     vscode.window.onDidChangeActiveTextEditor(() => status.show(vscode.window.activeTextEditor?.document.uri.toString())),
-    vscode.commands.registerCommand('dsod.showReport', (uri?: string | vscode.Uri) => showReport(uri)),
   );
   const graph = GraphPanel.register(context, client, output);
+  const reports = ReportView.register(context, client);
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {
     graph.onAnalyzed(summary);
+    reports.refresh(summary.uri);
     status.update(summary);
     status.show(vscode.window.activeTextEditor?.document.uri.toString());
   });
   await client.start();
   output.info('DSOD language server started.');
-}
-
-/** Open the `dsod analyze` report of a spec (the active one by default) beside the editor. */
-async function showReport(target?: string | vscode.Uri): Promise<void> {
-  const uri = target?.toString() ?? vscode.window.activeTextEditor?.document.uri.toString();
-  if (!client || !uri) return;
-  const report = await client.sendRequest(ReportRequest, { uri });
-  if (report === null) {
-    void vscode.window.showWarningMessage('DSOD: this spec has errors; fix them to see its report (Problems panel).');
-    return;
-  }
-  const doc = await vscode.workspace.openTextDocument({ content: report, language: 'plaintext' });
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
 }
 
 export async function deactivate(): Promise<void> {

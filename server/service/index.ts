@@ -100,7 +100,8 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
     summary,
     report: (doc: TextDocumentLike): string | null => {
       const a = check(doc).analysis;
-      return a ? renderReport(doc.uri, a, 1) : null;
+      // Name the spec by its file name: the whole URI says nothing more and crowds the header.
+      return a ? renderReport(decodeURIComponent(doc.uri.replace(/^.*\//, '')), a, 1) : null;
     },
     graph: (doc: TextDocumentLike): GraphResult => {
       const c = check(doc);

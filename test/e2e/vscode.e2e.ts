@@ -157,7 +157,30 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
       await total.first().waitFor();
       const text = (await total.first().innerText()).replace(/\s+/g, ' ').trim();
       assert.equal(text, `total ${EXPECT.learned} 100.0% ${EXPECT.macs} 100.0%`);
+      // A read-only view named after its spec, not an unsaved untitled document.
+      await page.locator('.editor-group-container .tab', { hasText: `${DSOD300_FILE} (report)` }).first().waitFor();
+      assert.equal(await page.locator('.editor-group-container .tab.dirty').count(), 0);
       await screenshot('06-report');
+    }));
+
+  test('f. the status bar opens the graph; clicking a node selects the spec text that made it', { timeout: 120_000 }, () =>
+    step('f-graph', async ({ page, screenshot }) => {
+      await openFile(page, DSOD300_FILE);
+      await totals(page).filter({ hasText: EXPECT.statusBar }).click();
+      const graph = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      await graph.locator('body[data-version]').waitFor({ timeout: 60_000 });
+      // The collapsed DSOD300: the backbone stages, the six scales and their heads.
+      await expectSoon(async () => assert.ok((await graph.locator('g.node').count()) >= 40, 'graph nodes'));
+      const block1 = graph.locator('g.node[data-id="block1"]');
+      assert.match(await block1.innerText().catch(() => block1.textContent().then(String)), new RegExp(EXPECT.block1Learned));
+      for (let k = 1; k <= 6; k++) await graph.locator(`g.node[data-id="head${k}/conf"]`).waitFor();
+      await screenshot('07-graph');
+      // Clicking block 1 selects the `6` of `blocks: [6, 8, 8, 8]` in the spec.
+      await graph.locator('g.node[data-id="block1"] > rect.box').click();
+      await page
+        .locator('#status\\.editor\\.selection', { hasText: `Ln ${s.block1.line}, Col ${s.block1.column + 1} (1 selected)` })
+        .waitFor();
+      await screenshot('08-graph-click-selects');
     }));
 });
 
