@@ -1,5 +1,5 @@
 // Bundle each runtime entry into dist/: one file per process, no node_modules needed at run time.
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const entries = [
@@ -39,3 +39,6 @@ await Promise.all(
 const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 mkdirSync('dist/wasm', { recursive: true });
 for (const f of readdirSync(wasmSrc).filter((n) => n.endsWith('.wasm'))) copyFileSync(`${wasmSrc}/${f}`, `dist/wasm/${f}`);
+
+// The `dsod` bin must be executable: npx runs it through its shebang (git and esbuild keep no mode bits for it).
+chmodSync('dist/dsod.js', 0o755);
