@@ -9,6 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserServer, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumBin } from '../chromium';
 
 const run = promisify(execFile);
 
@@ -20,19 +21,7 @@ export const resultsDir = join(repoRoot, 'results', 'e2e');
 export const CODE_SERVER_VERSION = '4.100.3';
 const cacheDir = process.env.DSOD_E2E_CACHE ?? join(homedir(), '.cache', 'dsod-e2e');
 export const codeServerBin = process.env.CODE_SERVER_BIN ?? join(cacheDir, `code-server-${CODE_SERVER_VERSION}`, 'node_modules', '.bin', 'code-server');
-export const chromiumBin = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
-/** From ../shared/VSCODE-E2E.md; Playwright adds --headless itself. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 /** User settings: nothing that pops up, downloads or moves the layout between runs. */
 const USER_SETTINGS = {

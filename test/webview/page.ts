@@ -11,26 +11,14 @@ import type { GraphResult } from '../../protocol/lsp';
 import { validateWebviewMessage, type HostMessage, type WebviewMessage } from '../../protocol/webview';
 import { createLanguageService } from '../../server/service';
 import { DARK, type Theme } from './themes';
+import { CHROMIUM_ARGS, chromiumBin } from '../chromium';
 
 /** Compiled into out/test/webview/: the repository root is three levels up. */
 export const repoRoot = resolve(__dirname, '..', '..', '..');
 export const resultsDir = join(repoRoot, 'results', 'webview');
-export const chromiumBin = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 export const bundlePath = join(repoRoot, 'dist', 'webview', 'graph.js');
 export const ORIGIN = 'https://graph.webview.test';
 
-/** From the team's notes (shared/VSCODE-E2E.md); Playwright adds --headless itself when asked. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 /** Why the browser tests cannot run here, or null when they can. */
 export function missingPrerequisite(): string | null {
