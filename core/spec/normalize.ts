@@ -210,6 +210,7 @@ function normalizeTrain(t: Json): Train {
     warmup: t.warmup ?? 0,
     iterations: t.iterations ?? 100000,
     checkpointEvery: t.checkpoint_every ?? 1000,
+    augment: t.augment ?? 'ssd',
     seed: t.seed ?? 0,
   };
 }

@@ -58,6 +58,8 @@ export interface Train {
   warmup: number;
   iterations: number;
   checkpointEvery: number;
+  /** Training augmentation preset (engine/train/augment.ts). */
+  augment: 'ssd' | 'flip' | 'none';
   seed: number;
 }
 

@@ -96,4 +96,3 @@ function toJson(file: string, check: SpecCheck, batch: number) {
     diagnostics,
   };
 }
-

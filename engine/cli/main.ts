@@ -1,6 +1,14 @@
-// The `dsod` command-line tool: everything the editor shows, outside the editor.
+// The `dsod` command-line tool: everything the editor shows, outside the editor, and the training engine.
+// One file per command; this one only dispatches.
 import { parseArgs } from 'node:util';
 import { analyzeCommand, type CommandResult } from './analyze';
+import { UsageError } from './args';
+import { DEMO_USAGE, demoCommand } from './demo';
+import { processIo, type Io } from './engine-command';
+import { EVAL_USAGE, evalCommand } from './eval';
+import { INFER_USAGE, inferCommand } from './infer';
+import { SYNTH_USAGE, synthCommand } from './synth';
+import { TRAIN_USAGE, trainCommand } from './train';
 
 const USAGE = `Usage: dsod <command> [options]
 
@@ -9,10 +17,12 @@ Commands:
       --json         Print one JSON object instead of the tables
       --batch N      Batch size for the activation-memory figure (default 1)
       --no-hints     Leave out the design-principle hints
-
-Exit status: 0 ok, 1 the spec has errors, 2 usage or I/O problem.
+${DEMO_USAGE}${SYNTH_USAGE}${TRAIN_USAGE}${EVAL_USAGE}${INFER_USAGE}
+Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or I/O problem,
+130/143 training stopped by SIGINT/SIGTERM (after writing a checkpoint).
 `;
 
+/** `dsod analyze` (synchronous, pure): kept as a function tests and tools can call. */
 export function run(argv: string[]): CommandResult {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -36,6 +46,36 @@ export function run(argv: string[]): CommandResult {
   return analyzeCommand(files[0], { json: parsed.values.json === true, hints: parsed.values['no-hints'] !== true, batch });
 }
 
+const ENGINE_COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  demo: demoCommand,
+  synth: synthCommand,
+  train: trainCommand,
+  eval: evalCommand,
+  infer: inferCommand,
+};
+
+/** Any command; resolves to the exit status. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  const engine = command ? ENGINE_COMMANDS[command] : undefined;
+  if (!engine) {
+    const result = run(argv);
+    io.stdout.write(result.stdout);
+    io.stderr.write(result.stderr);
+    return result.exitCode;
+  }
+  try {
+    return await engine(rest, io);
+  } catch (e) {
+    // Usage errors found before a command's event stream starts (its options).
+    if (e instanceof UsageError) {
+      io.stderr.write(`dsod: ${e.message}\n\nRun \`dsod --help\` for the options.\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
 function usageError(message: string): CommandResult {
   return { stdout: '', stderr: `dsod: ${message}\n\n${USAGE}`, exitCode: 2 };
 }
@@ -46,8 +86,15 @@ if (require.main === module) {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
-  const result = run(process.argv.slice(2));
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  process.exitCode = result.exitCode;
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // Exit explicitly once both streams are flushed (pipes are asynchronous on macOS): a loaded backend (webgpu's
+      // Dawn) or an image decode still in flight must not keep a finished command alive.
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+    },
+    (e: Error) => {
+      process.stderr.write(`dsod: internal error: ${e.stack ?? e.message}\n`, () => process.exit(1));
+    },
+  );
 }

@@ -1,0 +1,211 @@
+// Training speed: images per second of a full training step (forward, MultiBox loss with hard negative mining,
+// backward, SGD with momentum and weight decay) for the tiny example (its micro-batch) and DSOD300 (batch 1), on
+// tfjs's wasm backend with our kernels, and, as the peer in the same run, PyTorch on the CPU training the same
+// network built from core's graph (bench/torch_train.py; Debian: apt-get install python3-torch libopenblas0-pthread).
+// Rounds alternate between the two, and the table shows the median round. Machines are shared: besides wall-clock
+// images/s, images per CPU-second (process CPU time) are shown, which other processes' load disturbs far less.
+// Run: npm run bench:train (tsc -p . && node out/bench/train.bench.js); BENCH_ROUNDS=N to change the rounds.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { checkSpec, type Analysis } from '../core/index';
+import { selectBackend } from '../engine/backend/select';
+import { multiboxLoss } from '../engine/boxes/loss';
+import { createModel } from '../engine/model/model';
+import { MomentumSgd } from '../engine/train/sgd';
+import { graphJson } from './graph-export';
+
+const ROOT = join(__dirname, '..', '..');
+const PYTHONS = ['/usr/bin/python3', 'python3'];
+
+interface Workload {
+  label: string;
+  spec: string;
+  batch: number;
+  tfjs: { warmup: number; steps: number };
+  torch: { warmup: number; steps: number };
+}
+
+interface Speed {
+  imgPerSec: number;
+  imgPerCpuSec: number;
+}
+
+function analysisOf(file: string): Analysis {
+  const r = checkSpec(readFileSync(join(ROOT, file), 'utf8'), 'yaml', { hints: false });
+  if (!r.analysis) throw new Error(`${file} does not analyse`);
+  return r.analysis;
+}
+
+/** The same synthetic targets as torch_train.py: a positive every 50 priors, smooth offsets. */
+function targets(batch: number, P: number, C: number): { labels: Int32Array; loc: Float32Array } {
+  const labels = new Int32Array(batch * P);
+  for (let i = 0; i < labels.length; i++) labels[i] = i % 50 === 0 ? 1 + (i % (C - 1)) : 0;
+  const loc = Float32Array.from({ length: batch * P * 4 }, (_, i) => Math.sin(i) * 0.5);
+  return { labels, loc };
+}
+
+async function tfjsSpeed(a: Analysis, w: Workload): Promise<Speed> {
+  const model = createModel(a.graph, { seed: 0 });
+  const trainable = model.params.filter((p) => p.trainable);
+  const vars = trainable.map((p) => p.variable);
+  const sgd = new MomentumSgd(trainable, { momentum: 0.9, weightDecay: 5e-4 });
+  const [h, wd, c] = model.inputShape;
+  const P = model.numBoxes;
+  const t = targets(w.batch, P, model.numClasses);
+  const x = tf.randomUniform([w.batch, h, wd, c], -100, 100) as tf.Tensor4D;
+  const locT = tf.tensor3d(t.loc, [w.batch, P, 4]);
+  const labels = tf.tensor2d(t.labels, [w.batch, P], 'int32');
+  const step = async () => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.forward(x, { training: true });
+      return multiboxLoss(out.loc, out.conf, locT, labels).total;
+    }, vars);
+    await value.data();
+    const g = vars.map((v) => grads[v.name]);
+    sgd.apply(g, 1e-3);
+    tf.dispose([value, ...g]);
+  };
+  try {
+    for (let i = 0; i < w.tfjs.warmup; i++) await step();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < w.tfjs.steps; i++) await step();
+    const wall = (performance.now() - t0) / 1000;
+    const cu = process.cpuUsage(c0);
+    const images = w.batch * w.tfjs.steps;
+    return { imgPerSec: images / wall, imgPerCpuSec: images / ((cu.user + cu.system) / 1e6) };
+  } finally {
+    tf.dispose([x, locT, labels]);
+    sgd.dispose();
+    model.dispose();
+  }
+}
+
+function findPython(): string | null {
+  for (const py of PYTHONS) {
+    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function torchSpeed(python: string, graphFile: string, w: Workload, threads: number): Speed & { version: string } {
+  const r = spawnSync(
+    python,
+    [
+      join(ROOT, 'bench', 'torch_train.py'),
+      graphFile,
+      '--batch',
+      String(w.batch),
+      '--steps',
+      String(w.torch.steps),
+      '--warmup',
+      String(w.torch.warmup),
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } },
+  );
+  if (r.status !== 0) throw new Error(`torch_train.py failed: ${r.stderr || r.stdout}`);
+  const o = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return { imgPerSec: o.imgPerSec, imgPerCpuSec: o.imgPerCpuSec, version: o.torch };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function medianSpeed(xs: Speed[]): Speed {
+  return { imgPerSec: median(xs.map((x) => x.imgPerSec)), imgPerCpuSec: median(xs.map((x) => x.imgPerCpuSec)) };
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const tiny = analysisOf('examples/tiny.dsod.yaml');
+  const tinyBatch = tiny.spec.train.batch / tiny.spec.train.accumulate;
+  const workloads: Workload[] = [
+    { label: 'tiny example', spec: 'examples/tiny.dsod.yaml', batch: tinyBatch, tfjs: { warmup: 2, steps: 8 }, torch: { warmup: 2, steps: 16 } },
+    { label: 'DSOD300', spec: 'examples/dsod300.dsod.yaml', batch: 1, tfjs: { warmup: 1, steps: 2 }, torch: { warmup: 1, steps: 4 } },
+  ];
+  const doctor = await selectBackend({ requested: 'wasm' });
+  const python = findPython();
+  const dir = mkdtempSync(join(tmpdir(), 'dsod-bench-train-'));
+  const load = loadavg();
+  console.log(`backend: ${doctor.attempts[0].detail}`);
+  console.log(`peer: ${python ? `PyTorch via ${python}` : 'PyTorch not found (apt-get install python3-torch libopenblas0-pthread): tfjs only'}`);
+  console.log(`load average at start: ${load.map((l) => l.toFixed(2)).join(' ')} (2 cores here; other processes share them)`);
+  const rows: string[][] = [];
+  let version = '';
+  try {
+    for (const w of workloads) {
+      const a = analysisOf(w.spec);
+      const graphFile = join(dir, `${w.label.replace(/\W+/g, '-')}.json`);
+      writeFileSync(graphFile, JSON.stringify(graphJson(a)));
+      const tfjsRuns: Speed[] = [];
+      const torch1: Speed[] = [];
+      const torch2: Speed[] = [];
+      for (let r = 0; r < rounds; r++) {
+        tfjsRuns.push(await tfjsSpeed(a, w));
+        if (python) {
+          const one = torchSpeed(python, graphFile, w, 1);
+          version = one.version;
+          torch1.push(one);
+          torch2.push(torchSpeed(python, graphFile, w, 2));
+        }
+        process.stderr.write(`  ${w.label}: round ${r + 1}/${rounds} done\n`);
+      }
+      const t = medianSpeed(tfjsRuns);
+      const p1 = python ? medianSpeed(torch1) : null;
+      const p2 = python ? medianSpeed(torch2) : null;
+      const f = (x: number) => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
+      rows.push([
+        w.label,
+        String(w.batch),
+        f(t.imgPerSec),
+        p1 ? f(p1.imgPerSec) : '-',
+        p2 ? f(p2.imgPerSec) : '-',
+        p1 ? `${(t.imgPerSec / p1.imgPerSec).toFixed(2)}x` : '-',
+        p2 ? `${(t.imgPerSec / p2.imgPerSec).toFixed(2)}x` : '-',
+        f(t.imgPerCpuSec),
+        p1 ? f(p1.imgPerCpuSec) : '-',
+        p1 ? `${(t.imgPerCpuSec / p1.imgPerCpuSec).toFixed(2)}x` : '-',
+      ]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const header = [
+    'network',
+    'batch',
+    'tfjs wasm img/s',
+    `PyTorch${version ? ' ' + version : ''} 1 thread`,
+    'PyTorch 2 threads',
+    'tfjs/PyTorch 1t',
+    'tfjs/PyTorch 2t',
+    'tfjs img/CPU-s',
+    'PyTorch 1t img/CPU-s',
+    'ratio per CPU-s',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log('');
+  console.log(line(header));
+  console.log(widths.map((n) => '-'.repeat(n)).join('  '));
+  for (const r of rows) console.log(line(r));
+  console.log(
+    `\nmedian of ${rounds} alternating rounds; load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log('tfjs wasm runs one thread (threads are off under Node); PyTorch is shown at 1 and 2 threads.');
+  if (!existsSync(join(ROOT, 'bench', 'torch_train.py'))) console.log('(bench/torch_train.py missing)');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+// What every engine command (train, eval, infer, demo) shares: the event sink, backend selection with its doctor
+// event, errors turned into one `error` event and one `done` event with the exit code, and signal handling.
+// Exit status: 0 ok, 1 failed (spec errors, diverged training, memory), 2 usage or I/O, 130/143 stopped by
+// SIGINT/SIGTERM after a checkpoint.
+import { BackendError, selectBackend, type DoctorReport } from '../backend';
+import { SynthOptionError } from '../data/synth/generate';
+import { DataSourceError } from '../train/data-source';
+import { TrainError, type StopFlag } from '../train/trainer';
+import type { DoneReason, MetricName } from '../../protocol/engine-events';
+import { UsageError } from './args';
+import { EventSink, type Output } from './reporter';
+import { SpecError } from './spec-file';
+
+export interface Io {
+  stdout: Output & { isTTY?: boolean };
+  stderr: Output;
+}
+
+export interface CommandEnd {
+  reason: DoneReason;
+  step: number | null;
+  exitCode: number;
+  metric: { metric: MetricName; value: number } | null;
+}
+
+export function processIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr };
+}
+
+export function createSink(io: Io, json: boolean): EventSink {
+  return new EventSink({ json, stdout: io.stdout, stderr: io.stderr, tty: io.stdout.isTTY === true });
+}
+
+/** Run a command body; whatever it throws becomes an error event, and a done event always ends the stream. */
+export async function runEngineCommand(sink: EventSink, body: () => Promise<CommandEnd>): Promise<number> {
+  const started = performance.now();
+  let end: CommandEnd;
+  try {
+    end = await body();
+  } catch (e) {
+    const { code, exitCode, where } = classify(e);
+    if (e instanceof SpecError) for (const l of e.lines) sink.print(l);
+    sink.emit({ type: 'error', code, message: (e as Error).message ?? String(e), where, fatal: true });
+    if (code === 'internal' && (e as Error).stack) sink.emit({ type: 'log', level: 'debug', message: (e as Error).stack! });
+    end = { reason: 'failed', step: null, exitCode, metric: null };
+  }
+  sink.emit({ type: 'done', reason: end.reason, step: end.step, elapsedSec: (performance.now() - started) / 1000, exitCode: end.exitCode, metric: end.metric });
+  return end.exitCode;
+}
+
+function classify(e: unknown): { code: string; exitCode: number; where: string | null } {
+  if (e instanceof UsageError || e instanceof SynthOptionError) return { code: 'usage', exitCode: 2, where: null };
+  if (e instanceof SpecError) return { code: e.io ? 'io' : 'spec', exitCode: e.io ? 2 : 1, where: e.where };
+  if (e instanceof DataSourceError) return { code: 'data', exitCode: 2, where: null };
+  if (e instanceof BackendError) return { code: 'backend', exitCode: 2, where: null };
+  if (e instanceof TrainError) return { code: e.code, exitCode: e.code === 'run-exists' ? 2 : 1, where: e.where };
+  return { code: 'internal', exitCode: 1, where: null };
+}
+
+/** Select the backend (--backend or the fastest available) and report it. */
+export async function chooseBackend(sink: EventSink, requested: string | undefined): Promise<DoctorReport> {
+  const report = await selectBackend({ requested: requested ?? 'auto' });
+  sink.emit({
+    type: 'doctor',
+    chosen: report.chosen,
+    tfBackend: report.tfBackend,
+    requested: report.requested,
+    reason: report.reason,
+    attempts: report.attempts,
+  });
+  return report;
+}
+
+/**
+ * SIGINT/SIGTERM ask the loop to stop (it checkpoints, then exits 130/143); a second signal exits at once,
+ * which atomic writes make safe (at worst a temporary file is left beside the last checkpoint).
+ */
+export function installStopHandlers(stop: StopFlag, onFirst?: (signal: string) => void): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    if (stop.requested) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stop.requested = signal;
+    onFirst?.(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

@@ -1,0 +1,22 @@
+// A model ready for inference: the spec's network with weights from a checkpoint or a weights file.
+import { createModel, type DsodModel } from '../model/model';
+import { readWeightsFile } from '../train/checkpoint';
+import { TrainError } from '../train/trainer';
+import type { LoadedSpec } from './spec-file';
+
+export function loadTrainedModel(spec: LoadedSpec, weightsPath: string): { model: DsodModel; step: number | null } {
+  let file: ReturnType<typeof readWeightsFile>;
+  try {
+    file = readWeightsFile(weightsPath);
+  } catch (e) {
+    throw new TrainError('weights', (e as Error).message);
+  }
+  const model = createModel(spec.analysis.graph, { seed: spec.analysis.spec.train.seed });
+  try {
+    model.setWeights(file.weights);
+  } catch (e) {
+    model.dispose();
+    throw new TrainError('weights', `${weightsPath} does not fit ${spec.path}: ${(e as Error).message}`);
+  }
+  return { model, step: file.step };
+}

@@ -1,0 +1,47 @@
+// Reading a spec for the engine commands: the same checker as `dsod analyze`, errors printed as file:line:col lines.
+import { readFileSync } from 'node:fs';
+import { checkSpec, formatOf, type Analysis } from '../../core';
+import { diagnosticLine } from './analyze';
+
+export class SpecError extends Error {
+  constructor(
+    message: string,
+    /** `file:line:col: severity: message [code]` lines. */
+    readonly lines: string[],
+    readonly where: string | null,
+    readonly io = false,
+  ) {
+    super(message);
+  }
+}
+
+export interface LoadedSpec {
+  path: string;
+  text: string;
+  analysis: Analysis;
+}
+
+export function loadSpec(path: string): LoadedSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SpecError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, [], null, true);
+  }
+  const check = checkSpec(text, formatOf(path), { hints: false });
+  const errors = check.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length || !check.analysis) {
+    const lines = errors.map((d) => diagnosticLine(path, d).trimEnd());
+    const first = errors[0];
+    const where = first ? `${path}:${first.range.start.line + 1}:${first.range.start.character + 1}` : null;
+    throw new SpecError(`${path} has ${errors.length} error${errors.length === 1 ? '' : 's'}${first ? `: ${first.message}` : ''}`, lines, where);
+  }
+  return { path, text, analysis: check.analysis };
+}
+
+/** The place of a key in the spec (`file:line:col`), for errors about a setting. */
+export function whereIs(spec: LoadedSpec, path: (string | number)[]): string | null {
+  const check = checkSpec(spec.text, formatOf(spec.path), { hints: false });
+  const r = check.document.rangeOf(path, 'key');
+  return r ? `${spec.path}:${r.start.line + 1}:${r.start.character + 1}` : null;
+}

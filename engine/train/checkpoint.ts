@@ -1,0 +1,162 @@
+// Checkpoints: everything a run needs to continue exactly where it stopped, in one file written atomically
+// (a temporary file renamed into place: a reader, or a run resumed after a SIGKILL, sees a whole checkpoint or
+// the previous one, never half of one).
+//
+// File layout: "DSODCK01", uint32 LE length of a UTF-8 JSON header (CheckpointMeta), the header, zero padding to
+// a multiple of 4, then the model's weights and the optimizer's momentum buffers, each in the weights encoding
+// (engine/model/weights.ts), their lengths in the header.
+//
+// Randomness needs no generator state: data order and augmentation are functions of (seed, position) (see
+// engine/data/batches.ts) and initial weights of the seed, so `seed` and `position` are the whole rng state.
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../data/files';
+import { decodeWeights, encodeWeights, type WeightMap } from '../model/weights';
+import type { Schedule } from './schedule';
+
+const MAGIC = 'DSODCK01';
+const WEIGHTS_MAGIC = 'DSODW001';
+
+export interface CheckpointMeta {
+  format: 1;
+  /** Optimizer steps done. */
+  step: number;
+  /** Micro-batches consumed from the training stream (the data loader's next position). */
+  position: number;
+  seed: number;
+  /** Seconds of training before this checkpoint, over every process of the run. */
+  elapsedSec: number;
+  /** The schedule in force (a --minutes budget may have compressed the spec's). */
+  schedule: Schedule;
+  /** The batch-norm statistics were recomputed for these weights (a finished run's); else Caffe's running averages. */
+  statsRecalibrated?: boolean;
+  /** True once a --minutes budget compressed the schedule: a resumed run keeps it. Otherwise the spec's applies. */
+  scheduleFitted?: boolean;
+  /** Loss level the explosion guard compares against (null until measured). */
+  lossReference: number | null;
+  spec: { name: string; hash: string };
+  batch: number;
+  accumulate: number;
+  /** The spec's train.augment (batches depend on it). */
+  augment: string;
+  created: string;
+}
+
+export interface Checkpoint {
+  meta: CheckpointMeta;
+  weights: WeightMap;
+  optimizer: WeightMap;
+}
+
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const weights = encodeWeights(c.weights);
+  const optimizer = encodeWeights(c.optimizer);
+  const header = new TextEncoder().encode(JSON.stringify({ ...c.meta, weightsBytes: weights.length, optimizerBytes: optimizer.length }));
+  const start = align4(MAGIC.length + 4 + header.length);
+  const out = new Uint8Array(start + weights.length + optimizer.length);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(MAGIC.length, header.length, true);
+  out.set(header, MAGIC.length + 4);
+  out.set(weights, start);
+  out.set(optimizer, start + weights.length);
+  return out;
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, path = 'checkpoint'): Checkpoint {
+  const fail = (why: string): never => {
+    throw new Error(`${path}: not a DSOD checkpoint (${why})`);
+  };
+  if (magicOf(bytes) !== MAGIC) fail('bad magic');
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC.length, true);
+  if (MAGIC.length + 4 + length > bytes.length) fail('truncated header');
+  let header: CheckpointMeta & { weightsBytes: number; optimizerBytes: number };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + length)));
+  } catch {
+    return fail('unreadable header');
+  }
+  const start = align4(MAGIC.length + 4 + length);
+  if (start + header.weightsBytes + header.optimizerBytes !== bytes.length) fail('truncated');
+  const { weightsBytes, optimizerBytes, ...meta } = header;
+  return {
+    meta,
+    weights: decodeWeights(bytes.subarray(start, start + weightsBytes)),
+    optimizer: decodeWeights(bytes.subarray(start + weightsBytes, start + weightsBytes + optimizerBytes)),
+  };
+}
+
+/** Weights from a checkpoint or from a plain weights file (weights.dsodw), told apart by their magic. */
+export function readWeightsFile(path: string): { weights: WeightMap; step: number | null } {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read the weights file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const magic = magicOf(bytes);
+  if (magic === MAGIC) {
+    const c = decodeCheckpoint(bytes, path);
+    return { weights: c.weights, step: c.meta.step };
+  }
+  if (magic === WEIGHTS_MAGIC) {
+    try {
+      return { weights: decodeWeights(bytes), step: null };
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`${path} is neither a DSOD checkpoint (.dsodckpt) nor a weights file (.dsodw)`);
+}
+
+export const CHECKPOINT_DIR = 'checkpoints';
+const NAME = /^step-(\d+)\.dsodckpt$/;
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}.dsodckpt`;
+}
+
+/** Checkpoints of a run folder, oldest first (temporary files of an interrupted write are not checkpoints). */
+export function listCheckpoints(runDir: string): { step: number; path: string }[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(runDir, CHECKPOINT_DIR));
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => ({ m: NAME.exec(n), n }))
+    .filter((x) => x.m !== null)
+    .map((x) => ({ step: Number(x.m![1]), path: join(runDir, CHECKPOINT_DIR, x.n) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+export async function writeCheckpoint(runDir: string, c: Checkpoint, keep: number): Promise<{ path: string; bytes: number }> {
+  const path = join(runDir, CHECKPOINT_DIR, checkpointName(c.meta.step));
+  const bytes = encodeCheckpoint(c);
+  await writeFileAtomic(path, bytes);
+  // Older ones beyond `keep` go only after the new one is in place.
+  const all = listCheckpoints(runDir);
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) {
+    try {
+      unlinkSync(old.path);
+    } catch {
+      // already gone: nothing to do
+    }
+  }
+  return { path, bytes: bytes.length };
+}
+
+/** Plain weights (no optimizer state): what `dsod eval` and `dsod infer` take. */
+export async function writeWeightsFile(path: string, weights: WeightMap): Promise<number> {
+  const bytes = encodeWeights(weights);
+  await writeFileAtomic(path, bytes);
+  return bytes.length;
+}
+
+function magicOf(bytes: Uint8Array): string {
+  return bytes.length >= 8 ? new TextDecoder().decode(bytes.subarray(0, 8)) : '';
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}

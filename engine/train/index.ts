@@ -1,0 +1,20 @@
+// Training: the loop, its optimizer and schedule, checkpoints, memory and loss guards, evaluation.
+export {
+  CHECKPOINT_DIR,
+  checkpointName,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  listCheckpoints,
+  readWeightsFile,
+  writeCheckpoint,
+  writeWeightsFile,
+} from './checkpoint';
+export type { Checkpoint, CheckpointMeta } from './checkpoint';
+export { cocoImageDir, DataSourceError, loadSplit, resolveDataSource, type DataSource } from './data-source';
+export { evaluateModel, type EvalOptions, type EvalOutcome } from './evaluate';
+export { LossGuard, type LossVerdict } from './loss-guard';
+export { ACTIVATION_FACTOR, checkMemory, estimateTrainingMemory, memoryLimit, type MemoryEstimate } from './memory';
+export { readMetrics, RUN_FILES, type MetricRecord } from './run-files';
+export { compressSchedule, learningRate, scheduleOf, type Schedule } from './schedule';
+export { MomentumSgd, type SgdOptions } from './sgd';
+export { train, TrainError, type Emit, type StopFlag, type TrainOptions, type TrainOutcome } from './trainer';

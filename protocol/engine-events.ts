@@ -1,0 +1,278 @@
+// The engine's events: what `dsod train`, `dsod eval` and `dsod infer` report, one JSON object per line
+// (events.jsonl in a run folder; stdout with --json). The CLI's progress display, the VS Code run manager and
+// any other tool read the same objects, so this file is the one definition. It imports nothing (no node
+// modules, no tfjs): the extension and the webview bundle it as it is.
+//
+// Versioning: every event carries `v`. Adding an event type or an optional field keeps the version (readers
+// ignore fields they do not know); renaming, removing or retyping a field bumps it. A reader refuses events of a
+// version it does not know, with a message that says so, rather than misreading them.
+//
+// Event types, in the order a training run emits them:
+//   start       what runs: command, spec, run folder, step counts, batch, images
+//   doctor      the tfjs backend chosen, why, and every backend tried
+//   log         a message for people (data problems skipped, a resumed checkpoint, ...)
+//   progress    after every optimizer step (the CLI throttles what it prints, not what it emits)
+//   checkpoint  a checkpoint file was written (atomically: the path is complete when this arrives)
+//   metric      an evaluation on held-out data: the mean AP and per-class APs
+//   error       something went wrong; `fatal` errors are followed by `done`
+//   done        the last event of a command: why it ended and its exit code
+
+export const ENGINE_EVENTS_VERSION = 1;
+
+export type EngineCommand = 'train' | 'eval' | 'infer';
+
+interface EventBase {
+  /** ENGINE_EVENTS_VERSION of the writer. */
+  v: number;
+  /** ISO 8601 time the event was made. */
+  time: string;
+}
+
+export interface StartEvent extends EventBase {
+  type: 'start';
+  command: EngineCommand;
+  /** The spec file and its name: line. */
+  spec: string;
+  name: string;
+  /** The run folder (train), or null. */
+  runDir: string | null;
+  /** First optimizer step this process runs (0 for a new run, the checkpoint's step when resuming). */
+  step: number;
+  /** Optimizer steps of the whole schedule. */
+  steps: number;
+  /** Images per optimizer step, and micro-batches accumulated into one (batch = micro-batch x accumulate). */
+  batch: number;
+  accumulate: number;
+  images: { train: number; test: number };
+  resumed: boolean;
+}
+
+export interface BackendAttemptInfo {
+  name: string;
+  ok: boolean;
+  detail: string;
+  ms: number;
+}
+
+export interface DoctorEvent extends EventBase {
+  type: 'doctor';
+  chosen: string;
+  tfBackend: string;
+  requested: string;
+  reason: string;
+  attempts: BackendAttemptInfo[];
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn';
+
+export interface LogEvent extends EventBase {
+  type: 'log';
+  level: LogLevel;
+  message: string;
+}
+
+export interface ProgressEvent extends EventBase {
+  type: 'progress';
+  /** Epochs over the training images so far (fractional). */
+  epoch: number;
+  /** Optimizer steps done (1 after the first). */
+  step: number;
+  /** Optimizer steps of the whole schedule. */
+  steps: number;
+  /** MultiBox loss of this step (mean over its micro-batches) and its parts; loss = loc + conf. Always finite. */
+  loss: number;
+  parts: { loc: number; conf: number };
+  /** Learning rate used by this step. */
+  lr: number;
+  /** Training images per second, over the last few steps. */
+  imgPerSec: number;
+  /** Seconds to the end of the schedule (or of a --minutes budget), null until measurable. */
+  etaSec: number | null;
+  /** Seconds of training in this run, resumed processes included. */
+  elapsedSec: number;
+}
+
+export type CheckpointReason = 'interval' | 'end' | 'signal' | 'limit';
+
+export interface CheckpointEvent extends EventBase {
+  type: 'checkpoint';
+  step: number;
+  path: string;
+  bytes: number;
+  reason: CheckpointReason;
+}
+
+export type MetricName = 'voc07' | 'voc' | 'coco';
+
+export interface MetricEvent extends EventBase {
+  type: 'metric';
+  /** voc07: VOC2007 11-point mAP; voc: VOC2010+ all-point mAP; coco: AP@[.5:.95]. */
+  metric: MetricName;
+  value: number;
+  /** Other numbers of the same evaluation (mapArea, ap50, ap75, ...). */
+  extras: Record<string, number>;
+  perClass: { name: string; ap: number | null }[];
+  /** The optimizer step of the weights evaluated (null for a weights file of unknown step). */
+  step: number | null;
+  elapsedSec: number;
+  split: string;
+  images: number;
+  /** Precision-recall curves written for this evaluation, or null. */
+  curves: string | null;
+}
+
+export interface ErrorEvent extends EventBase {
+  type: 'error';
+  /** Stable, for programs: e.g. loss-not-finite, loss-exploded, out-of-memory, spec, data, backend, usage, internal. */
+  code: string;
+  message: string;
+  /** `file:line:col` when the error is about a place in a file. */
+  where: string | null;
+  fatal: boolean;
+}
+
+export type DoneReason = 'completed' | 'stopped' | 'time-limit' | 'step-limit' | 'failed';
+
+export interface DoneEvent extends EventBase {
+  type: 'done';
+  reason: DoneReason;
+  /** Last optimizer step (train), or null. */
+  step: number | null;
+  elapsedSec: number;
+  exitCode: number;
+  /** The last evaluation's headline number, when there was one. */
+  metric: { metric: MetricName; value: number } | null;
+}
+
+export type EngineEvent = StartEvent | DoctorEvent | LogEvent | ProgressEvent | CheckpointEvent | MetricEvent | ErrorEvent | DoneEvent;
+export type EngineEventType = EngineEvent['type'];
+
+/** An event without the fields every event gets when it is made. */
+export type EventBody<E extends EngineEvent = EngineEvent> = E extends EngineEvent ? Omit<E, 'v' | 'time'> : never;
+
+export function makeEvent<E extends EventBody>(body: E, now: Date = new Date()): E & { v: number; time: string } {
+  return { v: ENGINE_EVENTS_VERSION, time: now.toISOString(), ...body };
+}
+
+// ---- validation: every field checked, so a reader can trust what it accepts ----
+
+type Check = (x: unknown) => boolean;
+const num: Check = (x) => typeof x === 'number' && Number.isFinite(x);
+const numOrNull: Check = (x) => x === null || num(x);
+const nonNeg: Check = (x) => num(x) && (x as number) >= 0;
+const int: Check = (x) => Number.isInteger(x) && (x as number) >= 0;
+const str: Check = (x) => typeof x === 'string';
+const strOrNull: Check = (x) => x === null || str(x);
+const bool: Check = (x) => typeof x === 'boolean';
+const oneOf =
+  (...values: string[]): Check =>
+  (x) =>
+    typeof x === 'string' && values.includes(x);
+const obj =
+  (shape: Record<string, Check>): Check =>
+  (x) =>
+    isObject(x) && Object.entries(shape).every(([k, c]) => c((x as Record<string, unknown>)[k]));
+const arrayOf =
+  (item: Check): Check =>
+  (x) =>
+    Array.isArray(x) && x.every(item);
+const recordOf =
+  (item: Check): Check =>
+  (x) =>
+    isObject(x) && Object.values(x as object).every(item);
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+const METRIC = oneOf('voc07', 'voc', 'coco');
+
+const SHAPES: Record<EngineEventType, Record<string, Check>> = {
+  start: {
+    command: oneOf('train', 'eval', 'infer'),
+    spec: str,
+    name: str,
+    runDir: strOrNull,
+    step: int,
+    steps: int,
+    batch: int,
+    accumulate: int,
+    images: obj({ train: int, test: int }),
+    resumed: bool,
+  },
+  doctor: {
+    chosen: str,
+    tfBackend: str,
+    requested: str,
+    reason: str,
+    attempts: arrayOf(obj({ name: str, ok: bool, detail: str, ms: nonNeg })),
+  },
+  log: { level: oneOf('debug', 'info', 'warn'), message: str },
+  progress: {
+    epoch: nonNeg,
+    step: int,
+    steps: int,
+    loss: num,
+    parts: obj({ loc: num, conf: num }),
+    lr: nonNeg,
+    imgPerSec: nonNeg,
+    etaSec: (x) => x === null || nonNeg(x),
+    elapsedSec: nonNeg,
+  },
+  checkpoint: { step: int, path: str, bytes: int, reason: oneOf('interval', 'end', 'signal', 'limit') },
+  metric: {
+    metric: METRIC,
+    value: num,
+    extras: recordOf(num),
+    perClass: arrayOf(obj({ name: str, ap: numOrNull })),
+    step: (x) => x === null || int(x),
+    elapsedSec: nonNeg,
+    split: str,
+    images: int,
+    curves: strOrNull,
+  },
+  error: { code: str, message: str, where: strOrNull, fatal: bool },
+  done: {
+    reason: oneOf('completed', 'stopped', 'time-limit', 'step-limit', 'failed'),
+    step: (x) => x === null || int(x),
+    elapsedSec: nonNeg,
+    exitCode: int,
+    metric: (x) => x === null || obj({ metric: METRIC, value: num })(x),
+  },
+};
+
+export type EventCheck = { ok: true; event: EngineEvent } | { ok: false; error: string };
+
+/** Check a parsed value: the version, the type, and every field of that type (extra fields are allowed). */
+export function validateEngineEvent(x: unknown): EventCheck {
+  if (!isObject(x)) return { ok: false, error: 'an event must be a JSON object' };
+  if (x.v !== ENGINE_EVENTS_VERSION) {
+    return { ok: false, error: `event version ${JSON.stringify(x.v)} is not ${ENGINE_EVENTS_VERSION}: this reader and the engine that wrote it disagree` };
+  }
+  if (typeof x.type !== 'string' || !(x.type in SHAPES)) return { ok: false, error: `unknown event type ${JSON.stringify(x.type)}` };
+  if (!str(x.time) || Number.isNaN(Date.parse(x.time as string))) return { ok: false, error: `${x.type}: "time" must be an ISO 8601 string` };
+  const shape = SHAPES[x.type as EngineEventType];
+  const bad = Object.keys(shape).filter((k) => !shape[k](x[k]));
+  if (bad.length) return { ok: false, error: `${x.type}: invalid or missing ${bad.map((k) => `"${k}"`).join(', ')}` };
+  return { ok: true, event: x as unknown as EngineEvent };
+}
+
+export function isEngineEvent(x: unknown): x is EngineEvent {
+  return validateEngineEvent(x).ok;
+}
+
+/** One line of events.jsonl (or of `dsod train --json` output). */
+export function parseEngineEventLine(line: string): EventCheck {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (e) {
+    return { ok: false, error: `not JSON: ${(e as Error).message}` };
+  }
+  return validateEngineEvent(value);
+}
+
+/** The line to write for an event. Progress events are only made for finite losses (a non-finite one is an error event). */
+export function formatEngineEvent(e: EngineEvent): string {
+  return JSON.stringify(e);
+}
