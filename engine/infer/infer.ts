@@ -1,11 +1,11 @@
 // Detections on arbitrary images: each decoded at its own size, resized to the network input as evaluation does
 // (SSD's warp), detected, and mapped back to the image's pixels.
-import * as tf from '@tensorflow/tfjs';
 import type { DetectOptions } from '../boxes/detect';
 import { detectArrays } from '../boxes/detect-arrays';
 import { resizeSample } from '../data/augment';
 import { decodeImage, type RawImage } from '../data/image';
 import type { DsodModel } from '../model/model';
+import { predictArrays } from './predict';
 
 export interface PixelDetection {
   label: number;
@@ -62,15 +62,7 @@ export async function inferImages(
     if (!ok.length) continue;
     const input = new Float32Array(ok.length * height * width * 3);
     ok.forEach((d, k) => resizeSample(d.img, EMPTY, { width, height }, { buffer: input, offset: k * height * width * 3 }));
-    const x = tf.tensor4d(input, [ok.length, height, width, 3]);
-    const out = model.forward(x);
-    let loc: Float32Array;
-    let conf: Float32Array;
-    try {
-      [loc, conf] = (await Promise.all([out.loc.data(), out.conf.data()])) as [Float32Array, Float32Array];
-    } finally {
-      tf.dispose([x, out.loc, out.conf]);
-    }
+    const { loc, conf } = await predictArrays(model, input, [ok.length, height, width, 3]);
     const dets = detectArrays(loc, conf, priors, model.numClasses, o.detect);
     for (let k = 0; k < ok.length; k++) {
       const { path, img } = ok[k];

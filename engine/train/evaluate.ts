@@ -1,7 +1,6 @@
 // Evaluate a model on held-out images: inference-mode forward passes in batches, SSD's detection output
 // (decode + per-class NMS), then the VOC (and on request COCO) metric. Shared by `dsod train` (periodic and
 // final evaluations) and `dsod eval`.
-import * as tf from '@tensorflow/tfjs';
 import type { Detection, DetectOptions } from '../boxes/detect';
 import { detectArrays } from '../boxes/detect-arrays';
 import { BatchLoader } from '../data/batches';
@@ -9,6 +8,7 @@ import type { DetectionDataset, ImageRecord } from '../data/types';
 import { evaluateCoco, type CocoResult } from '../eval/coco';
 import { evaluateVoc, type VocResult } from '../eval/voc';
 import type { DsodModel } from '../model/model';
+import { predictArrays } from '../infer/predict';
 import type { MetricName } from '../../protocol/engine-events';
 
 export interface EvalOptions {
@@ -50,15 +50,7 @@ export async function evaluateModel(model: DsodModel, dataset: DetectionDataset,
       const batch = await loader.next();
       if (!batch) break;
       if (batch.size === 0) continue;
-      const x = tf.tensor4d(batch.images, batch.shape);
-      const out = model.forward(x);
-      let loc: Float32Array;
-      let conf: Float32Array;
-      try {
-        [loc, conf] = (await Promise.all([out.loc.data(), out.conf.data()])) as [Float32Array, Float32Array];
-      } finally {
-        tf.dispose([x, out.loc, out.conf]);
-      }
+      const { loc, conf } = await predictArrays(model, batch.images, batch.shape);
       detections.push(...detectArrays(loc, conf, priors, model.numClasses, detectOptions));
       records.push(...batch.records);
     }
