@@ -12,6 +12,9 @@ const entries = [
   { in: 'client/extension.ts', out: 'client/extension', external: ['vscode'] },
   // The architecture graph webview: browser code, one self-contained script (elkjs included) the CSP allows by nonce.
   { in: 'webview/graph/main.ts', out: 'webview/graph', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
+  // The run dashboard webview (and report.html, which inlines it): uPlot bundled, its stylesheet imported as text and
+  // added under the page's nonce.
+  { in: 'webview/dashboard/main.ts', out: 'webview/dashboard', platform: 'browser', format: 'iife', target: 'chrome120', minify: true, loader: { '.css': 'text' } },
 ];
 
 await Promise.all(
@@ -27,6 +30,7 @@ await Promise.all(
       minify: e.minify ?? false,
       banner: e.banner ? { js: e.banner } : undefined,
       external: e.external ?? [],
+      loader: e.loader,
       // jsonc-parser's UMD build hides its requires from bundlers; its ESM build bundles cleanly.
       mainFields: ['module', 'main'],
       logLevel: 'warning',

@@ -4,6 +4,7 @@
 // pull in the LSP runtime.
 import type { Range } from '../core/diagnostics';
 import type { GraphNode, GraphResult, GraphScale, SpecSummary } from './lsp';
+import { arrayOf, bool, count, finite, nullable, oneOf, shape, str as strOf, tuple, validateMessage, type Check, type Validation } from './checks';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -34,61 +35,10 @@ export type WebviewMessage =
   | { type: 'rendered'; uri: string; version: number; nodes: number; edges: number; layout: 'cached' | 'computed'; ms: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
-export type Validation<T> = { ok: true; message: T } | { ok: false; error: string };
+export type { Validation } from './checks';
 
-// --- small checkers: each returns an error string or null --------------------------------------------------------
-
-type Check = (v: unknown, at: string) => string | null;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const str =
-  (max = MAX_URI_CHARS): Check =>
-  (v, at) =>
-    typeof v !== 'string' ? `${at} must be a string` : v.length > max ? `${at} is longer than ${max} characters` : null;
-
-const count: Check = (v, at) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? null : `${at} must be a non-negative integer`);
-const finite: Check = (v, at) => (typeof v === 'number' && Number.isFinite(v) ? null : `${at} must be a finite number`);
-const bool: Check = (v, at) => (typeof v === 'boolean' ? null : `${at} must be a boolean`);
-const oneOf =
-  (...values: string[]): Check =>
-  (v, at) =>
-    typeof v === 'string' && values.includes(v) ? null : `${at} must be one of ${values.join(', ')}`;
-const nullable =
-  (c: Check): Check =>
-  (v, at) =>
-    v === null ? null : c(v, at);
-const arrayOf =
-  (c: Check, max = MAX_NODES): Check =>
-  (v, at) => {
-    if (!Array.isArray(v)) return `${at} must be an array`;
-    if (v.length > max) return `${at} has more than ${max} items`;
-    for (let i = 0; i < v.length; i++) {
-      const e = c(v[i], `${at}[${i}]`);
-      if (e) return e;
-    }
-    return null;
-  };
-const tuple =
-  (...cs: Check[]): Check =>
-  (v, at) => {
-    if (!Array.isArray(v) || v.length !== cs.length) return `${at} must be an array of ${cs.length}`;
-    for (let i = 0; i < cs.length; i++) {
-      const e = cs[i](v[i], `${at}[${i}]`);
-      if (e) return e;
-    }
-    return null;
-  };
-const shape =
-  (fields: Record<string, Check>): Check =>
-  (v, at) => {
-    if (!isObject(v)) return `${at} must be an object`;
-    for (const [k, c] of Object.entries(fields)) {
-      const e = c(v[k], `${at}.${k}`);
-      if (e) return e;
-    }
-    return null;
-  };
+// The small checkers are shared with the dashboard's protocol (protocol/checks.ts).
+const str = (max = MAX_URI_CHARS): Check => strOf(max);
 
 const position = shape({ line: count, character: count });
 const range = shape({ start: position, end: position });
@@ -128,7 +78,7 @@ const summary: Check = shape({
 
 /** Node ids must index the node list and inputs must point backwards: the drawing code relies on both. */
 const graph: Check = (v, at) => {
-  const e = shape({ nodes: arrayOf(node), scales: arrayOf(scale, 64) })(v, at);
+  const e = shape({ nodes: arrayOf(node, MAX_NODES), scales: arrayOf(scale, 64) })(v, at);
   if (e) return e;
   const g = v as { nodes: GraphNode[]; scales: GraphScale[] };
   for (let i = 0; i < g.nodes.length; i++) {
@@ -174,24 +124,14 @@ const webviewMessages: Record<WebviewMessage['type'], Check> = {
   log: shape({ level: oneOf('info', 'warn', 'error'), message: str(MAX_LOG_CHARS) }),
 };
 
-function validate<T extends { type: string }>(raw: unknown, checks: Record<string, Check>, side: string): Validation<T> {
-  if (!isObject(raw)) return { ok: false, error: `${side} message must be an object` };
-  const type = raw.type;
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(checks, type)) {
-    return { ok: false, error: `unknown ${side} message type ${JSON.stringify(type)?.slice(0, 64)}` };
-  }
-  const error = checks[type](raw, type);
-  return error ? { ok: false, error } : { ok: true, message: raw as unknown as T };
-}
-
 /** Used by the webview on everything the host posts. */
 export function validateHostMessage(raw: unknown): Validation<HostMessage> {
-  return validate<HostMessage>(raw, hostMessages, 'host');
+  return validateMessage<HostMessage>(raw, hostMessages, 'host');
 }
 
 /** Used by the host on everything the webview posts. */
 export function validateWebviewMessage(raw: unknown): Validation<WebviewMessage> {
-  return validate<WebviewMessage>(raw, webviewMessages, 'webview');
+  return validateMessage<WebviewMessage>(raw, webviewMessages, 'webview');
 }
 
 export type { GraphResult, SpecSummary };

@@ -1,0 +1,82 @@
+// The run dashboard's HTML and its Content-Security-Policy, for both places the page runs: a VS Code webview (the
+// bundle loaded from dist/webview/dashboard.js by URI) and report.html (the bundle and the run's data inside the file).
+// Everything is denied but the one script (by nonce), its styles (by the same nonce) and data: images (the gallery);
+// no remote host anywhere, so the report works offline and can reach nothing. No vscode import: the tests load the
+// very same page.
+import { randomBytes } from 'node:crypto';
+import { REPORT_DATA_ID, type DashboardHostMessage } from '../../protocol/dashboard';
+
+export const DASHBOARD_VIEW_TYPE = 'dsod.dashboard';
+export { REPORT_DATA_ID };
+
+export function makeNonce(): string {
+  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+}
+
+export function dashboardCsp(nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    'img-src data:',
+    "connect-src 'none'",
+    "font-src 'none'",
+    "frame-src 'none'",
+    "worker-src 'none'",
+    "object-src 'none'",
+    "media-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** JSON inside <script type="application/json">: no `<` at all, so neither `</script>` nor `<!--` can end it. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** A script's text inside <script>: `</script` (in a string or a regular expression of the bundle) would end it early. */
+export function inlineScript(js: string): string {
+  return js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+export interface DashboardHtmlOptions {
+  nonce: string;
+  title?: string;
+  /** The bundle's URI as the webview may load it (webview.asWebviewUri(dist/webview/dashboard.js)). */
+  scriptUri?: string;
+  /** Or the bundle's text itself (report.html). */
+  scriptText?: string;
+  /** Host messages the page applies at start-up, as if the host had posted them (report.html). */
+  data?: DashboardHostMessage[];
+  /** 'on' only for the benchmark's peer: every chart rebuilt from scratch on every event. */
+  rebuild?: 'on' | 'off';
+  /** Markup right after the CSP (the CSP test puts hostile content there). */
+  inject?: string;
+}
+
+export function dashboardHtml(o: DashboardHtmlOptions): string {
+  const nonce = escapeAttr(o.nonce);
+  const script =
+    o.scriptText !== undefined
+      ? `<script nonce="${nonce}">${inlineScript(o.scriptText)}</script>`
+      : `<script nonce="${nonce}" src="${escapeAttr(o.scriptUri ?? '')}"></script>`;
+  const data = o.data ? `<script type="application/json" id="${REPORT_DATA_ID}">${scriptJson(o.data)}</script>\n` : '';
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(dashboardCsp(o.nonce))}">
+${o.inject ?? ''}
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeText(o.title ?? 'DSOD Run')}</title>
+</head>
+<body data-rebuild="${o.rebuild ?? 'off'}" data-mode="${o.data ? 'report' : 'vscode'}">
+${data}${script}
+</body>
+</html>
+`;
+}
