@@ -3,6 +3,12 @@ import { readFileSync } from 'node:fs';
 import { checkSpec, formatOf, type Diagnostic, type SpecCheck } from '../../core';
 import { renderReport } from '../../core/report';
 
+export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
+      --json         Print one JSON object instead of the tables
+      --batch N      Batch size for the activation-memory figure (default 1)
+      --no-hints     Leave out the design-principle hints
+`;
+
 export interface AnalyzeOptions {
   json: boolean;
   hints: boolean;

@@ -4,9 +4,11 @@
 // SIGINT/SIGTERM after a checkpoint.
 import { BackendError, selectBackend, type DoctorReport } from '../backend';
 import { SynthOptionError } from '../data/synth/generate';
+import { DetectionsFileError } from '../eval/detections-file';
 import { DataSourceError } from '../train/data-source';
 import { TrainError, type StopFlag } from '../train/trainer';
 import type { DoneReason, MetricName } from '../../protocol/engine-events';
+import { writeReport } from '../report/report';
 import { UsageError } from './args';
 import { EventSink, type Output } from './reporter';
 import { SpecError } from './spec-file';
@@ -23,8 +25,29 @@ export interface CommandEnd {
   metric: { metric: MetricName; value: number } | null;
 }
 
+/** Set once the reader of our output went away (EPIPE: the editor that started us died); writes are dropped after. */
+let outputGone = false;
+/** What a closed output means while a training runs: a stop with a checkpoint (installStopHandlers sets it). */
+let onOutputGone: (() => void) | null = null;
+
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr };
+  const guarded = (s: NodeJS.WriteStream): Output => ({ write: (text: string) => (outputGone ? true : s.write(text)) });
+  return { stdout: Object.assign(guarded(process.stdout), { isTTY: process.stdout.isTTY }), stderr: guarded(process.stderr) };
+}
+
+/**
+ * stdout or stderr lost its reader. `dsod analyze --json | head` simply ends; a training stops as on SIGTERM, writing
+ * its checkpoint first, so a run whose editor was killed loses nothing.
+ */
+export function outputClosed(): void {
+  if (outputGone) return;
+  outputGone = true;
+  if (onOutputGone) onOutputGone();
+  else process.exit(process.exitCode ?? 0);
+}
+
+export function isOutputClosed(): boolean {
+  return outputGone;
 }
 
 export function createSink(io: Io, json: boolean): EventSink {
@@ -45,7 +68,22 @@ export async function runEngineCommand(sink: EventSink, body: () => Promise<Comm
     end = { reason: 'failed', step: null, exitCode, metric: null };
   }
   sink.emit({ type: 'done', reason: end.reason, step: end.step, elapsedSec: (performance.now() - started) / 1000, exitCode: end.exitCode, metric: end.metric });
+  await refreshReport(sink);
   return end.exitCode;
+}
+
+/**
+ * A command that worked on a run folder leaves its report.html current (after `done`, so that the report shows how
+ * the command ended) and says where it is. A report that cannot be written is a warning, never a failed command.
+ */
+async function refreshReport(sink: EventSink): Promise<void> {
+  const runDir = sink.runFolder;
+  if (!runDir) return;
+  try {
+    sink.note(`report: ${await writeReport(runDir)}`);
+  } catch (e) {
+    sink.note(`dsod: warning: report.html not written: ${(e as Error).message}`);
+  }
 }
 
 function classify(e: unknown): { code: string; exitCode: number; where: string | null } {
@@ -53,7 +91,9 @@ function classify(e: unknown): { code: string; exitCode: number; where: string |
   if (e instanceof SpecError) return { code: e.io ? 'io' : 'spec', exitCode: e.io ? 2 : 1, where: e.where };
   if (e instanceof DataSourceError) return { code: 'data', exitCode: 2, where: null };
   if (e instanceof BackendError) return { code: 'backend', exitCode: 2, where: null };
-  if (e instanceof TrainError) return { code: e.code, exitCode: e.code === 'run-exists' ? 2 : 1, where: e.where };
+  if (e instanceof DetectionsFileError) return { code: 'detections', exitCode: 2, where: null };
+  // A folder that holds a run, or one being trained: the command line chose it (usage), nothing failed.
+  if (e instanceof TrainError) return { code: e.code, exitCode: e.code === 'run-exists' || e.code === 'run-busy' ? 2 : 1, where: e.where };
   return { code: 'internal', exitCode: 1, where: null };
 }
 
@@ -83,8 +123,12 @@ export function installStopHandlers(stop: StopFlag, onFirst?: (signal: string) =
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  onOutputGone = () => {
+    if (!stop.requested) handler('SIGTERM');
+  };
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+    onOutputGone = null;
   };
 }

@@ -1,34 +1,71 @@
 // The `dsod` command-line tool: everything the editor shows, outside the editor, and the training engine.
 // One file per command; this one only dispatches.
 import { parseArgs } from 'node:util';
-import { analyzeCommand, type CommandResult } from './analyze';
+import { ANALYZE_USAGE, analyzeCommand, type CommandResult } from './analyze';
 import { UsageError } from './args';
 import { DEMO_USAGE, demoCommand } from './demo';
-import { processIo, type Io } from './engine-command';
+import { isOutputClosed, outputClosed, processIo, type Io } from './engine-command';
 import { EVAL_USAGE, evalCommand } from './eval';
 import { INFER_USAGE, inferCommand } from './infer';
+import { REPORT_USAGE, reportCommand } from './report';
 import { SYNTH_USAGE, synthCommand } from './synth';
 import { TRAIN_USAGE, trainCommand } from './train';
 
-const USAGE = `Usage: dsod <command> [options]
+/** An engine subcommand: its usage block (the top-level help and its own `--help`) and what runs it. */
+interface Subcommand {
+  usage: string;
+  run: (args: string[], io: Io) => Promise<number>;
+}
 
-Commands:
-  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
-      --json         Print one JSON object instead of the tables
-      --batch N      Batch size for the activation-memory figure (default 1)
-      --no-hints     Leave out the design-principle hints
-${DEMO_USAGE}${SYNTH_USAGE}${TRAIN_USAGE}${EVAL_USAGE}${INFER_USAGE}
-Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or I/O problem,
+const ENGINE_COMMANDS: Record<string, Subcommand> = {
+  demo: { usage: DEMO_USAGE, run: demoCommand },
+  synth: { usage: SYNTH_USAGE, run: synthCommand },
+  train: { usage: TRAIN_USAGE, run: trainCommand },
+  eval: { usage: EVAL_USAGE, run: evalCommand },
+  infer: { usage: INFER_USAGE, run: inferCommand },
+  report: { usage: REPORT_USAGE, run: reportCommand },
+};
+
+const EXIT_STATUS = `Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or I/O problem,
 130/143 training stopped by SIGINT/SIGTERM (after writing a checkpoint).
 `;
+
+const USAGE = `Usage: dsod <command> [options]   (dsod <command> --help: one command's options)
+
+Commands:
+${ANALYZE_USAGE}${Object.values(ENGINE_COMMANDS)
+  .map((c) => c.usage)
+  .join('')}
+${EXIT_STATUS}`;
+
+/** `--help` or `-h` anywhere before a `--`: a command's help wins over its other arguments, even wrong ones. */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+/** One command's help: its synopsis (the usage block's first words), the block, and the exit statuses. */
+export function commandHelp(usage: string): string {
+  const synopsis = usage.trimStart().split(/\n| {2,}/)[0];
+  return `Usage: dsod ${synopsis} [options]\n\n${usage}\n${EXIT_STATUS}`;
+}
+
+function usageOf(command: string): string | undefined {
+  return command === 'analyze' ? ANALYZE_USAGE : ENGINE_COMMANDS[command]?.usage;
+}
 
 /** `dsod analyze` (synchronous, pure): kept as a function tests and tools can call. */
 export function run(argv: string[]): CommandResult {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    return { stdout: USAGE, stderr: '', exitCode: command ? 0 : 2 };
+  if (!command || command === '--help' || command === '-h') return { stdout: USAGE, stderr: '', exitCode: command ? 0 : 2 };
+  if (command === 'help') {
+    // `dsod help <command>`
+    if (!rest.length) return { stdout: USAGE, stderr: '', exitCode: 0 };
+    const usage = usageOf(rest[0]);
+    return usage ? { stdout: commandHelp(usage), stderr: '', exitCode: 0 } : usageError(`unknown command "${rest[0]}"`);
   }
   if (command !== 'analyze') return usageError(`unknown command "${command}"`);
+  if (wantsHelp(rest)) return { stdout: commandHelp(ANALYZE_USAGE), stderr: '', exitCode: 0 };
   let parsed;
   try {
     parsed = parseArgs({
@@ -46,14 +83,6 @@ export function run(argv: string[]): CommandResult {
   return analyzeCommand(files[0], { json: parsed.values.json === true, hints: parsed.values['no-hints'] !== true, batch });
 }
 
-const ENGINE_COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  demo: demoCommand,
-  synth: synthCommand,
-  train: trainCommand,
-  eval: evalCommand,
-  infer: inferCommand,
-};
-
 /** Any command; resolves to the exit status. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [command, ...rest] = argv;
@@ -64,8 +93,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.stderr.write(result.stderr);
     return result.exitCode;
   }
+  if (wantsHelp(rest)) {
+    io.stdout.write(commandHelp(engine.usage));
+    return 0;
+  }
   try {
-    return await engine(rest, io);
+    return await engine.run(rest, io);
   } catch (e) {
     // Usage errors found before a command's event stream starts (its options).
     if (e instanceof UsageError) {
@@ -81,14 +114,18 @@ function usageError(message: string): CommandResult {
 }
 
 if (require.main === module) {
-  // A closed pipe (`dsod analyze x --json | head`) is the reader's choice, not an error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
+  // A closed pipe (`dsod analyze x --json | head`, or the editor that started a run died) is not a crash: see
+  // outputClosed (a training checkpoints, then stops).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') outputClosed();
+      else throw e;
+    });
+  }
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      if (isOutputClosed()) process.exit(code);
       // Exit explicitly once both streams are flushed (pipes are asynchronous on macOS): a loaded backend (webgpu's
       // Dawn) or an image decode still in flight must not keep a finished command alive.
       process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

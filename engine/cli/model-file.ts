@@ -1,10 +1,11 @@
 // A model ready for inference: the spec's network with weights from a checkpoint or a weights file.
 import { createModel, type DsodModel } from '../model/model';
-import { readWeightsFile } from '../train/checkpoint';
-import { TrainError } from '../train/trainer';
+import { readWeightsFile, type CheckpointMeta } from '../train/checkpoint';
+import { TrainError } from '../train/errors';
 import type { LoadedSpec } from './spec-file';
 
-export function loadTrainedModel(spec: LoadedSpec, weightsPath: string): { model: DsodModel; step: number | null } {
+/** `meta` is the checkpoint's (step, data, whether its batch-norm statistics were recalibrated); null for a .dsodw. */
+export function loadTrainedModel(spec: LoadedSpec, weightsPath: string): { model: DsodModel; step: number | null; meta: CheckpointMeta | null } {
   let file: ReturnType<typeof readWeightsFile>;
   try {
     file = readWeightsFile(weightsPath);
@@ -18,5 +19,5 @@ export function loadTrainedModel(spec: LoadedSpec, weightsPath: string): { model
     model.dispose();
     throw new TrainError('weights', `${weightsPath} does not fit ${spec.path}: ${(e as Error).message}`);
   }
-  return { model, step: file.step };
+  return { model, step: file.step, meta: file.meta };
 }

@@ -28,6 +28,11 @@ export class EventSink {
     this.human = o.json ? null : new HumanView(o);
   }
 
+  /** The run folder this command's events go to, once known. */
+  get runFolder(): string | null {
+    return this.runDir;
+  }
+
   /** From now on, events are also appended to runDir/events.jsonl. */
   attachRunDir(runDir: string): void {
     this.runDir = runDir;
@@ -53,6 +58,12 @@ export class EventSink {
     if (this.o.json) return;
     this.human!.line(text.replace(/\n$/, ''));
   }
+
+  /** A line for people after the event stream ended: stdout for a person, stderr beside --json (stdout stays JSON). */
+  note(text: string): void {
+    if (this.o.json) this.o.stderr.write(text + '\n');
+    else this.human!.line(text);
+  }
 }
 
 class HumanView {
@@ -69,6 +80,11 @@ class HumanView {
   show(e: EngineEvent): void {
     switch (e.type) {
       case 'start':
+        if (e.command !== 'train') {
+          const what = e.command === 'eval' ? 'evaluating' : 'detecting with';
+          this.line(`${what} ${e.name || e.spec}${e.step ? ` (step ${e.step})` : ''} on ${e.images.test} images${e.runDir ? `; run folder ${e.runDir}` : ''}`);
+          break;
+        }
         this.line(
           `${e.resumed ? 'resuming' : 'training'} ${e.name} (${e.spec}) at step ${e.step} of ${e.steps}: batch ${e.batch}` +
             `${e.accumulate > 1 ? ` (${e.accumulate} x ${e.batch / e.accumulate})` : ''}, ${e.images.train} training images, ${e.images.test} held out` +

@@ -1,18 +1,24 @@
 // `dsod train <spec>`: train a detector from scratch (or --resume a run), with live progress, checkpoints in a run
 // folder, and evaluations on the held-out split.
-import { basename, resolve } from 'node:path';
-import { DataSourceError, loadSplit, resolveDataSource } from '../train/data-source';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkpointName, CHECKPOINT_DIR, listCheckpoints, readWeightsFile } from '../train/checkpoint';
+import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../train/data-source';
+import { RUN_FILES } from '../train/run-files';
 import { train, type StopFlag } from '../train/trainer';
 import type { MetricName } from '../../protocol/engine-events';
 import { choiceOption, intOption, numberOption, parseCommand, UsageError } from './args';
 import { chooseBackend, createSink, installStopHandlers, runEngineCommand, type CommandEnd, type Io } from './engine-command';
 import type { EventSink } from './reporter';
-import { loadSpec } from './spec-file';
+import { loadSpec, type LoadedSpec } from './spec-file';
 
-export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from scratch; events in RUNDIR/events.jsonl
+export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from scratch; events in RUNDIR/events.jsonl. Continuing a run
+                     (--resume --out RUNDIR, --from), <spec> may be left out: the run's copy and data are used
       --data DIR         Dataset: a VOC folder (ImageSets/Main) or a COCO instances JSON (default: the spec's data.root)
       --out RUNDIR       Run folder: checkpoints, weights, metrics, PR curves (default runs/<spec name>)
       --resume           Continue the run in RUNDIR from its last checkpoint, exactly
+      --from CHECKPOINT  Continue the run from an earlier checkpoint of it (RUNDIR/checkpoints/step-N.dsodckpt, or N);
+                         later checkpoints move to checkpoints/superseded-*/, later evaluations leave metrics.json
       --steps N          Stop after optimizer step N (the schedule stays the spec's)
       --minutes M        Stop after M minutes; a schedule that does not fit is compressed to fit
       --eval-every N     Evaluate on the held-out split every N steps (default: at each checkpoint; 0: at the end only)
@@ -25,10 +31,13 @@ export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from 
 export const METRICS: readonly MetricName[] = ['voc07', 'voc', 'coco'];
 
 export interface TrainRequest {
-  spec: string;
+  /** The spec file; absent when continuing a run: its copy, RUNDIR/spec.dsod.yaml. */
+  spec?: string;
   data?: string;
   out?: string;
   resume: boolean;
+  /** A checkpoint of the run to continue from (a path, or a step number). */
+  from?: string;
   steps?: number;
   minutes?: number;
   evalEvery?: number;
@@ -42,6 +51,7 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
     data: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'boolean', default: false },
+    from: { type: 'string' },
     steps: { type: 'string' },
     minutes: { type: 'string' },
     'eval-every': { type: 'string' },
@@ -52,12 +62,15 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
   });
   const sink = createSink(io, values.json === true);
   return runEngineCommand(sink, async () => {
-    if (positionals.length !== 1) throw new UsageError('train takes exactly one spec file');
+    const continuing = values.from !== undefined || (values.resume === true && values.out !== undefined);
+    if (positionals.length > 1 || (positionals.length === 0 && !continuing))
+      throw new UsageError('train takes exactly one spec file (none when continuing a run: --resume --out RUNDIR, or --from CHECKPOINT)');
     return runTraining(sink, {
-      spec: positionals[0],
+      ...(positionals.length ? { spec: positionals[0] } : {}),
       data: values.data,
       out: values.out,
       resume: values.resume === true,
+      from: values.from,
       steps: intOption('steps', values.steps, 1),
       minutes: numberOption('minutes', values.minutes, 0),
       evalEvery: intOption('eval-every', values['eval-every'], 0),
@@ -80,10 +93,10 @@ export function defaultRunDir(specPath: string): string {
 
 /** The training pipeline behind `dsod train` and `dsod demo`. */
 export async function runTraining(sink: EventSink, r: TrainRequest): Promise<CommandEnd> {
-  const spec = loadSpec(r.spec);
-  const runDir = r.out ? resolve(r.out) : defaultRunDir(r.spec);
+  const { runDir, from } = runFolder(r);
+  const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
   const backend = await chooseBackend(sink, r.backend);
-  const source = resolveDataSource(spec.analysis.spec, spec.path, r.data ?? null);
+  const source = trainingData(spec, r, runDir, from);
   const trainSet = await loadSplit(source, 'train', spec.analysis.spec);
   let testSet = null;
   try {
@@ -105,6 +118,8 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
       testSplit: source.test.map((s) => basename(s)).join('+'),
       tfBackend: backend.tfBackend,
       resume: r.resume,
+      from,
+      dataSource: source,
       maxSteps: r.steps ?? null,
       maxMinutes: r.minutes ?? null,
       evalEvery: r.evalEvery ?? null,
@@ -119,4 +134,37 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
   } finally {
     uninstall();
   }
+}
+
+/**
+ * The run folder, and the checkpoint --from names: a path (its run folder is the one above checkpoints/, and --out,
+ * when given, must agree) or a step number of the run in --out.
+ */
+function runFolder(r: TrainRequest): { runDir: string; from: string | null } {
+  if (!r.from) return { runDir: r.out ? resolve(r.out) : defaultRunDir(r.spec!), from: null };
+  if (/^\d+$/.test(r.from)) {
+    if (!r.out) throw new UsageError('--from N (a step) needs --out RUNDIR; or give the checkpoint file');
+    const from = join(resolve(r.out), CHECKPOINT_DIR, checkpointName(Number(r.from)));
+    if (!existsSync(from)) throw new UsageError(`--from ${r.from}: ${r.out} has no checkpoint of step ${r.from}`);
+    return { runDir: resolve(r.out), from };
+  }
+  const from = resolve(r.from);
+  if (!existsSync(from)) throw new UsageError(`--from ${r.from}: no such checkpoint`);
+  const owner = dirname(dirname(from));
+  if (basename(dirname(from)) !== CHECKPOINT_DIR) throw new UsageError(`--from ${r.from}: expected a checkpoint in a run folder's ${CHECKPOINT_DIR}/ folder`);
+  if (r.out && resolve(r.out) !== owner) throw new UsageError(`--from ${r.from} is a checkpoint of ${owner}, not of --out ${r.out}`);
+  return { runDir: owner, from };
+}
+
+/**
+ * --data, else the data.root of a spec given, else (continuing a run) the data its checkpoint recorded: a run resumed
+ * from the dashboard needs no --data, and the run's copy of the spec cannot say (its data.root is relative to where
+ * the original was).
+ */
+function trainingData(spec: LoadedSpec, r: TrainRequest, runDir: string, from: string | null): DataSource {
+  const s = spec.analysis.spec;
+  if (r.data || (r.spec && s.data?.root != null) || !(r.resume || from)) return resolveDataSource(s, spec.path, r.data ?? null);
+  const checkpoint = from ?? listCheckpoints(runDir).at(-1)?.path;
+  const recorded = checkpoint ? readWeightsFile(checkpoint).meta?.data : undefined;
+  return recorded && existsSync(recorded.root) ? { ...recorded } : resolveDataSource(s, spec.path, null);
 }

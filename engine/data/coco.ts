@@ -123,6 +123,7 @@ export async function loadCoco(o: CocoLoadOptions): Promise<DetectionDataset> {
     if (!(box[2] > box[0] && box[3] > box[1])) return bad(`"bbox" lies outside the ${W}x${H} image: ${JSON.stringify(bb)}`);
     const ob: GtObject = { label, name: classNames[label - 1], box, difficult: crowd };
     if (crowd) ob.crowd = true;
+    if (typeof a.area === 'number' && Number.isFinite(a.area) && a.area >= 0) ob.area = a.area;
     im.record.objects.push(ob);
   });
 

@@ -12,6 +12,8 @@ export interface GtObject {
   /** COCO iscrowd: a region that several detections may match; evaluation uses intersection over detection area. */
   crowd?: boolean;
   truncated?: boolean;
+  /** COCO's annotation "area" in pixels (COCO's small / medium / large use it, not the box). */
+  area?: number;
 }
 
 export interface ImageRecord {

@@ -122,6 +122,44 @@ export async function loadVoc(o: VocLoadOptions): Promise<DetectionDataset> {
 
 async function readRecord(dir: string, id: string, key: string, problems: DataProblem[]): Promise<RawRecord | null> {
   const annotationPath = join(dir, 'Annotations', `${id}.xml`);
+  const root = readAnnotation(annotationPath, problems);
+  if (!root) return null;
+
+  // The devkit names images by id (VOCopts.imgpath); <filename> is the fallback for sets that differ.
+  let imagePath = join(dir, 'JPEGImages', `${id}.jpg`);
+  if (!exists(imagePath)) {
+    const fname = child(root, 'filename')?.text;
+    const alt = fname && !fname.includes('/') && !fname.includes('\\') ? join(dir, 'JPEGImages', fname) : null;
+    if (alt && exists(alt)) imagePath = alt;
+    else {
+      problems.push({ stage: 'image', path: imagePath, message: 'the image file is missing' });
+      return null;
+    }
+  }
+
+  const size = child(root, 'size');
+  let width = size ? positiveNumber(child(size, 'width')?.text) : NaN;
+  let height = size ? positiveNumber(child(size, 'height')?.text) : NaN;
+  if (!(width > 0 && height > 0)) {
+    // Some VOC-style sets leave <size> out or write 0: the image header knows.
+    try {
+      ({ width, height } = await imageSize(imagePath));
+    } catch (e) {
+      problems.push({ stage: 'image', path: imagePath, message: `unreadable image (${(e as Error).message}); the annotation has no usable <size> either` });
+      return null;
+    }
+  }
+
+  const objects: RawObject[] = [];
+  for (const el of childrenNamed(root, 'object')) {
+    const ob = readObject(el, width, height, annotationPath, problems);
+    if (ob) objects.push(ob);
+  }
+  return { id: key, imagePath, annotationPath, width, height, objects };
+}
+
+/** An annotation file's root element, or null (the problem recorded). */
+function readAnnotation(annotationPath: string, problems: DataProblem[]): XmlElement | null {
   let text: string;
   try {
     text = readFileSync(annotationPath, 'utf8');
@@ -158,38 +196,24 @@ async function readRecord(dir: string, id: string, key: string, problems: DataPr
     });
     return null;
   }
+  return root;
+}
 
-  // The devkit names images by id (VOCopts.imgpath); <filename> is the fallback for sets that differ.
-  let imagePath = join(dir, 'JPEGImages', `${id}.jpg`);
-  if (!exists(imagePath)) {
-    const fname = child(root, 'filename')?.text;
-    const alt = fname && !fname.includes('/') && !fname.includes('\\') ? join(dir, 'JPEGImages', fname) : null;
-    if (alt && exists(alt)) imagePath = alt;
-    else {
-      problems.push({ stage: 'image', path: imagePath, message: 'the image file is missing' });
-      return null;
-    }
-  }
-
-  const size = child(root, 'size');
-  let width = size ? positiveNumber(child(size, 'width')?.text) : NaN;
-  let height = size ? positiveNumber(child(size, 'height')?.text) : NaN;
-  if (!(width > 0 && height > 0)) {
-    // Some VOC-style sets leave <size> out or write 0: the image header knows.
-    try {
-      ({ width, height } = await imageSize(imagePath));
-    } catch (e) {
-      problems.push({ stage: 'image', path: imagePath, message: `unreadable image (${(e as Error).message}); the annotation has no usable <size> either` });
-      return null;
-    }
-  }
-
-  const objects: RawObject[] = [];
-  for (const el of childrenNamed(root, 'object')) {
-    const ob = readObject(el, width, height, annotationPath, problems);
-    if (ob) objects.push(ob);
-  }
-  return { id: key, imagePath, annotationPath, width, height, objects };
+/**
+ * The objects of one annotation file, every class (a gallery shows all), boxes normalised by its <size> or else by
+ * `size` (the image's); null when the file is unreadable.
+ */
+export function readVocObjects(annotationPath: string, size: { width: number; height: number }): { name: string; box: [number, number, number, number]; difficult: boolean }[] | null {
+  const problems: DataProblem[] = [];
+  const root = readAnnotation(annotationPath, problems);
+  if (!root) return null;
+  const s = child(root, 'size');
+  const width = (s && positiveNumber(child(s, 'width')?.text)) || size.width;
+  const height = (s && positiveNumber(child(s, 'height')?.text)) || size.height;
+  return childrenNamed(root, 'object')
+    .map((el) => readObject(el, width, height, annotationPath, problems))
+    .filter((o): o is RawObject => o !== null)
+    .map(({ name, box, difficult }) => ({ name, box, difficult }));
 }
 
 function readObject(el: XmlElement, W: number, H: number, path: string, problems: DataProblem[]): RawObject | null {

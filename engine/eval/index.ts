@@ -1,6 +1,10 @@
-// Evaluation: VOC2007 11-point and VOC2010+ area AP, COCO AP@[.5:.95] / AP50 / AP75, precision-recall curves.
+// Evaluation: VOC2007 11-point and VOC2010+ area AP, COCO's AP@[.5:.95] and 12-number summary, precision-recall
+// curves, and detections files (dsod infer's, COCO results) scored by the same evaluator.
 export { ap11Point, apAllPoint, cocoPrecisionAt, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, linspace } from './ap';
-export { evaluateCoco, type CocoClassResult, type CocoResult } from './coco';
+export { COCO_AREA_RANGES, evaluateCoco, type CocoArea, type CocoClassResult, type CocoResult, type CocoSummary } from './coco';
+export { fixed3, formatCocoSummary } from './coco-summary';
 export { prCurvesJson, thinCurve, writePrCurves, type PrCurvesJson } from './curves';
+export { DetectionsFileError, readDetectionsFile, type LoadedDetections } from './detections-file';
+export { difficultAsCrowd, scoreDetections, type Scores } from './score';
 export type { ClassSpec, EvalDetection, EvalImage, EvalObject } from './types';
 export { evaluateVoc, type PrCurve, type VocClassResult, type VocResult } from './voc';

@@ -3,9 +3,12 @@ import type { Detection } from '../boxes/detect';
 
 export type { Detection };
 
-/** An image's ground truth (an ImageRecord fits: only `objects` is read). */
+/** An image's ground truth (an ImageRecord fits: only `objects` and the size are read). */
 export interface EvalImage {
   objects: readonly EvalObject[];
+  /** Size in pixels, for COCO's area ranges (boxes are normalised); absent: 1, i.e. the boxes are in pixels. */
+  width?: number;
+  height?: number;
 }
 
 export interface EvalObject {
@@ -17,6 +20,8 @@ export interface EvalObject {
   difficult?: boolean;
   /** COCO iscrowd: may be matched by any number of detections; IoU = intersection / detection area. */
   crowd?: boolean;
+  /** COCO's annotation "area" in pixels (a segment's area, which decides small / medium / large); absent: the box's. */
+  area?: number;
 }
 
 export interface EvalDetection {

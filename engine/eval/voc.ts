@@ -2,6 +2,9 @@
 // best-overlapping ground truth of that class (IoU >= 0.5) is not difficult and not yet taken, a false alarm when the
 // overlap is lower or the object is taken; on a difficult object it is ignored. AP by VOC2007's 11 points and by
 // VOC2010+'s area; mAP is the mean over classes that have at least one non-difficult object.
+// The IoU rule is the devkit's `ovmax >= VOCopts.minoverlap`: an overlap of exactly 0.5 is a hit. py-faster-rcnn's
+// voc_eval.py (and the SSD/DSOD evaluation scripts derived from it) test `ovmax > ovthresh` and call it a miss; the
+// two differ only on detections at exactly the threshold.
 import { ap11Point, apAllPoint } from './ap';
 import { boxIou, classNamesOf, rankedDetections, type ClassSpec, type EvalDetection, type EvalImage } from './types';
 

@@ -12,6 +12,7 @@ import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files';
 import { decodeWeights, encodeWeights, type WeightMap } from '../model/weights';
+import type { DataSource } from './data-source';
 import type { Schedule } from './schedule';
 
 const MAGIC = 'DSODCK01';
@@ -40,6 +41,10 @@ export interface CheckpointMeta {
   /** The spec's train.augment (batches depend on it). */
   augment: string;
   created: string;
+  /** Where the run's images are (absolute paths): `dsod eval` and `dsod infer` on the run find its data by it. */
+  data?: Pick<DataSource, 'format' | 'root' | 'train' | 'test'>;
+  /** How batch-norm statistics are recomputed before an evaluation (see bn-calibration.ts): `dsod eval` repeats it. */
+  calibration?: { batches: number; batchSize: number };
 }
 
 export interface Checkpoint {
@@ -85,8 +90,8 @@ export function decodeCheckpoint(bytes: Uint8Array, path = 'checkpoint'): Checkp
   };
 }
 
-/** Weights from a checkpoint or from a plain weights file (weights.dsodw), told apart by their magic. */
-export function readWeightsFile(path: string): { weights: WeightMap; step: number | null } {
+/** Weights from a checkpoint (with its meta) or from a plain weights file (weights.dsodw), told apart by their magic. */
+export function readWeightsFile(path: string): { weights: WeightMap; step: number | null; meta: CheckpointMeta | null } {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -96,11 +101,11 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
   const magic = magicOf(bytes);
   if (magic === MAGIC) {
     const c = decodeCheckpoint(bytes, path);
-    return { weights: c.weights, step: c.meta.step };
+    return { weights: c.weights, step: c.meta.step, meta: c.meta };
   }
   if (magic === WEIGHTS_MAGIC) {
     try {
-      return { weights: decodeWeights(bytes), step: null };
+      return { weights: decodeWeights(bytes), step: null, meta: null };
     } catch (e) {
       throw new Error(`${path}: ${(e as Error).message}`);
     }

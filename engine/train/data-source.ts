@@ -21,9 +21,12 @@ export interface DataSource {
 
 const VOC_DEFAULTS = { train: ['trainval'], test: ['test'] };
 
-/** Resolve where the data is. `override` is --data (a dataset folder or a COCO instances JSON file). */
-export function resolveDataSource(spec: NormalizedSpec, specPath: string, override: string | null): DataSource {
-  const d = spec.data;
+/**
+ * Resolve where the data is. `override` is --data (a dataset folder or a COCO instances JSON file). Without a spec
+ * (`dsod eval --detections` may have none) --data is the only source, with the default split lists.
+ */
+export function resolveDataSource(spec: NormalizedSpec | null, specPath: string | null, override: string | null): DataSource {
+  const d = spec?.data;
   if (override) {
     const path = resolve(override);
     if (!existsSync(path)) throw new DataSourceError(`--data ${override}: no such file or folder`);
@@ -35,10 +38,10 @@ export function resolveDataSource(spec: NormalizedSpec, specPath: string, overri
     if (existsSync(join(path, 'annotations')) || d?.format === 'coco') return cocoFromSpec(spec, path);
     return { format: 'voc', root: path, ...vocSplits(spec) }; // the loader reports the missing lists
   }
-  if (!d || d.root === null) {
-    throw new DataSourceError(`${specPath} has no data.root: pass --data DIR (a VOC folder, e.g. one made by \`dsod synth\`, or a COCO instances JSON)`);
+  if (!spec || !d || d.root === null) {
+    throw new DataSourceError(`${spec ? `${specPath} has no data.root` : 'no spec to take data.root from'}: pass --data DIR (a VOC folder, e.g. one made by \`dsod synth\`, or a COCO instances JSON)`);
   }
-  const root = resolve(dirname(specPath), d.root);
+  const root = resolve(dirname(specPath ?? '.'), d.root);
   if (!existsSync(root)) {
     throw new DataSourceError(
       `the dataset folder ${root} (data.root of ${specPath}) does not exist: run \`dsod synth --out ${root}\` for the synthetic set, or pass --data DIR`,
@@ -47,16 +50,16 @@ export function resolveDataSource(spec: NormalizedSpec, specPath: string, overri
   return d.format === 'coco' ? cocoFromSpec(spec, root) : { format: 'voc', root, ...vocSplits(spec) };
 }
 
-function vocSplits(spec: NormalizedSpec): { train: string[]; test: string[] } {
-  const d = spec.data;
+function vocSplits(spec: NormalizedSpec | null): { train: string[]; test: string[] } {
+  const d = spec?.data;
   return {
     train: d && d.format === 'voc' && d.train.length ? d.train : VOC_DEFAULTS.train,
     test: d && d.format === 'voc' && d.test.length ? d.test : VOC_DEFAULTS.test,
   };
 }
 
-function cocoFromSpec(spec: NormalizedSpec, root: string): DataSource {
-  const d = spec.data;
+function cocoFromSpec(spec: NormalizedSpec | null, root: string): DataSource {
+  const d = spec?.data;
   if (!d || d.format !== 'coco' || !d.train.length || !d.test.length) return cocoFolder(root);
   return { format: 'coco', root, train: d.train.map((f) => resolve(root, f)), test: d.test.map((f) => resolve(root, f)) };
 }
@@ -80,10 +83,11 @@ export function cocoImageDir(root: string, annotationFile: string): string {
 
 /**
  * Load one side of the data, labelled as the spec's classes. `classNames` are the spec's names (background
- * first) or null when the spec gives only a count (then VOC's 20 classes for 21, else the names found).
+ * first) or null when the spec gives only a count (then VOC's 20 classes for 21, else the names found); without a
+ * spec, the classes the loader finds.
  */
-export async function loadSplit(src: DataSource, which: 'train' | 'test', spec: NormalizedSpec, only?: readonly string[]): Promise<DetectionDataset> {
-  const names = spec.classes.names ?? undefined;
+export async function loadSplit(src: DataSource, which: 'train' | 'test', spec: NormalizedSpec | null, only?: readonly string[]): Promise<DetectionDataset> {
+  const names = spec?.classes.names ?? undefined;
   const parts = only ?? src[which];
   if (!parts.length) throw new DataSourceError(`no ${which} split for ${src.root}`);
   let ds: DetectionDataset;
@@ -103,7 +107,7 @@ export async function loadSplit(src: DataSource, which: 'train' | 'test', spec: 
       ds.report.skippedObjects += s.report.skippedObjects;
     }
   }
-  if (ds.classNames.length !== spec.classes.count) {
+  if (spec && ds.classNames.length !== spec.classes.count) {
     throw new DataSourceError(
       `the ${which} data (${src.root}) has ${ds.classNames.length - 1} classes (${ds.classNames.slice(1, 8).join(', ')}${ds.classNames.length > 8 ? ', ...' : ''}) ` +
         `but the spec has ${spec.classes.count - 1}: list the class names in the spec's \`classes\``,

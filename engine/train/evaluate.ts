@@ -1,12 +1,13 @@
 // Evaluate a model on held-out images: inference-mode forward passes in batches, SSD's detection output
-// (decode + per-class NMS), then the VOC (and on request COCO) metric. Shared by `dsod train` (periodic and
-// final evaluations) and `dsod eval`.
+// (decode + per-class NMS), then the VOC (and on request COCO) metric (eval/score.ts). Shared by `dsod train`
+// (periodic and final evaluations) and `dsod eval`.
 import type { Detection, DetectOptions } from '../boxes/detect';
 import { detectArrays } from '../boxes/detect-arrays';
 import { BatchLoader } from '../data/batches';
 import type { DetectionDataset, ImageRecord } from '../data/types';
-import { evaluateCoco, type CocoResult } from '../eval/coco';
-import { evaluateVoc, type VocResult } from '../eval/voc';
+import type { CocoResult } from '../eval/coco';
+import { scoreDetections } from '../eval/score';
+import type { VocResult } from '../eval/voc';
 import type { DsodModel } from '../model/model';
 import { predictArrays } from '../infer/predict';
 import type { MetricName } from '../../protocol/engine-events';
@@ -57,14 +58,6 @@ export async function evaluateModel(model: DsodModel, dataset: DetectionDataset,
   } finally {
     loader.close();
   }
-  const voc = evaluateVoc(records, detections, dataset.classNames);
-  const coco = o.metric === 'coco' ? evaluateCoco(records, detections, dataset.classNames) : null;
-  const extras: Record<string, number> = { map07: voc.map11, mapArea: voc.mapArea };
-  if (coco) Object.assign(extras, { ap: coco.ap, ap50: coco.ap50, ap75: coco.ap75 });
-  const value = o.metric === 'voc07' ? voc.map11 : o.metric === 'voc' ? voc.mapArea : coco!.ap;
-  const perClass =
-    o.metric === 'coco'
-      ? coco!.classes.map((c) => ({ name: c.name, ap: c.ap }))
-      : voc.classes.map((c) => ({ name: c.name, ap: o.metric === 'voc07' ? c.ap11 : c.apArea }));
-  return { metric: o.metric, value, extras, perClass, images: records.length, records, detections, voc, coco, seconds: (performance.now() - started) / 1000 };
+  const s = scoreDetections(records, detections, dataset.classNames, o.metric);
+  return { ...s, images: records.length, records, detections, seconds: (performance.now() - started) / 1000 };
 }

@@ -1,4 +1,4 @@
-// Training: the loop, its optimizer and schedule, checkpoints, memory and loss guards, evaluation.
+// Training: the loop, its optimizer and schedule, checkpoints, memory and loss guards, evaluation, the run lock.
 export {
   CHECKPOINT_DIR,
   checkpointName,
@@ -14,7 +14,9 @@ export { cocoImageDir, DataSourceError, loadSplit, resolveDataSource, type DataS
 export { evaluateModel, type EvalOptions, type EvalOutcome } from './evaluate';
 export { LossGuard, type LossVerdict } from './loss-guard';
 export { ACTIVATION_FACTOR, checkMemory, estimateTrainingMemory, memoryLimit, type MemoryEstimate } from './memory';
-export { readMetrics, RUN_FILES, type MetricRecord } from './run-files';
+export { dropMetricsAfter, readMetrics, recordMetric, RUN_FILES, type MetricRecord } from './run-files';
+export { acquireRunLock, type LockHolder, type LockResult } from './run-lock';
+export { rewindRun, type Rewound } from './rewind';
 export { compressSchedule, learningRate, scheduleOf, type Schedule } from './schedule';
 export { MomentumSgd, type SgdOptions } from './sgd';
 export { train, TrainError, type Emit, type StopFlag, type TrainOptions, type TrainOutcome } from './trainer';

@@ -4,7 +4,9 @@
 //   weights.dsodw   the latest weights alone (for `dsod eval` and `dsod infer`)
 //   metrics.json    every evaluation: step, seconds of training, mAP, per-class AP (the mAP-vs-time curve)
 //   pr-curves.json  precision-recall curves of the latest evaluation
-//   checkpoints/    step-NNNNNNNN.dsodckpt, the last few
+//   checkpoints/    step-NNNNNNNN.dsodckpt, the last few (superseded-*/: later ones set aside by `train --from`)
+//   inference/      detections.json of `dsod infer --run` (with each image's ground truth when known)
+//   .lock           the pid of the process training the run (engine/train/run-lock.ts)
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files';
@@ -16,6 +18,8 @@ export const RUN_FILES = {
   weights: 'weights.dsodw',
   metrics: 'metrics.json',
   curves: 'pr-curves.json',
+  inference: 'inference',
+  lock: '.lock',
 } as const;
 
 export function ensureRunDir(runDir: string): void {
@@ -38,8 +42,31 @@ export function readMetrics(runDir: string): MetricRecord[] {
   }
 }
 
-/** Add an evaluation, dropping any later ones a resumed run is redoing (their steps were never checkpointed). */
-export async function recordMetric(runDir: string, m: MetricRecord): Promise<void> {
-  const kept = readMetrics(runDir).filter((e) => e.step === null || m.step === null || e.step < m.step);
-  await writeFileAtomic(join(runDir, RUN_FILES.metrics), JSON.stringify({ version: 1, evaluations: [...kept, m] }, null, 1) + '\n');
+/**
+ * Add an evaluation. `dsod train` drops any later ones (a resumed run is redoing those steps, never checkpointed);
+ * `dsod eval --run` (keepOthers) keeps every other evaluation, replaces only the same one (same step, metric, split
+ * and image count) and inserts in step order: scoring an early checkpoint must not erase the run's history.
+ */
+export async function recordMetric(runDir: string, m: MetricRecord, o: { keepOthers?: boolean } = {}): Promise<void> {
+  const old = readMetrics(runDir);
+  let all: MetricRecord[];
+  if (o.keepOthers) {
+    const same = (e: MetricRecord) => e.step === m.step && e.metric === m.metric && e.split === m.split && e.images === m.images;
+    all = old.filter((e) => !same(e));
+    const at = m.step === null ? all.length : all.findIndex((e) => e.step === null || e.step > m.step!);
+    all.splice(at < 0 ? all.length : at, 0, m);
+  } else all = [...old.filter((e) => e.step === null || m.step === null || e.step < m.step), m];
+  await writeMetrics(runDir, all);
+}
+
+/** Drop the evaluations after `step` (a run resumed from an earlier checkpoint); how many were dropped. */
+export async function dropMetricsAfter(runDir: string, step: number): Promise<number> {
+  const old = readMetrics(runDir);
+  const kept = old.filter((e) => e.step === null || e.step <= step);
+  if (kept.length !== old.length) await writeMetrics(runDir, kept);
+  return old.length - kept.length;
+}
+
+async function writeMetrics(runDir: string, evaluations: MetricRecord[]): Promise<void> {
+  await writeFileAtomic(join(runDir, RUN_FILES.metrics), JSON.stringify({ version: 1, evaluations }, null, 1) + '\n');
 }

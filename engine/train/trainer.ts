@@ -23,7 +23,11 @@ import { recalibrateBatchNorm, restoreStats, snapshotStats } from './bn-calibrat
 import { evaluateModel } from './evaluate';
 import { LossGuard } from './loss-guard';
 import { checkMemory, estimateTrainingMemory, memoryLimit } from './memory';
+import type { DataSource } from './data-source';
+import { TrainError } from './errors';
+import { rewindRun } from './rewind';
 import { ensureRunDir, recordMetric, RUN_FILES } from './run-files';
+import { acquireRunLock } from './run-lock';
 import { compressSchedule, learningRate, scheduleOf, type Schedule } from './schedule';
 import { MomentumSgd } from './sgd';
 
@@ -46,6 +50,10 @@ export interface TrainOptions {
   /** tfjs's name of the active backend (for the memory limit). */
   tfBackend: string;
   resume: boolean;
+  /** Resume from this earlier checkpoint of the run (implies resume; later checkpoints are set aside: rewind.ts). */
+  from?: string | null;
+  /** Where the images came from, recorded in checkpoints for `dsod eval` and `dsod infer` on the run. */
+  dataSource?: DataSource | null;
   /** Stop after this optimizer step (the schedule stays the spec's). */
   maxSteps?: number | null;
   /** Stop after this many minutes of this process; a schedule that cannot fit is compressed to fit. */
@@ -77,15 +85,7 @@ export interface TrainOutcome {
   metric: { metric: MetricName; value: number } | null;
 }
 
-export class TrainError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly where: string | null = null,
-  ) {
-    super(message);
-  }
-}
+export { TrainError };
 
 /** Steps after which a --minutes budget is fitted (the first steps include one-time compilation). */
 const FIT_AFTER_STEPS = 12;
@@ -107,8 +107,42 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   if (tooBig) throw new TrainError('out-of-memory', tooBig);
 
   ensureRunDir(o.runDir);
+  const lock = acquireRunLock(o.runDir);
+  if (!lock.ok) {
+    const h = lock.holder;
+    const who = h.pid > 0 ? `process ${h.pid} on ${h.host} (since ${h.started})` : 'another process';
+    throw new TrainError(
+      'run-busy',
+      `${o.runDir} is being trained by ${who}: stop that run first (Ctrl-C, kill -INT ${h.pid > 0 ? h.pid : '<pid>'}, or DSOD: Stop Run), ` +
+        `or choose another --out. If no such process runs, delete ${lock.path}`,
+    );
+  }
+  try {
+    if (lock.stale) emit({ type: 'log', level: 'info', message: `took over the lock of process ${lock.stale.pid}, which no longer runs` });
+    return await trainLocked(o, micro);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The run itself, once this process holds the run folder's lock. */
+async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome> {
+  const { analysis, emit } = o;
+  const spec = analysis.spec;
+  const t = spec.train;
+  if (o.from) {
+    const r = await rewindRun(o.runDir, o.from);
+    if (r.step < r.reached)
+      emit({
+        type: 'log',
+        level: 'info',
+        message:
+          `continuing from step ${r.step} of the ${r.reached} the run had reached: ${r.moved} later checkpoint${r.moved === 1 ? '' : 's'} moved to ${r.movedTo}, ` +
+          `${r.droppedEvaluations} later evaluation${r.droppedEvaluations === 1 ? '' : 's'} dropped from metrics.json (their events stay in events.jsonl)`,
+      });
+  }
   const existing = listCheckpoints(o.runDir);
-  if (existing.length && !o.resume) {
+  if (existing.length && !o.resume && !o.from) {
     throw new TrainError(
       'run-exists',
       `${o.runDir} already holds a run (${existing[existing.length - 1].path}): pass --resume to continue it, or choose another --out`,
@@ -122,6 +156,12 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   const vars = trainable.map((p) => p.variable);
   const sgd = new MomentumSgd(trainable, { momentum: t.momentum, weightDecay: t.weightDecay });
   let loader: BatchLoader | null = null;
+  const calibrationBatches = o.calibrationBatches ?? 50;
+  // What `dsod eval` and `dsod infer` need to redo this run's evaluations: its data, and its recalibration.
+  const runRecord: Pick<CheckpointMeta, 'data' | 'calibration'> = {
+    ...(o.dataSource ? { data: { format: o.dataSource.format, root: o.dataSource.root, train: o.dataSource.train, test: o.dataSource.test } } : {}),
+    calibration: { batches: calibrationBatches, batchSize: micro },
+  };
   try {
     let meta: CheckpointMeta = {
       format: 1,
@@ -136,10 +176,12 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       accumulate: t.accumulate,
       augment: t.augment,
       created: new Date().toISOString(),
+      ...runRecord,
     };
     let fitted = false;
     const latest = existing[existing.length - 1];
-    if (o.resume && latest) {
+    const resume = o.resume || !!o.from;
+    if (resume && latest) {
       const c = decodeCheckpoint(readFileSync(latest.path), latest.path);
       const was = `batch ${c.meta.batch}, accumulate ${c.meta.accumulate}, augment ${c.meta.augment}`;
       const now = `batch ${t.batch}, accumulate ${t.accumulate}, augment ${t.augment}`;
@@ -159,9 +201,9 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
         emit({ type: 'log', level: 'warn', message: `the spec changed since ${latest.path} was written; the network still fits, continuing` });
       // The spec's schedule wins unless a --minutes budget fitted one (that decision is part of the run).
       fitted = c.meta.scheduleFitted === true;
-      meta = { ...c.meta, schedule: fitted ? c.meta.schedule : scheduleOf(t), spec: { name: spec.name, hash: specHash } };
+      meta = { ...c.meta, schedule: fitted ? c.meta.schedule : scheduleOf(t), spec: { name: spec.name, hash: specHash }, ...runRecord };
       emit({ type: 'log', level: 'info', message: `resuming from ${latest.path} (step ${meta.step}, ${meta.elapsedSec.toFixed(0)} s of training)` });
-    } else if (o.resume) {
+    } else if (resume) {
       emit({ type: 'log', level: 'info', message: `no checkpoint in ${join(o.runDir, 'checkpoints')}: starting a new run` });
     }
     await writeFileAtomic(join(o.runDir, RUN_FILES.spec), o.specText);
@@ -206,7 +248,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
     let lastMetric: TrainOutcome['metric'] = null;
     let lastEvalStep = -1;
     let lastEvalPartial = false;
-    let lastCheckpointStep = latest && o.resume ? meta.step : -1;
+    let lastCheckpointStep = latest && resume ? meta.step : -1;
     const stepTimes: number[] = [];
     let timedSteps = 0;
     let timedSeconds = 0;
@@ -221,7 +263,6 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
       emit({ type: 'checkpoint', step: meta.step, path: written.path, bytes: written.bytes, reason });
     };
 
-    const calibrationBatches = o.calibrationBatches ?? 50;
     const recalibrate = () => recalibrateBatchNorm(model, o.train, { batches: calibrationBatches, batchSize: micro });
 
     const evaluate = async (final: boolean) => {

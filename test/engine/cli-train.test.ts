@@ -35,6 +35,8 @@ interface Running {
   waitFor(pred: (e: EngineEvent) => boolean): Promise<EngineEvent>;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; bad: string[] }>;
   kill(signal: NodeJS.Signals): void;
+  /** Close our ends of its stdout and stderr, as when the editor that started it dies. */
+  closeOutput(): void;
 }
 
 /** Spawn `dsod ...args --json`, parsing and validating every stdout line as an event. */
@@ -83,6 +85,10 @@ function start(args: string[]): Running {
     },
     exit,
     kill: (signal) => child.kill(signal),
+    closeOutput: () => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+    },
   };
 }
 
@@ -149,6 +155,24 @@ test('SIGTERM writes a checkpoint, ends the event stream with done "stopped" and
   assert.ok(existsSync(ckpt.path));
   const done = p.events.at(-1)!;
   assert.ok(done.type === 'done' && done.reason === 'stopped' && done.exitCode === 143 && done.step === ckpt.step);
+});
+
+test('when the reader of its output goes away (the editor died), training checkpoints and stops as on SIGTERM', async () => {
+  const run = join(dir.path, 'run-epipe');
+  const rare = join(dir.path, 'rare-epipe.dsod.yaml');
+  writeFileSync(rare, microSpec('{ batch: 8, lr: 0.05, iterations: 100000, checkpoint_every: 100000, seed: 1 }'));
+  const p = start(['train', rare, '--data', data, '--out', run]);
+  await p.waitFor((e) => e.type === 'progress' && e.step >= 2);
+  p.closeOutput();
+  const end = await p.exit;
+  assert.equal(end.code, 143, 'stopped as on SIGTERM');
+  // What it could no longer print is in the run folder: the stop's checkpoint, then done "stopped".
+  const events = readFileSync(join(run, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EngineEvent);
+  const ckpt = events.find((e) => e.type === 'checkpoint');
+  assert.ok(ckpt && ckpt.type === 'checkpoint' && ckpt.reason === 'signal' && existsSync(ckpt.path));
+  const done = events.at(-1)!;
+  assert.ok(done.type === 'done' && done.reason === 'stopped' && done.step === ckpt.step);
+  assert.ok(existsSync(join(run, 'report.html')), 'the run leaves its report');
 });
 
 test('a batch that cannot fit the wasm heap is refused before training, with the number, and leaves no run', () => {
@@ -233,6 +257,9 @@ test('demo: trains examples/tiny.dsod.yaml with progress and prints the held-out
   assert.match(r.stdout, /^training tiny DSOD .*examples\/tiny\.dsod\.yaml\) at step 0 of 4000: batch 8/m);
   assert.match(r.stdout, /^step 1\/4000 epoch [\d.]+ loss [\d.]+ \(loc [\d.]+, conf [\d.]+\) lr [\d.e-]+ [\d.]+ img\/s ETA /m);
   assert.match(r.stdout, /\nheld-out VOC07 mAP \(11-point\): \d\.\d{4}\n/);
+  // The last line is where the run's report is: a page with the same curves and tables as the VS Code dashboard.
+  assert.equal(r.stdout.trim().split('\n').at(-1), `report: ${join(out, 'report.html')}`);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /^<!DOCTYPE html>/);
   const again = dsodSync(['demo', '--data', data, '--out', out, '--steps', '2']);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /resuming from .*step-00000002\.dsodckpt \(step 2/);

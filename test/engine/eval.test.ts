@@ -5,12 +5,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ap11Point, apAllPoint, cocoPrecisionAt, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS } from '../../engine/eval/ap';
-import { evaluateCoco } from '../../engine/eval/coco';
+import { evaluateCoco, type CocoSummary } from '../../engine/eval/coco';
+import { fixed3, formatCocoSummary } from '../../engine/eval/coco-summary';
 import { prCurvesJson, thinCurve, writePrCurves } from '../../engine/eval/curves';
 import type { EvalDetection, EvalImage, EvalObject } from '../../engine/eval/types';
+import { scoreDetections } from '../../engine/eval/score';
 import { evaluateVoc } from '../../engine/eval/voc';
 import { rng } from '../helpers';
 import { tempDir } from './data-fixtures';
+import { cocoReference, NUMPY_IOU_THRESHOLDS, randomCase, vocReference } from './eval-references';
 
 const close = (a: number | null, b: number, eps = 1e-9, what = '') => assert.ok(a !== null && Math.abs(a - b) <= eps, `${what}: ${a} != ${b}`);
 
@@ -145,153 +148,7 @@ test('AP helpers at the edges: empty curves, perfect curves, numpy.linspace thre
   assert.equal(COCO_RECALL_THRESHOLDS[7], 0.07);
 });
 
-// ---------------------------------------------------------------- references
-
-/** np.linspace(.5, 0.95, 10), printed by numpy: pycocotools' IoU thresholds. */
-const NUMPY_IOU_THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.8999999999999999, 0.95];
-
-function iouRef(a: readonly number[], b: readonly number[]): number {
-  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h;
-  return u > 0 ? (w * h) / u : 0;
-}
-
-/**
- * Brute force, from the VOC protocol's definition: for every cut-off k, match the k best detections from scratch and
- * count hits and false alarms; AP11 = mean over t of the best precision at recall >= t; AP (area) = sum over each
- * object found of 1/npos x the best precision at any cut-off that finds at least that many.
- */
-function vocReference(images: EvalImage[], dets: EvalDetection[][], label: number, thr: number): { ap11: number; apArea: number } | null {
-  const npos = images.reduce((n, im) => n + im.objects.filter((o) => o.label === label && !o.difficult).length, 0);
-  if (npos === 0) return null;
-  const all = dets.flatMap((list, image) => list.filter((d) => d.label === label).map((d) => ({ image, d }))).sort((a, b) => b.d.score - a.d.score);
-  const points: { recall: number; precision: number }[] = [];
-  for (let k = 1; k <= all.length; k++) {
-    const taken = new Set<string>();
-    let tp = 0;
-    let fp = 0;
-    for (const { image, d } of all.slice(0, k)) {
-      const gts = images[image].objects.map((o, j) => ({ o, j })).filter((x) => x.o.label === label);
-      let best: { o: EvalObject; j: number } | null = null;
-      let bestIou = 0;
-      for (const g of gts) {
-        const v = iouRef(d.box, g.o.box);
-        if (v > bestIou) {
-          bestIou = v;
-          best = g;
-        }
-      }
-      if (best && bestIou >= thr) {
-        if (best.o.difficult) continue;
-        const key = `${image}/${best.j}`;
-        if (taken.has(key)) fp++;
-        else {
-          taken.add(key);
-          tp++;
-        }
-      } else fp++;
-    }
-    if (tp + fp > 0) points.push({ recall: tp / npos, precision: tp / (tp + fp) });
-  }
-  const bestAt = (r: number) => Math.max(0, ...points.filter((p) => p.recall >= r).map((p) => p.precision));
-  let ap11 = 0;
-  for (let t = 0; t <= 10; t++) ap11 += bestAt(t / 10) / 11;
-  const found = Math.round(Math.max(0, ...points.map((p) => p.recall)) * npos);
-  let apArea = 0;
-  for (let j = 1; j <= found; j++) apArea += bestAt(j / npos) / npos;
-  return { ap11, apArea };
-}
-
-/**
- * Brute force, from COCO's definition: per image, best 100 detections; per threshold, each detection (best first)
- * takes the free regular object of highest IoU >= t, else an ignored one (a crowd can be taken again), else it is a
- * false alarm; detections on ignored objects are dropped. Precision at recall r = best precision of any cut-off
- * reaching r; AP = mean over thresholds and the 101 recall points.
- */
-function cocoReference(images: EvalImage[], dets: EvalDetection[][], label: number): { ap: number; ap50: number; ap75: number } | null {
-  const npos = images.reduce((n, im) => n + im.objects.filter((o) => o.label === label && !o.difficult).length, 0);
-  if (npos === 0) return null;
-  const thresholds = NUMPY_IOU_THRESHOLDS;
-  const perThreshold = thresholds.map((t) => {
-    const outcomes: { score: number; hit: boolean }[] = [];
-    images.forEach((im, i) => {
-      const mine = dets[i]
-        .filter((d) => d.label === label)
-        .sort((a, b) => b.score - a.score)
-        .slice(0, 100);
-      const gts = im.objects.filter((o) => o.label === label);
-      const taken = new Set<EvalObject>();
-      for (const d of mine) {
-        const overlap = (g: EvalObject) => {
-          if (!g.crowd) return iouRef(d.box, g.box);
-          const w = Math.max(0, Math.min(d.box[2], g.box[2]) - Math.max(d.box[0], g.box[0]));
-          const h = Math.max(0, Math.min(d.box[3], g.box[3]) - Math.max(d.box[1], g.box[1]));
-          return (w * h) / ((d.box[2] - d.box[0]) * (d.box[3] - d.box[1]));
-        };
-        const pickFrom = (pool: EvalObject[]) => {
-          let best: EvalObject | null = null;
-          let v = Math.min(t, 1 - 1e-10);
-          for (const g of pool) if (overlap(g) >= v && (g.crowd || !taken.has(g))) [best, v] = [g, overlap(g)];
-          return best;
-        };
-        const regular = pickFrom(gts.filter((g) => !g.difficult));
-        if (regular) {
-          taken.add(regular);
-          outcomes.push({ score: d.score, hit: true });
-          continue;
-        }
-        const ignored = pickFrom(gts.filter((g) => g.difficult));
-        if (ignored) taken.add(ignored);
-        else outcomes.push({ score: d.score, hit: false });
-      }
-    });
-    outcomes.sort((a, b) => b.score - a.score);
-    const curve = outcomes.map((_, k) => {
-      const tp = outcomes.slice(0, k + 1).filter((o) => o.hit).length;
-      return { recall: tp / npos, precision: tp / (k + 1) };
-    });
-    // Recall points as numpy's linspace(0, 1, 101) makes them: i x 0.01.
-    const at = Array.from({ length: 101 }, (_, i) => Math.max(0, ...curve.filter((c) => c.recall >= (i === 100 ? 1 : i * 0.01)).map((c) => c.precision)));
-    return at.reduce((a, b) => a + b, 0) / 101;
-  });
-  return { ap: perThreshold.reduce((a, b) => a + b, 0) / 10, ap50: perThreshold[0], ap75: perThreshold[5] };
-}
-
-/** Random images and detections: jittered copies of objects (hits at various IoUs), duplicates, and noise. */
-function randomCase(seed: number): { images: EvalImage[]; dets: EvalDetection[][]; classes: number } {
-  const r = rng(seed);
-  const classes = 4;
-  const box = (): number[] => {
-    const x = r.next() * 0.8;
-    const y = r.next() * 0.8;
-    return [x, y, x + 0.05 + r.next() * 0.3, y + 0.05 + r.next() * 0.3];
-  };
-  const jitter = (b: readonly number[], s: number) => {
-    const out = b.map((v) => v + (r.next() - 0.5) * s);
-    return [Math.min(out[0], out[2] - 0.01), Math.min(out[1], out[3] - 0.01), Math.max(out[2], out[0] + 0.01), Math.max(out[3], out[1] + 0.01)];
-  };
-  const images: EvalImage[] = [];
-  const dets: EvalDetection[][] = [];
-  const n = r.int(1, 25);
-  for (let i = 0; i < n; i++) {
-    const objects: EvalObject[] = Array.from({ length: r.int(0, 6) }, () => {
-      const o: EvalObject = { box: box(), label: r.int(1, classes - 1), difficult: r.next() < 0.15 };
-      if (o.difficult && r.next() < 0.3) o.crowd = true;
-      return o;
-    });
-    const list: EvalDetection[] = [];
-    for (const o of objects) {
-      const copies = r.next() < 0.8 ? r.int(1, 3) : 0;
-      for (let c = 0; c < copies; c++)
-        list.push({ box: jitter(o.box, r.next() * 0.15), label: r.next() < 0.9 ? o.label : r.int(1, classes - 1), score: r.next() });
-    }
-    for (let k = r.int(0, 4); k > 0; k--) list.push({ box: box(), label: r.int(1, classes - 1), score: r.next() });
-    images.push({ objects });
-    dets.push(list);
-  }
-  return { images, dets, classes };
-}
+// ---------------------------------------------------------------- references (eval-references.ts)
 
 test('VOC AP agrees with a brute-force reference on random detections (11-point and area, IoU 0.5 and 0.7)', () => {
   let compared = 0;
@@ -368,4 +225,147 @@ test('precision-recall curves: one JSON for plotting, thinned, written atomicall
   } finally {
     dir.remove();
   }
+});
+
+// ---------------------------------------------------------------- COCO's 12 numbers, VOC's IoU rule, difficult under COCO
+
+test("COCO summary by hand: small, medium and large objects, the 12 numbers in pycocotools' printout", () => {
+  // One 200x200 image, one class. S (20x20 = 400 px², small) is missed; M (50x50 = 2,500, medium) is found with IoU 0.62
+  // (a hit at 0.50, 0.55, 0.60 only); L (100x100 = 10,000, large) exactly; one false alarm of 10x10 (small).
+  const px = (b: number[]) => b.map((v) => v / 200);
+  const images: EvalImage[] = [
+    {
+      width: 200,
+      height: 200,
+      objects: [
+        { box: px([10, 10, 30, 30]), label: 1 },
+        { box: px([50, 50, 100, 100]), label: 1 },
+        { box: px([100, 100, 200, 200]), label: 1 },
+      ],
+    },
+  ];
+  const dets: EvalDetection[][] = [
+    [
+      { box: px([100, 100, 200, 200]), label: 1, score: 0.9 },
+      { box: px([50, 50, 100, 81]), label: 1, score: 0.8 }, // 50x31 inside M: IoU 1550 / 2500 = 0.62
+      { box: px([150, 10, 160, 20]), label: 1, score: 0.7 },
+    ],
+  ];
+  const s = evaluateCoco(images, dets, ['background', 'shape']).summary;
+  // All areas: at 0.50-0.60 (3 thresholds) hit, hit, miss -> precision 1 up to recall 2/3 (67 of the 101 recall points);
+  // above (7 thresholds) hit, miss, miss -> 1 up to recall 1/3 (34 points).
+  close(s.ap, (3 * 67 + 7 * 34) / 1010);
+  close(s.ap50, 67 / 101);
+  close(s.ap75, 34 / 101);
+  // Small: only S counts and nothing finds it; the 10x10 false alarm is small, so it counts against.
+  close(s.apSmall, 0);
+  // Medium: M found at 3 of 10 thresholds; L's detection sits on an ignored (large) object, the small false alarm is
+  // outside the range: both left out.
+  close(s.apMedium, 0.3);
+  close(s.apLarge, 1);
+  // Recall: the best detection alone finds L (1/3 at every threshold); all of them add M at 3 thresholds.
+  close(s.ar1, 1 / 3);
+  close(s.ar10, (3 * (2 / 3) + 7 * (1 / 3)) / 10);
+  close(s.ar100, (3 * (2 / 3) + 7 * (1 / 3)) / 10);
+  close(s.arSmall, 0);
+  close(s.arMedium, 0.3);
+  close(s.arLarge, 1);
+  assert.equal(
+    formatCocoSummary(s),
+    [
+      ' Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.435',
+      ' Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=100 ] = 0.663',
+      ' Average Precision  (AP) @[ IoU=0.75      | area=   all | maxDets=100 ] = 0.337',
+      ' Average Precision  (AP) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = 0.000',
+      ' Average Precision  (AP) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = 0.300',
+      ' Average Precision  (AP) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = 1.000',
+      ' Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=  1 ] = 0.333',
+      ' Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets= 10 ] = 0.433',
+      ' Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.433',
+      ' Average Recall     (AR) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = 0.000',
+      ' Average Recall     (AR) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = 0.300',
+      ' Average Recall     (AR) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = 1.000',
+    ].join('\n'),
+  );
+  // No large object anywhere: pycocotools reports -1 for that range, not 0.
+  const noLarge = evaluateCoco([{ ...images[0], objects: images[0].objects.slice(0, 2) }], dets, ['background', 'shape']).summary;
+  assert.equal(noLarge.apLarge, -1);
+  assert.equal(noLarge.arLarge, -1);
+  assert.match(formatCocoSummary(noLarge), /area= large \| maxDets=100 \] = -1\.000$/);
+  // Python's '{:0.3f}' rounds exact ties to even: 0.0625 -> 0.062, 0.1875 -> 0.188; others as toFixed.
+  assert.deepEqual([fixed3(0.0625), fixed3(0.1875), fixed3(0.4346), fixed3(-1)], ['0.062', '0.188', '0.435', '-1.000']);
+});
+
+test("COCO areas: the annotation's area decides the range (not its box), and both bounds are included", () => {
+  const at = (area: number | undefined, box = [0, 0, 1, 1]) => {
+    const images: EvalImage[] = [{ width: 64, height: 64, objects: [{ box, label: 1, ...(area !== undefined ? { area } : {}) }] }];
+    return evaluateCoco(images, [[{ box, label: 1, score: 1 }]], 2).summary;
+  };
+  // A 64x64 box (4,096 px², medium) whose segment covers 500 px² is small.
+  assert.deepEqual([at(500).apSmall, at(500).apMedium], [1, -1]);
+  assert.deepEqual([at(undefined).apSmall, at(undefined).apMedium], [-1, 1]);
+  // Exactly 32² is small and medium, exactly 96² medium and large (pycocotools: `area < lo or area > hi` is outside).
+  assert.deepEqual([at(32 ** 2).apSmall, at(32 ** 2).apMedium, at(32 ** 2).apLarge], [1, 1, -1]);
+  assert.deepEqual([at(96 ** 2).apSmall, at(96 ** 2).apMedium, at(96 ** 2).apLarge], [-1, 1, 1]);
+});
+
+test('the COCO summary agrees with the brute-force reference per area range and maxDets on random sized images', () => {
+  const ranges = { all: [0, 1e10], small: [0, 1024], medium: [1024, 9216], large: [9216, 1e10] } as const;
+  const rows: [keyof CocoSummary, keyof typeof ranges, number, 'ap' | 'ap50' | 'ap75' | 'ar'][] = [
+    ['ap', 'all', 100, 'ap'],
+    ['ap50', 'all', 100, 'ap50'],
+    ['ap75', 'all', 100, 'ap75'],
+    ['apSmall', 'small', 100, 'ap'],
+    ['apMedium', 'medium', 100, 'ap'],
+    ['apLarge', 'large', 100, 'ap'],
+    ['ar1', 'all', 1, 'ar'],
+    ['ar10', 'all', 10, 'ar'],
+    ['ar100', 'all', 100, 'ar'],
+    ['arSmall', 'small', 100, 'ar'],
+    ['arMedium', 'medium', 100, 'ar'],
+    ['arLarge', 'large', 100, 'ar'],
+  ];
+  const seen = { small: 0, medium: 0, large: 0 };
+  for (let seed = 200; seed < 240; seed++) {
+    const { images, dets, classes } = randomCase(seed, { sized: true });
+    const s = evaluateCoco(images, dets, classes).summary;
+    for (const [key, range, maxDets, field] of rows) {
+      const refs = Array.from({ length: classes - 1 }, (_, k) => cocoReference(images, dets, k + 1, { range: ranges[range], maxDets })).filter((x) => x !== null);
+      const want = refs.length ? refs.reduce((n, x) => n + x[field], 0) / refs.length : -1;
+      close(s[key], want, 1e-9, `seed ${seed} ${key}`);
+      if (range !== 'all' && refs.length) seen[range]++;
+    }
+  }
+  assert.ok(seen.small > 20 && seen.medium > 20 && seen.large > 20, JSON.stringify(seen));
+});
+
+test("VOC: an IoU of exactly 0.5 is a hit (the devkit's >=; py-faster-rcnn's voc_eval.py uses > and would miss it)", () => {
+  const gt: EvalImage[] = [{ objects: [{ box: [0, 0, 2, 1], label: 1 }] }];
+  const half = evaluateVoc(gt, [[{ box: [0, 0, 1, 1], label: 1, score: 1 }]], 2); // 1 / 2: exactly 0.5 in binary
+  assert.equal(half.classes[0].truePositives, 1);
+  close(half.map11, 1);
+  const below = evaluateVoc(gt, [[{ box: [0, 0, 0.999, 1], label: 1, score: 1 }]], 2);
+  assert.equal(below.classes[0].truePositives, 0);
+});
+
+test('--metric coco on VOC data: a difficult object is an iscrowd region (never a miss, absorbs the detections on it)', () => {
+  // A regular object R and a difficult one D. Two small detections inside D (IoU with D 0.04, but all of each
+  // detection's area is inside it) and one exact detection on R.
+  const R = [0.6, 0.6, 0.8, 0.8];
+  const D = [0, 0, 0.5, 0.5];
+  const images: EvalImage[] = [{ objects: [{ box: R, label: 1 }, { box: D, label: 1, difficult: true }] }];
+  const onD: EvalDetection[] = [
+    { box: [0.1, 0.1, 0.2, 0.2], label: 1, score: 0.9 },
+    { box: [0.3, 0.3, 0.4, 0.4], label: 1, score: 0.8 },
+  ];
+  const dets: EvalDetection[][] = [[...onD, { box: R, label: 1, score: 0.7 }]];
+  const scored = scoreDetections(images, dets, ['background', 'shape'], 'coco');
+  close(scored.value, 1); // as if the detections on D were not there
+  close(scoreDetections(images, [[dets[0][2]]], ['background', 'shape'], 'coco').value, 1);
+  assert.equal(scored.coco!.classes[0].positives, 1);
+  // The same as a COCO set with D written as iscrowd = 1 (what VOC -> COCO conversions write).
+  const asCrowd = evaluateCoco([{ objects: [images[0].objects[0], { box: D, label: 1, difficult: true, crowd: true }] }], dets, 2);
+  close(scored.value, asCrowd.ap);
+  // The VOC metrics are unchanged: a detection whose best overlap is D (IoU >= 0.5) is ignored; these are false alarms.
+  assert.equal(scored.voc.classes[0].truePositives, 1);
 });
