@@ -2,11 +2,14 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
+import { DashboardPanels } from './dashboardPanel';
 import { GraphPanel } from './graphPanel';
 import { ReportView } from './reportView';
+import { registerRuns, type Runs } from './runs';
 import { StatusBar } from './statusBar';
 
 let client: LanguageClient | undefined;
+let runs: Runs | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('DSOD Studio', { log: true });
@@ -34,6 +37,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   const graph = GraphPanel.register(context, client, output);
   const reports = ReportView.register(context, client);
+  DashboardPanels.register(context, output);
+  runs = registerRuns(context);
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {
     graph.onAnalyzed(summary);
     reports.refresh(summary.uri);
@@ -45,6 +50,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 }
 
 export async function deactivate(): Promise<void> {
-  await client?.stop();
+  // Engine processes first: each writes a checkpoint, and none outlives the window.
+  await Promise.all([runs?.shutdown(), client?.stop()]);
+  runs = undefined;
   client = undefined;
 }

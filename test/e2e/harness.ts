@@ -84,19 +84,19 @@ export async function build(): Promise<void> {
   await run(process.execPath, ['esbuild.mjs'], { cwd: repoRoot });
 }
 
-/** `npm run build`, then `vsce package` into `outDir`. */
+/**
+ * `npm run build`, then the platform .vsix into `outDir` with scripts/package-vsix.mjs (`npm run package`): the bundles,
+ * the tfjs wasm binaries, sharp with its native binary and libvips, and the demo spec, so that runs work installed.
+ */
 export async function packageExtension(outDir: string): Promise<string> {
   await build();
   const vsix = join(outDir, 'dsod-studio.vsix');
-  log('packaging the .vsix (vsce package --no-dependencies)');
-  const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-  // --allow-missing-repository / --skip-license: package.json has no "repository" and the repository no LICENSE
-  // file yet; without the flags vsce asks on the terminal.
-  await run(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix], {
+  log('packaging the .vsix (scripts/package-vsix.mjs: vsce package --no-dependencies --target <this platform>)');
+  await run(process.execPath, [join(repoRoot, 'scripts', 'package-vsix.mjs'), '--out', vsix], {
     cwd: repoRoot,
     maxBuffer: 16 << 20,
   });
-  if (!existsSync(vsix)) throw new Error(`vsce did not write ${vsix}`);
+  if (!existsSync(vsix)) throw new Error(`the packaging script did not write ${vsix}`);
   return vsix;
 }
 

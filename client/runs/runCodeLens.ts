@@ -1,0 +1,102 @@
+// The run code lens on a spec's first line: "Train · Evaluate · last run: 0.803 mAP" (beside the language server's
+// totals lens). It reads the newest run folder of that spec under the run root (runFolders.ts: metrics.json, else
+// events.jsonl), and while this window trains it, the live step instead. Train and Evaluate only in a trusted workspace.
+import * as vscode from 'vscode';
+import { runRoot } from '../runRoot';
+import { isSpecPath, metricLabel, runsOfSpec } from './runFolders';
+import type { RunManager } from './runManager';
+
+/** Lens refreshes while a run makes progress, at most this often. */
+const REFRESH_MS = 2_000;
+
+export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private watcher: vscode.FileSystemWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  static register(context: vscode.ExtensionContext, manager: RunManager): RunCodeLens {
+    const lens = new RunCodeLens(manager);
+    context.subscriptions.push(
+      lens,
+      vscode.languages.registerCodeLensProvider([{ language: 'dsod', scheme: 'file' }, { pattern: '**/*.dsod.json', scheme: 'file' }], lens),
+    );
+    return lens;
+  }
+
+  constructor(private readonly manager: RunManager) {
+    this.disposables.push(
+      manager.onDidChangeRuns(() => this.refreshSoon()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('dsod.runs.root') || e.affectsConfiguration('dsod.codeLens')) {
+          this.watch();
+          this.changed.fire();
+        }
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
+    );
+    this.watch();
+  }
+
+  /** Runs made elsewhere (the CLI, another window) show up when their metrics.json or checkpoints change. */
+  private watch(): void {
+    this.watcher?.dispose();
+    const root = runRoot();
+    if (!root) return;
+    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root, '*/{metrics.json,weights.dsodw}'));
+    this.watcher.onDidCreate(() => this.refreshSoon());
+    this.watcher.onDidChange(() => this.refreshSoon());
+    this.watcher.onDidDelete(() => this.refreshSoon());
+  }
+
+  private refreshSoon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.changed.fire();
+    }, REFRESH_MS);
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (document.uri.scheme !== 'file' || !isSpecPath(document.uri.fsPath)) return [];
+    if (!vscode.workspace.getConfiguration('dsod', document.uri).get<boolean>('codeLens', true)) return [];
+    const spec = document.uri.fsPath;
+    const range = new vscode.Range(0, 0, 0, 0);
+    const lenses: vscode.CodeLens[] = [];
+    const trusted = vscode.workspace.isTrusted;
+    const root = runRoot();
+    const runs = root?.scheme === 'file' ? runsOfSpec(root.fsPath, spec) : [];
+    const newest = runs[0];
+    const live = newest ? this.manager.activeRun(newest.dir) : undefined;
+    if (trusted) {
+      if (live) {
+        lenses.push(new vscode.CodeLens(range, { title: '$(debug-stop) Stop', command: 'dsod.stopRun', arguments: [newest.dir], tooltip: 'Stop the run (it writes a checkpoint first)' }));
+      } else {
+        lenses.push(new vscode.CodeLens(range, { title: '$(play) Train', command: 'dsod.train', arguments: [document.uri], tooltip: 'Train this spec in a new run folder' }));
+      }
+      if (runs.length) lenses.push(new vscode.CodeLens(range, { title: 'Evaluate', command: 'dsod.evaluate', arguments: [document.uri], tooltip: "Evaluate a run's weights on the held-out images" }));
+    }
+    if (newest) {
+      let title: string;
+      if (live) {
+        const p = this.manager.latestProgress(live);
+        title = live.command === 'train' ? (p ? `training: step ${p.step.toLocaleString('en-US')}/${p.steps.toLocaleString('en-US')} · loss ${p.loss.toFixed(3)}` : 'training: starting') : `${live.command === 'eval' ? 'evaluating' : 'running inference'}…`;
+      } else if (newest.metric) {
+        title = `last run: ${newest.metric.value.toFixed(3)} ${metricLabel(newest.metric.metric)}`;
+      } else if (newest.step !== null) {
+        title = `last run: ${newest.state === 'unfinished' ? 'interrupted' : newest.state} at step ${newest.step.toLocaleString('en-US')}`;
+      } else {
+        title = `last run: ${newest.state === 'empty' ? 'no steps' : newest.state}`;
+      }
+      lenses.push(new vscode.CodeLens(range, { title, command: 'dsod.openRun', arguments: [newest.dir], tooltip: `Open ${newest.dir}` }));
+    }
+    return lenses;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.watcher?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
