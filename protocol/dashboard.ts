@@ -51,41 +51,8 @@ export const DASHBOARD_LIMITS = {
 
 // --- the data -------------------------------------------------------------------------------------------------------
 
-/** One evaluation as metrics.json keeps it (engine/train/run-files.ts MetricRecord). */
-export interface MetricRecordData {
-  metric: MetricName;
-  value: number;
-  extras: Record<string, number>;
-  perClass: { name: string; ap: number | null }[];
-  step: number | null;
-  elapsedSec: number;
-  split: string;
-  images: number;
-}
-
-export interface PrCurveData {
-  recall: number[];
-  precision: number[];
-  score: number[];
-}
-
-/** pr-curves.json (engine/eval/curves.ts PrCurvesJson). */
-export interface PrCurvesData {
-  version: 1;
-  voc?: {
-    iouThreshold: number;
-    map11: number;
-    mapArea: number;
-    classes: { label: number; name: string; positives: number; ap11: number | null; apArea: number | null; curve: PrCurveData }[];
-  };
-  coco?: {
-    ap: number;
-    ap50: number;
-    ap75: number;
-    recallThresholds: number[];
-    classes: { label: number; name: string; ap: number | null; at50: number[] | null; at75: number[] | null; mean: number[] | null }[];
-  };
-}
+import type { MetricRecordData, PrCurveData, PrCurvesData } from './run-files';
+export type { MetricRecordData, PrCurveData, PrCurvesData };
 
 export type Box = [number, number, number, number];
 

@@ -1,25 +1,11 @@
 // Precision-recall curves as one JSON document for plotting (the run dashboard, a notebook, a spreadsheet).
+import type { PrCurvesData } from '../../protocol/run-files';
 import { writeFileAtomic } from '../data/files';
 import type { CocoResult } from './coco';
 import type { PrCurve, VocResult } from './voc';
 
-export interface PrCurvesJson {
-  version: 1;
-  voc?: {
-    iouThreshold: number;
-    map11: number;
-    mapArea: number;
-    classes: { label: number; name: string; positives: number; ap11: number | null; apArea: number | null; curve: PrCurve }[];
-  };
-  coco?: {
-    ap: number;
-    ap50: number;
-    ap75: number;
-    recallThresholds: number[];
-    /** Per class: interpolated precision at each recall threshold, at IoU 0.5, at 0.75, and averaged over all thresholds. */
-    classes: { label: number; name: string; ap: number | null; at50: number[] | null; at75: number[] | null; mean: number[] | null }[];
-  };
-}
+/** pr-curves.json: its format is defined where its readers find it (protocol/run-files.ts). */
+export type PrCurvesJson = PrCurvesData;
 
 /** Keep at most `max` points of a curve: evenly spaced by index, the first and last always kept. */
 export function thinCurve(c: PrCurve, max: number): PrCurve {

@@ -5,15 +5,12 @@
 // The IoU rule is the devkit's `ovmax >= VOCopts.minoverlap`: an overlap of exactly 0.5 is a hit. py-faster-rcnn's
 // voc_eval.py (and the SSD/DSOD evaluation scripts derived from it) test `ovmax > ovthresh` and call it a miss; the
 // two differ only on detections at exactly the threshold.
+import type { PrCurveData } from '../../protocol/run-files';
 import { ap11Point, apAllPoint } from './ap';
 import { boxIou, classNamesOf, rankedDetections, type ClassSpec, type EvalDetection, type EvalImage } from './types';
 
-export interface PrCurve {
-  recall: number[];
-  precision: number[];
-  /** The score of the detection that adds each point: the threshold that gives it. */
-  score: number[];
-}
+/** A class's precision-recall curve, as pr-curves.json stores it. */
+export type PrCurve = PrCurveData;
 
 export interface VocClassResult {
   label: number;

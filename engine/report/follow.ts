@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineEvent } from '../../protocol/engine-events';
-import { RUN_FILES } from '../train/run-files';
+import { RUN_FILES } from '../../protocol/run-files';
 import { INFERENCE_RECORD, parseEventLines } from './run-folder';
 
 const CHUNK = 4 * 1024 * 1024;
@@ -72,7 +72,7 @@ export class EventsTail {
 }
 
 /** The files whose change means "read the artifacts again". */
-const WATCHED = [RUN_FILES.metrics, RUN_FILES.curves, RUN_FILES.weights, INFERENCE_RECORD, 'checkpoints'];
+const WATCHED = [RUN_FILES.metrics, RUN_FILES.curves, RUN_FILES.weights, INFERENCE_RECORD, RUN_FILES.checkpoints];
 
 function signature(runDir: string): string {
   return WATCHED.map((f) => {

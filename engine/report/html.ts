@@ -3,35 +3,15 @@
 // Everything is denied but the one script (by nonce), its styles (by the same nonce) and data: images (the gallery);
 // no remote host anywhere, so the report works offline and can reach nothing. No vscode import: the tests load the
 // very same page.
-import { randomBytes } from 'node:crypto';
 import { REPORT_DATA_ID, type DashboardHostMessage } from '../../protocol/dashboard';
+import { escapeAttr, escapeText, makeNonce, strictCsp } from '../../webview/page-html';
 
 export const DASHBOARD_VIEW_TYPE = 'dsod.dashboard';
-export { REPORT_DATA_ID };
-
-export function makeNonce(): string {
-  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-}
+export { makeNonce, REPORT_DATA_ID };
 
 export function dashboardCsp(nonce: string): string {
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    'img-src data:',
-    "connect-src 'none'",
-    "font-src 'none'",
-    "frame-src 'none'",
-    "worker-src 'none'",
-    "object-src 'none'",
-    "media-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
+  return strictCsp(nonce, 'data:');
 }
-
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** JSON inside <script type="application/json">: no `<` at all, so neither `</script>` nor `<!--` can end it. */
 export function scriptJson(value: unknown): string {

@@ -4,11 +4,12 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DashboardHostMessage, RunSnapshot } from '../../protocol/dashboard';
+import { RUN_FILES } from '../../protocol/run-files';
 import { writeFileAtomic } from '../data/files';
 import { dashboardHtml, makeNonce } from './html';
 import { readRunSnapshot, type GalleryLimits } from './run-folder';
 
-export const REPORT_FILE = 'report.html';
+export const REPORT_FILE = RUN_FILES.report;
 const BUNDLE = join('webview', 'dashboard.js');
 
 /**

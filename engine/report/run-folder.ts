@@ -21,9 +21,9 @@ import {
 } from '../../protocol/dashboard';
 import { isObject } from '../../protocol/checks';
 import { RunModel } from '../../webview/dashboard/model';
-import { RUN_FILES } from '../train/run-files';
+import { RUN_FILES } from '../../protocol/run-files';
 
-export const INFERENCE_RECORD = join('inference', 'detections.json');
+export const INFERENCE_RECORD = RUN_FILES.inferenceRecord;
 export const CHECKPOINT_FILE = /^step-(\d+)\.dsodckpt$/;
 
 export interface GalleryLimits {
@@ -149,7 +149,7 @@ export async function readPrCurves(runDir: string): Promise<PrCurvesData | null>
 }
 
 export async function listCheckpointFiles(runDir: string): Promise<CheckpointFile[]> {
-  const dir = join(runDir, 'checkpoints');
+  const dir = join(runDir, RUN_FILES.checkpoints);
   let names: string[];
   try {
     names = await fsp.readdir(dir);

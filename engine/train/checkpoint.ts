@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files';
+import { RUN_FILES } from '../../protocol/run-files';
 import { decodeWeights, encodeWeights, type WeightMap } from '../model/weights';
 import type { DataSource } from './data-source';
 import type { Schedule } from './schedule';
@@ -113,7 +114,7 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
   throw new Error(`${path} is neither a DSOD checkpoint (.dsodckpt) nor a weights file (.dsodw)`);
 }
 
-export const CHECKPOINT_DIR = 'checkpoints';
+export const CHECKPOINT_DIR = RUN_FILES.checkpoints;
 const NAME = /^step-(\d+)\.dsodckpt$/;
 
 export function checkpointName(step: number): string {

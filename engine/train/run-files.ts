@@ -1,29 +1,13 @@
-// The files of a run folder besides checkpoints: what `dsod train --out RUNDIR` leaves for people and tools.
-//   events.jsonl    every event of every process of the run (appended; see protocol/engine-events.ts)
-//   spec.dsod.yaml  the spec as trained (a copy: the original may change afterwards)
-//   weights.dsodw   the latest weights alone (for `dsod eval` and `dsod infer`)
-//   metrics.json    every evaluation: step, seconds of training, mAP, per-class AP (the mAP-vs-time curve)
-//   pr-curves.json  precision-recall curves of the latest evaluation
-//   checkpoints/    step-NNNNNNNN.dsodckpt, the last few (superseded-*/: later ones set aside by `train --from`)
-//   inference/      detections.json of `dsod infer --run` (with each image's ground truth when known)
-//   .lock           the pid of the process training the run (engine/train/run-lock.ts)
+// Writing a run folder's files besides checkpoints (the layout and the formats: protocol/run-files.ts).
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files';
-import type { MetricEvent } from '../../protocol/engine-events';
+import { RUN_FILES, type MetricRecordData } from '../../protocol/run-files';
 
-export const RUN_FILES = {
-  events: 'events.jsonl',
-  spec: 'spec.dsod.yaml',
-  weights: 'weights.dsodw',
-  metrics: 'metrics.json',
-  curves: 'pr-curves.json',
-  inference: 'inference',
-  lock: '.lock',
-} as const;
+export { RUN_FILES };
 
 export function ensureRunDir(runDir: string): void {
-  mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
+  mkdirSync(join(runDir, RUN_FILES.checkpoints), { recursive: true });
 }
 
 /** Append one line to events.jsonl: appends of whole lines, so a reader never sees a torn event from this writer. */
@@ -31,7 +15,8 @@ export function appendEventLine(runDir: string, line: string): void {
   appendFileSync(join(runDir, RUN_FILES.events), line + '\n');
 }
 
-export type MetricRecord = Pick<MetricEvent, 'metric' | 'value' | 'extras' | 'perClass' | 'step' | 'elapsedSec' | 'split' | 'images'>;
+/** One evaluation in metrics.json (its format: protocol/run-files.ts). */
+export type MetricRecord = MetricRecordData;
 
 export function readMetrics(runDir: string): MetricRecord[] {
   try {

@@ -204,7 +204,7 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
       meta = { ...c.meta, schedule: fitted ? c.meta.schedule : scheduleOf(t), spec: { name: spec.name, hash: specHash }, ...runRecord };
       emit({ type: 'log', level: 'info', message: `resuming from ${latest.path} (step ${meta.step}, ${meta.elapsedSec.toFixed(0)} s of training)` });
     } else if (resume) {
-      emit({ type: 'log', level: 'info', message: `no checkpoint in ${join(o.runDir, 'checkpoints')}: starting a new run` });
+      emit({ type: 'log', level: 'info', message: `no checkpoint in ${join(o.runDir, RUN_FILES.checkpoints)}: starting a new run` });
     }
     await writeFileAtomic(join(o.runDir, RUN_FILES.spec), o.specText);
 

@@ -1,0 +1,67 @@
+// The files of a run folder that other processes read (the VS Code dashboard, report.html, notebooks): one
+// definition, written by the engine (engine/train/run-files.ts, engine/eval/curves.ts) and read by everyone else.
+// No imports but types: the browser bundle takes it as it is.
+import type { MetricName } from './engine-events';
+
+/**
+ * A run folder (`dsod train --out RUNDIR`; in VS Code, one per run under the setting `dsod.runs.root`):
+ *   events.jsonl    every event of every process that worked on the run: train, eval --run, infer --run (appended
+ *                   whole lines; protocol/engine-events.ts); processes are told apart by their `start` events
+ *   spec.dsod.yaml  the spec as trained (a copy: the original may change afterwards)
+ *   weights.dsodw   the latest weights alone (for `dsod eval` and `dsod infer`)
+ *   metrics.json    every evaluation: step, seconds of training, mAP, per-class AP (MetricRecordData below)
+ *   pr-curves.json  precision-recall curves of the latest evaluation (PrCurvesData below)
+ *   checkpoints/    step-NNNNNNNN.dsodckpt, the last few (superseded-<time>/: later ones set aside by `train --from`)
+ *   inference/      detections.json of `dsod infer --run` (with each image's ground truth when known)
+ *   report.html     the run dashboard as one offline file (`dsod report`; refreshed after each command)
+ *   .lock           the pid of the process training the run (engine/train/run-lock.ts)
+ */
+export const RUN_FILES = {
+  events: 'events.jsonl',
+  spec: 'spec.dsod.yaml',
+  weights: 'weights.dsodw',
+  metrics: 'metrics.json',
+  curves: 'pr-curves.json',
+  checkpoints: 'checkpoints',
+  inference: 'inference',
+  inferenceRecord: 'inference/detections.json',
+  report: 'report.html',
+  lock: '.lock',
+} as const;
+
+/** One evaluation as metrics.json keeps it: { version: 1, evaluations: MetricRecordData[] }. */
+export interface MetricRecordData {
+  metric: MetricName;
+  value: number;
+  extras: Record<string, number>;
+  perClass: { name: string; ap: number | null }[];
+  step: number | null;
+  elapsedSec: number;
+  split: string;
+  images: number;
+}
+
+/** One class's curve: a point per detection that adds recall, and the score threshold that gives it. */
+export interface PrCurveData {
+  recall: number[];
+  precision: number[];
+  score: number[];
+}
+
+/** pr-curves.json: the precision-recall curves of a run's latest evaluation. */
+export interface PrCurvesData {
+  version: 1;
+  voc?: {
+    iouThreshold: number;
+    map11: number;
+    mapArea: number;
+    classes: { label: number; name: string; positives: number; ap11: number | null; apArea: number | null; curve: PrCurveData }[];
+  };
+  coco?: {
+    ap: number;
+    ap50: number;
+    ap75: number;
+    recallThresholds: number[];
+    classes: { label: number; name: string; ap: number | null; at50: number[] | null; at75: number[] | null; mean: number[] | null }[];
+  };
+}
