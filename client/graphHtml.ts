@@ -1,29 +1,13 @@
 // The graph webview's HTML with its Content-Security-Policy. No `vscode` import: the Chromium tests load the very same
 // page. Everything is denied but the one bundle (by nonce), its styles (by the same nonce) and blob: images (the PNG
 // export draws the SVG through an <img>); no remote host is allowed anywhere.
-import { randomBytes } from 'node:crypto';
+import { escapeAttr, makeNonce, strictCsp } from '../webview/page-html';
 
-export function makeNonce(): string {
-  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-}
+export { makeNonce };
 
 export function graphCsp(nonce: string): string {
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    'img-src blob:',
-    "connect-src 'none'",
-    "font-src 'none'",
-    "frame-src 'none'",
-    "worker-src 'none'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
+  return strictCsp(nonce, 'blob:');
 }
-
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 export interface GraphHtmlOptions {
   /** The bundle's URI as the webview may load it (webview.asWebviewUri(dist/webview/graph.js)). */

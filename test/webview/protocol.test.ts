@@ -118,7 +118,7 @@ test('the page allows only its nonce\'d bundle: no inline code, no eval, no remo
   assert.match(nonce, /^[A-Za-z0-9]{20,}$/);
   assert.notEqual(makeNonce(), nonce);
   const csp = graphCsp(nonce);
-  assert.equal(csp, `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src blob:; connect-src 'none'; font-src 'none'; frame-src 'none'; worker-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'`);
+  assert.equal(csp, `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src blob:; connect-src 'none'; font-src 'none'; frame-src 'none'; worker-src 'none'; object-src 'none'; media-src 'none'; base-uri 'none'; form-action 'none'`);
   assert.doesNotMatch(csp, /unsafe|https?:|\*/);
   const html = graphHtml({ scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/graph.js', nonce });
   assert.match(html, new RegExp(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}';`));
