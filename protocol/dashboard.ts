@@ -123,6 +123,8 @@ export interface RunSnapshot {
   checkpoints: CheckpointFile[];
   /** weights.dsodw exists. */
   weights: boolean;
+  /** A live process held the run's lock when the folder was read (a training without `done` is running, not killed). */
+  training: boolean;
   /** ISO time the folder was read. */
   readAt: string;
 }
@@ -159,6 +161,7 @@ export type DashboardHostMessage =
       gallery: GalleryData | null;
       checkpoints: CheckpointFile[];
       weights: boolean;
+      training: boolean;
     }
   /** The runs under the run root, newest first. */
   | { type: 'runs'; root: string | null; runs: RunSummary[] }
@@ -302,6 +305,7 @@ const snapshot: Check = shape({
   gallery: nullable(gallery),
   checkpoints,
   weights: bool,
+  training: bool,
   readAt: iso,
 });
 
@@ -318,7 +322,7 @@ const runSummary: Check = shape({
 const hostMessages: Record<DashboardHostMessage['type'], Check> = {
   snapshot: shape({ role: oneOf('main', 'overlay'), run: snapshot, live: bool }),
   events: shape({ runDir: path, events: arrayOf(event, L.events), skipped: count }),
-  artifacts: shape({ runDir: path, metrics: arrayOf(metricRecord, L.checkpoints), curves: nullable(prCurves), gallery: nullable(gallery), checkpoints, weights: bool }),
+  artifacts: shape({ runDir: path, metrics: arrayOf(metricRecord, L.checkpoints), curves: nullable(prCurves), gallery: nullable(gallery), checkpoints, weights: bool, training: bool }),
   runs: shape({ root: nullable(path), runs: arrayOf(runSummary, L.runs) }),
   live: shape({ runDir: path, live: bool }),
   status: shape({ message: text }),

@@ -7,6 +7,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatch
 import { join } from 'node:path';
 import type { EngineEvent } from '../../protocol/engine-events';
 import { RUN_FILES } from '../../protocol/run-files';
+import { trainingHolder } from '../train/run-lock';
 import { INFERENCE_RECORD, parseEventLines } from './run-folder';
 
 const CHUNK = 4 * 1024 * 1024;
@@ -74,8 +75,10 @@ export class EventsTail {
 /** The files whose change means "read the artifacts again". */
 const WATCHED = [RUN_FILES.metrics, RUN_FILES.curves, RUN_FILES.weights, INFERENCE_RECORD, RUN_FILES.checkpoints];
 
+/** The watched files' sizes and times, and whether a live process trains the run (a killed one changes nothing on disk). */
 function signature(runDir: string): string {
-  return WATCHED.map((f) => {
+  const training = trainingHolder(runDir) !== null ? 'training' : 'idle';
+  return training + '|' + WATCHED.map((f) => {
     try {
       const s = statSync(join(runDir, f));
       return `${s.mtimeMs}:${s.size}`;

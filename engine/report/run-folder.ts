@@ -22,6 +22,7 @@ import {
 import { isObject } from '../../protocol/checks';
 import { RunModel } from '../../webview/dashboard/model';
 import { RUN_FILES } from '../../protocol/run-files';
+import { trainingHolder } from '../train/run-lock';
 
 export const INFERENCE_RECORD = RUN_FILES.inferenceRecord;
 export const CHECKPOINT_FILE = /^step-(\d+)\.dsodckpt$/;
@@ -300,6 +301,8 @@ export interface RunArtifacts {
   gallery: GalleryData | null;
   checkpoints: CheckpointFile[];
   weights: boolean;
+  /** A live process holds the run's lock: a train process without `done` is running, not killed. */
+  training: boolean;
 }
 
 /**
@@ -319,7 +322,7 @@ export async function readArtifacts(runDir: string, o: ReadOptions = {}, previou
     listCheckpointFiles(runDir),
     exists(join(runDir, RUN_FILES.weights)),
   ]);
-  return { metrics, curves, gallery, checkpoints, weights };
+  return { metrics, curves, gallery, checkpoints, weights, training: trainingHolder(runDir) !== null };
 }
 
 async function readSpec(runDir: string): Promise<string | null> {
@@ -360,6 +363,7 @@ export function emptySnapshot(runDir: string): RunSnapshot {
     gallery: null,
     checkpoints: [],
     weights: false,
+    training: false,
     readAt: new Date().toISOString(),
   };
 }
@@ -405,7 +409,7 @@ export async function summarizeRun(runDir: string): Promise<RunSummary | null> {
     step: model.step,
     steps: model.steps,
     metric: latest ? { metric: latest.metric, value: latest.value } : null,
-    state: model.state,
+    state: model.shownState({ training: trainingHolder(dir) !== null, following: false }),
     modified: modified.toISOString(),
   };
 }

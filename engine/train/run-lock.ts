@@ -42,6 +42,14 @@ export function acquireRunLock(runDir: string): LockResult {
   return { ok: false, holder: typeof holder === 'string' ? unknownHolder() : holder, path };
 }
 
+/** The live process training the run now, or null (no lock, or the lock of a process that is gone). */
+export function trainingHolder(runDir: string): LockHolder | null {
+  const holder = readHolder(join(runDir, RUN_FILES.lock));
+  if (holder === 'gone') return null;
+  if (holder === 'being-written') return unknownHolder();
+  return isAlive(holder) ? holder : null;
+}
+
 /** Remove the lock only while it is still ours (never one a later process took over). */
 function releaseLock(path: string, me: LockHolder): void {
   const now = readHolder(path);

@@ -2,10 +2,10 @@
 // `dsod report RUNDIR`: one offline report.html that opens in Chromium with the network cut and shows what the VS Code
 // dashboard shows for the same run. The run is the recorded one of test/webview/fixtures/run-tiny.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { EventsTail, RunFollower } from '../../engine/report/follow';
@@ -127,6 +127,52 @@ describe('reading a run folder', () => {
     assert.deepEqual(runs.map((r) => r.runDir), [b, a]);
     assert.deepEqual({ ...runs[1], modified: '' }, { runDir: a, name: 'tiny DSOD (DS/16-32-8-1, 96x96)', step: 600, steps: 4000, metric: { metric: 'voc07', value: snap.events.filter((e) => e.type === 'metric').map((e) => (e as { value: number }).value).at(-1)! }, state: 'completed', modified: '' });
     assert.deepEqual(await listRuns(join(root, 'missing')), []);
+  });
+});
+
+describe('a training that never said done', () => {
+  /** The recorded run cut right after a progress event of its last training: running, or killed. */
+  const cutRun = () => {
+    const dir = copyFixtureRun(tmp());
+    const lines = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n');
+    const lastTrain = lines.map((l) => l.includes('"type":"start"') && l.includes('"command":"train"')).lastIndexOf(true);
+    const cut = lines.findIndex((l, i) => i > lastTrain && l.includes('"type":"progress"'));
+    writeFileSync(join(dir, 'events.jsonl'), lines.slice(0, cut + 1).join('\n') + '\n');
+    return dir;
+  };
+  const lock = (dir: string, pid: number) => writeFileSync(join(dir, '.lock'), JSON.stringify({ pid, host: hostname(), started: new Date().toISOString() }) + '\n');
+
+  test('is running while a live process holds the run\'s lock, interrupted once that process is gone', async () => {
+    const dir = cutRun();
+    lock(dir, process.pid);
+    assert.equal((await readRunSnapshot(dir)).training, true);
+    assert.equal((await listRuns(dirname(dir)))[0].state, 'running');
+    // A SIGKILLed trainer leaves its lock behind: the pid no longer runs.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    lock(dir, Number(dead.stdout));
+    assert.equal((await readRunSnapshot(dir)).training, false);
+    assert.equal((await listRuns(dirname(dir)))[0].state, 'interrupted');
+    rmSync(join(dir, '.lock'));
+    assert.equal((await listRuns(dirname(dir)))[0].state, 'interrupted');
+  });
+
+  test('the follower notices the trainer\'s death, which changes no file', async () => {
+    const dir = cutRun();
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+    await new Promise((r) => child.once('spawn', r));
+    lock(dir, child.pid!);
+    let artifacts = 0;
+    const f = new RunFollower(dir, statSync(join(dir, 'events.jsonl')).size, { events: () => undefined, artifacts: () => artifacts++, reset: () => undefined }, { pollMs: 50, watch: false });
+    try {
+      assert.equal((await readArtifacts(dir)).training, true);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      await waitFor(() => artifacts > 0);
+      assert.equal((await readArtifacts(dir)).training, false);
+    } finally {
+      f.dispose();
+      child.kill('SIGKILL');
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeEvent, type EngineEvent, type EventBody } from '../../protocol/engine-events';
 import { alignColumns } from '../../webview/dashboard/align';
-import { Ema, formatDuration, RunModel, smooth, upperBound } from '../../webview/dashboard/model';
+import { Ema, formatDuration, RunModel, shownState, smooth, upperBound } from '../../webview/dashboard/model';
 import { apRows, sortRows } from '../../webview/dashboard/rows';
 import { recordedEvents } from './dashboard-fixture';
 
@@ -141,6 +141,18 @@ describe('folding events', () => {
     assert.equal(m.state, 'failed');
     assert.equal(m.etaSec, null);
     assert.deepEqual(m.errors.map((e) => e.code), ['loss-not-finite']);
+  });
+
+  test('a process without done: running while something can still write it, interrupted when nothing can', () => {
+    const m = new RunModel('/r', 'S');
+    m.addAll([start('train', 0), progress(1)]);
+    assert.equal(m.state, 'running');
+    assert.equal(m.shownState({ training: true, following: true }), 'running');
+    assert.equal(m.shownState({ training: false, following: true }), 'interrupted', 'a trainer holds the lock while it lives');
+    m.addAll([done('stopped', 1), start('eval', 1)]);
+    assert.equal(m.shownState({ training: false, following: true }), 'running', 'eval takes no lock: a follower waits for it');
+    assert.equal(m.shownState({ training: false, following: false }), 'interrupted');
+    assert.equal(shownState(m.processes[0], false, { training: false, following: false }), 'stopped', 'an ended process is what it said');
   });
 
   test('the doctor report goes to the process it came before', () => {

@@ -82,6 +82,24 @@ export interface CheckpointInfo {
 
 export type RunState = 'empty' | ProcessState;
 
+/** What a reader knows besides the events: whether anything can still be writing the run. */
+export interface Liveness {
+  /** A live process holds the run's lock (only a training takes it). */
+  training: boolean;
+  /** Something follows the folder as it grows (the VS Code panel); false for report.html and the run list. */
+  following: boolean;
+}
+
+/**
+ * A process's state as a reader should see it: one that never said `done` was killed when nothing can be writing it
+ * any more: a training that holds no lock, or, for eval and infer (which take none), a folder nobody follows.
+ */
+export function shownState(p: RunProcess, isLast: boolean, live: Liveness): ProcessState {
+  if (p.state !== 'running' || !isLast) return p.state;
+  const gone = p.command === 'train' ? !live.training : !live.following;
+  return gone ? 'interrupted' : 'running';
+}
+
 /** What an `add` changed, so the page redraws only that. */
 export interface ModelChanges {
   /** New points at the end of the step series. */
@@ -371,6 +389,12 @@ export class RunModel {
   get state(): RunState {
     const p = this.current();
     return p ? p.state : 'empty';
+  }
+
+  /** The run's state as a reader should see it (shownState of the last process). */
+  shownState(live: Liveness): RunState {
+    const p = this.current();
+    return p ? shownState(p, true, live) : 'empty';
   }
 
   /** The last process, when it is still running. */

@@ -17,7 +17,7 @@ import { alignColumns } from './align';
 import { LineChart, readChartTheme, readColor, type ChartSpec, type ChartTheme, type Data, type SeriesSpec } from './charts';
 import { GalleryView } from './gallery';
 import type { Host, SavedState } from './host';
-import { Ema, formatDuration, METRIC_LABELS, RunModel, smooth, STATE_TEXT, type CheckpointInfo, type RunState } from './model';
+import { Ema, formatDuration, METRIC_LABELS, RunModel, shownState, smooth, STATE_TEXT, type CheckpointInfo, type Liveness, type RunState } from './model';
 import { classCurves, drawCurve, type CocoRow } from './prcurves';
 import { apRows, sortRows, type SortKey } from './rows';
 
@@ -102,6 +102,8 @@ export class DashboardView {
   private readonly overlays = new Map<string, RunModel>();
   private readonly overlaySmooth = new Map<string, { weight: number; n: number; values: number[] }>();
   private live = false;
+  /** A live process held the run's lock at the last read (engine/train/run-lock.ts). */
+  private training = false;
   private readAt: string | null = null;
   private curves: PrCurvesData | null = null;
   private galleryData: GalleryData | null = null;
@@ -299,7 +301,7 @@ export class DashboardView {
       }
       case 'artifacts':
         if (!this.model || m.runDir !== this.model.runDir) break;
-        this.setArtifacts(m.metrics, m.curves, m.gallery, m.checkpoints, m.weights);
+        this.setArtifacts(m.metrics, m.curves, m.gallery, m.checkpoints, m.weights, m.training);
         break;
       case 'runs':
         this.runs = m.runs;
@@ -337,11 +339,20 @@ export class DashboardView {
       this.selectedClass = null;
       this.save();
     }
-    this.setArtifacts(run.metrics, run.curves, run.gallery, run.checkpoints, run.weights);
+    this.setArtifacts(run.metrics, run.curves, run.gallery, run.checkpoints, run.weights, run.training);
     for (const p of ALL_PARTS) this.dirty.add(p);
   }
 
-  private setArtifacts(metrics: MetricRecordData[], curves: PrCurvesData | null, gallery: GalleryData | null, checkpoints: CheckpointFile[], weights: boolean): void {
+  private setArtifacts(
+    metrics: MetricRecordData[],
+    curves: PrCurvesData | null,
+    gallery: GalleryData | null,
+    checkpoints: CheckpointFile[],
+    weights: boolean,
+    training: boolean,
+  ): void {
+    if (training !== this.training) this.dirty.add('processes');
+    this.training = training;
     const model = this.model!;
     model.setMetricRecords(metrics);
     model.setCheckpointFiles(checkpoints);
@@ -473,11 +484,14 @@ export class DashboardView {
     s.body.hidden = text !== null;
   }
 
+  private liveness(): Liveness {
+    return { training: this.training, following: this.live };
+  }
+
   private displayState(): RunState {
     const m = this.model;
     if (!m) return 'empty';
-    // Nothing follows the folder any more and the last process never said done: it was killed.
-    return m.state === 'running' && !this.live ? 'interrupted' : m.state;
+    return m.shownState(this.liveness());
   }
 
   private drawHeader(): void {
@@ -876,7 +890,7 @@ export class DashboardView {
       let steps = p.command === 'train' ? `${from ?? '?'} → ${p.lastStep ?? from ?? '?'}` : '';
       if (p.purgedFrom !== null) steps += ` (resumed from an earlier checkpoint: steps after ${from} up to ${p.purgedFrom} redone)`;
       el('td', { class: 'num' }, tr, steps);
-      const state: RunState = i === n - 1 && p.state === 'running' && !this.live ? 'interrupted' : p.state;
+      const state: RunState = shownState(p, i === n - 1, this.liveness());
       const st = el('td', { class: state === 'failed' ? 'bad' : state === 'interrupted' ? 'warn' : '' }, tr, STATE_TEXT[state]);
       const fatal = p.errors.find((x) => x.fatal) ?? p.errors[0];
       if (fatal) st.title = `${fatal.code}: ${fatal.message}${fatal.where ? ` (${fatal.where})` : ''}`;
