@@ -7,7 +7,7 @@
 // per event does). Histories: the recorded run of test/webview/fixtures/run-tiny (600 steps), and the tiny spec's
 // whole schedule (4,000 steps) and the snapshot's cap (20,000 steps), both made of the recorded steps repeated.
 // Machines are shared and noisy: read the ratios. Run: npm run bench:dashboard
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -16,21 +16,13 @@ import { findDashboardBundle, reportHtml, writeReport } from '../engine/report/r
 import type { RunSnapshot } from '../protocol/dashboard';
 import { makeEvent, type EngineEvent, type ProgressEvent } from '../protocol/engine-events';
 import { copyFixtureRun } from '../test/webview/dashboard-fixture';
-import { missingDashboardPrerequisite, openDashboardPage, resultsDir, type DashboardPage } from '../test/webview/dashboard-page';
-import { launchChromium } from '../test/webview/page';
+import { missingDashboardPrerequisite, openDashboardPage, type DashboardPage } from '../test/webview/dashboard-page';
+import { exitIfMissing, median, medianP90, publish, runBench, withChromium } from './webview-bench';
 
 const RATE = 10; // events per second
 const EVENTS = Number(process.env.EVENTS ?? 100);
 const WARMUP = 10;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : NaN;
-};
-const p90 = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(0.9 * s.length))] : NaN;
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** A run of `steps` steps: the recording's events up to its first train start, then its progress values repeated. */
@@ -127,17 +119,11 @@ async function scenario(browser: Browser, name: string, recorded: RunSnapshot, s
 }
 
 async function main(): Promise<void> {
-  const missing = missingDashboardPrerequisite();
-  if (missing) {
-    console.error(`bench:dashboard needs Chromium and the bundle: ${missing}`);
-    process.exit(1);
-  }
+  exitIfMissing('bench:dashboard', missingDashboardPrerequisite());
   const runDir = copyFixtureRun(mkdtempSync(join(tmpdir(), 'dsod-bench-')));
   const recorded = await readRunSnapshot(runDir);
-  const browser = await launchChromium();
-  const version = browser.version();
   const rows: Row[] = [];
-  try {
+  const version = await withChromium(async (browser) => {
     for (const [name, steps] of [
       ['the recorded run', 600],
       ['the tiny schedule', 4000],
@@ -146,9 +132,8 @@ async function main(): Promise<void> {
       rows.push(await scenario(browser, name, recorded, steps));
       process.stderr.write(`  ${name} (${steps} steps): done\n`);
     }
-  } finally {
-    await browser.close();
-  }
+    return browser.version();
+  });
 
   // report.html: the recorded run as `dsod report` writes it, and the parts of its size.
   const report = await writeReport(runDir);
@@ -162,7 +147,7 @@ async function main(): Promise<void> {
   const longSize = Buffer.byteLength(reportHtml({ ...long, gallery: recorded.gallery }, '')) + bundle;
 
   const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-  const cell = (xs: number[]) => `${median(xs).toFixed(2)} (${p90(xs).toFixed(2)})`;
+  const cell = (xs: number[]) => medianP90(xs, 2);
   const lines = [
     `run dashboard: cost of one live event in the page at ${RATE} events/s, Chromium ${version} headless; median (p90) ms over ${EVENTS} events after ${WARMUP} of warm-up`,
     '',
@@ -180,12 +165,7 @@ async function main(): Promise<void> {
     `report.html of the recorded run (600 steps, 675 events, 5 classes, 12 images): ${kib(size)} = bundle ${kib(bundle)} + events ${kib(eventsBytes)} + PR curves ${kib(curvesBytes)} + images ${kib(imageBytes)} + the rest`,
     `report.html of a 4,000-step run with the same curves and images: ${kib(longSize)}`,
   ];
-  console.log(lines.join('\n'));
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'bench-dashboard.md'), `${lines.join('\n')}\n`);
+  publish('bench-dashboard.md', lines);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

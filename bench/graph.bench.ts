@@ -8,12 +8,11 @@
 // harness's DevTools-protocol transport both ways (VS Code's postMessage is not this path).
 // Machines are shared and noisy: read the ratios. Goal: DSOD300 analysis + redraw <= 30 ms (median).
 // Run: npm run bench:graph
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { GraphResult } from '../protocol/lsp';
 import { DSOD300_YAML, edit } from '../test/helpers';
-import { analyzer, launchChromium, missingPrerequisite, openGraphPage, resultsDir, type GraphPage } from '../test/webview/page';
+import { analyzer, missingPrerequisite, openGraphPage, type GraphPage } from '../test/webview/page';
+import { exitIfMissing, median, medianP90, publish, runBench, withChromium } from './webview-bench';
 
 const GOAL_MS = 30;
 const RUNS = Number(process.env.RUNS ?? 60);
@@ -42,15 +41,6 @@ interface Row {
   cached: Sample[];
   peer: Sample[];
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : NaN;
-};
-const p90 = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(0.9 * s.length))] : NaN;
-};
 
 /** One redraw: analyse an edited spec, send it, wait for the page to say it is drawn. */
 async function redraw(gp: GraphPage, analyze: (t: string) => GraphResult, text: string): Promise<Sample & { nodes: number; edges: number }> {
@@ -99,15 +89,9 @@ async function workload(browser: Browser, spec: string, yaml: string, expand: bo
 }
 
 async function main(): Promise<void> {
-  const missing = missingPrerequisite();
-  if (missing) {
-    console.error(`bench:graph needs Chromium and the bundle: ${missing}`);
-    process.exit(1);
-  }
-  const browser = await launchChromium();
-  const version = browser.version();
+  exitIfMissing('bench:graph', missingPrerequisite());
   const rows: Row[] = [];
-  try {
+  const version = await withChromium(async (browser) => {
     for (const [spec, yaml] of [
       ['DSOD300', DSOD300_YAML],
       ['DSOD300 x4', LARGE_YAML],
@@ -118,9 +102,8 @@ async function main(): Promise<void> {
         process.stderr.write(`  ${spec}, ${row.view}: done\n`);
       }
     }
-  } finally {
-    await browser.close();
-  }
+    return browser.version();
+  });
 
   const lines = [
     `graph webview: an edit's analysis to its finished redraw, Chromium ${version} headless; median (p90) in ms over ${RUNS} redraws, peer over ${PEER_RUNS}`,
@@ -128,7 +111,7 @@ async function main(): Promise<void> {
     '| spec | view | layers | nodes | edges | analysis | redraw | analysis + redraw | through the harness | peer: redraw | peer: analysis + redraw | peer / ours |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  const cell = (xs: number[]) => `${median(xs).toFixed(1)} (${p90(xs).toFixed(1)})`;
+  const cell = (xs: number[]) => medianP90(xs, 1);
   for (const r of rows) {
     const c = (k: 'analysis' | 'redraw' | 'work' | 'total') => r.cached.map((s) => s[k]);
     const p = (k: 'analysis' | 'redraw' | 'work' | 'total') => r.peer.map((s) => s[k]);
@@ -140,12 +123,7 @@ async function main(): Promise<void> {
   }
   const goal = median(rows[0].cached.map((s) => s.work));
   lines.push('', `goal, DSOD300 analysis + redraw <= ${GOAL_MS} ms (median): ${goal.toFixed(1)} ms, ${goal <= GOAL_MS ? 'met' : 'NOT met'}`);
-  console.log(lines.join('\n'));
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'bench-graph.md'), `${lines.join('\n')}\n`);
+  publish('bench-graph.md', lines);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -1,7 +1,8 @@
-// Shared by the tests: the repository's files and compact views of diagnostics.
+// Shared by the tests: the repository's files, compact views of diagnostics, engine events and processes.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSpec, type Diagnostic, type SpecCheck, type SpecFormat } from '../core';
+import { parseEngineEventLine, type EngineEvent } from '../protocol/engine-events';
 
 /** Tests run from out/test/...; the repository root is two levels above out/test. */
 export const repoRoot = resolve(__dirname, '..', '..');
@@ -57,6 +58,29 @@ export function rng(seed: number): { next(): number; int(lo: number, hi: number)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   return { next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)), pick: (xs) => xs[Math.floor(next() * xs.length)] };
+}
+
+/** The events of an engine's --json output (one per line; blank lines skipped): the test fails on any invalid line. */
+export function parseEventLines(text: string): EngineEvent[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const r = parseEngineEventLine(l);
+      if (!r.ok) throw new Error(`${r.error}: ${l}`);
+      return r.event;
+    });
+}
+
+/** Whether a process of this id exists (EPERM: it does, though not ours to signal). */
+export function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Every example spec, relative to the repository root. */

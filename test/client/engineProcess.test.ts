@@ -14,7 +14,7 @@ import { EngineProcess, type EngineResult } from '../../client/runs/engineProces
 import { readRun } from '../../client/runs/runFolders';
 import { RunBusyError, RunSupervisor } from '../../client/runs/supervisor';
 import type { EngineEvent, ProgressEvent } from '../../protocol/engine-events';
-import { repoRoot } from '../helpers';
+import { alive, repoRoot } from '../helpers';
 
 const engine = join(repoRoot, 'dist', 'dsod.js');
 const spec = join(repoRoot, 'examples', 'tiny.dsod.yaml');
@@ -35,16 +35,6 @@ after(() => {
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function gone(pid: number | undefined, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { EngineResult } from '../../client/runs/engineProcess';
 import type { EngineEvent } from '../../protocol/engine-events';
-import { repoRoot } from '../helpers';
+import { alive, repoRoot } from '../helpers';
 import { fakeContext, installFakeVscode, Uri, type CodeLens } from './fakeVscode';
 
 const state = installFakeVscode();
@@ -55,16 +55,6 @@ after(async () => {
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(ws, { recursive: true, force: true });
 });
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

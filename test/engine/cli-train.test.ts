@@ -11,8 +11,8 @@ import sharp from 'sharp';
 import { loadVoc } from '../../engine/data/voc';
 import { listCheckpoints } from '../../engine/train/checkpoint';
 import { parseEngineEventLine, type EngineEvent } from '../../protocol/engine-events';
-import { repoRoot } from '../helpers';
-import { microData, microSpec, tempDir } from './train-fixtures';
+import { parseEventLines, repoRoot } from '../helpers';
+import { microSpec, microWorkspace, tempDir } from './train-fixtures';
 
 const bin = join(repoRoot, 'dist', 'dsod.js');
 let dir: ReturnType<typeof tempDir>;
@@ -21,11 +21,7 @@ let data: string;
 let weights: string;
 
 before(async () => {
-  dir = tempDir('cli-train');
-  data = join(dir.path, 'data');
-  await microData(data, 40);
-  spec = join(dir.path, 'micro.dsod.yaml');
-  writeFileSync(spec, microSpec('{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 4, seed: 1 }'));
+  ({ dir, data, spec } = await microWorkspace('cli-train', 40, '{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 4, seed: 1 }'));
 });
 after(() => dir.remove());
 
@@ -97,15 +93,15 @@ function dsodSync(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const jsonEvents = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const r = parseEngineEventLine(l);
-      assert.ok(r.ok, `${!r.ok && r.error}: ${l}`);
-      return r.event;
-    });
+/** A training in run folder `name` whose only checkpoint will be one a stop asks for, once it has taken two steps. */
+async function trainingUnderway(name: string): Promise<{ run: string; p: Running }> {
+  const run = join(dir.path, name);
+  const rare = join(dir.path, `${name}.dsod.yaml`);
+  writeFileSync(rare, microSpec('{ batch: 8, lr: 0.05, iterations: 100000, checkpoint_every: 100000, seed: 1 }'));
+  const p = start(['train', rare, '--data', data, '--out', run]);
+  await p.waitFor((e) => e.type === 'progress' && e.step >= 2);
+  return { run, p };
+}
 
 test('SIGKILL mid-run, then --resume continues from the last checkpoint on disk', async () => {
   const run = join(dir.path, 'run-kill');
@@ -140,11 +136,7 @@ test('SIGKILL mid-run, then --resume continues from the last checkpoint on disk'
 });
 
 test('SIGTERM writes a checkpoint, ends the event stream with done "stopped" and exits 143', async () => {
-  const run = join(dir.path, 'run-term');
-  const rare = join(dir.path, 'rare.dsod.yaml');
-  writeFileSync(rare, microSpec('{ batch: 8, lr: 0.05, iterations: 100000, checkpoint_every: 100000, seed: 1 }'));
-  const p = start(['train', rare, '--data', data, '--out', run]);
-  await p.waitFor((e) => e.type === 'progress' && e.step >= 2);
+  const { p } = await trainingUnderway('run-term');
   p.kill('SIGTERM');
   const end = await p.exit;
   assert.equal(end.code, 143, end.stderr);
@@ -158,11 +150,7 @@ test('SIGTERM writes a checkpoint, ends the event stream with done "stopped" and
 });
 
 test('when the reader of its output goes away (the editor died), training checkpoints and stops as on SIGTERM', async () => {
-  const run = join(dir.path, 'run-epipe');
-  const rare = join(dir.path, 'rare-epipe.dsod.yaml');
-  writeFileSync(rare, microSpec('{ batch: 8, lr: 0.05, iterations: 100000, checkpoint_every: 100000, seed: 1 }'));
-  const p = start(['train', rare, '--data', data, '--out', run]);
-  await p.waitFor((e) => e.type === 'progress' && e.step >= 2);
+  const { run, p } = await trainingUnderway('run-epipe');
   p.closeOutput();
   const end = await p.exit;
   assert.equal(end.code, 143, 'stopped as on SIGTERM');
@@ -180,7 +168,7 @@ test('a batch that cannot fit the wasm heap is refused before training, with the
   writeFileSync(huge, microSpec('{ batch: 65536, lr: 0.1, iterations: 5 }'));
   const r = dsodSync(['train', huge, '--data', data, '--out', join(dir.path, 'run-huge'), '--json']);
   assert.equal(r.code, 1);
-  const events = jsonEvents(r.stdout);
+  const events = parseEventLines(r.stdout);
   const error = events.find((e) => e.type === 'error');
   assert.ok(error && error.type === 'error' && error.code === 'out-of-memory');
   assert.match(error.message, /micro-batch 65536 needs about \d+\.\d\d GiB: .*capped at 4 GiB \(wasm32\)/);
@@ -195,7 +183,7 @@ test('eval gives the same VOC07 mAP on the VOC folder and on a COCO-format copy 
   assert.equal(voc.code, 0, voc.stderr);
   const fromCoco = dsodSync(['eval', spec, '--weights', weights, '--data', coco, '--json', '--out', join(dir.path, 'eval-coco')]);
   assert.equal(fromCoco.code, 0, fromCoco.stderr);
-  const metric = (stdout: string) => jsonEvents(stdout).find((e) => e.type === 'metric')!;
+  const metric = (stdout: string) => parseEventLines(stdout).find((e) => e.type === 'metric')!;
   const a = metric(voc.stdout);
   const b = metric(fromCoco.stdout);
   assert.ok(a.type === 'metric' && b.type === 'metric');

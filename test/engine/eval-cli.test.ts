@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { main } from '../../engine/cli/main';
 import { vocAnnotationXml } from '../../engine/data/voc-annotation';
 import { loadCoco } from '../../engine/data/coco';
 import type { ImageRecord } from '../../engine/data/types';
 import { loadVoc } from '../../engine/data/voc';
 import type { EvalDetection, EvalImage } from '../../engine/eval/types';
-import { parseEngineEventLine, type EngineEvent, type MetricEvent } from '../../protocol/engine-events';
+import type { EngineEvent, MetricEvent } from '../../protocol/engine-events';
 import { tempDir } from './data-fixtures';
 import { cocoReference, randomCase, vocReference, type RandomCase } from './eval-references';
+import { dsodInProcess } from './train-fixtures';
 
 const NAMES = ['a', 'b', 'c'];
 let dir: ReturnType<typeof tempDir>;
@@ -26,24 +26,7 @@ before(() => {
 });
 after(() => dir.remove());
 
-async function dsod(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; events: EngineEvent[] }> {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: (s: string) => ((stderr += s), true) } };
-  const code = await main(args, io);
-  const events = args.includes('--json')
-    ? stdout
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const r = parseEngineEventLine(l);
-          assert.ok(r.ok, `${!r.ok && r.error}: ${l}`);
-          return r.event;
-        })
-    : [];
-  return { code, stdout, stderr, events };
-}
+const dsod = (...args: string[]) => dsodInProcess(args);
 
 const metricOf = (events: EngineEvent[]) => events.find((e): e is MetricEvent => e.type === 'metric')!;
 const close = (a: number | null, b: number, what: string) => assert.ok(a !== null && Math.abs(a - b) <= 1e-9, `${what}: ${a} != ${b}`);

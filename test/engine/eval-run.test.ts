@@ -10,9 +10,9 @@ import { after, before, test } from 'node:test';
 import { main } from '../../engine/cli/main';
 import { loadVoc } from '../../engine/data/voc';
 import { readWeightsFile } from '../../engine/train/checkpoint';
-import { parseEngineEventLine, type EngineEvent, type MetricEvent } from '../../protocol/engine-events';
-import { repoRoot } from '../helpers';
-import { microData, microSpec, tempDir } from './train-fixtures';
+import type { EngineEvent, MetricEvent } from '../../protocol/engine-events';
+import { parseEventLines, repoRoot } from '../helpers';
+import { dsodInProcess, microWorkspace, tempDir } from './train-fixtures';
 
 const CLASSES = ['circle', 'square', 'triangle', 'star', 'cross'];
 let dir: ReturnType<typeof tempDir>;
@@ -21,44 +21,17 @@ let data: string;
 let run: string;
 let trained: EngineEvent[];
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-  events: EngineEvent[];
-}
-
 /** `dsod ...args --json` in this process, its events parsed and validated. */
-async function dsod(...args: string[]): Promise<Result> {
-  const out = { stdout: '', stderr: '' };
-  const io = { stdout: { write: (s: string) => ((out.stdout += s), true) }, stderr: { write: (s: string) => ((out.stderr += s), true) } };
-  const code = await main([...args, '--json'], io);
-  return { code, ...out, events: parse(out.stdout) };
-}
-
-function parse(text: string): EngineEvent[] {
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const r = parseEngineEventLine(l);
-      assert.ok(r.ok, `${!r.ok && r.error}: ${l}`);
-      return r.event;
-    });
-}
+const dsod = (...args: string[]) => dsodInProcess([...args, '--json']);
 
 const metrics = (events: EngineEvent[]) => events.filter((e): e is MetricEvent => e.type === 'metric');
 const logs = (events: EngineEvent[]) => events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
 const checkpoint = (step: number) => join(run, 'checkpoints', `step-${String(step).padStart(8, '0')}.dsodckpt`);
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-const runEvents = () => parse(readFileSync(join(run, 'events.jsonl'), 'utf8'));
+const runEvents = () => parseEventLines(readFileSync(join(run, 'events.jsonl'), 'utf8'));
 
 before(async () => {
-  dir = tempDir('eval-run');
-  data = join(dir.path, 'data');
-  await microData(data, 48);
-  spec = join(dir.path, 'micro.dsod.yaml');
-  writeFileSync(spec, microSpec('{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 15, seed: 1 }'));
+  ({ dir, data, spec } = await microWorkspace('eval-run', 48, '{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 15, seed: 1 }'));
   run = join(dir.path, 'run');
   // Checkpoints at 15 (mid-run: running averages) and 30 (the end: recalibrated); evaluations at both.
   const r = await dsod('train', spec, '--data', data, '--out', run, '--steps', '30', '--eval-every', '15', '--eval-images', '8');

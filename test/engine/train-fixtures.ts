@@ -1,14 +1,16 @@
 // Shared by the training tests: a micro DSOD (32x32, 3 scales, 20k parameters) that trains in milliseconds a step,
-// a matching synthetic dataset (objects 25-80% of the image), and helpers to run the trainer in-process.
+// a matching synthetic dataset (objects 25-80% of the image), and helpers to run the trainer and the CLI in-process.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkSpec, type Analysis } from '../../core';
+import { main } from '../../engine/cli/main';
 import { synthesize } from '../../engine/data/synth/generate';
 import { loadVoc } from '../../engine/data/voc';
 import type { DetectionDataset } from '../../engine/data/types';
 import { train, type TrainOptions, type TrainOutcome } from '../../engine/train/trainer';
 import { makeEvent, type EngineEvent, type EventBody } from '../../protocol/engine-events';
+import { parseEventLines } from '../helpers';
 
 export const MICRO_SPEC = `dsod: 1
 name: micro test DSOD
@@ -54,6 +56,16 @@ export async function microData(root: string, count = 48): Promise<void> {
   await synthesize({ out: root, count, width: 32, height: 32, seed: 3, minObjects: 1, maxObjects: 2, minSize: 0.3, maxSize: 0.8 });
 }
 
+/** A new temporary folder with `images` synthetic images in data/ and the micro spec (train section `trainSection`, as for microSpec). */
+export async function microWorkspace(prefix: string, images: number, trainSection: string): Promise<{ dir: ReturnType<typeof tempDir>; data: string; spec: string }> {
+  const dir = tempDir(prefix);
+  const data = join(dir.path, 'data');
+  await microData(data, images);
+  const spec = join(dir.path, 'micro.dsod.yaml');
+  writeFileSync(spec, microSpec(trainSection));
+  return { dir, data, spec };
+}
+
 export async function loadMicroSplits(root: string): Promise<{ train: DetectionDataset; test: DetectionDataset }> {
   const classNames = ['background', 'circle', 'square', 'triangle', 'star', 'cross'];
   return { train: await loadVoc({ root, splits: 'trainval', classNames }), test: await loadVoc({ root, splits: 'test', classNames }) };
@@ -81,4 +93,20 @@ export async function trainMicro(
     emit: (e: EventBody) => events.push(makeEvent(e) as EngineEvent),
   });
   return { outcome, events };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** With --json: stdout's events, each validated. */
+  events: EngineEvent[];
+}
+
+/** `dsod ...args` in this process. */
+export async function dsodInProcess(args: string[]): Promise<CliResult> {
+  const out = { stdout: '', stderr: '' };
+  const io = { stdout: { write: (s: string) => ((out.stdout += s), true) }, stderr: { write: (s: string) => ((out.stderr += s), true) } };
+  const code = await main(args, io);
+  return { code, ...out, events: args.includes('--json') ? parseEventLines(out.stdout) : [] };
 }
