@@ -56,7 +56,8 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
 
   test('live: the charts grow as events arrive; the resume from an earlier checkpoint drops the redone steps', async () => {
     const d = await open();
-    await d.sendAndDraw({ type: 'snapshot', role: 'main', run: emptyOf(snap), live: true });
+    // A run starting: a live trainer holds its lock (engine/train/run-lock.ts) while the events come in.
+    await d.sendAndDraw({ type: 'snapshot', role: 'main', run: { ...emptyOf(snap), training: true }, live: true });
     assert.equal(await d.page.locator('#run-state').textContent(), 'no events yet');
     const events = snap.events;
     // The first process's last step and the resume's start, from the recording itself.
@@ -80,6 +81,11 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     assert.equal((await d.chart('loss')).points, killedAt.step);
     assert.equal(await d.page.locator('#run-state').textContent(), 'running');
     await d.page.screenshot({ path: screenshotPath('dashboard-01-live-before-kill'), fullPage: false });
+    // SIGKILL: no done event, no file changes but the lock's process is gone; the host's next read says so.
+    const idle = { type: 'artifacts' as const, runDir, metrics: [], curves: null, gallery: null, checkpoints: [], weights: false };
+    await d.sendAndDraw({ ...idle, training: false });
+    assert.equal(await d.page.locator('#run-state').textContent(), 'interrupted (ended without a done event)');
+    await d.sendAndDraw({ ...idle, training: true }); // the resume takes the lock
     // The resumed process starts at step 80: the killed process's steps 81..100 disappear.
     await d.sendAndDraw({ type: 'events', runDir, events: [resume], skipped: 0 });
     assert.equal((await d.chart('loss')).points, resume.step);
@@ -93,7 +99,8 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     assert.equal(await d.page.locator('#run-step').textContent(), '600 / 4,000');
     assert.equal(await d.page.locator('#run-backend').textContent(), 'wasm');
     assert.deepEqual(await texts(d, '#processes tbody tr[data-command] td:first-child'), ['train', 'train', 'train', 'eval', 'eval', 'infer']);
-    assert.equal(await d.page.locator('#run-state').textContent(), 'completed');
+    // The last training stopped at its step limit (--steps 600); the evaluations and the inference after it leave it so.
+    assert.equal(await d.page.locator('#run-state').textContent(), 'stopped at its step limit');
     // Checkpoints announced by events: 40 and 80 of the first process, then 120..600; the redone ones are not doubled.
     const steps = (await d.page.locator('#checkpoints tbody tr[data-step]').evaluateAll((rs) => rs.map((r) => Number((r as HTMLElement).dataset.step)))).sort((a, b) => a - b);
     assert.deepEqual(steps, Array.from({ length: 15 }, (_, i) => 40 * (i + 1)));
@@ -129,7 +136,7 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
         at += n;
         await new Promise((r) => setTimeout(r, 15));
       }
-      await d.page.waitForFunction(() => document.getElementById('chart-loss')?.dataset.points === '600' && document.getElementById('run-state')?.textContent === 'completed', null, { timeout: 20_000 });
+      await d.page.waitForFunction(() => document.getElementById('chart-loss')?.dataset.points === '600' && document.getElementById('run-state')?.textContent === 'stopped at its step limit', null, { timeout: 20_000 });
     } finally {
       follower.dispose();
     }
@@ -238,7 +245,7 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     const runs = await listRuns(parent);
     assert.deepEqual(runs.map((r) => [r.runDir, r.step, r.state]), [
       [other, 200, 'step-limit'],
-      [runDir, 600, 'completed'],
+      [runDir, 600, 'step-limit'],
     ]);
     const d = await open();
     await d.sendAndDraw({ type: 'snapshot', role: 'main', run: snap, live: true });
