@@ -197,7 +197,11 @@ class RunPanel implements vscode.Disposable {
     this.setTitle(snapshot.name);
     this.post({ type: 'snapshot', role: 'main', run: snapshot, live: true });
     this.follower = new RunFollower(runDir, snapshot.eventsBytes, {
-      events: (events, skipped) => this.post({ type: 'events', runDir, events, skipped }),
+      events: (events, skipped) => {
+        this.post({ type: 'events', runDir, events, skipped });
+        // The run list's state, step and mAP change when a process starts or ends or an evaluation is recorded.
+        if (events.some((e) => e.type === 'start' || e.type === 'done' || e.type === 'metric')) void this.sendRuns();
+      },
       artifacts: () => void this.sendArtifacts(runDir, gen),
       reset: () => void this.load(),
     });

@@ -38,14 +38,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const graph = GraphPanel.register(context, client, output);
   const reports = ReportView.register(context, client);
   DashboardPanels.register(context, output);
-  runs = registerRuns(context);
+  let serverStarted: () => void = () => undefined;
+  runs = registerRuns(context, new Promise<void>((resolve) => (serverStarted = resolve)));
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {
     graph.onAnalyzed(summary);
     reports.refresh(summary.uri);
     status.update(summary);
     status.show(vscode.window.activeTextEditor?.document.uri.toString());
   });
-  await client.start();
+  try {
+    await client.start();
+  } finally {
+    serverStarted();
+  }
   output.info('DSOD language server started.');
 }
 

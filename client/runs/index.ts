@@ -11,9 +11,17 @@ export interface Runs {
   shutdown(): Promise<void>;
 }
 
-export function registerRuns(context: vscode.ExtensionContext): Runs {
+/**
+ * `serverStarted`: the run code lens is registered once it settles, after the language server's code lens provider.
+ * VS Code draws the lenses of a line in provider order, the newest registration first: so "Train · Evaluate · last run"
+ * comes before the long totals lens on the spec's first line and stays in sight in a half-width editor (the dashboard
+ * opens beside it). Without it, at once.
+ */
+export function registerRuns(context: vscode.ExtensionContext, serverStarted?: Thenable<unknown>): Runs {
   const manager = RunManager.register(context);
-  RunCodeLens.register(context, manager);
+  const lens = () => void RunCodeLens.register(context, manager);
+  if (serverStarted) serverStarted.then(lens, lens);
+  else lens();
   DsodTaskProvider.register(context);
   // If the extension host exits without awaiting deactivate(), kill what still runs (synchronous, last resort).
   const onExit = () => manager.killAll();

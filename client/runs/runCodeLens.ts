@@ -15,6 +15,8 @@ export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private watcher: vscode.FileSystemWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The run folders running when the lens was last told (a change refreshes it at once). */
+  private running = '';
 
   static register(context: vscode.ExtensionContext, manager: RunManager): RunCodeLens {
     const lens = new RunCodeLens(manager);
@@ -27,7 +29,13 @@ export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
 
   constructor(private readonly manager: RunManager) {
     this.disposables.push(
-      manager.onDidChangeRuns(() => this.refreshSoon()),
+      manager.onDidChangeRuns(() => {
+        // A run that starts or ends changes the lens at once (Train / Stop, "last run: ..."); progress at most every REFRESH_MS.
+        const running = manager.active.map((r) => r.runDir).join('\n');
+        if (running === this.running) return this.refreshSoon();
+        this.running = running;
+        this.refreshNow();
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('dsod.runs.root') || e.affectsConfiguration('dsod.codeLens')) {
           this.watch();
@@ -48,6 +56,12 @@ export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     this.watcher.onDidCreate(() => this.refreshSoon());
     this.watcher.onDidChange(() => this.refreshSoon());
     this.watcher.onDidDelete(() => this.refreshSoon());
+  }
+
+  private refreshNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.changed.fire();
   }
 
   private refreshSoon(): void {

@@ -76,6 +76,8 @@ export class RunManager implements vscode.Disposable {
   private contextActive = false;
   private shuttingDown: Promise<void> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The status bar message of the last run that ended ("stopped at step 14"): gone when the next run starts. */
+  private endMessage: vscode.Disposable | undefined;
 
   constructor(private readonly extensionRoot: string) {
     this.supervisor = new RunSupervisor({ enginePath: enginePath(extensionRoot) });
@@ -285,6 +287,8 @@ export class RunManager implements vscode.Disposable {
       throw e instanceof RunBusyError ? new HandledError(e.message) : e;
     }
     this.diagnostics.clear();
+    this.endMessage?.dispose();
+    this.endMessage = undefined;
     const label = `${basename(runDir)}${command === 'train' ? '' : ` ${command}`}`;
     const view: RunView = {
       run,
@@ -393,14 +397,19 @@ export class RunManager implements vscode.Disposable {
     } else if (result.status === 'completed' && !this.shuttingDown) {
       const m = result.done?.metric;
       const what = run.command === 'train' ? `trained to step ${result.done?.step ?? '?'}` : run.command === 'eval' ? 'evaluated' : 'inference done';
-      void vscode.window.setStatusBarMessage(`$(check) DSOD: ${basename(run.runDir)} ${what}${m ? ` · ${metricLabel(m.metric)} ${m.value.toFixed(3)}` : ''}`, 15_000);
+      this.showEndMessage(`$(check) DSOD: ${basename(run.runDir)} ${what}${m ? ` · ${metricLabel(m.metric)} ${m.value.toFixed(3)}` : ''}`);
     } else if (result.status === 'stopped' && result.forced && !this.shuttingDown) {
       void vscode.window.showWarningMessage(`DSOD: ${basename(run.runDir)} ${result.message}.`, 'Open Log').then((c) => c && this.output.show(true));
     } else if (result.status === 'stopped' && !this.shuttingDown) {
-      void vscode.window.setStatusBarMessage(`$(debug-pause) DSOD: ${basename(run.runDir)} ${result.message}`, 15_000);
+      this.showEndMessage(`$(debug-pause) DSOD: ${basename(run.runDir)} ${result.message}`);
     }
     this.updateStatus();
     this.changed.fire();
+  }
+
+  private showEndMessage(text: string): void {
+    this.endMessage?.dispose();
+    this.endMessage = vscode.window.setStatusBarMessage(text, 15_000);
   }
 
   private reportError(view: RunView, e: ErrorEvent): void {
@@ -637,6 +646,7 @@ export class RunManager implements vscode.Disposable {
   dispose(): void {
     void this.shutdown();
     if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.endMessage?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

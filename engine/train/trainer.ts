@@ -250,6 +250,7 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
     let lastEvalPartial = false;
     let lastCheckpointStep = latest && resume ? meta.step : -1;
     const stepTimes: number[] = [];
+    let warmupDropped = false;
     let timedSteps = 0;
     let timedSeconds = 0;
 
@@ -340,6 +341,12 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
 
       const seconds = (performance.now() - stepStart) / 1000;
       stepTimes.push(seconds);
+      // The first step of a process pays for compilation (3.5 steps' time for the tiny spec on wasm): it leaves the window
+      // once a later step is measured, else it would inflate the ETA and deflate img/s for 20 steps.
+      if (!warmupDropped && stepTimes.length === 2) {
+        stepTimes.shift();
+        warmupDropped = true;
+      }
       if (stepTimes.length > 20) stepTimes.shift();
       if (stepTimes.length > SKIP_TIMING_STEPS || meta.step > SKIP_TIMING_STEPS) {
         timedSteps++;

@@ -283,7 +283,7 @@ export async function openVSCode(options: SessionOptions = {}): Promise<Session>
   }
 }
 
-/** The extension host's and the DSOD output channel's logs under the user-data folder. */
+/** The extension host's and the DSOD output channels' (DSOD Studio, DSOD Runs) logs under the user-data folder. */
 function extensionHostLogs(userData: string): string {
   const found: string[] = [];
   const walk = (dir: string) => {
@@ -296,7 +296,7 @@ function extensionHostLogs(userData: string): string {
     for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/exthost\.log$|DSOD Studio\.log$|remoteagent\.log$/.test(e.name)) found.push(p);
+      else if (/exthost\.log$|DSOD Studio\.log$|DSOD Runs\.log$|remoteagent\.log$/.test(e.name)) found.push(p);
     }
   };
   walk(join(userData, 'logs'));

@@ -125,7 +125,7 @@ describe('reading a run folder', () => {
     appendFileSync(join(b, 'events.jsonl'), formatEngineEvent(log('touched')) + '\n');
     const runs = await listRuns(root);
     assert.deepEqual(runs.map((r) => r.runDir), [b, a]);
-    assert.deepEqual({ ...runs[1], modified: '' }, { runDir: a, name: 'tiny DSOD (DS/16-32-8-1, 96x96)', step: 600, steps: 4000, metric: { metric: 'voc07', value: snap.events.filter((e) => e.type === 'metric').map((e) => (e as { value: number }).value).at(-1)! }, state: 'completed', modified: '' });
+    assert.deepEqual({ ...runs[1], modified: '' }, { runDir: a, name: 'tiny DSOD (DS/16-32-8-1, 96x96)', step: 600, steps: 4000, metric: { metric: 'voc07', value: snap.events.filter((e) => e.type === 'metric').map((e) => (e as { value: number }).value).at(-1)! }, state: 'step-limit', modified: '' });
     assert.deepEqual(await listRuns(join(root, 'missing')), []);
   });
 });

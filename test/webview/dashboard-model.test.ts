@@ -52,7 +52,7 @@ describe('the recorded run', () => {
     assert.equal(m.processes[1].purgedFrom, 100);
     assert.equal(m.processes[0].lastStep, 100);
     assert.ok(m.processes.every((p) => p.doctor?.chosen === 'wasm'), 'each process has its own backend report');
-    assert.equal(m.state, 'completed');
+    assert.equal(m.state, 'step-limit', "the last training's: the evaluations and the inference after it do not make the run completed");
     assert.equal(m.running, null);
     assert.equal(m.etaSec, null, 'no ETA once nothing runs');
     assert.equal(m.step, 600);
@@ -153,6 +153,21 @@ describe('folding events', () => {
     assert.equal(m.shownState({ training: false, following: true }), 'running', 'eval takes no lock: a follower waits for it');
     assert.equal(m.shownState({ training: false, following: false }), 'interrupted');
     assert.equal(shownState(m.processes[0], false, { training: false, following: false }), 'stopped', 'an ended process is what it said');
+  });
+
+  test('a stopped training stays stopped when it is evaluated; a failed evaluation shows', () => {
+    const m = new RunModel('/r', 'r');
+    m.addAll([start('train', 0), progress(1), progress(2), done('stopped', 2)]);
+    const live = { training: false, following: true };
+    m.addAll([start('eval', 2)]);
+    assert.equal(m.shownState(live), 'running', 'while the evaluation runs');
+    m.addAll([metric(2, 0.01), done('completed', 2)]);
+    assert.equal(m.state, 'stopped');
+    assert.equal(m.shownState(live), 'stopped');
+    m.addAll([start('infer', 2), done('completed', null)]);
+    assert.equal(m.shownState(live), 'stopped');
+    m.addAll([start('eval', 2), done('failed', null)]);
+    assert.equal(m.shownState(live), 'failed');
   });
 
   test('the doctor report goes to the process it came before', () => {

@@ -48,6 +48,9 @@ export function readColor(name: string, fallback: Rgb): Rgb {
   return parseColor(getComputedStyle(document.body).getPropertyValue(name)) ?? fallback;
 }
 
+/** Tick spacings of the step axis: 1, 2, 5, 10, 20, 50, ... 5e7. */
+const STEP_INCREMENTS = Array.from({ length: 24 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
+
 const key = (s: ChartSpec) => JSON.stringify([s.y, s.log, s.fromZero, s.series.map((x) => [x.label, x.color, x.alpha, x.width, x.dash, x.points])]);
 
 export class LineChart {
@@ -139,7 +142,8 @@ export class LineChart {
             ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] }
             : {},
       },
-      axes: [axis('step'), { ...axis(s.y), size: 56 }],
+      // Steps are whole numbers: ticks at 1, 2, 5, 10, 20, 50... (uPlot's default steps would give 2.5, 7.5 on a short run).
+      axes: [{ ...axis('step'), incrs: STEP_INCREMENTS }, { ...axis(s.y), size: 56 }],
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false }, points: { size: 5 } },
       series: [

@@ -386,15 +386,25 @@ export class RunModel {
     return this.pendingDoctor;
   }
 
-  get state(): RunState {
+  /**
+   * The process the run's state is read from: the last one, except that an evaluation or an inference that ended well
+   * leaves the state to the last training (a training stopped at step 23 and then evaluated is stopped, not completed).
+   */
+  private stateProcess(): RunProcess | undefined {
     const p = this.current();
+    if (!p || p.command === 'train' || (p.state !== 'completed' && p.state !== 'stopped')) return p;
+    return this.trainProcess ?? p;
+  }
+
+  get state(): RunState {
+    const p = this.stateProcess();
     return p ? p.state : 'empty';
   }
 
-  /** The run's state as a reader should see it (shownState of the last process). */
+  /** The run's state as a reader should see it (shownState of the process the state is read from). */
   shownState(live: Liveness): RunState {
-    const p = this.current();
-    return p ? shownState(p, true, live) : 'empty';
+    const p = this.stateProcess();
+    return p ? shownState(p, p === this.current(), live) : 'empty';
   }
 
   /** The last process, when it is still running. */

@@ -118,6 +118,7 @@ button:focus-visible { outline: 1px solid var(--vscode-focusBorder, #0078d4); ou
 .chips { display: flex; flex-wrap: wrap; gap: 6px; }
 .chip { display: inline-flex; gap: 6px; align-items: center; border: 1px solid var(--vscode-editorWidget-border, #454545); border-radius: 10px; padding: 0 4px 0 8px; font-size: 12px; }
 .chip .swatch { width: 14px; height: 0; border-top: 2px dashed; }
+#doctor-attempts td:first-child { white-space: nowrap; }
 .ok { color: var(--vscode-charts-green, #89d185); }
 .bad { color: var(--vscode-errorForeground, #f85149); }
 .warn { color: var(--vscode-editorWarning-foreground, #cca700); }

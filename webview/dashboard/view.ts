@@ -197,6 +197,8 @@ export class DashboardView {
 
   private buildHeader(): void {
     const header = el('header', { id: 'run-header' }, document.body);
+    // What is scrolled into view (a section, the curve of a class picked in the table) lands below the sticky header.
+    new ResizeObserver(() => (document.documentElement.style.scrollPaddingTop = `${header.offsetHeight + 8}px`)).observe(header);
     const top = el('div', { class: 'row' }, header);
     this.e.name = el('span', { id: 'run-name' }, top, 'DSOD run');
     this.e.state = el('span', { id: 'run-state', class: 'badge empty' }, top, 'waiting');
@@ -292,7 +294,8 @@ export class DashboardView {
         if (!model || m.runDir !== model.runDir) break;
         const c = model.addAll(m.events);
         this.skipped += m.skipped;
-        if (c.progress || c.purged) this.dirty.add('loss').add('lr').add('speed').add('header');
+        // The processes table too: its running process's "steps" column (14 → 20) follows the progress.
+        if (c.progress || c.purged) this.dirty.add('loss').add('lr').add('speed').add('header').add('processes');
         if (c.processes) this.dirty.add('processes').add('doctor').add('header').add('speed');
         if (c.checkpoints) this.dirty.add('checkpoints');
         if (c.evaluations) this.dirty.add('map').add('table').add('header');
