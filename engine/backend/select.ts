@@ -73,7 +73,7 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Doctor
           ? `requested with --backend ${name}`
           : skipped.length === 0
             ? 'the fastest backend, available'
-            : `the fastest available; ${skipped.join(', ')} ${skipped.length > 1 ? 'are' : 'is'} not`;
+            : `the fastest available (${skipped.join(', ')} could not load)`;
       return { chosen: name, tfBackend: loaded.tfBackend, requested: requested as BackendChoice | 'auto', reason, attempts };
     } catch (e) {
       const detail = e instanceof BackendUnavailable ? e.message : `failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`;

@@ -50,12 +50,12 @@ test('auto: the first backend that loads wins, in the order tfjs-node-gpu, tfjs-
       ['wasm', true, 'wasm ok'],
     ],
   );
-  assert.equal(report.reason, 'the fastest available; tfjs-node-gpu, tfjs-node, webgpu are not');
+  assert.equal(report.reason, 'the fastest available (tfjs-node-gpu, tfjs-node, webgpu could not load)');
   assert.deepEqual(f.activated, ['wasm'], 'cpu is never tried once wasm works');
   assert.equal(
     formatDoctor(report),
     [
-      'backend: wasm - the fastest available; tfjs-node-gpu, tfjs-node, webgpu are not',
+      'backend: wasm - the fastest available (tfjs-node-gpu, tfjs-node, webgpu could not load)',
       '  ✗ tfjs-node-gpu: tfjs-node-gpu is not installed',
       '  ✗ tfjs-node: tfjs-node is not installed',
       '  ✗ webgpu: no GPU adapter',

@@ -91,7 +91,7 @@ export function drawCurve(c: ClassCurve, color: Rgb): SVGSVGElement {
     svg('text', { x: M.l - 4, y: py(v) + 3, 'text-anchor': 'end' }, root, String(v));
   }
   svg('text', { x: W - M.r, y: H - 2, 'text-anchor': 'end' }, root, 'recall');
-  const title = `${c.name} · AP ${c.ap === null ? '–' : c.ap.toFixed(3)}`;
+  const title = `${c.name} · AP ${c.ap === null ? '–' : c.ap.toFixed(4)}`;
   svg('text', { class: 'title', x: 4, y: 13 }, root, title);
   if (c.positives !== null) svg('text', { class: 'count', x: W - M.r, y: 13, 'text-anchor': 'end' }, root, `${c.positives} obj`);
   if (c.recall.length) {
