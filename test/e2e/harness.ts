@@ -45,6 +45,26 @@ const USER_SETTINGS = {
   'workbench.editor.enablePreview': false,
 };
 
+/** With `trust: 'restricted'`: trust on, its start-up prompt shown for a folder not yet decided on (VS Code's defaults). */
+const RESTRICTED_SETTINGS = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'once',
+};
+
+/**
+ * The start-up trust prompt (a modal dialog once the workbench has the focus) answered "No, I don't trust the authors";
+ * the window is then in Restricted Mode: its status bar entry says so.
+ */
+async function answerTrustPrompt(page: Page, screenshotPath: string): Promise<void> {
+  const dialog = page.locator('.monaco-dialog-box', { hasText: /trust the authors/i });
+  await dialog.waitFor({ timeout: 60_000 });
+  await page.screenshot({ path: screenshotPath, animations: 'disabled' });
+  log(`trust prompt: ${(await dialog.innerText()).replace(/\s+/g, ' ').trim()}`);
+  await dialog.locator('.monaco-button', { hasText: /^No, I don.t trust/i }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.locator('#workbench\\.parts\\.statusbar .statusbar-item[id="status.workspaceTrust"]', { hasText: 'Restricted Mode' }).waitFor();
+}
+
 export function log(message: string): void {
   process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 23)}] ${message}\n`);
 }
@@ -126,6 +146,13 @@ export interface SessionOptions {
   development?: { testsPath?: string };
   /** More environment for code-server and its extension host. */
   env?: Record<string, string>;
+  /**
+   * Workspace trust. Default: off (`--disable-workspace-trust`, `security.workspace.trust.enabled: false`), every folder
+   * trusted. `'restricted'`: trust on, and the folder opened in Restricted Mode the way a user does it: the start-up
+   * prompt "Do you trust the authors of the files in this folder?" answered "No, I don't trust the authors" (a
+   * screenshot of it is saved as `trust-prompt.png`), then the "Restricted Mode" status bar entry waited for.
+   */
+  trust?: 'restricted';
 }
 
 /**
@@ -168,7 +195,8 @@ export async function openVSCode(options: SessionOptions = {}): Promise<Session>
     const userData = join(tmp, 'ud');
     const extensions = join(tmp, 'exts');
     mkdirSync(join(userData, 'User'), { recursive: true });
-    writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+    const settings = options.trust === 'restricted' ? { ...USER_SETTINGS, ...RESTRICTED_SETTINGS } : USER_SETTINGS;
+    writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       XDG_CONFIG_HOME: join(tmp, 'xdg', 'config'),
@@ -203,7 +231,7 @@ export async function openVSCode(options: SessionOptions = {}): Promise<Session>
         '--config', '/dev/null',
         '--disable-telemetry',
         '--disable-update-check',
-        '--disable-workspace-trust',
+        ...(options.trust === 'restricted' ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
       ],
       { env, detached: true, stdio: ['ignore', logFd, logFd] },
@@ -246,6 +274,7 @@ export async function openVSCode(options: SessionOptions = {}): Promise<Session>
     }
     await page.goto(url);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    if (options.trust === 'restricted') await answerTrustPrompt(page, join(results, 'trust-prompt.png'));
     // The explorer lists the workspace once the remote file system answers.
     await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
 
