@@ -4,10 +4,9 @@
 // listed to it. A compromised page cannot make the editor resume, evaluate or read anything else.
 import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { CHECKPOINT_FILE } from '../engine/report/run-folder';
 import { validateDashboardWebviewMessage, type DashboardWebviewMessage } from '../protocol/dashboard';
-
-const CHECKPOINT_FILE = /^step-\d+\.dsodckpt$/;
-const WEIGHTS_FILE = 'weights.dsodw';
+import { RUN_FILES } from '../protocol/run-files';
 
 export interface DashboardHost {
   /** The run folder the panel shows. */
@@ -43,7 +42,7 @@ const sameDir = (a: string, b: string) => resolve(a) === resolve(b);
 /** Why a checkpoint path from the page is refused, or null: it must be RUNDIR/checkpoints/step-N.dsodckpt and exist. */
 export function checkpointProblem(runDir: string, path: string): string | null {
   if (!isAbsolute(path)) return 'the checkpoint path is not absolute';
-  if (!sameDir(dirname(resolve(path)), join(runDir, 'checkpoints'))) return 'the checkpoint is not in the run\'s checkpoints folder';
+  if (!sameDir(dirname(resolve(path)), join(runDir, RUN_FILES.checkpoints))) return 'the checkpoint is not in the run\'s checkpoints folder';
   if (!CHECKPOINT_FILE.test(basename(path))) return 'the file is not a checkpoint (step-N.dsodckpt)';
   if (!isFile(path)) return 'the checkpoint file is not there any more';
   return null;
@@ -51,7 +50,7 @@ export function checkpointProblem(runDir: string, path: string): string | null {
 
 /** Checkpoints, or the run's own weights.dsodw. */
 export function weightsProblem(runDir: string, path: string): string | null {
-  if (isAbsolute(path) && resolve(path) === resolve(runDir, WEIGHTS_FILE)) return isFile(path) ? null : 'the run has no weights.dsodw yet';
+  if (isAbsolute(path) && resolve(path) === resolve(runDir, RUN_FILES.weights)) return isFile(path) ? null : `the run has no ${RUN_FILES.weights} yet`;
   return checkpointProblem(runDir, path);
 }
 

@@ -6,12 +6,13 @@
 // (dashboardMessages.ts), and its checkpoint buttons become `dsod.resumeRun` / `dsod.evaluate` of the run manager.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DashboardHostMessage, GalleryData, RunSummary } from '../protocol/dashboard';
+import type { DashboardHostMessage, GalleryData } from '../protocol/dashboard';
 import { RunFollower } from '../engine/report/follow';
 import { dashboardHtml, DASHBOARD_VIEW_TYPE, makeNonce } from '../engine/report/html';
 import { emptySnapshot, isRunFolder, listRuns, readArtifacts, readRunSnapshot } from '../engine/report/run-folder';
 import { handleDashboardMessage, type DashboardHost } from './dashboardMessages';
 import { runRoot } from './runRoot';
+import { runLineText } from './runs/runText';
 
 const OVERLAY_OPTIONS = { gallery: false } as const;
 
@@ -92,7 +93,7 @@ export class DashboardPanels implements vscode.Disposable {
     type Item = vscode.QuickPickItem & { runDir?: string };
     const items: Item[] = runs.map((r) => ({
       label: r.name,
-      description: `${path.basename(r.runDir)} · ${describe(r)}`,
+      description: `${path.basename(r.runDir)} · ${runLineText(r)}`,
       detail: r.runDir,
       runDir: r.runDir,
     }));
@@ -113,13 +114,6 @@ export class DashboardPanels implements vscode.Disposable {
     for (const p of this.panels) p.panel.dispose();
     this.panels.clear();
   }
-}
-
-function describe(r: RunSummary): string {
-  const parts = [r.step !== null ? `step ${r.step}${r.steps ? `/${r.steps}` : ''}` : 'no steps'];
-  if (r.metric) parts.push(`${r.metric.metric} ${r.metric.value.toFixed(3)}`);
-  parts.push(r.state);
-  return parts.join(' · ');
 }
 
 /** One panel: the run it shows, its follower, and the page's messages. */

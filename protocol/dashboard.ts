@@ -138,7 +138,7 @@ export interface RunSummary {
   steps: number | null;
   /** The latest evaluation. */
   metric: { metric: MetricName; value: number } | null;
-  /** The last process's end: a done reason, 'running' (no done yet) or 'empty'. */
+  /** webview/dashboard/model.ts RunState: a done reason, 'running', 'interrupted' (no done, and nothing writes it any more) or 'empty'. */
   state: string;
   /** ISO time of the last change of events.jsonl. */
   modified: string;

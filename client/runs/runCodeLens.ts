@@ -1,9 +1,12 @@
 // The run code lens on a spec's first line: "Train · Evaluate · last run: 0.803 mAP" (beside the language server's
-// totals lens). It reads the newest run folder of that spec under the run root (runFolders.ts: metrics.json, else
-// events.jsonl), and while this window trains it, the live step instead. Train and Evaluate only in a trusted workspace.
+// totals lens). It reads the newest run folder of that spec under the run root (runFolders.ts: its status as the
+// dashboard folds it, in the dashboard's words: runText.ts lastRunText), and while this window trains it, the live step
+// instead. Train and Evaluate only in a trusted workspace.
 import * as vscode from 'vscode';
+import { RUN_FILES } from '../../protocol/run-files';
 import { runRoot } from '../runRoot';
-import { isSpecPath, metricLabel, runsOfSpec } from './runFolders';
+import { isSpecPath, runsOfSpec } from './runFolders';
+import { lastRunText } from './runText';
 import type { RunManager } from './runManager';
 
 /** Lens refreshes while a run makes progress, at most this often. */
@@ -47,12 +50,15 @@ export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     this.watch();
   }
 
-  /** Runs made elsewhere (the CLI, another window) show up when their metrics.json or checkpoints change. */
+  /**
+   * Runs made elsewhere (the CLI, another window) show up when their metrics.json or weights change, or a training
+   * takes or leaves its lock.
+   */
   private watch(): void {
     this.watcher?.dispose();
     const root = runRoot();
     if (!root) return;
-    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root, '*/{metrics.json,weights.dsodw}'));
+    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root, `*/{${RUN_FILES.metrics},${RUN_FILES.weights},${RUN_FILES.lock}}`));
     this.watcher.onDidCreate(() => this.refreshSoon());
     this.watcher.onDidChange(() => this.refreshSoon());
     this.watcher.onDidDelete(() => this.refreshSoon());
@@ -72,7 +78,7 @@ export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     }, REFRESH_MS);
   }
 
-  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+  async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     if (document.uri.scheme !== 'file' || !isSpecPath(document.uri.fsPath)) return [];
     if (!vscode.workspace.getConfiguration('dsod', document.uri).get<boolean>('codeLens', true)) return [];
     const spec = document.uri.fsPath;
@@ -80,12 +86,12 @@ export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     const lenses: vscode.CodeLens[] = [];
     const trusted = vscode.workspace.isTrusted;
     const root = runRoot();
-    const runs = root?.scheme === 'file' ? runsOfSpec(root.fsPath, spec) : [];
+    const runs = root?.scheme === 'file' ? await runsOfSpec(root.fsPath, spec) : [];
     const newest = runs[0];
-    const live = newest ? this.manager.activeRun(newest.dir) : undefined;
+    const live = newest ? this.manager.activeRun(newest.runDir) : undefined;
     if (trusted) {
       if (live) {
-        lenses.push(new vscode.CodeLens(range, { title: '$(debug-stop) Stop', command: 'dsod.stopRun', arguments: [newest.dir], tooltip: 'Stop the run (it writes a checkpoint first)' }));
+        lenses.push(new vscode.CodeLens(range, { title: '$(debug-stop) Stop', command: 'dsod.stopRun', arguments: [newest.runDir], tooltip: 'Stop the run (it writes a checkpoint first)' }));
       } else {
         lenses.push(new vscode.CodeLens(range, { title: '$(play) Train', command: 'dsod.train', arguments: [document.uri], tooltip: 'Train this spec in a new run folder' }));
       }
@@ -96,14 +102,10 @@ export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
       if (live) {
         const p = this.manager.latestProgress(live);
         title = live.command === 'train' ? (p ? `training: step ${p.step.toLocaleString('en-US')}/${p.steps.toLocaleString('en-US')} · loss ${p.loss.toFixed(3)}` : 'training: starting') : `${live.command === 'eval' ? 'evaluating' : 'running inference'}…`;
-      } else if (newest.metric) {
-        title = `last run: ${newest.metric.value.toFixed(3)} ${metricLabel(newest.metric.metric)}`;
-      } else if (newest.step !== null) {
-        title = `last run: ${newest.state === 'unfinished' ? 'interrupted' : newest.state} at step ${newest.step.toLocaleString('en-US')}`;
       } else {
-        title = `last run: ${newest.state === 'empty' ? 'no steps' : newest.state}`;
+        title = lastRunText(newest);
       }
-      lenses.push(new vscode.CodeLens(range, { title, command: 'dsod.openRun', arguments: [newest.dir], tooltip: `Open ${newest.dir}` }));
+      lenses.push(new vscode.CodeLens(range, { title, command: 'dsod.openRun', arguments: [newest.runDir], tooltip: `Open ${newest.runDir}` }));
     }
     return lenses;
   }

@@ -1,16 +1,16 @@
-// Run folders as the run manager and the code lens see them, with no `vscode` import (node tests use it): a new run's
-// folder name, the runs under the run root (newest first) and what each holds (the spec it trained, its state, its last
-// evaluation, its checkpoints), and the default images to run inference on for a spec (its held-out split).
-// The folder contract is in /tmp/coord/PLAN.md and engine/train/run-files.ts.
+// Run folders as the run manager, the code lens and the task provider see them, with no `vscode` import (node tests use
+// it): a new run's folder name, the runs under the run root (newest first) and the runs of a spec, the spec and the
+// weights of a run, and the default images to run inference on for a spec (its held-out split).
+// What a run folder holds (its state, step, latest evaluation, spec, checkpoints) is engine/report/run-folder.ts's
+// RunStatus: the dashboard's own fold of its events (RunModel), so the lens, the quick picks and the dashboard agree.
+// The folder's files: protocol/run-files.ts.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseEngineEventLine, type EngineCommand, type MetricName } from '../../protocol/engine-events';
+import { listRunStatuses, type RunStatus } from '../../engine/report/run-folder';
+import { RUN_FILES } from '../../protocol/run-files';
 
-export const EVENTS_FILE = 'events.jsonl';
-export const METRICS_FILE = 'metrics.json';
-export const WEIGHTS_FILE = 'weights.dsodw';
-export const RUN_SPEC_FILE = 'spec.dsod.yaml';
+export type { RunStatus };
 
 /** "tiny" for examples/tiny.dsod.yaml: the file name without .dsod.yaml/.yml/.json, safe as a folder name. */
 export function specStem(specPath: string): string {
@@ -37,217 +37,30 @@ export function newRunDir(root: string, specPath: string, now: Date = new Date()
   return dir;
 }
 
-export type RunState = 'completed' | 'stopped' | 'failed' | 'unfinished' | 'empty';
-
-export interface RunMetric {
-  metric: MetricName;
-  value: number;
-  step: number | null;
-}
-
-export interface RunInfo {
-  dir: string;
-  name: string;
-  /** The spec file the run was trained from (its first train start event), or null when unknown. */
-  spec: string | null;
-  /** The network's name (the spec's `name`). */
-  specName: string | null;
-  /** When the run was made (its first event, else the folder's time), ms since the epoch. */
-  created: number;
-  /** When it last changed, ms since the epoch. */
-  updated: number;
-  /** How its last train process ended; unfinished: it has no done event (running now, or killed). */
-  state: RunState;
-  /** Last optimizer step reached, and the schedule's steps. */
-  step: number | null;
-  steps: number | null;
-  /** The latest evaluation (metrics.json, else the last metric event). */
-  metric: RunMetric | null;
-  /** Checkpoint files, oldest first. */
-  checkpoints: string[];
-  hasWeights: boolean;
-  /** Which commands worked on the run (train, eval, infer). */
-  commands: EngineCommand[];
-}
-
-interface Cached {
-  key: string;
-  info: RunInfo;
-}
-const cache = new Map<string, Cached>();
-
-function fileKey(path: string): string {
-  try {
-    const s = statSync(path);
-    return `${s.size}:${s.mtimeMs}`;
-  } catch {
-    return '-';
-  }
-}
-
-/** Whether a folder is a run folder (it has events, checkpoints or weights). */
-export function isRunDir(dir: string): boolean {
-  return existsSync(join(dir, EVENTS_FILE)) || existsSync(join(dir, 'checkpoints')) || existsSync(join(dir, WEIGHTS_FILE));
-}
-
-/** What a run folder holds. Cached by the size and time of its events, metrics and checkpoints folder. */
-export function readRun(dir: string): RunInfo {
-  dir = resolve(dir);
-  const events = join(dir, EVENTS_FILE);
-  const metrics = join(dir, METRICS_FILE);
-  const checkpointsDir = join(dir, 'checkpoints');
-  const key = [fileKey(events), fileKey(metrics), fileKey(checkpointsDir), fileKey(join(dir, WEIGHTS_FILE))].join('|');
-  const hit = cache.get(dir);
-  if (hit && hit.key === key) return hit.info;
-
-  let folderTime = Date.now();
-  try {
-    folderTime = statSync(dir).mtimeMs;
-  } catch {
-    // gone meanwhile
-  }
-  const info: RunInfo = {
-    dir,
-    name: basename(dir),
-    spec: null,
-    specName: null,
-    created: folderTime,
-    updated: folderTime,
-    state: 'empty',
-    step: null,
-    steps: null,
-    metric: null,
-    checkpoints: [],
-    hasWeights: existsSync(join(dir, WEIGHTS_FILE)),
-    commands: [],
-  };
-  let text = '';
-  try {
-    text = readFileSync(events, 'utf8');
-    info.updated = statSync(events).mtimeMs;
-  } catch {
-    // no events yet
-  }
-  let first = true;
-  /** The command whose process wrote the last start event (a done event ends it). */
-  let current: EngineCommand | null = null;
-  let sawDone = false;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const r = parseEngineEventLine(line);
-    if (!r.ok) continue;
-    const e = r.event;
-    if (first) {
-      const t = Date.parse(e.time);
-      if (Number.isFinite(t)) info.created = t;
-      first = false;
-    }
-    switch (e.type) {
-      case 'start':
-        current = e.command;
-        if (!info.commands.includes(e.command)) info.commands.push(e.command);
-        if (e.command === 'train') {
-          if (info.spec === null) info.spec = e.spec;
-          info.specName = e.name;
-          info.steps = e.steps;
-          info.step = e.step;
-          info.state = 'unfinished';
-        } else if (info.spec === null && e.spec) {
-          info.spec = e.spec;
-          info.specName = e.name;
-        }
-        break;
-      case 'progress':
-        info.step = e.step;
-        info.steps = e.steps;
-        break;
-      case 'metric':
-        info.metric = { metric: e.metric, value: e.value, step: e.step };
-        break;
-      case 'done':
-        sawDone = true;
-        if (current === 'train') {
-          info.state = e.reason === 'stopped' ? 'stopped' : e.reason === 'failed' ? 'failed' : 'completed';
-          if (e.step !== null) info.step = e.step;
-        }
-        current = null;
-        break;
-    }
-  }
-  // A process that failed before its start event leaves only error and done events.
-  if (info.state === 'empty' && sawDone && !info.commands.length) info.state = 'failed';
-  const recorded = lastRecordedMetric(metrics);
-  if (recorded) info.metric = recorded;
-  try {
-    info.checkpoints = readdirSync(checkpointsDir)
-      .filter((f) => /^step-\d+\.dsodckpt$/.test(f))
-      .sort()
-      .map((f) => join(checkpointsDir, f));
-  } catch {
-    // none
-  }
-  if (info.spec !== null && !isAbsolute(info.spec)) info.spec = null;
-  cache.set(dir, { key, info });
-  return info;
-}
-
-function lastRecordedMetric(path: string): RunMetric | null {
-  try {
-    const m = JSON.parse(readFileSync(path, 'utf8')) as { evaluations?: { metric?: unknown; value?: unknown; step?: unknown }[] };
-    const list = Array.isArray(m.evaluations) ? m.evaluations : [];
-    for (let i = list.length - 1; i >= 0; i--) {
-      const e = list[i];
-      if (typeof e?.value === 'number' && (e.metric === 'voc07' || e.metric === 'voc' || e.metric === 'coco')) {
-        return { metric: e.metric, value: e.value, step: typeof e.step === 'number' ? e.step : null };
-      }
-    }
-  } catch {
-    // no metrics.json, or a partial one
-  }
-  return null;
-}
-
-/** Every run folder directly under `root`, newest first. */
-export function listRuns(root: string): RunInfo[] {
-  let names: string[];
-  try {
-    names = readdirSync(root, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
-  return names
-    .map((n) => join(root, n))
-    .filter(isRunDir)
-    .map(readRun)
-    .sort((a, b) => b.created - a.created || b.name.localeCompare(a.name));
+/** Every run folder directly under `root`, newest first (by its first event, else by the folder's time). */
+export async function listRuns(root: string): Promise<RunStatus[]> {
+  return (await listRunStatuses(root)).sort((a, b) => b.created.localeCompare(a.created) || basename(b.runDir).localeCompare(basename(a.runDir)));
 }
 
 const samePath = (a: string, b: string) => (process.platform === 'win32' ? resolve(a).toLowerCase() === resolve(b).toLowerCase() : resolve(a) === resolve(b));
 
 /** The runs of one spec file, newest first: those trained from it, and folders named after it whose spec is unknown. */
-export function runsOfSpec(root: string, specPath: string): RunInfo[] {
+export async function runsOfSpec(root: string, specPath: string): Promise<RunStatus[]> {
   const named = new RegExp(`^${specStem(specPath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{8}-\\d{6}(-\\d+)?$`);
-  return listRuns(root).filter((r) => (r.spec !== null ? samePath(r.spec, specPath) : named.test(r.name)));
-}
-
-/** "mAP" for the VOC metrics, "AP" for COCO's AP@[.5:.95]. */
-export function metricLabel(m: MetricName): string {
-  return m === 'coco' ? 'AP' : 'mAP';
+  return (await listRuns(root)).filter((r) => (r.spec !== null ? samePath(r.spec, specPath) : named.test(basename(r.runDir))));
 }
 
 /** The spec a run trained: the original file when it still exists, else the copy in the run folder. */
-export function specOfRun(run: RunInfo): string | null {
+export function specOfRun(run: RunStatus): string | null {
   if (run.spec && existsSync(run.spec)) return run.spec;
-  const copy = join(run.dir, RUN_SPEC_FILE);
+  const copy = join(run.runDir, RUN_FILES.spec);
   return existsSync(copy) ? copy : null;
 }
 
 /** The best weights to evaluate or run: weights.dsodw, else the last checkpoint. */
-export function weightsOfRun(run: RunInfo): string | null {
-  if (run.hasWeights) return join(run.dir, WEIGHTS_FILE);
-  return run.checkpoints.length ? run.checkpoints[run.checkpoints.length - 1] : null;
+export function weightsOfRun(run: RunStatus): string | null {
+  if (run.weights) return join(run.runDir, RUN_FILES.weights);
+  return run.checkpoints.at(-1)?.path ?? null;
 }
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.JPG', '.JPEG', '.PNG'];

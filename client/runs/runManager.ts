@@ -11,12 +11,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { readRunStatus } from '../../engine/report/run-folder';
 import type { EngineCommand, EngineEvent, ErrorEvent, ProgressEvent } from '../../protocol/engine-events';
+import { RUN_FILES } from '../../protocol/run-files';
 import { runRoot } from '../runRoot';
 import { enginePath, evalArgs, inferArgs, trainArgs } from './engineArgs';
 import type { EngineResult } from './engineProcess';
-import { isImagePath, isRunDir, isSpecPath, listRuns, metricLabel, newRunDir, readRun, runsOfSpec, specOfRun, testImagesOfSpec, weightsOfRun, type RunInfo } from './runFolders';
-import { CostMeter, eventLine, formatDuration, parseWhere, progressText } from './runText';
+import { isImagePath, isSpecPath, listRuns, newRunDir, runsOfSpec, specOfRun, testImagesOfSpec, weightsOfRun, type RunStatus } from './runFolders';
+import { CostMeter, eventLine, formatDuration, metricLabel, parseWhere, progressText, runLineText } from './runText';
 import { RunBusyError, RunSupervisor, type ActiveRun } from './supervisor';
 
 /** A Cancel or "DSOD: Stop Run" waits this long for the checkpoint before it kills the engine. */
@@ -147,25 +149,25 @@ export class RunManager implements vscode.Disposable {
    */
   async resumeRun(target?: unknown): Promise<string | undefined> {
     if (!this.trusted()) return undefined;
-    let run: RunInfo | undefined;
+    let run: RunStatus | null | undefined;
     let checkpoint: string | undefined;
     if (isRunArg(target)) {
-      run = this.runAt(target.runDir);
+      run = await this.runAt(target.runDir);
       checkpoint = target.checkpoint;
     } else {
       const path = asPath(target) ?? this.activeSpecPath();
-      if (path && !isSpecPath(path) && isRunDir(path)) run = readRun(path);
-      else run = await this.pickRun({ spec: path && isSpecPath(path) ? path : undefined, purpose: 'resume', newestOfSpec: true, needs: 'checkpoint' });
+      run = path && !isSpecPath(path) ? await readRunStatus(path) : null;
+      run ??= await this.pickRun({ spec: path && isSpecPath(path) ? path : undefined, purpose: 'resume', newestOfSpec: true, needs: 'checkpoint' });
     }
     if (!run) return undefined;
     if (!run.checkpoints.length && !checkpoint) {
-      void vscode.window.showWarningMessage(`DSOD: ${run.name} has no checkpoint to resume from yet.`);
+      void vscode.window.showWarningMessage(`DSOD: ${basename(run.runDir)} has no checkpoint to resume from yet.`);
       return undefined;
     }
     const spec = specOfRun(run);
-    if (!spec) throw new Error(`${run.dir} does not say which spec it trained (no events, no spec.dsod.yaml)`);
-    this.launch('train', run.dir, spec, trainArgs({ spec, runDir: run.dir, resume: !checkpoint, from: checkpoint }));
-    return run.dir;
+    if (!spec) throw new Error(`${run.runDir} does not say which spec it trained (no events, no ${RUN_FILES.spec})`);
+    this.launch('train', run.runDir, spec, trainArgs({ spec, runDir: run.runDir, resume: !checkpoint, from: checkpoint }));
+    return run.runDir;
   }
 
   /**
@@ -174,24 +176,24 @@ export class RunManager implements vscode.Disposable {
    */
   async evaluate(target?: unknown, _all?: unknown): Promise<string | undefined> {
     if (!this.trusted()) return undefined;
-    let run: RunInfo | undefined;
+    let run: RunStatus | null | undefined;
     let weights: string | undefined;
     if (isRunArg(target)) {
-      run = this.runAt(target.runDir);
+      run = await this.runAt(target.runDir);
       weights = target.weights ?? target.checkpoint;
     } else {
       const path = asPath(target) ?? this.activeSpecPath();
-      if (path && !isSpecPath(path) && isRunDir(path)) run = readRun(path);
-      else run = await this.pickRun({ spec: path && isSpecPath(path) ? path : undefined, purpose: 'evaluate', needs: 'weights' });
+      run = path && !isSpecPath(path) ? await readRunStatus(path) : null;
+      run ??= await this.pickRun({ spec: path && isSpecPath(path) ? path : undefined, purpose: 'evaluate', needs: 'weights' });
     }
     if (!run) return undefined;
     if (!weights && !weightsOfRun(run)) {
-      void vscode.window.showWarningMessage(`DSOD: ${run.name} has no weights yet: train it until its first checkpoint.`);
+      void vscode.window.showWarningMessage(`DSOD: ${basename(run.runDir)} has no weights yet: train it until its first checkpoint.`);
       return undefined;
     }
     const spec = specOfRun(run);
-    this.launch('eval', run.dir, spec, evalArgs({ spec: this.originalSpec(run), runDir: run.dir, weights }));
-    return run.dir;
+    this.launch('eval', run.runDir, spec, evalArgs({ spec: this.originalSpec(run), runDir: run.runDir, weights }));
+    return run.runDir;
   }
 
   /**
@@ -200,10 +202,10 @@ export class RunManager implements vscode.Disposable {
    */
   async runInference(target?: unknown, all?: unknown): Promise<string | undefined> {
     if (!this.trusted()) return undefined;
-    let run: RunInfo | undefined;
+    let run: RunStatus | undefined;
     let inputs: string[] = [];
     if (isRunArg(target)) {
-      run = this.runAt(target.runDir);
+      run = await this.runAt(target.runDir);
       inputs = target.inputs ?? [];
     } else {
       const paths = (Array.isArray(all) && all.length ? all : [target]).map(asPath).filter((p): p is string => !!p);
@@ -220,21 +222,21 @@ export class RunManager implements vscode.Disposable {
     }
     if (!run) return undefined;
     if (!weightsOfRun(run)) {
-      void vscode.window.showWarningMessage(`DSOD: ${run.name} has no weights yet: train it until its first checkpoint.`);
+      void vscode.window.showWarningMessage(`DSOD: ${basename(run.runDir)} has no weights yet: train it until its first checkpoint.`);
       return undefined;
     }
     if (!inputs.length) {
       const spec = this.originalSpec(run) ?? specOfRun(run);
-      if (!spec) throw new Error(`${run.dir}: no spec, so no held-out images: run inference on image files or folders`);
+      if (!spec) throw new Error(`${run.runDir}: no spec, so no held-out images: run inference on image files or folders`);
       const test = testImagesOfSpec(spec, INFER_DEFAULT_LIMIT);
       inputs = test.images;
       this.log(
-        run.name,
+        basename(run.runDir),
         `inference on ${test.images.length}${test.total > test.images.length ? ` of the ${test.total}` : ''} held-out images (${test.source})`,
       );
     }
-    this.launch('infer', run.dir, specOfRun(run), inferArgs({ spec: this.originalSpec(run), runDir: run.dir, inputs: inputs.map((p) => resolve(p)) }));
-    return run.dir;
+    this.launch('infer', run.runDir, specOfRun(run), inferArgs({ spec: this.originalSpec(run), runDir: run.runDir, inputs: inputs.map((p) => resolve(p)) }));
+    return run.runDir;
   }
 
   /** "DSOD: Stop Run": a run folder (string, Uri or `{ runDir }`), else the only running run, else a pick. */
@@ -563,14 +565,15 @@ export class RunManager implements vscode.Disposable {
     return path;
   }
 
-  private runAt(dir: string): RunInfo {
+  private async runAt(dir: string): Promise<RunStatus> {
     const abs = isAbsolute(dir) ? dir : join(this.root() ?? process.cwd(), dir);
-    if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new Error(`${dir} is not a run folder`);
-    return readRun(abs);
+    const run = await readRunStatus(abs);
+    if (!run) throw new Error(`${dir} is not a run folder`);
+    return run;
   }
 
   /** The spec file a run trained, when it still exists (its data.root then counts). */
-  private originalSpec(run: RunInfo): string | null {
+  private originalSpec(run: RunStatus): string | null {
     return run.spec && existsSync(run.spec) ? run.spec : null;
   }
 
@@ -578,10 +581,10 @@ export class RunManager implements vscode.Disposable {
    * A run to work on: of `spec` when given (newest first), else any under the run root. One candidate, or `newestOfSpec`
    * with a spec: no question asked; several: a quick pick, newest first.
    */
-  private async pickRun(o: { spec?: string; purpose: string; newestOfSpec?: boolean; needs: 'weights' | 'checkpoint' }): Promise<RunInfo | undefined> {
+  private async pickRun(o: { spec?: string; purpose: string; newestOfSpec?: boolean; needs: 'weights' | 'checkpoint' }): Promise<RunStatus | undefined> {
     const root = this.root();
     if (!root) return undefined;
-    const all = o.spec ? runsOfSpec(root, o.spec) : listRuns(root);
+    const all = o.spec ? await runsOfSpec(root, o.spec) : await listRuns(root);
     const usable = all.filter((r) => (o.needs === 'checkpoint' ? r.checkpoints.length > 0 : weightsOfRun(r) !== null));
     const what = o.spec ? `of ${basename(o.spec)} ` : '';
     if (!usable.length) {
@@ -591,7 +594,7 @@ export class RunManager implements vscode.Disposable {
     }
     if (usable.length === 1 || (o.newestOfSpec && o.spec)) return usable[0];
     const picked = await vscode.window.showQuickPick(
-      usable.map((r) => ({ label: r.name, description: describeRun(r), detail: r.dir, run: r })),
+      usable.map((r) => ({ label: basename(r.runDir), description: describeRun(r), detail: r.runDir, run: r })),
       { title: `DSOD: pick the run to ${o.purpose}`, placeHolder: `Runs ${what}under ${root}, newest first`, matchOnDescription: true },
     );
     return picked?.run;
@@ -654,11 +657,7 @@ export class RunManager implements vscode.Disposable {
 /** An error already shown to the user. */
 class HandledError extends Error {}
 
-export function describeRun(r: RunInfo): string {
-  const parts: string[] = [];
-  if (r.step !== null) parts.push(`step ${r.step.toLocaleString('en-US')}${r.steps ? `/${r.steps.toLocaleString('en-US')}` : ''}`);
-  if (r.metric) parts.push(`${metricLabel(r.metric.metric)} ${r.metric.value.toFixed(3)}`);
-  if (r.state !== 'empty') parts.push(r.state);
-  parts.push(new Date(r.created).toLocaleString());
-  return parts.join(' · ');
+/** A run in the quick picks: its line as the dashboard's run list says it, and when it was made. */
+export function describeRun(r: RunStatus): string {
+  return `${runLineText(r)} · ${new Date(r.created).toLocaleString()}`;
 }

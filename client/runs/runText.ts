@@ -1,6 +1,8 @@
 // What the run manager says about a run, with no `vscode` import (node tests pin the wording): the progress line, the
-// cost of a run measured in its first steps, a human line per event for the log, and the `file:line:col` of errors.
-import type { EngineEvent, ProgressEvent, StartEvent } from '../../protocol/engine-events';
+// cost of a run measured in its first steps, a human line per event for the log, the `file:line:col` of errors, and a
+// past run in the code lens and the quick picks, in the dashboard's words (STATE_TEXT).
+import type { EngineEvent, MetricName, ProgressEvent, StartEvent } from '../../protocol/engine-events';
+import { STATE_TEXT, type RunState } from '../../webview/dashboard/model';
 
 export function formatDuration(sec: number): string {
   const s = Math.max(0, Math.round(sec));
@@ -124,4 +126,48 @@ export function parseWhere(where: string | null | undefined): Where | null {
   const column = m[3] === undefined ? 1 : Number(m[3]);
   if (!(line >= 1) || !(column >= 1)) return null;
   return { file: m[1], line, column };
+}
+
+// --- a past run: the code lens and the quick picks --------------------------------------------------------------------
+
+/** "mAP" for the VOC metrics, "AP" for COCO's AP@[.5:.95]. */
+export function metricLabel(m: MetricName): string {
+  return m === 'coco' ? 'AP' : 'mAP';
+}
+
+/** A run's state in the dashboard's words; a state the table does not know (a newer engine's) as it is. */
+export function stateText(state: string): string {
+  return Object.hasOwn(STATE_TEXT, state) ? STATE_TEXT[state as RunState] : state;
+}
+
+/** What a run list says of a run (RunStatus, or the dashboard's RunSummary). */
+export interface RunLine {
+  step: number | null;
+  steps: number | null;
+  metric: { metric: MetricName; value: number } | null;
+  state: string;
+}
+
+/** States that say what happened to a run even when it has a metric: it did not end as asked. */
+const ALARMING = new Set(['running', 'interrupted', 'failed']);
+
+/**
+ * The code lens of a spec's newest run that this window is not running: its latest evaluation ("last run: 0.803 mAP",
+ * followed by the state when the run is running elsewhere, was interrupted or failed), else its state at its last step
+ * ("last run: stopped at step 23", "last run: interrupted (ended without a done event) at step 40").
+ */
+export function lastRunText(r: RunLine): string {
+  const state = r.step !== null ? `${stateText(r.state)} at step ${count(r.step)}` : stateText(r.state);
+  if (!r.metric) return `last run: ${state}`;
+  const metric = `${r.metric.value.toFixed(3)} ${metricLabel(r.metric.metric)}`;
+  return ALARMING.has(r.state) ? `last run: ${metric} · ${state}` : `last run: ${metric}`;
+}
+
+/** A run in a quick pick: "step 600/4,000 · mAP 0.803 · stopped at its step limit". */
+export function runLineText(r: RunLine): string {
+  const parts: string[] = [];
+  if (r.step !== null) parts.push(`step ${count(r.step)}${r.steps ? `/${count(r.steps)}` : ''}`);
+  if (r.metric) parts.push(`${metricLabel(r.metric.metric)} ${r.metric.value.toFixed(3)}`);
+  parts.push(stateText(r.state));
+  return parts.join(' · ');
 }

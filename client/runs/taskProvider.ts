@@ -47,20 +47,20 @@ export class DsodTaskProvider implements vscode.TaskProvider {
       if (!folder) continue;
       const spec = vscode.workspace.asRelativePath(uri, false);
       for (const command of ['train', 'eval'] as const) {
-        const t = this.resolve({ type: TASK_TYPE, command, spec }, folder);
+        const t = await this.resolve({ type: TASK_TYPE, command, spec }, folder);
         if (t) tasks.push(t);
       }
     }
     return tasks;
   }
 
-  resolveTask(task: vscode.Task): vscode.Task | undefined {
+  resolveTask(task: vscode.Task): Promise<vscode.Task | undefined> {
     const d = task.definition as DsodTaskDefinition;
     const folder = typeof task.scope === 'object' ? task.scope : vscode.workspace.workspaceFolders?.[0];
     return this.resolve(d, folder, task);
   }
 
-  private resolve(d: DsodTaskDefinition, folder: vscode.WorkspaceFolder | undefined, from?: vscode.Task): vscode.Task | undefined {
+  private async resolve(d: DsodTaskDefinition, folder: vscode.WorkspaceFolder | undefined, from?: vscode.Task): Promise<vscode.Task | undefined> {
     if (d.type !== TASK_TYPE || !['train', 'eval', 'infer'].includes(d.command) || typeof d.spec !== 'string') return undefined;
     const base = folder?.uri.scheme === 'file' ? folder.uri.fsPath : process.cwd();
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
@@ -73,7 +73,7 @@ export class DsodTaskProvider implements vscode.TaskProvider {
       const resumeGiven = extra.includes('--resume') || extra.includes('--from');
       args = trainArgs({ spec, runDir, resume: !resumeGiven, extra });
     } else {
-      const runDir = d.run ? abs(d.run) : runsOfSpec(root, spec)[0]?.dir ?? join(root, specStem(spec));
+      const runDir = d.run ? abs(d.run) : (await runsOfSpec(root, spec))[0]?.runDir ?? join(root, specStem(spec));
       if (d.command === 'eval') args = evalArgs({ spec, runDir, extra });
       else {
         const hasInputs = extra.some((a) => !a.startsWith('-'));

@@ -5,7 +5,7 @@
 // own part of the picture and never the whole snapshot: the page would refuse a message with one bad value in it.
 import { promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { validateEngineEvent, type EngineEvent } from '../../protocol/engine-events';
+import { validateEngineEvent, type EngineCommand, type EngineEvent, type MetricName } from '../../protocol/engine-events';
 import {
   DASHBOARD_LIMITS,
   gallery as galleryCheck,
@@ -20,7 +20,7 @@ import {
   type RunSummary,
 } from '../../protocol/dashboard';
 import { isObject } from '../../protocol/checks';
-import { RunModel } from '../../webview/dashboard/model';
+import { RunModel, type Liveness, type RunState } from '../../webview/dashboard/model';
 import { RUN_FILES } from '../../protocol/run-files';
 import { trainingHolder } from '../train/run-lock';
 
@@ -343,8 +343,18 @@ export function runName(runDir: string, events: readonly EngineEvent[], spec: st
   return basename(runDir);
 }
 
+/**
+ * Whether a folder is a run folder: it has events, the spec as trained, weights or a checkpoints folder (a run that
+ * is starting has some of them before its first event).
+ */
 export async function isRunFolder(dir: string): Promise<boolean> {
-  return (await exists(join(dir, RUN_FILES.events))) || (await exists(join(dir, RUN_FILES.spec)));
+  const [events, spec, weights, checkpoints] = await Promise.all([
+    exists(join(dir, RUN_FILES.events)),
+    exists(join(dir, RUN_FILES.spec)),
+    exists(join(dir, RUN_FILES.weights)),
+    fsp.stat(join(dir, RUN_FILES.checkpoints)).then((s) => s.isDirectory(), () => false),
+  ]);
+  return events || spec || weights || checkpoints;
 }
 
 /** A run folder that has nothing yet (a run that is starting): the follower fills it in. */
@@ -371,7 +381,7 @@ export function emptySnapshot(runDir: string): RunSnapshot {
 /** Read a run folder into a snapshot. Throws only when `runDir` is not a run folder. */
 export async function readRunSnapshot(runDir: string, o: ReadOptions = {}): Promise<RunSnapshot> {
   const dir = resolve(runDir);
-  if (!(await isRunFolder(dir))) throw new Error(`${dir} is not a run folder (no ${RUN_FILES.events} or ${RUN_FILES.spec})`);
+  if (!(await isRunFolder(dir))) throw new Error(`${dir} is not a run folder (no ${RUN_FILES.events}, ${RUN_FILES.spec}, ${RUN_FILES.weights} or ${RUN_FILES.checkpoints}/)`);
   const [ev, spec, artifacts] = await Promise.all([readEvents(dir, o.maxProgress ?? DEFAULT_MAX_PROGRESS), readSpec(dir), readArtifacts(dir, o)]);
   return {
     runDir: dir,
@@ -388,43 +398,127 @@ export async function readRunSnapshot(runDir: string, o: ReadOptions = {}): Prom
 
 // --- the run root -------------------------------------------------------------------------------------------------------
 
-/** One run's line in the list: folded from its events (metrics.json when they hold no evaluation). */
-export async function summarizeRun(runDir: string): Promise<RunSummary | null> {
-  const dir = resolve(runDir);
-  if (!(await isRunFolder(dir))) return null;
-  const ev = await readEvents(dir, 2000);
+/**
+ * A run folder as the run lists (the dashboard's, the code lens, the run quick picks) see it. Its state, step, steps,
+ * latest evaluation, spec and processes are the dashboard's fold of its events (RunModel): the one reading of a run's
+ * state, with the lock (engine/train/run-lock.ts) saying whether a training that never said `done` still runs.
+ */
+export interface RunStatus {
+  runDir: string;
+  /** The run's name: its spec's (runName), else the folder's. */
+  name: string;
+  /** The spec file the run was made from (its first train start's, else its first start's), when absolute. */
+  spec: string | null;
+  /** Last progress step, and the schedule's steps. */
+  step: number | null;
+  steps: number | null;
+  /** The latest evaluation (events, else metrics.json). */
+  metric: { metric: MetricName; value: number; step: number | null } | null;
+  /** RunModel.shownState for a reader that follows nothing: a training without `done` whose lock holder is gone is interrupted. */
+  state: RunState;
+  /** The commands that worked on the run (train, eval, infer), in order of first use. */
+  commands: EngineCommand[];
+  /** ISO time of its first event (else of the folder), and of the last change of events.jsonl (else of the folder). */
+  created: string;
+  modified: string;
+  /** Checkpoint files, oldest first, and whether weights.dsodw is there. */
+  checkpoints: CheckpointFile[];
+  weights: boolean;
+}
+
+/** What a run list needs of the events: folded once per version of events.jsonl and metrics.json, and per liveness. */
+type RunFold = Omit<RunStatus, 'checkpoints' | 'weights'>;
+
+const SUMMARY_MAX_PROGRESS = 2000;
+const MAX_CACHED_FOLDS = 2000;
+const folds = new Map<string, { key: string; fold: RunFold }>();
+
+const statOf = (path: string): Promise<Stats | null> => fsp.stat(path).catch(() => null);
+const stamp = (st: Stats | null): string => (st ? `${st.size}:${st.mtimeMs}` : '-');
+
+/**
+ * The run's events folded by RunModel. Cached by the size and time of events.jsonl and metrics.json and by whether a
+ * live process holds the lock (its death changes no file), so a list read every few seconds (the code lens) reads
+ * only the runs that changed.
+ */
+async function foldRunFolder(dir: string): Promise<RunFold> {
+  const [eventsStat, metricsStat] = await Promise.all([statOf(join(dir, RUN_FILES.events)), statOf(join(dir, RUN_FILES.metrics))]);
+  const live: Liveness = { training: trainingHolder(dir) !== null, following: false };
+  const key = `${stamp(eventsStat)}|${stamp(metricsStat)}|${live.training}`;
+  const hit = folds.get(dir);
+  if (hit && hit.key === key) return hit.fold;
+
+  const ev = await readEvents(dir, SUMMARY_MAX_PROGRESS);
   const model = new RunModel(dir, runName(dir, ev.events, null));
   model.addAll(ev.events);
   if (!model.evaluations.length) model.setMetricRecords(await readMetricRecords(dir));
   const latest = model.latestEvaluation;
-  let modified: Date;
-  try {
-    modified = (await fsp.stat(join(dir, RUN_FILES.events))).mtime;
-  } catch {
-    modified = (await fsp.stat(dir)).mtime;
-  }
-  return {
+  const starts = model.processes.flatMap((p) => (p.start ? [p.start] : []));
+  const spec = (starts.find((s) => s.command === 'train') ?? starts.find((s) => s.spec))?.spec ?? null;
+  const folderTime = eventsStat?.mtime ?? (await statOf(dir))?.mtime ?? new Date();
+  const first = ev.events.length ? Date.parse(ev.events[0].time) : NaN;
+  const fold: RunFold = {
     runDir: dir,
     name: model.name.slice(0, 1000),
+    spec: spec && isAbsolute(spec) ? spec : null,
     step: model.step,
     steps: model.steps,
-    metric: latest ? { metric: latest.metric, value: latest.value } : null,
-    state: model.shownState({ training: trainingHolder(dir) !== null, following: false }),
-    modified: modified.toISOString(),
+    metric: latest ? { metric: latest.metric, value: latest.value, step: latest.step } : null,
+    state: model.shownState(live),
+    commands: [...new Set(model.processes.flatMap((p) => (p.command ? [p.command] : [])))],
+    created: (Number.isFinite(first) ? new Date(first) : folderTime).toISOString(),
+    modified: folderTime.toISOString(),
   };
+  if (folds.size >= MAX_CACHED_FOLDS) folds.clear();
+  folds.set(dir, { key, fold });
+  return fold;
 }
 
-/** The run folders directly under `root`, newest first. */
-export async function listRuns(root: string, max = 200): Promise<RunSummary[]> {
+/** A run folder's status (null: not a run folder). */
+export async function readRunStatus(runDir: string): Promise<RunStatus | null> {
+  const dir = resolve(runDir);
+  if (!(await isRunFolder(dir))) return null;
+  const [fold, checkpoints, weights] = await Promise.all([foldRunFolder(dir), listCheckpointFiles(dir), exists(join(dir, RUN_FILES.weights))]);
+  return { ...fold, checkpoints, weights };
+}
+
+/** `read` of every folder directly under `root` (its hidden ones aside), where it says it is a run folder. */
+async function underRoot<T>(root: string, read: (dir: string) => Promise<T | null>): Promise<T[]> {
   let names: string[];
   try {
     names = await fsp.readdir(root);
   } catch {
     return [];
   }
-  const found = await Promise.all(names.filter((n) => !n.startsWith('.')).map((n) => summarizeRun(join(root, n)).catch(() => null)));
-  return found
-    .filter((r): r is RunSummary => r !== null)
-    .sort((a, b) => b.modified.localeCompare(a.modified))
-    .slice(0, max);
+  const found = await Promise.all(names.filter((n) => !n.startsWith('.')).map((n) => read(join(root, n)).catch(() => null)));
+  return found.filter((r): r is Awaited<T> => r !== null);
+}
+
+/** Every run folder directly under `root`, in no particular order. */
+export function listRunStatuses(root: string): Promise<RunStatus[]> {
+  return underRoot(root, readRunStatus);
+}
+
+/** One run's line in the dashboard's list (the protocol's RunSummary of its status). */
+export async function summarizeRun(runDir: string): Promise<RunSummary | null> {
+  const dir = resolve(runDir);
+  if (!(await isRunFolder(dir))) return null;
+  return toSummary(await foldRunFolder(dir));
+}
+
+function toSummary(s: RunFold): RunSummary {
+  return {
+    runDir: s.runDir,
+    name: s.name,
+    step: s.step,
+    steps: s.steps,
+    metric: s.metric ? { metric: s.metric.metric, value: s.metric.value } : null,
+    state: s.state,
+    modified: s.modified,
+  };
+}
+
+/** The run folders directly under `root`, the last changed first. */
+export async function listRuns(root: string, max = 200): Promise<RunSummary[]> {
+  return (await underRoot(root, summarizeRun)).sort((a, b) => b.modified.localeCompare(a.modified)).slice(0, max);
 }

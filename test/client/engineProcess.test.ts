@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { trainArgs } from '../../client/runs/engineArgs';
 import { EngineProcess, type EngineResult } from '../../client/runs/engineProcess';
-import { readRun } from '../../client/runs/runFolders';
+import { readRunStatus } from '../../engine/report/run-folder';
 import { RunBusyError, RunSupervisor } from '../../client/runs/supervisor';
 import type { EngineEvent, ProgressEvent } from '../../protocol/engine-events';
 import { alive, repoRoot } from '../helpers';
@@ -102,11 +102,11 @@ test('a training run streams valid events; stop (SIGINT) writes a checkpoint, ex
   checkpoint = ckpt.path;
   assert.ok(await gone(p.pid), `engine ${p.pid} still alive after stop`);
   // The run folder says the same.
-  const info = readRun(runDir());
-  assert.equal(info.state, 'stopped');
-  assert.equal(info.step, stoppedAt);
-  assert.equal(info.spec, spec);
-  assert.deepEqual(info.checkpoints, [checkpoint]);
+  const info = await readRunStatus(runDir());
+  assert.equal(info?.state, 'stopped');
+  assert.equal(info?.step, stoppedAt);
+  assert.equal(info?.spec, spec);
+  assert.deepEqual(info?.checkpoints.map((c) => c.path), [checkpoint]);
 });
 
 test('resume continues from the checkpoint the stop wrote', async () => {
@@ -123,7 +123,7 @@ test('resume continues from the checkpoint the stop wrote', async () => {
   assert.deepEqual(steps, [stoppedAt + 1, stoppedAt + 2]);
   assert.equal(result.done?.step, stoppedAt + 2);
   assert.ok(await gone(p.pid));
-  assert.equal(readRun(runDir()).state, 'completed');
+  assert.equal((await readRunStatus(runDir()))?.state, 'completed');
 });
 
 test('a process killed without a done event is a failed run that keeps its last events', async () => {
@@ -138,7 +138,8 @@ test('a process killed without a done event is a failed run that keeps its last 
   assert.ok(result.lastProgress && result.lastProgress.step >= 2);
   assert.ok(result.events.some((e) => e.type === 'start'));
   assert.ok(result.events.some((e) => e.type === 'progress'));
-  assert.equal(readRun(join(dir, 'runs', 'killed')).state, 'unfinished');
+  // Its lock names a process that is gone: interrupted, not running.
+  assert.equal((await readRunStatus(join(dir, 'runs', 'killed')))?.state, 'interrupted');
 });
 
 test('the supervisor refuses a second process on the same run folder and stops all on dispose', async () => {

@@ -153,7 +153,7 @@ export const state = {
   /** Index of the item a quick pick answers (undefined: dismissed). */
   pickIndex: 0 as number | undefined,
   activeEditorPath: undefined as string | undefined,
-  codeLensProviders: [] as { provideCodeLenses(doc: unknown): CodeLens[] }[],
+  codeLensProviders: [] as { provideCodeLenses(doc: unknown): CodeLens[] | Promise<CodeLens[]> }[],
   taskProviders: new Map<string, unknown>(),
   trustGranted: new EventEmitter<void>(),
 };
@@ -268,7 +268,7 @@ export const vscode = {
       clear: () => state.diagnostics.clear(),
       dispose: () => undefined,
     }),
-    registerCodeLensProvider: (_sel: unknown, p: { provideCodeLenses(doc: unknown): CodeLens[] }) => {
+    registerCodeLensProvider: (_sel: unknown, p: { provideCodeLenses(doc: unknown): CodeLens[] | Promise<CodeLens[]> }) => {
       state.codeLensProviders.push(p);
       return disposable;
     },

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { EngineResult } from '../../client/runs/engineProcess';
+import { readRunStatus } from '../../engine/report/run-folder';
 import type { EngineEvent } from '../../protocol/engine-events';
+import { STATE_TEXT } from '../../webview/dashboard/model';
 import { alive, repoRoot } from '../helpers';
 import { fakeContext, installFakeVscode, Uri, type CodeLens } from './fakeVscode';
 
@@ -21,6 +23,8 @@ const state = installFakeVscode();
 const runsModule = require('../../client/runs') as typeof import('../../client/runs');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DsodTaskProvider } = require('../../client/runs/taskProvider') as typeof import('../../client/runs/taskProvider');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { describeRun } = require('../../client/runs/runManager') as typeof import('../../client/runs/runManager');
 
 let ws: string;
 let spec: string;
@@ -56,10 +60,10 @@ after(async () => {
   rmSync(ws, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${state.output.slice(-30).join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -77,7 +81,8 @@ function follow(runDir: string): { events: EngineEvent[]; result: Promise<Engine
   return { events, result: run.process.result, pid: run.process.pid };
 }
 
-const lensTitles = () => state.codeLensProviders.flatMap((p) => p.provideCodeLenses({ uri: Uri.file(spec), languageId: 'dsod' }) as CodeLens[]).map((l) => l.command!.title);
+const lensTitles = async () =>
+  (await Promise.all(state.codeLensProviders.map((p) => p.provideCodeLenses({ uri: Uri.file(spec), languageId: 'dsod' })))).flat().map((l: CodeLens) => l.command!.title);
 
 let runDir = '';
 let stoppedAt = 0;
@@ -96,7 +101,7 @@ test('a restricted workspace refuses every run command with the reason, and offe
     }
     assert.equal(runs.manager.active.length, 0);
     assert.deepEqual(await new DsodTaskProvider(repoRoot).provideTasks(), []);
-    assert.ok(!lensTitles().some((t) => /Train|Evaluate/.test(t)), 'Train/Evaluate lenses in a restricted workspace');
+    assert.ok(!(await lensTitles()).some((t) => /Train|Evaluate/.test(t)), 'Train/Evaluate lenses in a restricted workspace');
   } finally {
     state.trusted = true;
   }
@@ -124,8 +129,8 @@ test('"DSOD: Train" on the active spec: a new run folder, the dashboard, progres
   assert.ok(log.includes(`dist/dsod.js train --json ${spec} --out ${runDir}`), 'the command line is logged');
   assert.match(log, /backend: wasm/);
   assert.match(log, /cost: 4,000 steps × batch 8/);
-  await until('the live lens', () => lensTitles().some((t) => /^training: step \d+\/4,000 · loss/.test(t)));
-  assert.ok(lensTitles().includes('$(debug-stop) Stop'));
+  await until('the live lens', async () => (await lensTitles()).some((t) => /^training: step \d+\/4,000 · loss/.test(t)));
+  assert.ok((await lensTitles()).includes('$(debug-stop) Stop'));
 
   // Cancel on the notification: a graceful stop that writes a checkpoint.
   note.cancel();
@@ -142,9 +147,9 @@ test('"DSOD: Train" on the active spec: a new run folder, the dashboard, progres
   assert.equal(state.status.visible, false);
   assert.equal(state.contexts.get('dsod.runActive'), false);
   await until('note done', () => note.done);
-  const titles = lensTitles();
+  const titles = await lensTitles();
   assert.ok(titles.includes('$(play) Train') && titles.includes('Evaluate'), titles.join(' | '));
-  assert.ok(titles.some((t) => t.startsWith('last run: ')), titles.join(' | '));
+  assert.ok(titles.includes(`last run: stopped at step ${stoppedAt.toLocaleString('en-US')}`), titles.join(' | '));
 });
 
 test('"DSOD: Resume Run" continues the newest run of the active spec from its checkpoint; a second process is refused', async () => {
@@ -234,6 +239,14 @@ test('an engine killed from outside is a failed run, reported with its last step
   const err = await until('the error', () => state.shown.find((s) => s.kind === 'error'));
   assert.match(err.message, /^DSOD: train of tiny-\S+ failed: the engine was killed \(SIGKILL\) at step \d+ without finishing/);
   assert.deepEqual(err.items, ['Open Log', 'Open Run']);
+  // The lens and the quick pick read it as the dashboard does: its lock names a process that is gone, so it is
+  // interrupted, not running.
+  await until('the run to leave the manager', () => !runs.manager.activeRun(dir));
+  const titles = await lensTitles();
+  assert.ok(titles.some((t) => t.startsWith(`last run: ${STATE_TEXT.interrupted} at step `)), titles.join(' | '));
+  const run = await readRunStatus(dir);
+  assert.equal(run?.state, 'interrupted');
+  assert.ok(run && describeRun(run).includes(STATE_TEXT.interrupted), run ? describeRun(run) : dir);
 });
 
 test('shutdown (deactivate) stops every run gracefully, with a checkpoint, and leaves no process', async () => {
@@ -253,10 +266,10 @@ test('shutdown (deactivate) stops every run gracefully, with a checkpoint, and l
   for (const pid of pids) assert.equal(alive(pid), false, `engine ${pid} is still running`);
 });
 
-test('the dsod task: the runtime with dist/dsod.js, ELECTRON_RUN_AS_NODE, $dsod, and it runs', () => {
+test('the dsod task: the runtime with dist/dsod.js, ELECTRON_RUN_AS_NODE, $dsod, and it runs', async () => {
   const provider = new DsodTaskProvider(repoRoot);
   const folder = { uri: Uri.file(ws), name: 'ws', index: 0 };
-  const task = provider.resolveTask({ definition: { type: 'dsod', command: 'train', spec: 'tiny.dsod.yaml', args: ['--steps', '1'] }, scope: folder } as never) as unknown as {
+  const task = (await provider.resolveTask({ definition: { type: 'dsod', command: 'train', spec: 'tiny.dsod.yaml', args: ['--steps', '1'] }, scope: folder } as never)) as unknown as {
     execution: { process: string; args: string[]; options: { cwd: string; env: Record<string, string> } };
     problemMatchers: string[];
     name: string;
@@ -274,6 +287,6 @@ test('the dsod task: the runtime with dist/dsod.js, ELECTRON_RUN_AS_NODE, $dsod,
   const again = spawnSync(task.execution.process, [...task.execution.args.slice(0, -1), '2'], { cwd: ws, env: { ...process.env, ...task.execution.options.env }, encoding: 'utf8' });
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /resuming .* at step 1 of 4000/);
-  const evalTask = provider.resolveTask({ definition: { type: 'dsod', command: 'eval', spec: 'tiny.dsod.yaml' }, scope: folder } as never) as unknown as { execution: { args: string[] } };
+  const evalTask = (await provider.resolveTask({ definition: { type: 'dsod', command: 'eval', spec: 'tiny.dsod.yaml' }, scope: folder } as never)) as unknown as { execution: { args: string[] } };
   assert.deepEqual(evalTask.execution.args.slice(1), ['eval', spec, '--run', out], 'eval defaults to the newest run of the spec (the task\'s own)');
 });
