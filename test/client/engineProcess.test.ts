@@ -123,7 +123,7 @@ test('resume continues from the checkpoint the stop wrote', async () => {
   assert.deepEqual(steps, [stoppedAt + 1, stoppedAt + 2]);
   assert.equal(result.done?.step, stoppedAt + 2);
   assert.ok(await gone(p.pid));
-  assert.equal((await readRunStatus(runDir()))?.state, 'completed');
+  assert.equal((await readRunStatus(runDir()))?.state, 'step-limit', 'it ended at --steps, not at the end of its schedule');
 });
 
 test('a process killed without a done event is a failed run that keeps its last events', async () => {

@@ -27,7 +27,7 @@ describe('host -> page', () => {
   test('a real snapshot, an event batch, artifacts, runs and status are accepted', () => {
     assert.equal(hostError({ type: 'snapshot', role: 'main', run: snap, live: true }), null);
     assert.equal(hostError({ type: 'events', runDir, events: snap.events.slice(0, 50), skipped: 0 }), null);
-    assert.equal(hostError({ type: 'artifacts', runDir, metrics: snap.metrics, curves: snap.curves, gallery: snap.gallery, checkpoints: snap.checkpoints, weights: true }), null);
+    assert.equal(hostError({ type: 'artifacts', runDir, metrics: snap.metrics, curves: snap.curves, gallery: snap.gallery, checkpoints: snap.checkpoints, weights: true, training: true }), null);
     assert.equal(hostError({ type: 'runs', root: null, runs: [] }), null);
     assert.equal(hostError({ type: 'live', runDir, live: false }), null);
     assert.equal(hostError({ type: 'status', message: 'x' }), null);
@@ -43,8 +43,8 @@ describe('host -> page', () => {
     const voc = snap.curves!.voc!;
     const curve = voc.classes[0].curve;
     const bad = { ...voc, classes: [{ ...voc.classes[0], curve: { ...curve, precision: curve.precision.slice(1) } }] };
-    assert.match(hostError({ type: 'artifacts', runDir, metrics: [], curves: { version: 1, voc: bad }, gallery: null, checkpoints: [], weights: false })!, /equal lengths/);
-    assert.match(hostError({ type: 'artifacts', runDir, metrics: [{ ...snap.metrics[0], value: Infinity }], curves: null, gallery: null, checkpoints: [], weights: false })!, /value must be a finite number/);
+    assert.match(hostError({ type: 'artifacts', runDir, metrics: [], curves: { version: 1, voc: bad }, gallery: null, checkpoints: [], weights: false, training: false })!, /equal lengths/);
+    assert.match(hostError({ type: 'artifacts', runDir, metrics: [{ ...snap.metrics[0], value: Infinity }], curves: null, gallery: null, checkpoints: [], weights: false, training: false })!, /value must be a finite number/);
     assert.match(hostError({ type: 'snapshot', role: 'boss', run: snap, live: true })!, /role must be one of main, overlay/);
     assert.match(hostError({ type: 'graph' })!, /unknown host message type "graph"/);
     assert.match(hostError(null)!, /must be an object/);
