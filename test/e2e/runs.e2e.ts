@@ -2,17 +2,19 @@
 // the installed .vsix (code-server 4.100.3, driven through Chromium like a user). The workspace is made for it: the
 // spec at examples/tiny.dsod.yaml and a small synthetic set at data/synth (`dsod synth --count 200`), so the spec's
 // `data.root: ../data/synth` resolves inside the workspace and runs go to <workspace>/runs. The steps depend on each
-// other (g trains the run that h stops, i resumes, j evaluates and k runs inference with).
+// other (g trains the run that h stops, i resumes, j evaluates and k runs inference with; m trains a second run, closes
+// and reopens its dashboard mid-run, n resumes it and reloads the window under it; o, the task provider, stands alone:
+// .vscode/tasks.json holds its 3-step train task, and it writes the broken spec itself).
 // Run: `npm run build && npx tsc -p . && node --test --test-concurrency=1 out/test/e2e/runs.e2e.js` (or `npm run
 // test:e2e`). Screenshots: results/e2e/runs/*.png; logs (code-server, extension host, "DSOD Runs"): results/e2e/runs/code-server.log.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { activeTab, build, log, openFile, openVSCode, repoRoot, runCommand, statusBarEntry, until, type Session } from './harness';
+import { activeTab, build, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, until, type Session } from './harness';
 
 const SPEC = 'examples/tiny.dsod.yaml';
 const SPEC_NAME = 'tiny DSOD (DS/16-32-8-1, 96x96)';
@@ -23,6 +25,15 @@ const TEST_IMAGES = 40;
 /** Steps trained before each stop: enough for a chart that visibly grows, short on 2 shared cores. */
 const TRAIN_STEPS = 12;
 const RESUME_STEPS = 6;
+/** Steps the training of m runs before its dashboard is closed, and at least how many more before it is reopened. */
+const BEFORE_CLOSE_STEPS = 5;
+const WHILE_CLOSED_STEPS = 5;
+/** The configured task of o (.vscode/tasks.json): a train task limited to a few steps, matched by $dsod. */
+const TASK_LABEL = 'train tiny (3 steps)';
+const TASK_STEPS = 3;
+/** The broken spec o writes: tiny with the typo `growth_rat: 48` after the notation line (line 15, column 3). */
+const BROKEN_SPEC = 'examples/broken.dsod.yaml';
+const BROKEN_MESSAGE = 'Unknown property "growth_rat" in backbone. Did you mean "growth_rate"?';
 
 /** The run manager's status bar item (client/runs/runManager.ts: createStatusBarItem('dsod.run')). */
 const runItem = (page: Page) => statusBarEntry(page, 'dsod-studio.dsod-studio.dsod.run');
@@ -36,6 +47,8 @@ let vscode: Session | undefined;
 let sourceDir: string | undefined;
 /** What the steps learn and the later ones use. */
 const run = { dir: '', name: '', stoppedAt: 0, resumedStoppedAt: 0, pointsAtStop: 0 };
+/** The run m trains (its dashboard closed and reopened mid-run) and n resumes across a window reload. */
+const second = { dir: '', name: '', stoppedAt: 0, reloadStoppedAt: 0 };
 const timings: string[] = [];
 
 /** Run a step; on failure, keep a screenshot and the tail of the logs before failing. No Escape first: it hides toasts. */
@@ -170,6 +183,84 @@ async function scrollTo(f: Frame, selector: string): Promise<void> {
   await f.locator(selector).evaluate((e) => e.scrollIntoView({ block: 'start' }));
 }
 
+/** The dashboard frame that shows the run folder `dir` (other dashboards, of other runs, may be open beside it). */
+async function dashboardOf(page: Page, dir: string): Promise<Frame | undefined> {
+  for (const f of page.frames()) {
+    if (f.isDetached()) continue;
+    try {
+      if ((await f.locator('#run-dir').count()) > 0 && (await text(f, '#run-dir')) === dir) return f;
+    } catch {
+      // detached meanwhile
+    }
+  }
+  return undefined;
+}
+
+function onDashboardOf<T>(page: Page, dir: string, what: string, probe: (f: Frame) => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return until(
+    `the dashboard of ${dir.split('/').pop()}: ${what}`,
+    async () => {
+      const f = await dashboardOf(page, dir);
+      return f ? probe(f) : undefined;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+/** The last optimizer step in the run's events.jsonl (0 before the first). */
+function latestStep(dir: string): number {
+  let step = 0;
+  for (const e of events(dir)) if (e.type === 'progress' && typeof e.step === 'number') step = e.step;
+  return step;
+}
+
+/** The editor group that holds the run dashboards (the tabs titled "Run: ..."), and its active tab. */
+const dashboardGroup = (page: Page) => page.locator('.editor-group-container').filter({ has: page.locator('.tab', { hasText: 'Run: ' }) });
+
+/** Close a tab as a user does: hover it, click its close button (×). */
+async function closeActiveDashboardTab(page: Page): Promise<void> {
+  const tab = dashboardGroup(page).locator('.tab.active').first();
+  await tab.hover();
+  await tab.locator('.tab-actions .action-label').first().click();
+}
+
+/** The workbench is up again after a reload: its parts, and the Explorer listing the workspace. */
+async function workbenchBack(page: Page): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 120_000 });
+}
+
+/** The text of the terminals in the panel (xterm's DOM renderer: .vscode/settings.json turns GPU acceleration off). */
+async function terminalText(page: Page): Promise<string> {
+  const rows = page.locator('.terminal-wrapper .xterm-rows');
+  const all = await rows.allInnerTexts().catch(() => [] as string[]);
+  return all.join('\n').replace(/\u00a0/g, ' ');
+}
+
+/** Like runCommand, but the command opens a quick pick of its own: wait for the palette's input to be replaced. */
+async function runCommandKeepOpen(page: Page, label: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${label}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
+  // The command's own picker: the input no longer holds the palette's ">" text.
+  await until(`the quick pick of "${label}"`, async () => {
+    const v = await input.inputValue().catch(() => '>');
+    return (await input.isVisible()) && !v.startsWith('>') ? true : undefined;
+  });
+}
+
+const quickRows = (page: Page) => page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+/** The quick pick row whose label is exactly `label` (a row's text also holds its description and actions). */
+const quickRow = (page: Page, label: string) => quickRows(page).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) }).first();
+async function quickRowTexts(page: Page): Promise<string[]> {
+  return (await quickRows(page).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
 /** The code lenses above the spec's first line (one decoration holds every lens of a line, " | " between them). */
 const specLens = (page: Page, hasText: string | RegExp) => page.locator('.editor-group-container .codelens-decoration', { hasText });
 
@@ -184,6 +275,11 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       execFileSync(process.execPath, [join(repoRoot, 'dist', 'dsod.js'), 'synth', '--out', join(sourceDir, 'data', 'synth'), '--count', String(SYNTH_COUNT)], {
         stdio: 'ignore',
       });
+      // Step o: a train task in tasks.json (a few steps), and the terminal drawn in the DOM so that its text can be read.
+      mkdirSync(join(sourceDir, '.vscode'));
+      const task = { label: TASK_LABEL, type: 'dsod', command: 'train', spec: SPEC, args: ['--steps', String(TASK_STEPS)], problemMatcher: '$dsod' };
+      writeFileSync(join(sourceDir, '.vscode', 'tasks.json'), JSON.stringify({ version: '2.0.0', tasks: [task] }, null, 2));
+      writeFileSync(join(sourceDir, '.vscode', 'settings.json'), JSON.stringify({ 'terminal.integrated.gpuAcceleration': 'off' }, null, 2));
       vscode = await openVSCode({ workspaceFrom: sourceDir, resultsSubdir: 'runs' });
       vscode.page.setDefaultTimeout(30_000);
       log(`workbench up in ${Date.now() - started} ms`);
@@ -193,7 +289,7 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
 
   after(async () => {
     // A run a failed step left running is stopped with its window; what is left is reported.
-    const left = run.dir ? engineProcesses(run.dir) : [];
+    const left = vscode ? engineProcesses(join(vscode.workspace, 'runs')) : [];
     await vscode?.close();
     if (sourceDir) rmSync(sourceDir, { recursive: true, force: true });
     log(`runs suite done in ${Date.now() - started} ms\n  ${timings.join('\n  ')}`);
@@ -451,5 +547,219 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       const last = await lens.first().locator('a', { hasText: 'last run:' }).boundingBox();
       assert.ok(editor && last && last.x + last.width <= editor.x + editor.width, `the "last run" lens is cut off: ${JSON.stringify({ editor, last })}`);
       await screenshot('06-code-lens');
+    }));
+  test('m. the dashboard closed and reopened mid-run ("DSOD: Open Run...") shows every step so far and keeps growing', { timeout: 300_000 }, () =>
+    step('m-reopen', async ({ page, screenshot }) => {
+      await focusSpec(page);
+      const before = new Set(runFolders());
+      await runCommand(page, 'DSOD: Train');
+      const dir = await until('a second run folder under <workspace>/runs', () => runFolders().find((d) => !before.has(d) && existsSync(join(d, 'events.jsonl'))), 60_000);
+      second.dir = dir;
+      second.name = dir.split('/').pop()!;
+      // Its dashboard opened beside (a new tab in the dashboards' group), running, its chart growing.
+      await onDashboardOf(page, dir, `running, ${BEFORE_CLOSE_STEPS} steps on the loss chart`, async (f) =>
+        (await text(f, '#run-state')) === 'running' && (await lossPoints(f)) >= BEFORE_CLOSE_STEPS ? true : undefined,
+        180_000,
+      );
+      // The user closes the dashboard's tab (the active one of its group: this run's) while the run trains on.
+      await closeActiveDashboardTab(page);
+      await until('the dashboard of the run gone', async () => ((await dashboardOf(page, dir)) ? undefined : true), 30_000);
+      const closedAt = latestStep(dir);
+      assert.ok(engineProcesses(dir).length > 0, 'the training runs on without its dashboard');
+      log(`dashboard closed at step ${closedAt}`);
+      // Training goes on with nobody watching: the steps land in events.jsonl.
+      await until(`step ${closedAt + WHILE_CLOSED_STEPS} in events.jsonl`, () => (latestStep(dir) >= closedAt + WHILE_CLOSED_STEPS ? true : undefined), 120_000, 200);
+
+      // "DSOD: Open Run...": the runs under the run root, newest first (this one, then the run of g-l), and "Browse...".
+      await focusSpec(page);
+      await runCommandKeepOpen(page, 'DSOD: Open Run...');
+      await quickRows(page).filter({ hasText: run.name }).first().waitFor();
+      const rows = await quickRowTexts(page);
+      log(`Open Run picker: ${rows.join(' | ')}`);
+      const mine = rows.findIndex((r) => r.includes(second.name));
+      const older = rows.findIndex((r) => r.includes(run.name));
+      assert.equal(mine, 0, `the newest run first: ${rows.join(' | ')}`);
+      assert.ok(older > mine, `the older run after it: ${rows.join(' | ')}`);
+      assert.match(rows[mine], /running/, 'the run is listed as running');
+      assert.match(rows.at(-1)!, /Browse\.\.\./);
+      await screenshot('07-open-run-picker');
+      await quickRows(page).filter({ hasText: second.name }).first().click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+
+      // The reopened dashboard: every step so far (rebuilt from the folder), i.e. as many loss points as the latest
+      // progress step on disk (read before and after the chart, which follows the file a moment behind), still running.
+      const seen = await onDashboardOf(
+        page,
+        dir,
+        'as many loss points as the latest step in events.jsonl',
+        async (f) => {
+          const lo = latestStep(dir);
+          const n = await lossPoints(f);
+          const header = await text(f, '#run-step');
+          const hi = latestStep(dir);
+          return (await text(f, '#run-state')) === 'running' && n > closedAt && n >= lo && n <= hi && header === `${n} / 4,000` ? { n, lo, hi } : undefined;
+        },
+        60_000,
+      );
+      log(`reopened: ${seen.n} loss points, events.jsonl at step ${seen.lo}-${seen.hi} (closed at ${closedAt})`);
+      // It keeps growing, live.
+      const grown = await onDashboardOf(page, dir, `the loss chart grows past ${seen.n + 3} points`, async (f) => {
+        const n = await lossPoints(f);
+        return n >= seen.n + 3 ? n : undefined;
+      }, 120_000);
+      log(`and grows: ${grown} points`);
+      await scrollTo((await dashboardOf(page, dir))!, 'body');
+      await screenshot('08-reopened-mid-run');
+
+      // Stop it: a checkpoint, and then the chart holds exactly the steps on disk.
+      await runCommand(page, 'DSOD: Stop Run');
+      const steps = await until('a checkpoint of the second run', () => {
+        const s = checkpointSteps(dir);
+        return s.length ? s : undefined;
+      }, 60_000, 200);
+      second.stoppedAt = steps[steps.length - 1];
+      await toast(page, 'DSOD: Training').first().waitFor({ state: 'detached', timeout: 60_000 });
+      await noEngineLeft(dir);
+      const last = latestStep(dir);
+      assert.equal(last, second.stoppedAt, 'the checkpoint is at the last step trained');
+      await onDashboardOf(page, dir, `stopped with ${last} loss points`, async (f) =>
+        (await text(f, '#run-state')) === 'stopped' && (await lossPoints(f)) === last ? true : undefined,
+      );
+      log(`second run stopped at step ${second.stoppedAt}`);
+    }));
+
+  test('n. "Developer: Reload Window" mid-run: the engine stops gracefully (checkpoint), no process left, the dashboard comes back', { timeout: 300_000 }, () =>
+    step('n-reload', async ({ page, screenshot }) => {
+      assert.ok(second.stoppedAt > 0, 'step m stopped its run with a checkpoint');
+      const dir = second.dir;
+      await focusSpec(page);
+      // Resume Run on the spec: its newest run, the one of m.
+      await runCommand(page, 'DSOD: Resume Run');
+      await toast(page, 'DSOD: Training').first().waitFor({ timeout: 60_000 });
+      assert.match(await toast(page, 'DSOD: Training').first().innerText(), new RegExp(`DSOD: Training ${second.name}`));
+      const target = second.stoppedAt + 3;
+      await onDashboardOf(page, dir, `running again, past step ${target}`, async (f) =>
+        (await text(f, '#run-state')) === 'running' && (await lossPoints(f)) >= target ? true : undefined,
+        180_000,
+      );
+      const pids = engineProcesses(dir);
+      assert.equal(pids.length, 1, `one engine process trains the run: ${pids.join('\n')}`);
+      const startsBefore = events(dir).filter((e) => e.type === 'start').length;
+      const t0 = Date.now();
+      log(`reloading the window at step ${latestStep(dir)}; engine ${pids[0].split(':')[0]}`);
+
+      // The reload: VS Code deactivates the extension, whose deactivate() stops the run (SIGINT: checkpoint, then exit).
+      await runCommand(page, 'Developer: Reload Window');
+      const cp = await until('a checkpoint for the signal in events.jsonl', () => {
+        const ev = events(dir);
+        const lastStart = ev.map((e) => e.type === 'start').lastIndexOf(true);
+        return ev.slice(lastStart).find((e) => e.type === 'checkpoint' && e.reason === 'signal');
+      }, 60_000, 200);
+      second.reloadStoppedAt = cp.step as number;
+      assert.ok(second.reloadStoppedAt >= target, `the checkpoint (step ${second.reloadStoppedAt}) is past step ${target}`);
+      assert.ok(checkpointSteps(dir).includes(second.reloadStoppedAt), `checkpoints/step-${second.reloadStoppedAt} on disk`);
+      // The resumed process's own done (the one of m's process, before it, says stopped too).
+      const done = await until('a done event of the resumed process', () => {
+        const ev = events(dir);
+        const lastStart = ev.map((e) => e.type === 'start').lastIndexOf(true);
+        return ev.slice(lastStart).find((e) => e.type === 'done');
+      }, 30_000, 200);
+      assert.equal(done.reason, 'stopped', `done: ${JSON.stringify(done)}`);
+      assert.equal(done.step, second.reloadStoppedAt, `done at the checkpoint's step: ${JSON.stringify(done)}`);
+      assert.equal(latestStep(dir), second.reloadStoppedAt, 'no step after the checkpoint');
+      await noEngineLeft(dir);
+      log(`engine stopped by the reload in ${Date.now() - t0} ms: checkpoint at step ${second.reloadStoppedAt}, done ${String(done.reason)}`);
+
+      // After the reload: the dashboard panel is back (its serializer), showing the run stopped with its whole history.
+      await workbenchBack(page);
+      await onDashboardOf(page, dir, `back, stopped at step ${second.reloadStoppedAt} with every loss point`, async (f) =>
+        (await text(f, '#run-state')) === 'stopped' &&
+        (await lossPoints(f)) === second.reloadStoppedAt &&
+        (await text(f, '#run-step')) === `${second.reloadStoppedAt} / 4,000`
+          ? true
+          : undefined,
+        120_000,
+      );
+      assert.equal(events(dir).filter((e) => e.type === 'start').length, startsBefore, 'the reloaded window started nothing');
+      assert.equal(engineProcesses(dir).length, 0);
+      // The extension is back too: the spec's code lens says where the run stopped.
+      await focusSpec(page);
+      await specLens(page, `last run: stopped at step ${second.reloadStoppedAt}`).waitFor({ timeout: 60_000 });
+      await scrollTo((await dashboardOf(page, dir))!, 'body');
+      await screenshot('09-reloaded-stopped');
+    }));
+
+  test('o. the dsod task type: tasks for the spec in "Tasks: Run Task", a train task finishing in the terminal, a broken spec in Problems through $dsod', { timeout: 300_000 }, () =>
+    step('o-tasks', async ({ page, screenshot }) => {
+      // "Tasks: Run Task" -> dsod: the provider's train and eval tasks for the workspace's spec.
+      await runCommandKeepOpen(page, 'Tasks: Run Task');
+      const typeRow = quickRow(page, 'dsod');
+      await typeRow.waitFor({ timeout: 60_000 });
+      const top = await quickRowTexts(page);
+      log(`Run Task: ${top.join(' | ')}`);
+      assert.ok(top.some((r) => r.includes(TASK_LABEL)), `the tasks.json task is offered: ${top.join(' | ')}`);
+      await typeRow.click();
+      await quickRows(page).filter({ hasText: 'eval tiny.dsod.yaml' }).first().waitFor({ timeout: 60_000 });
+      const provided = await quickRowTexts(page);
+      log(`dsod tasks: ${provided.join(' | ')}`);
+      assert.ok(provided.some((r) => /train tiny\.dsod\.yaml/.test(r)), provided.join(' | '));
+      assert.ok(provided.some((r) => /eval tiny\.dsod\.yaml/.test(r)), provided.join(' | '));
+      await screenshot('10-task-list');
+      await page.keyboard.press('Escape');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+
+      // The tasks.json task: dsod train --steps 3 in runs/tiny, in the terminal, to its end.
+      const taskRun = join(vscode!.workspace, 'runs', 'tiny');
+      await runCommandKeepOpen(page, 'Tasks: Run Task');
+      await quickRows(page).filter({ hasText: TASK_LABEL }).first().click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+      const finished = await until(
+        'the task to finish in the terminal',
+        async () => {
+          const t = await terminalText(page);
+          return /done \(step-limit\) at step 3/.test(t) && /Terminal will be reused by tasks/.test(t) ? t : undefined;
+        },
+        180_000,
+        250,
+      );
+      log(`terminal:\n${finished.split('\n').filter((l) => l.trim()).slice(-8).join('\n')}`);
+      assert.match(finished, /report: .*runs\/tiny\/report\.html/);
+      const done = events(taskRun).filter((e) => e.type === 'done').at(-1);
+      assert.equal(done?.reason, 'step-limit');
+      assert.deepEqual(checkpointSteps(taskRun), [TASK_STEPS]);
+      await noEngineLeft(taskRun);
+      await screenshot('11-task-finished');
+
+      // A broken spec (the typo `growth_rat: 48`, never opened in an editor, so the language server says nothing of it):
+      // the provider's train task for it fails, and $dsod puts the engine's error into Problems at its file, line and column.
+      const tiny = readFileSync(join(vscode!.workspace, SPEC), 'utf8');
+      const broken = tiny.replace(/^( {2}notation: .*\n)/m, '$1  growth_rat: 48\n');
+      assert.notEqual(broken, tiny);
+      writeFileSync(join(vscode!.workspace, BROKEN_SPEC), broken);
+      const line = broken.split('\n').findIndex((l) => l.startsWith('  growth_rat:')) + 1;
+      await runCommandKeepOpen(page, 'Tasks: Run Task');
+      await quickRow(page, 'dsod').click();
+      const brokenTask = quickRows(page).filter({ hasText: 'train broken.dsod.yaml' }).first();
+      await brokenTask.waitFor({ timeout: 60_000 });
+      await brokenTask.click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+      await until('the task to fail in the terminal', async () => (/done \(failed\)/.test(await terminalText(page)) ? true : undefined), 120_000, 250);
+      await showProblems(page);
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: BROKEN_MESSAGE });
+      await row.waitFor({ timeout: 30_000 });
+      assert.equal(await row.locator('.marker-message').innerText(), BROKEN_MESSAGE);
+      assert.equal(await row.locator('.marker-line').innerText(), `[Ln ${line}, Col 3]`);
+      assert.match(await row.locator('.marker-code').innerText(), /schema\/unknown-key/);
+      assert.equal(await row.locator('.marker-source').innerText(), 'dsod');
+      assert.equal(await row.locator('.marker-icon.error').count(), 1);
+      const all = await problems(page);
+      log(`Problems: ${all.join(' | ')}`);
+      // The file's row: its name, its folder (examples) and one problem.
+      assert.ok(all.some((r) => /^broken\.dsod\.yaml\s*examples 1$/.test(r)), `the file's row in Problems: ${all.join(' | ')}`);
+      await screenshot('12-task-problem');
+      // The row leads to the place: the broken spec opens with the cursor on the typo.
+      await row.dblclick();
+      await activeTab(page, 'broken.dsod.yaml').waitFor();
+      await page.locator('#status\\.editor\\.selection', { hasText: `Ln ${line}, Col 3` }).waitFor();
     }));
 });
