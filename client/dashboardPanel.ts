@@ -155,6 +155,7 @@ class RunPanel implements vscode.Disposable {
     );
   }
 
+  /** The run folder's name: unique, where two runs of one spec share the spec's name (shown in the page's header). */
   private setTitle(name: string | undefined): void {
     this.panel.title = name ? `Run: ${name}` : 'DSOD Run';
   }
@@ -188,7 +189,7 @@ class RunPanel implements vscode.Disposable {
     }
     if (gen !== this.generation || !this.ready) return;
     this.gallery = snapshot.gallery;
-    this.setTitle(snapshot.name);
+    this.setTitle(path.basename(snapshot.runDir));
     this.post({ type: 'snapshot', role: 'main', run: snapshot, live: true });
     this.follower = new RunFollower(runDir, snapshot.eventsBytes, {
       events: (events, skipped) => {
