@@ -102,8 +102,21 @@ export interface CheckpointFile {
   bytes: number;
 }
 
+/** A run folder's files besides events.jsonl, read again whenever one of them changes. */
+export interface RunArtifacts {
+  metrics: MetricRecordData[];
+  curves: PrCurvesData | null;
+  gallery: GalleryData | null;
+  /** Checkpoint files that exist now. */
+  checkpoints: CheckpointFile[];
+  /** weights.dsodw exists. */
+  weights: boolean;
+  /** A live process held the run's lock when the folder was read (a training without `done` is running, not killed). */
+  training: boolean;
+}
+
 /** What a run folder holds, read once (engine/report/run-folder.ts). */
-export interface RunSnapshot {
+export interface RunSnapshot extends RunArtifacts {
   runDir: string;
   /** The run's display name: its spec's name, else the folder's. */
   name: string;
@@ -116,15 +129,6 @@ export interface RunSnapshot {
   thinned: number;
   /** Bytes of events.jsonl read (the follower continues from there). */
   eventsBytes: number;
-  metrics: MetricRecordData[];
-  curves: PrCurvesData | null;
-  gallery: GalleryData | null;
-  /** Checkpoint files that exist now. */
-  checkpoints: CheckpointFile[];
-  /** weights.dsodw exists. */
-  weights: boolean;
-  /** A live process held the run's lock when the folder was read (a training without `done` is running, not killed). */
-  training: boolean;
   /** ISO time the folder was read. */
   readAt: string;
 }
@@ -153,16 +157,7 @@ export type DashboardHostMessage =
   /** Events appended to the main run's events.jsonl since the last message. */
   | { type: 'events'; runDir: string; events: EngineEvent[]; skipped: number }
   /** The run's other files changed (after an evaluation, an inference, a checkpoint): read again. */
-  | {
-      type: 'artifacts';
-      runDir: string;
-      metrics: MetricRecordData[];
-      curves: PrCurvesData | null;
-      gallery: GalleryData | null;
-      checkpoints: CheckpointFile[];
-      weights: boolean;
-      training: boolean;
-    }
+  | ({ type: 'artifacts'; runDir: string } & RunArtifacts)
   /** The runs under the run root, newest first. */
   | { type: 'runs'; root: string | null; runs: RunSummary[] }
   /** The host stopped or resumed following the run (`live` false: nothing more will come). */
@@ -292,6 +287,15 @@ export const gallery: Check = shape({
 const checkpointFile: Check = shape({ path, step: count, bytes: count });
 const checkpoints = arrayOf(checkpointFile, L.checkpoints);
 
+const artifactFields: Record<keyof RunArtifacts, Check> = {
+  metrics: arrayOf(metricRecord, L.checkpoints),
+  curves: nullable(prCurves),
+  gallery: nullable(gallery),
+  checkpoints,
+  weights: bool,
+  training: bool,
+};
+
 const snapshot: Check = shape({
   runDir: path,
   name: text,
@@ -300,12 +304,7 @@ const snapshot: Check = shape({
   skipped: count,
   thinned: count,
   eventsBytes: count,
-  metrics: arrayOf(metricRecord, L.checkpoints),
-  curves: nullable(prCurves),
-  gallery: nullable(gallery),
-  checkpoints,
-  weights: bool,
-  training: bool,
+  ...artifactFields,
   readAt: iso,
 });
 
@@ -322,7 +321,7 @@ const runSummary: Check = shape({
 const hostMessages: Record<DashboardHostMessage['type'], Check> = {
   snapshot: shape({ role: oneOf('main', 'overlay'), run: snapshot, live: bool }),
   events: shape({ runDir: path, events: arrayOf(event, L.events), skipped: count }),
-  artifacts: shape({ runDir: path, metrics: arrayOf(metricRecord, L.checkpoints), curves: nullable(prCurves), gallery: nullable(gallery), checkpoints, weights: bool, training: bool }),
+  artifacts: shape({ runDir: path, ...artifactFields }),
   runs: shape({ root: nullable(path), runs: arrayOf(runSummary, L.runs) }),
   live: shape({ runDir: path, live: bool }),
   status: shape({ message: text }),

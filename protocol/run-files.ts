@@ -1,7 +1,7 @@
 // The files of a run folder that other processes read (the VS Code dashboard, report.html, notebooks): one
 // definition, written by the engine (engine/train/run-files.ts, engine/eval/curves.ts) and read by everyone else.
 // No imports but types: the browser bundle takes it as it is.
-import type { MetricName } from './engine-events';
+import type { MetricEvent } from './engine-events';
 
 /**
  * A run folder (`dsod train --out RUNDIR`; in VS Code, one per run under the setting `dsod.runs.root`):
@@ -29,17 +29,8 @@ export const RUN_FILES = {
   lock: '.lock',
 } as const;
 
-/** One evaluation as metrics.json keeps it: { version: 1, evaluations: MetricRecordData[] }. */
-export interface MetricRecordData {
-  metric: MetricName;
-  value: number;
-  extras: Record<string, number>;
-  perClass: { name: string; ap: number | null }[];
-  step: number | null;
-  elapsedSec: number;
-  split: string;
-  images: number;
-}
+/** One evaluation as metrics.json keeps it: { version: 1, evaluations: MetricRecordData[] }; the fields of its metric event. */
+export type MetricRecordData = Pick<MetricEvent, 'metric' | 'value' | 'extras' | 'perClass' | 'step' | 'elapsedSec' | 'split' | 'images'>;
 
 /** One class's curve: a point per detection that adds recall, and the score threshold that gives it. */
 export interface PrCurveData {

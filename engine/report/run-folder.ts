@@ -16,6 +16,7 @@ import {
   type GalleryImage,
   type MetricRecordData,
   type PrCurvesData,
+  type RunArtifacts,
   type RunSnapshot,
   type RunSummary,
 } from '../../protocol/dashboard';
@@ -294,16 +295,6 @@ async function loadImage(candidates: string[], limits: GalleryLimits, budget: nu
 }
 
 // --- the whole folder ---------------------------------------------------------------------------------------------------
-
-export interface RunArtifacts {
-  metrics: MetricRecordData[];
-  curves: PrCurvesData | null;
-  gallery: GalleryData | null;
-  checkpoints: CheckpointFile[];
-  weights: boolean;
-  /** A live process holds the run's lock: a train process without `done` is running, not killed. */
-  training: boolean;
-}
 
 /**
  * The files besides events.jsonl. `previous`: the gallery read last time, reused (images not read again) while the

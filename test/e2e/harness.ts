@@ -455,3 +455,53 @@ export async function showProblems(page: Page): Promise<void> {
 export function statusBarEntry(page: Page, id: string): Locator {
   return page.locator(`#workbench\\.parts\\.statusbar .statusbar-item[id="${id}"]`);
 }
+
+/** Retry `probe` (which throws while not yet true) until it passes or `timeoutMs` is over. */
+export async function expectSoon(probe: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export interface StepOptions {
+  /**
+   * Press Escape twice first, so that whatever an earlier failed step left open (a menu, a hover, a picker) goes away.
+   * Off where a step relies on a notification the Escape would hide (a run's progress).
+   */
+  escapeFirst: boolean;
+}
+
+/**
+ * A suite's step runner: each step timed and logged (`timings` for the suite's summary); on failure a FAILED-<name>
+ * screenshot and the tail of the logs before the error goes on.
+ */
+export function stepRunner(session: () => Session | undefined, o: StepOptions) {
+  const timings: string[] = [];
+  const step = async (name: string, body: (s: Session) => Promise<void>): Promise<void> => {
+    const s = session();
+    if (!s) throw new Error('VS Code did not start (see the first failure)');
+    const t0 = Date.now();
+    try {
+      if (o.escapeFirst) {
+        await s.page.keyboard.press('Escape');
+        await s.page.keyboard.press('Escape');
+      }
+      await body(s);
+      const line = `${name}: ok in ${Date.now() - t0} ms`;
+      timings.push(line);
+      log(line);
+    } catch (e) {
+      await s.screenshot(`FAILED-${name}`).catch(() => undefined);
+      log(`${name} failed; last logs:\n${s.logs().slice(-6000)}`);
+      throw e;
+    }
+  };
+  return { step, timings };
+}
+

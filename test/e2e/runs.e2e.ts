@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { activeTab, build, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, until, type Session } from './harness';
+import { activeTab, build, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, stepRunner, until, type Session } from './harness';
 
 const SPEC = 'examples/tiny.dsod.yaml';
 const SPEC_NAME = 'tiny DSOD (DS/16-32-8-1, 96x96)';
@@ -49,23 +49,8 @@ let sourceDir: string | undefined;
 const run = { dir: '', name: '', stoppedAt: 0, resumedStoppedAt: 0, pointsAtStop: 0 };
 /** The run m trains (its dashboard closed and reopened mid-run) and n resumes across a window reload. */
 const second = { dir: '', name: '', stoppedAt: 0, reloadStoppedAt: 0 };
-const timings: string[] = [];
 
-/** Run a step; on failure, keep a screenshot and the tail of the logs before failing. No Escape first: it hides toasts. */
-async function step(name: string, body: (session: Session) => Promise<void>): Promise<void> {
-  if (!vscode) throw new Error('VS Code did not start (see the first failure)');
-  const t0 = Date.now();
-  try {
-    await body(vscode);
-    const line = `${name}: ok in ${Date.now() - t0} ms`;
-    timings.push(line);
-    log(line);
-  } catch (e) {
-    await vscode.screenshot(`FAILED-${name}`).catch(() => undefined);
-    log(`${name} failed; last logs:\n${vscode.logs().slice(-6000)}`);
-    throw e;
-  }
-}
+const { step, timings } = stepRunner(() => vscode, { escapeFirst: false });
 
 /**
  * The run dashboard's page: the webview frame that holds `#run-header` (the graph's webview, when open, does not).

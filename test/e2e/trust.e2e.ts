@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { formatCount } from '../../core/format';
-import { activeTab, build, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, type Session } from './harness';
+import { activeTab, build, expectSoon, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, stepRunner, type Session } from './harness';
 
 const SPEC = 'tiny.dsod.yaml';
 /** The message "DSOD: Train" shows in Restricted Mode (client/runs/runManager.ts: TRUST_MESSAGE), its start. */
@@ -67,23 +67,8 @@ const started = Date.now();
 let vscode: Session | undefined;
 let sourceDir: string | undefined;
 let expect: Expected;
-const timings: string[] = [];
 
-/** Run a step; on failure, keep a screenshot and the tail of the logs before failing. No Escape first: it hides toasts. */
-async function step(name: string, body: (session: Session) => Promise<void>): Promise<void> {
-  if (!vscode) throw new Error('VS Code did not start (see the first failure)');
-  const t0 = Date.now();
-  try {
-    await body(vscode);
-    const line = `${name}: ok in ${Date.now() - t0} ms`;
-    timings.push(line);
-    log(line);
-  } catch (e) {
-    await vscode.screenshot(`FAILED-${name}`).catch(() => undefined);
-    log(`${name} failed; last logs:\n${vscode.logs().slice(-6000)}`);
-    throw e;
-  }
-}
+const { step, timings } = stepRunner(() => vscode, { escapeFirst: false });
 
 /** The run root a run would use (`dsod.runs.root`'s default: <workspace>/runs) and anything in it. */
 function runFolders(): string[] {
@@ -205,16 +190,3 @@ describe('DSOD Studio in a workspace that is not trusted (code-server, Restricte
       await screenshot('05-trusted-train-button');
     }));
 });
-
-/** Retry `probe` (which throws while not yet true) until it passes or `timeoutMs` is over. */
-async function expectSoon(probe: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}

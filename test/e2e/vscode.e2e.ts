@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, type Session } from './harness';
+import { expectSoon, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, stepRunner, type Session } from './harness';
 import { BROKEN_FILE, DSOD300_FILE, EXPECT, scenario } from './scenario';
 
 const s = scenario(repoRoot);
@@ -15,22 +15,7 @@ const totals = (page: Session['page']) => statusBarEntry(page, 'dsod-studio.dsod
 const started = Date.now();
 let vscode: Session | undefined;
 
-/** Run a step; on failure, keep a screenshot and the tail of the logs before failing. */
-async function step(name: string, body: (session: Session) => Promise<void>): Promise<void> {
-  if (!vscode) throw new Error('VS Code did not start (see the first failure)');
-  const t0 = Date.now();
-  try {
-    // Whatever an earlier failed step left open (a menu, a hover, a picker) goes away.
-    await vscode.page.keyboard.press('Escape');
-    await vscode.page.keyboard.press('Escape');
-    await body(vscode);
-    log(`${name}: ok in ${Date.now() - t0} ms`);
-  } catch (e) {
-    await vscode.screenshot(`FAILED-${name}`).catch(() => undefined);
-    log(`${name} failed; last logs:\n${vscode.logs().slice(-4000)}`);
-    throw e;
-  }
-}
+const { step } = stepRunner(() => vscode, { escapeFirst: true });
 
 describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
   before(async () => {
@@ -185,16 +170,3 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
       await screenshot('08-graph-click-selects');
     }));
 });
-
-/** Retry `probe` (which throws while not yet true) until it passes or `timeoutMs` is over. */
-async function expectSoon(probe: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
