@@ -381,12 +381,25 @@ const CTRL = 'Control';
 
 /** Run a command from the Command Palette (F1) by its label. */
 export async function runCommand(page: Page, label: string): Promise<void> {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${label}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
-  await row.waitFor({ state: 'visible' });
+  // The palette closes when something takes the focus while it opens (a webview panel revealed by a run that just
+  // ended): open it again, up to three times. Only the steps before the click are repeated: a command never runs twice.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Keys typed while a webview's frame has the focus go to its page; the workbench takes them from the document.
+      await page.evaluate(() => (document.activeElement instanceof HTMLIFrameElement ? document.activeElement.blur() : undefined));
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${label}`, { timeout: 10_000 });
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      log(`the Command Palette closed before "${label}" could be chosen (attempt ${attempt}): opening it again`);
+      await page.keyboard.press('Escape');
+    }
+  }
   await row.click();
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 }
