@@ -87,7 +87,10 @@ function schedule(uri: string): void {
       const doc = documents.get(uri);
       if (!doc) return;
       guard('analysis', undefined, () => {
-        void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: service.diagnostics(doc) });
+        const diagnostics = service.diagnostics(doc);
+        // core turns a bug of ours into an `internal` diagnostic so the editor keeps working; it is still a bug: log it.
+        for (const d of diagnostics) if (d.code === 'internal') connection.console.error(`analysis of ${uri} (version ${doc.version}): ${d.message}`);
+        void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
         void connection.sendNotification(AnalyzedNotification, service.summary(doc));
       })();
     }),

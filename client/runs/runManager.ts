@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { splitLines } from '../../core/spec/lines';
 import { readRunStatus } from '../../engine/report/run-folder';
 import type { EngineCommand, EngineEvent, ErrorEvent, ProgressEvent } from '../../protocol/engine-events';
 import { RUN_FILES } from '../../protocol/run-files';
@@ -447,7 +448,7 @@ export class RunManager implements vscode.Disposable {
     const col = where.column - 1;
     let end = col;
     try {
-      const text = readFileSync(file, 'utf8').split(/\r?\n/)[line] ?? '';
+      const text = splitLines(readFileSync(file, 'utf8'))[line] ?? '';
       const token = /^[^\s:,{}[\]#]+/.exec(text.slice(col));
       end = col + (token ? token[0].length : Math.max(0, text.length - col));
     } catch {

@@ -1,7 +1,8 @@
 // Parse spec text (YAML or JSON) into plain data while keeping a way back from any data path to its text range.
-import { isMap, isPair, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import * as jsonc from 'jsonc-parser';
 import type { Diagnostic, Path, Position, Range } from '../diagnostics';
+import { firstLineEnd, lineStarts, loneCrAsLf } from './lines';
 
 export type SpecFormat = 'yaml' | 'json';
 
@@ -35,13 +36,9 @@ export function parseSource(text: string, format: SpecFormat): SourceDocument {
 
 /** Maps offsets to line/character and back with a table of line starts built once per document. */
 class LineIndex {
-  readonly starts: number[] = [0];
+  readonly starts: number[];
   constructor(text: string) {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10) this.starts.push(i + 1);
-      else if (c === 13 && text.charCodeAt(i + 1) !== 10) this.starts.push(i + 1);
-    }
+    this.starts = lineStarts(text);
   }
   positionAt(offset: number): Position {
     let lo = 0;
@@ -63,8 +60,12 @@ function lazyLineIndex(text: string): { positionAt: (offset: number) => Position
     offsetAt: (p) => {
       const starts = get().starts;
       if (p.line >= starts.length) return text.length;
-      const lineEnd = p.line + 1 < starts.length ? starts[p.line + 1] : text.length;
-      return Math.max(0, Math.min(starts[Math.max(0, p.line)] + p.character, lineEnd));
+      const start = starts[Math.max(0, p.line)];
+      // A character past the line's end means its end, before the line break (as LSP and TextDocument say).
+      let lineEnd = p.line + 1 < starts.length ? starts[p.line + 1] : text.length;
+      if (lineEnd > start && text.charCodeAt(lineEnd - 1) === 10) lineEnd--;
+      if (lineEnd > start && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+      return Math.max(0, Math.min(start + Math.max(0, p.character), lineEnd));
     },
   };
 }
@@ -78,10 +79,21 @@ function syntaxError(code: string, message: string, range: Range): Diagnostic {
 function parseYaml(text: string): SourceDocument {
   const { positionAt, offsetAt } = lazyLineIndex(text);
   const span = (start: number, end: number): Range => ({ start: positionAt(start), end: positionAt(end) });
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': the library's own console warnings (a collection used as a key, say) would reach the client as
+  // log lines on every keystroke; every problem is in doc.errors/doc.warnings or found below and becomes a diagnostic.
+  const doc = parseDocument(loneCrAsLf(text), { prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const syntaxErrors = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')].map((e) =>
     syntaxError(`syntax/${e.code.toLowerCase().replace(/_/g, '-')}`, firstLine(e.message), span(e.pos[0], wordEnd(text, e.pos[0], e.pos[1]))),
   );
+  // A list or mapping used as a key would be stringified ("[ a, b ]"); no key of a spec can be one.
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as YamlNode | null;
+      if (isCollection(key) && key.range) {
+        syntaxErrors.push({ code: 'syntax/collection-key', severity: 'error', message: 'A key must be a name, not a list or a mapping.', range: span(key.range[0], key.range[1]), path: [] });
+      }
+    },
+  });
   let value: unknown;
   let draft: unknown;
   try {
@@ -239,9 +251,4 @@ function wordEnd(text: string, start: number, end: number): number {
 
 function firstLine(message: string): string {
   return message.split('\n')[0].trim();
-}
-
-function firstLineEnd(text: string): number {
-  const nl = text.search(/\r|\n/);
-  return nl < 0 ? text.length : nl;
 }

@@ -1,7 +1,7 @@
 // Completion of keys and values from the schema, with its documentation, and snippets for the common shapes.
 import * as jsonc from 'jsonc-parser';
 import { CompletionItemKind, InsertTextFormat, type CompletionItem, type Position } from 'vscode-languageserver-types';
-import type { Path, SpecCheck } from '../../core';
+import { splitLines, type Path, type SpecCheck } from '../../core';
 import { propertiesAt, schemaAt, valuesFor, yamlFlow, type SchemaNode } from './schema';
 
 type Context = { kind: 'key'; path: Path; indent: string } | { kind: 'value'; path: Path; item: boolean };
@@ -92,7 +92,7 @@ function itemIndex(lines: string[], lineNo: number, lead: number): number {
 }
 
 function yamlContext(text: string, position: Position): Context | null {
-  const lines = text.split(/\r?\n/);
+  const lines = splitLines(text);
   const line = lines[position.line] ?? '';
   const prefix = line.slice(0, position.character);
   if (prefix.includes('#')) return null;

@@ -25,9 +25,12 @@ const cases: Case[] = [
   // ---- syntax
   { name: 'YAML syntax error', text: 'dsod: 1\nbackbone: [6, 8\n', code: 'syntax/bad-indent', at: '3:1-3:1', covers: '', message: /Flow sequence in block collection must be sufficiently indented and end with a \]/ },
   { name: 'duplicate key', text: 'dsod: 1\ndsod: 1\n', code: 'syntax/duplicate-key', at: '2:1-2:5', covers: 'dsod', message: /unique/ },
+  { name: 'a collection as a key', text: 'dsod: 1\n[a, b]: 1\n', code: 'syntax/collection-key', at: '2:1-2:7', covers: '[a, b]', message: /A key must be a name, not a list or a mapping/ },
   { name: 'JSON syntax error', text: '{"dsod": 1,}', format: 'json', code: 'syntax/property-name-expected', at: '1:12-1:13', covers: '}' },
   { name: 'a multi-megabyte file is refused at once', text: 'dsod: 1\n' + `# ${'x'.repeat(80)}\n`.repeat(40_000), code: 'spec/too-large', at: '1:1-1:8', covers: 'dsod: 1', message: /specs over 512 KB are not checked/ },
+  { name: 'a multi-megabyte spec on one line is refused unparsed', text: `{dsod: 1, sizes: [${'1, '.repeat(200_000)}1]}`, code: 'spec/too-large', at: '1:1-1:257', covers: `{dsod: 1, sizes: [${'1, '.repeat(200_000)}1]}`.slice(0, 256), message: /specs over 512 KB are not checked/ },
   { name: 'empty spec', text: '\n\n', code: 'spec/empty', at: '1:1-1:1', covers: '' },
+  { name: 'replacement characters (bytes that were not UTF-8)', text: 'dsod: 1\nname: "Caf\uFFFD"\n', code: 'spec/invalid-utf8', at: '2:11-2:12', covers: '\uFFFD', severity: 'warning', message: /not valid UTF-8/ },
   // ---- schema
   { name: 'missing dsod', text: 'name: x\n', code: 'schema/required', at: '1:1-1:8', covers: 'name: x', message: /Missing required property "dsod" in the spec/ },
   { name: 'missing key in a nested object goes to the parent key', text: tiny('backbone:\n  blocks: [{ growth_rate: 8 }]\n'), code: 'schema/required', at: '3:12-3:30', covers: '{ growth_rate: 8 }', message: /Missing required property "layers" in backbone.blocks\[0\]/ },
