@@ -5,17 +5,12 @@
 // checkpoint) and plain .dsodw files (which say nothing) are used as stored.
 import type { DetectionDataset } from '../data/types';
 import type { DsodModel } from '../model/model';
-import { recalibrateBatchNorm } from '../train/bn-calibration';
+import { calibrationOf, recalibrateBatchNorm } from '../train/bn-calibration';
 import type { CheckpointMeta } from '../train/checkpoint';
 import { DataSourceError, loadSplit, type DataSource } from '../train/data-source';
 import type { LoadedSpec } from './spec-file';
 
-/** The trainer's default when a checkpoint predates the `calibration` record. */
-const DEFAULT_BATCHES = 50;
-
-export function calibrationOf(meta: CheckpointMeta): { batches: number; batchSize: number } {
-  return meta.calibration ?? { batches: DEFAULT_BATCHES, batchSize: meta.batch / meta.accumulate };
-}
+export { calibrationOf };
 
 export function needsRecalibration(meta: CheckpointMeta | null): meta is CheckpointMeta {
   return meta !== null && meta.statsRecalibrated !== true && calibrationOf(meta).batches > 0;

@@ -11,8 +11,17 @@ import { BatchLoader } from '../data/batches';
 import type { DetectionDataset } from '../data/types';
 import type { DsodModel } from '../model/model';
 import type { WeightMap } from '../model/weights';
+import type { CheckpointMeta } from './checkpoint';
 
 const STAT_ROLES = new Set(['mean_sum', 'var_sum', 'factor']);
+
+/** The trainer's default number of calibration micro-batches (also for checkpoints that predate the record). */
+export const DEFAULT_CALIBRATION_BATCHES = 50;
+
+/** How a checkpoint's run recomputed the statistics before evaluating it (`dsod eval` and a resumed run repeat it). */
+export function calibrationOf(meta: Pick<CheckpointMeta, 'calibration' | 'batch' | 'accumulate'>): { batches: number; batchSize: number } {
+  return meta.calibration ?? { batches: DEFAULT_CALIBRATION_BATCHES, batchSize: meta.batch / meta.accumulate };
+}
 
 function statParams(model: DsodModel) {
   return model.params.filter((p) => STAT_ROLES.has(p.role));

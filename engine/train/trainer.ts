@@ -17,18 +17,20 @@ import { writeFileAtomic } from '../data/files';
 import { formatProblem, type DetectionDataset } from '../data/types';
 import { writePrCurves } from '../eval/curves';
 import { createModel, type DsodModel } from '../model/model';
+import type { WeightMap } from '../model/weights';
 import { decodeCheckpoint, listCheckpoints, writeCheckpoint, writeWeightsFile, type CheckpointMeta } from './checkpoint';
 import { augmentOptions } from './augment';
-import { recalibrateBatchNorm, restoreStats, snapshotStats } from './bn-calibration';
+import { calibrationOf, DEFAULT_CALIBRATION_BATCHES, recalibrateBatchNorm, restoreStats, snapshotStats } from './bn-calibration';
 import { evaluateModel } from './evaluate';
 import { LossGuard } from './loss-guard';
 import { checkMemory, estimateTrainingMemory, memoryLimit } from './memory';
 import type { DataSource } from './data-source';
 import { TrainError } from './errors';
 import { rewindRun } from './rewind';
-import { ensureRunDir, recordMetric, RUN_FILES } from './run-files';
+import { ensureRunDir, readMetrics, recordMetric, RUN_FILES } from './run-files';
 import { acquireRunLock } from './run-lock';
 import { compressSchedule, learningRate, scheduleOf, type Schedule } from './schedule';
+import { describeCleanup, removeStaleTempFiles } from './temp-files';
 import { MomentumSgd } from './sgd';
 
 export type Emit = (event: EventBody) => void;
@@ -149,6 +151,9 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
     );
   }
   o.onAccepted?.();
+  // Only the lock holder gets here: no other training is writing into the folder.
+  const cleaned = describeCleanup(removeStaleTempFiles(o.runDir));
+  if (cleaned) emit({ type: 'log', level: 'info', message: `${o.runDir}: ${cleaned}` });
   const specHash = createHash('sha256').update(o.specText).digest('hex').slice(0, 16);
   const priors = defaultBoxes(analysis);
   const model = createModel(analysis.graph, { seed: t.seed });
@@ -156,7 +161,7 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
   const vars = trainable.map((p) => p.variable);
   const sgd = new MomentumSgd(trainable, { momentum: t.momentum, weightDecay: t.weightDecay });
   let loader: BatchLoader | null = null;
-  const calibrationBatches = o.calibrationBatches ?? 50;
+  const calibrationBatches = o.calibrationBatches ?? DEFAULT_CALIBRATION_BATCHES;
   // What `dsod eval` and `dsod infer` need to redo this run's evaluations: its data, and its recalibration.
   const runRecord: Pick<CheckpointMeta, 'data' | 'calibration'> = {
     ...(o.dataSource ? { data: { format: o.dataSource.format, root: o.dataSource.root, train: o.dataSource.train, test: o.dataSource.test } } : {}),
@@ -181,8 +186,11 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
     let fitted = false;
     const latest = existing[existing.length - 1];
     const resume = o.resume || !!o.from;
+    /** The resumed checkpoint's weights (put back after evaluating earlier checkpoints). */
+    let resumed: { weights: WeightMap; meta: CheckpointMeta } | null = null;
     if (resume && latest) {
       const c = decodeCheckpoint(readFileSync(latest.path), latest.path);
+      resumed = { weights: c.weights, meta: c.meta };
       const was = `batch ${c.meta.batch}, accumulate ${c.meta.accumulate}, augment ${c.meta.augment}`;
       const now = `batch ${t.batch}, accumulate ${t.accumulate}, augment ${t.augment}`;
       if (was !== now) {
@@ -219,6 +227,7 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
       startStep: meta.position,
       prefetch: Math.max(2, t.accumulate + 1),
       augment: o.augment ?? augmentOptions(t.augment),
+      onSkip: (p) => emit({ type: 'log', level: 'warn', message: `training data: ${formatProblem(p)}` }),
     });
     reportProblems(o.train, 'training', emit);
     if (o.test) reportProblems(o.test, 'test', emit);
@@ -266,34 +275,41 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
 
     const recalibrate = () => recalibrateBatchNorm(model, o.train, { batches: calibrationBatches, batchSize: micro });
 
-    const evaluate = async (final: boolean) => {
+    /** `late`: the periodic evaluation of an earlier checkpoint (loaded into the model) that a kill lost. */
+    const evaluate = async (final: boolean, late?: { meta: CheckpointMeta }) => {
       if (!o.test) return;
       const maxImages = final ? undefined : (o.evalImages ?? undefined);
       // A periodic evaluation sees recalibrated statistics, then training continues with its own (a run's state does
       // not depend on when it was evaluated); the final statistics were recalibrated for good before the checkpoint.
-      const training = !final && calibrationBatches > 0 ? await snapshotStats(model) : null;
-      if (training) await recalibrate();
+      // A late one recalibrates as the run that wrote the checkpoint did (what `dsod eval` repeats: cli/statistics.ts).
+      const calibration = late ? calibrationOf(late.meta) : { batches: calibrationBatches, batchSize: micro };
+      const training = !final && calibration.batches > 0 ? await snapshotStats(model) : null;
+      if (training) await recalibrateBatchNorm(model, o.train, calibration);
       const r = await evaluateModel(model, o.test, priors, {
         metric,
         variances: spec.priors.variances,
         ...(maxImages ? { maxImages } : {}),
         shouldStop: () => o.stop.requested !== null,
+        onSkip: (p) => emit({ type: 'log', level: 'warn', message: `test data: ${formatProblem(p)}` }),
       });
       if (training) restoreStats(model, training);
       if (!r) return;
-      const curves = join(o.runDir, RUN_FILES.curves);
-      await writePrCurves(curves, { voc: r.voc, ...(r.coco ? { coco: r.coco } : {}) });
+      const step = late ? late.meta.step : meta.step;
+      // pr-curves.json holds the latest step's curves: a late evaluation of an earlier step does not replace them.
+      const curves = !late || !readMetrics(o.runDir).some((e) => e.step !== null && e.step > step) ? join(o.runDir, RUN_FILES.curves) : null;
+      if (curves) await writePrCurves(curves, { voc: r.voc, ...(r.coco ? { coco: r.coco } : {}) });
       const record = {
         metric: r.metric,
         value: r.value,
         extras: { ...r.extras, evalSeconds: r.seconds },
         perClass: r.perClass,
-        step: meta.step,
-        elapsedSec: elapsed(),
+        step,
+        elapsedSec: late ? late.meta.elapsedSec : elapsed(),
         split: o.testSplit ?? 'test',
         images: r.images,
       };
-      await recordMetric(o.runDir, record);
+      // A late one keeps the later evaluations metrics.json may hold, and goes in step order.
+      await recordMetric(o.runDir, record, { keepOthers: !!late });
       emit({ type: 'metric', ...record, curves });
       lastMetric = { metric: r.metric, value: r.value };
     };
@@ -311,6 +327,61 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
       const exitCode = reason === 'stopped' ? (o.stop.requested === 'SIGINT' ? 130 : 143) : 0;
       return { reason, step: meta.step, elapsedSec: elapsed(), exitCode, metric: lastMetric };
     };
+
+    // Evaluations a kill lost: one between a checkpoint and its evaluation leaves the checkpoint without it, and the
+    // resumed run starts after that step. Each checkpoint step still on disk that --eval-every says to evaluate, and
+    // that metrics.json has no evaluation of, is evaluated now, in step order, with the checkpoint's weights and the
+    // run's recalibration: the number the uninterrupted run reports. (The last step of a run that is ending now gets
+    // its final evaluation from finish().)
+    if (resumed && o.test && evalEvery > 0) {
+      const split = o.testSplit ?? 'test';
+      const have = new Set(readMetrics(o.runDir).filter((e) => e.metric === metric && e.split === split).map((e) => e.step));
+      const onDisk = new Map(listCheckpoints(o.runDir).map((c) => [c.step, c.path]));
+      const ending = meta.step >= meta.schedule.iterations || (o.maxSteps != null && meta.step >= o.maxSteps);
+      const late: number[] = [];
+      const gone: number[] = [];
+      for (let s = evalEvery; s <= meta.step; s += evalEvery) {
+        if (have.has(s) || (s === meta.step && ending)) continue;
+        if (onDisk.has(s)) late.push(s);
+        else if (s % t.checkpointEvery === 0) gone.push(s);
+      }
+      if (gone.length) {
+        const shown = gone.length > 20 ? `${gone.slice(0, 20).join(', ')}, ... (${gone.length} in all)` : gone.join(', ');
+        emit({
+          type: 'log',
+          level: 'warn',
+          message:
+            `metrics.json has no ${metric} evaluation of step${gone.length === 1 ? '' : 's'} ${shown}, and ${gone.length === 1 ? 'its checkpoint is' : 'their checkpoints are'} ` +
+            `no longer in ${join(o.runDir, RUN_FILES.checkpoints)} (a run keeps its last ${o.keepCheckpoints ?? 3}): ${gone.length === 1 ? 'it' : 'they'} cannot be evaluated`,
+        });
+      }
+      if (late.length) {
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `evaluating the checkpoint${late.length === 1 ? '' : 's'} of step${late.length === 1 ? '' : 's'} ${late.join(', ')}, whose evaluation an interrupted run did not record`,
+        });
+        for (const s of late) {
+          if (o.stop.requested) break;
+          const path = onDisk.get(s)!;
+          let c = resumed;
+          if (s !== meta.step) {
+            try {
+              c = decodeCheckpoint(readFileSync(path), path);
+              model.setWeights(c.weights);
+            } catch (e) {
+              const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+              emit({ type: 'log', level: 'warn', message: `step ${s} cannot be evaluated: its checkpoint ${path} is unreadable (${why})` });
+              continue;
+            }
+          } else model.setWeights(c.weights);
+          await evaluate(false, { meta: c.meta });
+          lastEvalStep = s;
+          lastEvalPartial = (o.evalImages ?? Infinity) < testImages;
+        }
+        model.setWeights(resumed.weights);
+      }
+    }
 
     for (;;) {
       // A macrotask turn each step: with every image cached, batches and tfjs reads resolve as microtasks only, and
