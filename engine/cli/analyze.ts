@@ -1,7 +1,7 @@
 // `dsod analyze <spec>`: the exact cost of a detector, as a table people can quote or as one JSON object.
-import { readFileSync } from 'node:fs';
 import { checkSpec, formatOf, type Diagnostic, type SpecCheck } from '../../core';
 import { renderReport } from '../../core/report';
+import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 
 export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
       --json         Print one JSON object instead of the tables
@@ -23,13 +23,13 @@ export interface CommandResult {
 }
 
 export function analyzeCommand(file: string, options: AnalyzeOptions): CommandResult {
-  let text: string;
+  let read: SpecRead;
   try {
-    text = readFileSync(file, 'utf8');
+    read = readSpecFile(file, formatOf(file));
   } catch (e) {
-    return { stdout: '', stderr: `dsod: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`, exitCode: 2 };
+    return { stdout: '', stderr: `dsod: cannot read ${file}: ${readFailure(e)}\n`, exitCode: 2 };
   }
-  const check = checkSpec(text, formatOf(file), { hints: options.hints });
+  const check = read.check ?? checkSpec(read.text, formatOf(file), { hints: options.hints });
   const failed = check.diagnostics.some((d) => d.severity === 'error');
   if (options.json) {
     return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: '', exitCode: failed ? 1 : 0 };

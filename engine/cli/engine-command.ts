@@ -1,8 +1,10 @@
 // What every engine command (train, eval, infer, demo) shares: the event sink, backend selection with its doctor
 // event, errors turned into one `error` event and one `done` event with the exit code, and signal handling.
-// Exit status: 0 ok, 1 failed (spec errors, diverged training, memory), 2 usage or I/O, 130/143 stopped by
+// Exit status: 0 ok, 1 failed (spec errors, diverged training, memory), 2 usage or input (a file that cannot be
+// read), 3 I/O failure (a write the disk refused: full, quota, read-only, permission), 130/143 stopped by
 // SIGINT/SIGTERM after a checkpoint.
 import { BackendError, selectBackend, type DoctorReport } from '../backend';
+import { IoError } from '../data/files';
 import { SynthOptionError } from '../data/synth/generate';
 import { DetectionsFileError } from '../eval/detections-file';
 import { DataSourceError } from '../train/data-source';
@@ -11,7 +13,11 @@ import type { DoneReason, MetricName } from '../../protocol/engine-events';
 import { writeReport } from '../report/report';
 import { UsageError } from './args';
 import { EventSink, type Output } from './reporter';
+import { catchStopSignals, handleStopSignals, releaseStopSignals, signalExitCode, takePendingSignal } from './signals';
 import { SpecError } from './spec-file';
+
+/** Exit status of an I/O failure (code `io`): a file the command had to write could not be. */
+export const EXIT_IO = 3;
 
 export interface Io {
   stdout: Output & { isTTY?: boolean };
@@ -57,18 +63,42 @@ export function createSink(io: Io, json: boolean): EventSink {
 /** Run a command body; whatever it throws becomes an error event, and a done event always ends the stream. */
 export async function runEngineCommand(sink: EventSink, body: () => Promise<CommandEnd>): Promise<number> {
   const started = performance.now();
+  const stoppedBy = (signal: NodeJS.Signals): CommandEnd => ({ reason: 'stopped', step: null, exitCode: signalExitCode(signal), metric: null });
+  // A signal while the body runs with no stop of its own (eval, infer, synth, report; a training installs its own,
+  // graceful one): say so, end the stream with `done`, exit. A second one exits at once.
+  let stopping = false;
+  const restore = handleStopSignals((signal) => {
+    if (stopping) process.exit(signalExitCode(signal));
+    stopping = true;
+    const end = stoppedBy(signal);
+    sink.emit({ type: 'log', level: 'info', message: `${signal}: stopping` });
+    sink.emit({ type: 'done', reason: end.reason, step: null, elapsedSec: (performance.now() - started) / 1000, exitCode: end.exitCode, metric: null });
+    exitFlushed(end.exitCode);
+  });
   let end: CommandEnd;
   try {
-    end = await body();
+    // A signal during start-up (before this command could act): nothing has started, so nothing to save.
+    const early = takePendingSignal();
+    if (early) sink.emit({ type: 'log', level: 'info', message: `${early}: stopped before starting` });
+    end = early ? stoppedBy(early) : await body();
   } catch (e) {
     const { code, exitCode, where } = classify(e);
     if (e instanceof SpecError) for (const l of e.lines) sink.print(l);
     sink.emit({ type: 'error', code, message: (e as Error).message ?? String(e), where, fatal: true });
     if (code === 'internal' && (e as Error).stack) sink.emit({ type: 'log', level: 'debug', message: (e as Error).stack! });
     end = { reason: 'failed', step: null, exitCode, metric: null };
+  } finally {
+    restore();
+  }
+  // events.jsonl could not be written (the sink stopped trying): the run folder is incomplete, so the command failed.
+  if (sink.writeFailure && end.exitCode !== EXIT_IO) {
+    const { code, exitCode, where } = classify(sink.writeFailure);
+    sink.emit({ type: 'error', code, message: sink.writeFailure.message, where, fatal: true });
+    end = { ...end, reason: 'failed', exitCode };
   }
   sink.emit({ type: 'done', reason: end.reason, step: end.step, elapsedSec: (performance.now() - started) / 1000, exitCode: end.exitCode, metric: end.metric });
-  await refreshReport(sink);
+  // After a write the disk refused (full, read-only), report.html would fail the same way: not tried.
+  if (end.exitCode !== EXIT_IO) await refreshReport(sink);
   return end.exitCode;
 }
 
@@ -86,9 +116,17 @@ async function refreshReport(sink: EventSink): Promise<void> {
   }
 }
 
+/** Exit once stdout and stderr are flushed (pipes are asynchronous on macOS); at the latest after a second. */
+function exitFlushed(code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 function classify(e: unknown): { code: string; exitCode: number; where: string | null } {
   if (e instanceof UsageError || e instanceof SynthOptionError) return { code: 'usage', exitCode: 2, where: null };
-  if (e instanceof SpecError) return { code: e.io ? 'io' : 'spec', exitCode: e.io ? 2 : 1, where: e.where };
+  if (e instanceof SpecError) return { code: e.io ? 'input' : 'spec', exitCode: e.io ? 2 : 1, where: e.where };
+  // A write that cannot succeed (disk full, read-only, no permission): the message names the file; nothing retries it.
+  if (e instanceof IoError) return { code: 'io', exitCode: EXIT_IO, where: e.path };
   if (e instanceof DataSourceError) return { code: 'data', exitCode: 2, where: null };
   if (e instanceof BackendError) return { code: 'backend', exitCode: 2, where: null };
   if (e instanceof DetectionsFileError) return { code: 'detections', exitCode: 2, where: null };
@@ -117,18 +155,21 @@ export async function chooseBackend(sink: EventSink, requested: string | undefin
  */
 export function installStopHandlers(stop: StopFlag, onFirst?: (signal: string) => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
-    if (stop.requested) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (stop.requested) process.exit(signalExitCode(signal));
     stop.requested = signal;
     onFirst?.(signal);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  // The `dsod` process catches signals from its start (signals.ts); a caller in another process (tests) from now.
+  const installed = catchStopSignals();
+  const restore = handleStopSignals(handler);
+  const early = takePendingSignal();
+  if (early) handler(early);
   onOutputGone = () => {
     if (!stop.requested) handler('SIGTERM');
   };
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    restore();
+    if (installed) releaseStopSignals(false);
     onOutputGone = null;
   };
 }

@@ -2,6 +2,7 @@
 // 11-point by default), per class; or the same for a detections file, without a network (eval-detections.ts).
 import { basename, resolve } from 'node:path';
 import { defaultBoxes } from '../../core';
+import { formatProblem } from '../data/types';
 import { loadSplit } from '../train/data-source';
 import { evaluateModel } from '../train/evaluate';
 import { choiceOption, intOption, parseCommand, UsageError } from './args';
@@ -27,6 +28,8 @@ export const EVAL_USAGE = `  eval [spec]        Evaluate trained weights, or sco
       --metric NAME      voc07 (default: VOC2007 11-point mAP), voc (all-point) or coco (AP@[.5:.95] and the
                          12-number summary of pycocotools)
       --stored-stats     Use a checkpoint's batch-norm statistics as stored (no recomputation)
+                         Images that cannot be used (undecodable, or not their annotation's size) are reported and
+                         counted (extras.skippedImages); more than 5% skipped fails the evaluation (code data)
       --out DIR          Also write DIR/metrics.json and DIR/pr-curves.json
       --backend NAME     As for train
       --json             Print events as JSON lines on stdout
@@ -95,6 +98,7 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
         metric,
         variances: spec.analysis.spec.priors.variances,
         ...(evalImages !== undefined ? { maxImages: evalImages } : {}),
+        onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: formatProblem(p) }),
       }))!;
       if (test.report.problems.length)
         sink.emit({

@@ -1,5 +1,8 @@
 // The `dsod` command-line tool: everything the editor shows, outside the editor, and the training engine.
 // One file per command; this one only dispatches.
+// First: SIGINT/SIGTERM are caught before anything else is evaluated (an engine command ends with `done` however early
+// it is stopped); see signals.ts.
+import { catchStopSignals, releaseStopSignals } from './signals';
 import { parseArgs } from 'node:util';
 import { ANALYZE_USAGE, analyzeCommand, type CommandResult } from './analyze';
 import { UsageError } from './args';
@@ -26,8 +29,9 @@ const ENGINE_COMMANDS: Record<string, Subcommand> = {
   report: { usage: REPORT_USAGE, run: reportCommand },
 };
 
-const EXIT_STATUS = `Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or I/O problem,
-130/143 training stopped by SIGINT/SIGTERM (after writing a checkpoint).
+const EXIT_STATUS = `Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or input problem (an option,
+a file that cannot be read), 3 I/O failure writing a file (disk full, quota, read-only, permission; the file is
+named), 130/143 stopped by SIGINT/SIGTERM (a training after writing a checkpoint).
 `;
 
 const USAGE = `Usage: dsod <command> [options]   (dsod <command> --help: one command's options)
@@ -87,6 +91,10 @@ export function run(argv: string[]): CommandResult {
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [command, ...rest] = argv;
   const engine = command ? ENGINE_COMMANDS[command] : undefined;
+  if (!engine || wantsHelp(rest)) {
+    // analyze and help stop as any process does on a signal (one that came during start-up ends it now).
+    releaseStopSignals();
+  }
   if (!engine) {
     const result = run(argv);
     io.stdout.write(result.stdout);
@@ -114,6 +122,7 @@ function usageError(message: string): CommandResult {
 }
 
 if (require.main === module) {
+  catchStopSignals();
   // A closed pipe (`dsod analyze x --json | head`, or the editor that started a run died) is not a crash: see
   // outputClosed (a training checkpoints, then stops).
   for (const stream of [process.stdout, process.stderr]) {

@@ -33,17 +33,35 @@ export class EventSink {
     return this.runDir;
   }
 
+  /** The first write to events.jsonl that failed (disk full...): nothing more is written there after it. */
+  writeFailure: Error | null = null;
+
   /** From now on, events are also appended to runDir/events.jsonl. */
   attachRunDir(runDir: string): void {
     this.runDir = runDir;
-    for (const line of this.pending) appendEventLine(runDir, line);
+    for (const line of this.pending) this.append(line);
     this.pending = [];
+  }
+
+  /**
+   * Append to events.jsonl. A failed append is said once on stderr and ends the appends (the next would fail the same
+   * way: a full disk, a read-only folder); the command then ends with an `io` error (runEngineCommand). Never throws:
+   * events are emitted from signal handlers too.
+   */
+  private append(line: string): void {
+    if (!this.runDir || this.writeFailure) return;
+    try {
+      appendEventLine(this.runDir, line);
+    } catch (e) {
+      this.writeFailure = e as Error;
+      this.o.stderr.write(`dsod: ${(e as Error).message}; events are no longer written to the run folder\n`);
+    }
   }
 
   emit(body: EventBody): EngineEvent {
     const event = makeEvent(body) as EngineEvent;
     const line = formatEngineEvent(event);
-    if (this.runDir) appendEventLine(this.runDir, line);
+    if (this.runDir) this.append(line);
     else this.pending.push(line);
     if (this.o.json) this.o.stdout.write(line + '\n');
     else this.human!.show(event);

@@ -1,7 +1,7 @@
 // Reading a spec for the engine commands: the same checker as `dsod analyze`, errors printed as file:line:col lines.
-import { readFileSync } from 'node:fs';
 import { checkSpec, formatOf, type Analysis } from '../../core';
 import { diagnosticLine } from './analyze';
+import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 
 export class SpecError extends Error {
   constructor(
@@ -22,13 +22,14 @@ export interface LoadedSpec {
 }
 
 export function loadSpec(path: string): LoadedSpec {
-  let text: string;
+  let read: SpecRead;
   try {
-    text = readFileSync(path, 'utf8');
+    read = readSpecFile(path, formatOf(path));
   } catch (e) {
-    throw new SpecError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, [], null, true);
+    throw new SpecError(`cannot read ${path}: ${readFailure(e)}`, [], null, true);
   }
-  const check = checkSpec(text, formatOf(path), { hints: false });
+  const text = read.text ?? '';
+  const check = read.check ?? checkSpec(text, formatOf(path), { hints: false });
   const errors = check.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length || !check.analysis) {
     const lines = errors.map((d) => diagnosticLine(path, d).trimEnd());

@@ -9,6 +9,7 @@ import { train, type StopFlag } from '../train/trainer';
 import type { MetricName } from '../../protocol/engine-events';
 import { choiceOption, intOption, numberOption, parseCommand, UsageError } from './args';
 import { chooseBackend, createSink, installStopHandlers, runEngineCommand, type CommandEnd, type Io } from './engine-command';
+import { signalExitCode } from './signals';
 import type { EventSink } from './reporter';
 import { loadSpec, type LoadedSpec } from './spec-file';
 
@@ -22,7 +23,9 @@ export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from 
       --steps N          Stop after optimizer step N (the schedule stays the spec's)
       --minutes M        Stop after M minutes; a schedule that does not fit is compressed to fit
       --eval-every N     Evaluate on the held-out split every N steps (default: at each checkpoint; 0: at the end only)
-      --eval-images N    Periodic evaluations use the first N held-out images (the final one uses all)
+      --eval-images N    Periodic evaluations use the first N held-out images (the final one uses all). Images
+                         that cannot be decoded are reported (warnings) and counted (extras.skippedImages); an
+                         evaluation that skips more than 5% of its images fails the run (code data)
       --metric NAME      voc07 (default), voc or coco
       --backend NAME     tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu (default: the fastest available)
       --json             Print events as JSON lines on stdout
@@ -93,21 +96,39 @@ export function defaultRunDir(specPath: string): string {
 
 /** The training pipeline behind `dsod train` and `dsod demo`. */
 export async function runTraining(sink: EventSink, r: TrainRequest): Promise<CommandEnd> {
-  const { runDir, from } = runFolder(r);
-  const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
-  const backend = await chooseBackend(sink, r.backend);
-  const source = trainingData(spec, r, runDir, from);
-  const trainSet = await loadSplit(source, 'train', spec.analysis.spec);
-  let testSet = null;
-  try {
-    testSet = await loadSplit(source, 'test', spec.analysis.spec);
-  } catch (e) {
-    if (!(e instanceof DataSourceError)) throw e;
-    sink.emit({ type: 'log', level: 'warn', message: `no held-out evaluation: ${e.message}` });
-  }
+  // Stop handlers first: a signal during backend selection or data loading ends the run with `done` (stopped) at the
+  // next phase boundary, before anything is written; once the loop runs, it checkpoints first.
   const stop: StopFlag = { requested: null };
-  const uninstall = installStopHandlers(stop, (signal) => sink.emit({ type: 'log', level: 'info', message: `${signal}: saving a checkpoint, then stopping` }));
+  let training = false;
+  const uninstall = installStopHandlers(stop, (signal) =>
+    sink.emit({ type: 'log', level: 'info', message: training ? `${signal}: saving a checkpoint, then stopping` : `${signal}: stopping before training starts` }),
+  );
+  // A macrotask turn first: a signal is delivered by the event loop, and backend selection or loading a cached data set
+  // may resolve as microtasks only.
+  const stopped = async (): Promise<CommandEnd | null> => {
+    await new Promise((r) => setImmediate(r));
+    return stop.requested ? { reason: 'stopped', step: null, exitCode: signalExitCode(stop.requested as NodeJS.Signals), metric: null } : null;
+  };
   try {
+    const { runDir, from } = runFolder(r);
+    const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
+    const early = await stopped();
+    if (early) return early;
+    const backend = await chooseBackend(sink, r.backend);
+    const afterBackend = await stopped();
+    if (afterBackend) return afterBackend;
+    const source = trainingData(spec, r, runDir, from);
+    const trainSet = await loadSplit(source, 'train', spec.analysis.spec);
+    let testSet = null;
+    try {
+      testSet = await loadSplit(source, 'test', spec.analysis.spec);
+    } catch (e) {
+      if (!(e instanceof DataSourceError)) throw e;
+      sink.emit({ type: 'log', level: 'warn', message: `no held-out evaluation: ${e.message}` });
+    }
+    const afterData = await stopped();
+    if (afterData) return afterData;
+    training = true;
     const outcome = await train({
       analysis: spec.analysis,
       specPath: spec.path,

@@ -7,7 +7,7 @@
 import { augmentSample, resizeSample, type Annotations, type AugmentOptions, type PixelNormalization } from './augment';
 import { decodeImage, type RawImage } from './image';
 import { createRng, deriveSeed, shuffleInPlace } from './rng';
-import type { DetectionDataset, ImageRecord, LoadReport } from './types';
+import type { DataProblem, DetectionDataset, ImageRecord, LoadReport } from './types';
 import { encodeTargets, type TargetOptions } from '../boxes/targets';
 
 export interface BatchOptions {
@@ -34,6 +34,11 @@ export interface BatchOptions {
   steps?: number;
   /** Leave out images without objects (they add no positives, and SSD mines no negatives from them). Default: when augmenting. */
   skipEmpty?: boolean;
+  /**
+   * Called once for each image left out while loading (it cannot be decoded, or its size is not the annotation's),
+   * with the file and the reason; the problem is also added to the dataset's report.
+   */
+  onSkip?: (problem: DataProblem) => void;
 }
 
 export interface Batch {
@@ -51,6 +56,9 @@ export interface Batch {
 }
 
 const DEFAULT_CACHE = 512 * 1024 * 1024;
+
+/** An image whose size is not the one its annotation states (its boxes would be wrong). */
+class SizeMismatch extends Error {}
 const STREAM_ORDER = 11;
 const STREAM_AUGMENT = 12;
 
@@ -108,6 +116,11 @@ export class BatchLoader implements AsyncIterable<Batch> {
 
   get imageCount(): number {
     return this.records.length;
+  }
+
+  /** Images found unusable so far (each once: it is left out from then on). */
+  get skippedCount(): number {
+    return this.bad.size;
   }
 
   /** The next batch, or null at the end. */
@@ -226,6 +239,10 @@ export class BatchLoader implements AsyncIterable<Batch> {
     const maxSide = this.o.decodeMaxSide ?? 2 * Math.max(this.o.width, this.o.height);
     const p = decodeImage(record.imagePath, { maxSide })
       .then((img) => {
+        // The annotation's boxes are fractions of the size it states: an image of another size would get wrong boxes.
+        const src = img.source;
+        if (src && (src.width !== record.width || src.height !== record.height))
+          throw new SizeMismatch(`the annotation gives its size as ${record.width}x${record.height} (${record.source}), the image is ${src.width}x${src.height}`);
         const budget = this.o.cacheBytes ?? DEFAULT_CACHE;
         if (this.cacheUsed + img.data.byteLength <= budget) {
           this.cache.set(index, img);
@@ -236,8 +253,11 @@ export class BatchLoader implements AsyncIterable<Batch> {
       .catch((e: Error) => {
         if (!this.bad.has(index)) {
           this.bad.add(index);
-          this.report.problems.push({ stage: 'image', path: record.imagePath, message: `unreadable image, skipped: ${e.message}` });
+          const message = e instanceof SizeMismatch ? `${e.message}: skipped` : `unreadable image, skipped: ${e.message}`;
+          const problem: DataProblem = { stage: 'image', path: record.imagePath, message };
+          this.report.problems.push(problem);
           this.report.skippedImages++;
+          this.o.onSkip?.(problem);
         }
         return null;
       })

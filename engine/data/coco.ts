@@ -1,10 +1,11 @@
 // COCO loader: an instances JSON (images, annotations, categories) and a folder of images.
 // Category ids (sparse in COCO: 1..90 for 80 classes) become contiguous labels 1..K in id order; 0 is background.
 // Crowd regions (iscrowd = 1) are kept as difficult + crowd: evaluation ignores them, as COCO's does.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
-import { emptyReport, objectClassNames, type DataProblem, type DetectionDataset, type GtObject, type ImageRecord } from './types';
+import { MAX_COCO_BYTES, readTextFileChecked } from './files';
+import { BOX_SLACK_PIXELS, capObjects, emptyReport, insideOf, objectClassNames, type DataProblem, type DetectionDataset, type GtObject, type ImageRecord } from './types';
 
 export interface CocoLoadOptions {
   /** instances_*.json */
@@ -29,7 +30,7 @@ export async function loadCoco(o: CocoLoadOptions): Promise<DetectionDataset> {
   const empty = (): DetectionDataset => ({ format: 'coco', root: o.imageDir, classNames: ['background'], records: [], report });
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFileChecked(file, MAX_COCO_BYTES, 'annotation file');
   } catch (e) {
     problems.push({
       stage: 'annotation',
@@ -82,7 +83,8 @@ export async function loadCoco(o: CocoLoadOptions): Promise<DetectionDataset> {
   }
 
   // Images.
-  const images = new Map<number, { record: ImageRecord; where: string }>();
+  const images = new Map<number, { record: ImageRecord; where: string; refused?: string }>();
+  const inside = insideOf(o.imageDir);
   doc.images.forEach((im: any, i: number) => {
     const where = `images[${i}]${im && im.id !== undefined ? ` (id ${JSON.stringify(im.id)})` : ''}`;
     if (!im || !Number.isInteger(im.id) || typeof im.file_name !== 'string' || !im.file_name) {
@@ -92,9 +94,12 @@ export async function loadCoco(o: CocoLoadOptions): Promise<DetectionDataset> {
     } else if (images.has(im.id)) {
       problems.push({ stage: 'annotation', path: file, where, message: `duplicate image id ${im.id}` });
     } else {
+      // A file_name must stay inside imageDir (no absolute paths, no "..", no links out): it is refused otherwise.
+      const at = inside(im.file_name);
       images.set(im.id, {
-        record: { id: String(im.id), imagePath: join(o.imageDir, im.file_name), width: im.width, height: im.height, objects: [], source: file },
+        record: { id: String(im.id), imagePath: 'path' in at ? at.path : join(o.imageDir, im.file_name), width: im.width, height: im.height, objects: [], source: file },
         where,
+        ...('refused' in at ? { refused: at.refused } : {}),
       });
     }
   });
@@ -120,7 +125,19 @@ export async function loadCoco(o: CocoLoadOptions): Promise<DetectionDataset> {
     if (crowd && o.dropCrowd) return;
     const { width: W, height: H } = im.record;
     const box: [number, number, number, number] = [clamp01(x / W), clamp01(y / H), clamp01((x + w) / W), clamp01((y + h) / H)];
-    if (!(box[2] > box[0] && box[3] > box[1])) return bad(`"bbox" lies outside the ${W}x${H} image: ${JSON.stringify(bb)}`);
+    if (!(box[2] > box[0] && box[3] > box[1])) return bad(`"bbox" lies outside the ${W}x${H} image: ${JSON.stringify(bb)}: dropped`);
+    const s = BOX_SLACK_PIXELS;
+    if (x < -s || y < -s || x + w > W + s || y + h > H + s) {
+      const px = (v: number, side: number) => Math.round(v * side * 100) / 100;
+      const [x0, y0, x1, y1] = [px(box[0], W), px(box[1], H), px(box[2], W), px(box[3], H)];
+      problems.push({
+        stage: 'object',
+        path: file,
+        where,
+        message: `"bbox" ${JSON.stringify(bb)} reaches outside the ${W}x${H} image: clamped to [${x0}, ${y0}, ${+(x1 - x0).toFixed(2)}, ${+(y1 - y0).toFixed(2)}]`,
+        kept: true,
+      });
+    }
     const ob: GtObject = { label, name: classNames[label - 1], box, difficult: crowd };
     if (crowd) ob.crowd = true;
     if (typeof a.area === 'number' && Number.isFinite(a.area) && a.area >= 0) ob.area = a.area;
@@ -128,10 +145,14 @@ export async function loadCoco(o: CocoLoadOptions): Promise<DetectionDataset> {
   });
 
   const candidates = [...images.values()];
-  const present = candidates.map((c) => o.checkFiles === false || isFile(c.record.imagePath));
+  const present = candidates.map((c) => c.refused === undefined && (o.checkFiles === false || isFile(c.record.imagePath)));
   const records: ImageRecord[] = [];
+  let capped = 0;
   candidates.forEach((c, i) => {
-    if (present[i]) {
+    if (c.refused !== undefined) {
+      problems.push({ stage: 'image', path: file, where: c.where, message: `"file_name" refused: ${c.refused}` });
+    } else if (present[i]) {
+      capped += capObjects(c.record.objects, file, problems, c.where);
       records.push(c.record);
       report.objects += c.record.objects.length;
     } else {
@@ -140,7 +161,7 @@ export async function loadCoco(o: CocoLoadOptions): Promise<DetectionDataset> {
   });
   report.images = records.length;
   report.skippedImages = doc.images.length - records.length;
-  report.skippedObjects = problems.filter((p) => p.stage === 'object').length;
+  report.skippedObjects = problems.filter((p) => p.stage === 'object' && !p.kept).length + capped;
   return { format: 'coco', root: o.imageDir, classNames: ['background', ...classNames], records, report };
 }
 

@@ -6,6 +6,8 @@ export interface RawImage {
   data: Uint8Array;
   width: number;
   height: number;
+  /** The stored image's own size, before any resizing (decodeImage sets it). */
+  source?: { width: number; height: number };
 }
 
 export interface DecodeOptions {
@@ -24,9 +26,12 @@ export async function decodeImage(input: string | Uint8Array, o: DecodeOptions =
   let img = sharp(input, { failOn: 'warning' }).removeAlpha().toColourspace('srgb');
   if (o.size) img = img.resize(o.size.width, o.size.height, { fit: 'fill' });
   else if (o.maxSide) img = img.resize(o.maxSide, o.maxSide, { fit: 'inside', withoutEnlargement: true });
+  // The header's size (the annotation's boxes are checked against it); the same input, read once more for the pixels.
+  const meta = await img.metadata();
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels after conversion to sRGB, got ${info.channels}`);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  const source = meta.width && meta.height ? { width: meta.width, height: meta.height } : { width: info.width, height: info.height };
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, source };
 }
 
 /** Width and height from the file header only (cheap: no pixel decoding). */

@@ -1,5 +1,7 @@
 // What the loaders give the rest of the engine: images with ground truth in one convention, and a report of what
 // was skipped and why (datasets in the wild have broken files; a training run must not die on one of them).
+import { realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep, win32 } from 'node:path';
 
 /** One ground-truth object. Labels are 1-based class ids; 0 is the background and never appears here. */
 export interface GtObject {
@@ -38,6 +40,35 @@ export interface DataProblem {
   /** A location inside a file that has no useful lines, e.g. `annotations[17] (id 4021)` in a COCO JSON. */
   where?: string;
   message: string;
+  /** A warning: the item was kept, corrected as the message says (a box clamped to its image, objects capped). */
+  kept?: boolean;
+}
+
+/**
+ * Objects used per image (the first ones, in annotation order); the rest are left out with a warning naming the
+ * file. Real datasets stay far below (COCO's most crowded image has 93 annotations); matching cost grows with it.
+ */
+export const MAX_OBJECTS_PER_IMAGE = 1000;
+
+/**
+ * VOC pixel coordinates may overshoot the image by this many pixels without a warning (sets written with 0-based
+ * coordinates, or xmax = width + 1); boxes beyond are clamped to the image with a warning.
+ */
+export const BOX_SLACK_PIXELS = 1;
+
+/** Keep a record's first MAX_OBJECTS_PER_IMAGE objects; a warning for the rest. Returns how many were left out. */
+export function capObjects(objects: GtObject[], path: string, problems: DataProblem[], where?: string): number {
+  const extra = objects.length - MAX_OBJECTS_PER_IMAGE;
+  if (extra <= 0) return 0;
+  problems.push({
+    stage: 'annotation',
+    path,
+    ...(where ? { where } : {}),
+    message: `${objects.length} objects in one image: only the first ${MAX_OBJECTS_PER_IMAGE} are used, ${extra} left out`,
+    kept: true,
+  });
+  objects.length = MAX_OBJECTS_PER_IMAGE;
+  return extra;
 }
 
 export interface LoadReport {
@@ -64,7 +95,7 @@ export function emptyReport(): LoadReport {
 /** `path:line:col: message` (the form editors and terminals make clickable). */
 export function formatProblem(p: DataProblem): string {
   const at = p.line !== undefined ? `:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : '';
-  return `${p.path}${at}: ${p.where ? `${p.where}: ` : ''}${p.message} [${p.stage}]`;
+  return `${p.path}${at}: ${p.where ? `${p.where}: ` : ''}${p.message} [${p.stage}${p.kept ? ', warning' : ''}]`;
 }
 
 /**
@@ -81,3 +112,46 @@ export const VOC_CLASSES = [
   'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
   'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
 ] as const;
+
+// Dataset paths come from files a dataset's author wrote (a COCO JSON, VOC lists and annotations): they must stay
+// inside the dataset's folder, links included, or a crafted annotation could make training read any file.
+
+/**
+ * A dataset path (a COCO `file_name`, a VOC `<filename>` or list entry) resolved inside `root`, or why it is refused:
+ * an absolute path, a path that climbs out with "..", or one whose real path (symbolic links followed) lies outside
+ * the real path of `root`. Nothing is opened: only the path and the links are looked at. A path that does not exist
+ * (yet) is judged by its text alone; the caller reports it missing.
+ */
+export function resolveInside(root: string, name: string): { path: string } | { refused: string } {
+  return insideOf(root)(name);
+}
+
+/** resolveInside for many names under one root (the root's real path is looked up once). */
+export function insideOf(root: string): (name: string) => { path: string } | { refused: string } {
+  let realRoot: string | null | undefined;
+  return (name) => {
+  if (name.includes('\0')) return { refused: 'the path contains a NUL character' };
+  if (isAbsolute(name) || win32.isAbsolute(name)) return { refused: `"${name}" is an absolute path; dataset paths must be relative to ${root}` };
+  const path = join(root, name);
+  const rel = relative(resolve(root), resolve(path));
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return { refused: `"${name}" leads outside ${root}` };
+  let real: string;
+  try {
+    real = realpathSync.native(path);
+  } catch {
+    return { path }; // missing (or a dangling link): the caller's existence check reports it
+  }
+  if (realRoot === undefined) {
+    try {
+      realRoot = realpathSync.native(root);
+    } catch {
+      realRoot = null;
+    }
+  }
+  if (realRoot === null) return { path };
+  const realRel = relative(realRoot, real);
+  if (realRel === '' || realRel === '..' || realRel.startsWith(`..${sep}`) || isAbsolute(realRel))
+    return { refused: `"${name}" is a link to ${real}, outside ${root}` };
+  return { path };
+  };
+}

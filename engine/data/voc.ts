@@ -2,10 +2,11 @@
 // Broken files are skipped and reported (file:line:column where the XML says so); nothing here throws on bad data.
 // Small files are read synchronously: a promise-based read costs four thread-pool round trips (open, fstat, read,
 // close) and made loading 10x slower; the loader runs once, in the engine's own process.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_ANNOTATION_BYTES, MAX_LIST_BYTES, readTextFileChecked } from './files';
 import { imageSize } from './image';
-import { emptyReport, objectClassNames, VOC_CLASSES, type DataProblem, type DetectionDataset, type GtObject, type ImageRecord } from './types';
+import { BOX_SLACK_PIXELS, capObjects, emptyReport, insideOf, objectClassNames, VOC_CLASSES, type DataProblem, type DetectionDataset, type GtObject, type ImageRecord } from './types';
 import { child, childrenNamed, parseXml, XmlError, type XmlElement } from './xml';
 
 export interface VocLoadOptions {
@@ -60,7 +61,7 @@ export async function loadVoc(o: VocLoadOptions): Promise<DetectionDataset> {
     const listPath = join(dir, 'ImageSets', 'Main', `${list}.txt`);
     let text: string;
     try {
-      text = readFileSync(listPath, 'utf8');
+      text = readTextFileChecked(listPath, MAX_LIST_BYTES, 'image list');
     } catch (e) {
       problems.push({ stage: 'list', path: listPath, message: `cannot read the image list: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
       continue;
@@ -79,7 +80,13 @@ export async function loadVoc(o: VocLoadOptions): Promise<DetectionDataset> {
     });
   }
 
-  const raws: (RawRecord | null)[] = await mapLimit(entries, o.concurrency ?? 32, (e) => readRecord(e.dir, e.id, e.key, problems));
+  const checkers = new Map<string, ReturnType<typeof insideOf>>();
+  const inside: Inside = (folder, name) => {
+    let c = checkers.get(folder);
+    if (!c) checkers.set(folder, (c = insideOf(folder)));
+    return c(name);
+  };
+  const raws: (RawRecord | null)[] = await mapLimit(entries, o.concurrency ?? 32, (e) => readRecord(e.dir, e.id, e.key, problems, inside));
   const found = new Set<string>();
   for (const r of raws) if (r) for (const ob of r.objects) found.add(ob.name);
   const classNames = o.classNames
@@ -90,6 +97,7 @@ export async function loadVoc(o: VocLoadOptions): Promise<DetectionDataset> {
   const labelOf = new Map(classNames.map((n, i) => [n, i + 1]));
 
   const records: ImageRecord[] = [];
+  let capped = 0;
   for (const r of raws) {
     if (!r) {
       report.skippedImages++;
@@ -111,26 +119,48 @@ export async function loadVoc(o: VocLoadOptions): Promise<DetectionDataset> {
       if (ob.difficult && o.dropDifficult) continue;
       objects.push({ label, name: ob.name, box: ob.box, difficult: ob.difficult, truncated: ob.truncated });
     }
+    capped += capObjects(objects, r.annotationPath, problems);
     records.push({ id: r.id, imagePath: r.imagePath, width: r.width, height: r.height, objects, source: r.annotationPath });
     report.objects += objects.length;
   }
   report.images = records.length;
-  // Every skipped object left exactly one 'object' problem.
-  report.skippedObjects = problems.filter((p) => p.stage === 'object').length;
+  // Every skipped object left exactly one 'object' problem (warnings about kept objects aside), plus the objects beyond the per-image cap.
+  report.skippedObjects = problems.filter((p) => p.stage === 'object' && !p.kept).length + capped;
   return { format: 'voc', root: o.root, classNames: ['background', ...classNames], records, report };
 }
 
-async function readRecord(dir: string, id: string, key: string, problems: DataProblem[]): Promise<RawRecord | null> {
-  const annotationPath = join(dir, 'Annotations', `${id}.xml`);
+/** A file of a dataset folder, resolved inside it (links included), or why not (paths.ts). */
+type Inside = (folder: string, name: string) => { path: string } | { refused: string };
+
+async function readRecord(dir: string, id: string, key: string, problems: DataProblem[], inside: Inside): Promise<RawRecord | null> {
+  const annotationDir = join(dir, 'Annotations');
+  const annotationAt = inside(annotationDir, `${id}.xml`);
+  if ('refused' in annotationAt) {
+    problems.push({ stage: 'annotation', path: join(annotationDir, `${id}.xml`), message: `refused: ${annotationAt.refused}` });
+    return null;
+  }
+  const annotationPath = annotationAt.path;
   const root = readAnnotation(annotationPath, problems);
   if (!root) return null;
 
   // The devkit names images by id (VOCopts.imgpath); <filename> is the fallback for sets that differ.
-  let imagePath = join(dir, 'JPEGImages', `${id}.jpg`);
+  // Either must stay inside JPEGImages/ (links included): a path that leads out is refused, never opened.
+  const imageDir = join(dir, 'JPEGImages');
+  const byId = inside(imageDir, `${id}.jpg`);
+  if ('refused' in byId) {
+    problems.push({ stage: 'image', path: join(imageDir, `${id}.jpg`), message: `refused: ${byId.refused}` });
+    return null;
+  }
+  let imagePath = byId.path;
   if (!exists(imagePath)) {
-    const fname = child(root, 'filename')?.text;
-    const alt = fname && !fname.includes('/') && !fname.includes('\\') ? join(dir, 'JPEGImages', fname) : null;
-    if (alt && exists(alt)) imagePath = alt;
+    const fnameEl = child(root, 'filename');
+    const fname = fnameEl?.text;
+    const alt = fname ? inside(imageDir, fname) : null;
+    if (alt && 'refused' in alt) {
+      problems.push({ stage: 'image', path: annotationPath, line: fnameEl!.line, column: fnameEl!.column, message: `<filename> refused: ${alt.refused}` });
+      return null;
+    }
+    if (alt && exists(alt.path)) imagePath = alt.path;
     else {
       problems.push({ stage: 'image', path: imagePath, message: 'the image file is missing' });
       return null;
@@ -151,10 +181,10 @@ async function readRecord(dir: string, id: string, key: string, problems: DataPr
   }
 
   const objects: RawObject[] = [];
-  for (const el of childrenNamed(root, 'object')) {
-    const ob = readObject(el, width, height, annotationPath, problems);
+  childrenNamed(root, 'object').forEach((el, k) => {
+    const ob = readObject(el, k, width, height, annotationPath, problems);
     if (ob) objects.push(ob);
-  }
+  });
   return { id: key, imagePath, annotationPath, width, height, objects };
 }
 
@@ -162,7 +192,7 @@ async function readRecord(dir: string, id: string, key: string, problems: DataPr
 function readAnnotation(annotationPath: string, problems: DataProblem[]): XmlElement | null {
   let text: string;
   try {
-    text = readFileSync(annotationPath, 'utf8');
+    text = readTextFileChecked(annotationPath, MAX_ANNOTATION_BYTES, 'annotation');
   } catch (e) {
     problems.push({
       stage: 'annotation',
@@ -211,12 +241,13 @@ export function readVocObjects(annotationPath: string, size: { width: number; he
   const width = (s && positiveNumber(child(s, 'width')?.text)) || size.width;
   const height = (s && positiveNumber(child(s, 'height')?.text)) || size.height;
   return childrenNamed(root, 'object')
-    .map((el) => readObject(el, width, height, annotationPath, problems))
+    .map((el, k) => readObject(el, k, width, height, annotationPath, problems))
     .filter((o): o is RawObject => o !== null)
     .map(({ name, box, difficult }) => ({ name, box, difficult }));
 }
 
-function readObject(el: XmlElement, W: number, H: number, path: string, problems: DataProblem[]): RawObject | null {
+/** Object `index` (0-based, in file order) of an annotation; boxes beyond the W x H image are clamped or dropped. */
+function readObject(el: XmlElement, index: number, W: number, H: number, path: string, problems: DataProblem[]): RawObject | null {
   const bad = (message: string, at: XmlElement = el): null => {
     problems.push({ stage: 'object', path, line: at.line, column: at.column, message });
     return null;
@@ -247,7 +278,24 @@ function readObject(el: XmlElement, W: number, H: number, path: string, problems
   // VOC pixel coordinates are 1-based and inclusive: pixels xmin..xmax cover [xmin - 1, xmax] continuously.
   // (Evaluating these continuous boxes without the devkit's "+1" gives the devkit's overlaps exactly.)
   const box: [number, number, number, number] = [clamp01((xmin - 1) / W), clamp01((ymin - 1) / H), clamp01(xmax / W), clamp01(ymax / H)];
-  if (!(box[2] > box[0] && box[3] > box[1])) return bad(`box of "${name}" lies outside the ${W}x${H} image (${xmin}, ${ymin}, ${xmax}, ${ymax})`, bb);
+  const where = `object[${index}]`;
+  if (!(box[2] > box[0] && box[3] > box[1])) {
+    problems.push({ stage: 'object', path, line: bb.line, column: bb.column, where, message: `box of "${name}" lies outside the ${W}x${H} image (${xmin}, ${ymin}, ${xmax}, ${ymax}): dropped` });
+    return null;
+  }
+  const s = BOX_SLACK_PIXELS;
+  if (xmin - 1 < -s || ymin - 1 < -s || xmax > W + s || ymax > H + s) {
+    const px = (v: number, side: number) => Math.round(v * side * 100) / 100;
+    problems.push({
+      stage: 'object',
+      path,
+      line: bb.line,
+      column: bb.column,
+      where,
+      message: `box of "${name}" (${xmin}, ${ymin}, ${xmax}, ${ymax}) reaches outside the ${W}x${H} image: clamped to (${px(box[0], W) + 1}, ${px(box[1], H) + 1}, ${px(box[2], W)}, ${px(box[3], H)})`,
+      kept: true,
+    });
+  }
   return { name, box, difficult, truncated, line: el.line, column: el.column };
 }
 

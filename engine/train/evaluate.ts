@@ -4,13 +4,23 @@
 import type { Detection, DetectOptions } from '../boxes/detect';
 import { detectArrays } from '../boxes/detect-arrays';
 import { BatchLoader } from '../data/batches';
-import type { DetectionDataset, ImageRecord } from '../data/types';
+import { formatProblem, type DataProblem, type DetectionDataset, type ImageRecord } from '../data/types';
 import type { CocoResult } from '../eval/coco';
 import { scoreDetections } from '../eval/score';
 import type { VocResult } from '../eval/voc';
 import type { DsodModel } from '../model/model';
 import { predictArrays } from '../infer/predict';
 import type { MetricName } from '../../protocol/engine-events';
+import { DataSourceError } from './data-source';
+
+/**
+ * An evaluation fails when more than this share of its images cannot be used (unreadable, or not the size their
+ * annotation states): its number would describe another test set. Each skipped image is reported either way.
+ */
+export const MAX_SKIPPED_SHARE = 0.05;
+
+/** An evaluation that skipped too many images (the CLI's error code `data`). */
+export class EvaluationDataError extends DataSourceError {}
 
 export interface EvalOptions {
   metric: MetricName;
@@ -21,11 +31,14 @@ export interface EvalOptions {
   variances?: readonly [number, number, number, number];
   /** Checked between batches: an evaluation in progress gives way to a stop request (returns null). */
   shouldStop?: () => boolean;
+  /** Each image left out (its file and why), as it is found. */
+  onSkip?: (problem: DataProblem) => void;
 }
 
 export interface EvalOutcome {
   metric: MetricName;
   value: number;
+  /** The metric's own extras, and `skippedImages`: images of the set evaluated that could not be used. */
   extras: Record<string, number>;
   perClass: { name: string; ap: number | null }[];
   images: number;
@@ -39,11 +52,25 @@ export interface EvalOutcome {
 export async function evaluateModel(model: DsodModel, dataset: DetectionDataset, priors: Float32Array, o: EvalOptions): Promise<EvalOutcome | null> {
   const started = performance.now();
   const [height, width] = model.inputShape;
-  const subset = o.maxImages !== undefined && o.maxImages < dataset.records.length ? { ...dataset, records: dataset.records.slice(0, o.maxImages) } : dataset;
-  const loader = new BatchLoader(subset, { batchSize: o.batchSize ?? 8, width, height, augment: false });
+  const subset =
+    o.maxImages !== undefined && o.maxImages < dataset.records.length ? { ...dataset, records: dataset.records.slice(0, o.maxImages) } : dataset;
+  const skipped: DataProblem[] = [];
+  const loader = new BatchLoader(subset, {
+    batchSize: o.batchSize ?? 8,
+    width,
+    height,
+    augment: false,
+    onSkip: (p) => {
+      skipped.push(p);
+      o.onSkip?.(p);
+    },
+  });
   const records: ImageRecord[] = [];
   const detections: Detection[][] = [];
-  const detectOptions: DetectOptions = { ...o.detect, ...(o.variances ? { variances: o.variances } : {}) };
+  const detectOptions: DetectOptions = {
+    ...o.detect,
+    ...(o.variances ? { variances: o.variances } : {}),
+  };
   try {
     for (;;) {
       await new Promise((r) => setImmediate(r)); // let signal handlers run (see trainer.ts)
@@ -58,6 +85,20 @@ export async function evaluateModel(model: DsodModel, dataset: DetectionDataset,
   } finally {
     loader.close();
   }
+  const total = subset.records.length;
+  if (skipped.length > MAX_SKIPPED_SHARE * total) {
+    const shown = skipped.slice(0, 5).map(formatProblem).join('\n  ');
+    throw new EvaluationDataError(
+      `the evaluation skipped ${skipped.length} of ${total} images (${((100 * skipped.length) / total).toFixed(1)}%, more than the ${100 * MAX_SKIPPED_SHARE}% allowed):\n  ${shown}${skipped.length > 5 ? `\n  ... and ${skipped.length - 5} more` : ''}`,
+    );
+  }
   const s = scoreDetections(records, detections, dataset.classNames, o.metric);
-  return { ...s, images: records.length, records, detections, seconds: (performance.now() - started) / 1000 };
+  return {
+    ...s,
+    extras: { ...s.extras, skippedImages: skipped.length },
+    images: records.length,
+    records,
+    detections,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

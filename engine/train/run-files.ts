@@ -1,18 +1,28 @@
 // Writing a run folder's files besides checkpoints (the layout and the formats: protocol/run-files.ts).
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../data/files';
+import { ioErrorOf, writeFileAtomic } from '../data/files';
 import { RUN_FILES, type MetricRecordData } from '../../protocol/run-files';
 
 export { RUN_FILES };
 
 export function ensureRunDir(runDir: string): void {
-  mkdirSync(join(runDir, RUN_FILES.checkpoints), { recursive: true });
+  const dir = join(runDir, RUN_FILES.checkpoints);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw ioErrorOf(e, dir, 'create');
+  }
 }
 
 /** Append one line to events.jsonl: appends of whole lines, so a reader never sees a torn event from this writer. */
 export function appendEventLine(runDir: string, line: string): void {
-  appendFileSync(join(runDir, RUN_FILES.events), line + '\n');
+  const file = join(runDir, RUN_FILES.events);
+  try {
+    appendFileSync(file, line + '\n');
+  } catch (e) {
+    throw ioErrorOf(e, file, 'append to');
+  }
 }
 
 /** One evaluation in metrics.json (its format: protocol/run-files.ts). */
