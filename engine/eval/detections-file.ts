@@ -13,9 +13,13 @@
 // do the same). An entry for another image of the dataset (in the split's image folder but not in its list: `dsod
 // infer` on all of JPEGImages) is left out and counted; any other entry is refused, by name: a wrong folder or a typo
 // must not pass for a score.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { FileCheckError, readFileChecked } from '../data/files';
 import type { DetectionDataset } from '../data/types';
+
+/** COCO's largest results files (test-dev, 100 detections an image) are a few hundred MB. */
+const MAX_DETECTIONS_BYTES = 1024 * 1024 * 1024;
 import type { EvalDetection } from './types';
 
 export class DetectionsFileError extends Error {}
@@ -37,9 +41,9 @@ export interface LoadedDetections {
 export function readDetectionsFile(path: string, gt: DetectionDataset, o: { cocoFiles?: readonly string[] } = {}): LoadedDetections {
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    doc = JSON.parse(readFileChecked(path, MAX_DETECTIONS_BYTES, 'detections file').toString('utf8'));
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    const why = e instanceof FileCheckError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
     throw new DetectionsFileError(`cannot read the detections file ${path}: ${why}`);
   }
   if (Array.isArray(doc)) return cocoResults(path, doc, gt, o.cocoFiles ?? []);
@@ -142,9 +146,10 @@ function categoryNames(files: readonly string[]): Map<unknown, string> {
   for (const file of files) {
     let doc: any;
     try {
-      doc = JSON.parse(readFileSync(file, 'utf8'));
+      doc = JSON.parse(readFileChecked(file, MAX_DETECTIONS_BYTES, 'COCO annotation file').toString('utf8'));
     } catch (e) {
-      throw new DetectionsFileError(`cannot read the categories of ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const why = e instanceof FileCheckError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+      throw new DetectionsFileError(`cannot read the categories of ${file}: ${why}`);
     }
     for (const c of Array.isArray(doc?.categories) ? doc.categories : []) {
       if (!c || !Number.isInteger(c.id) || typeof c.name !== 'string') continue;

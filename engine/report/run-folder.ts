@@ -23,7 +23,11 @@ import {
 import { isObject } from '../../protocol/checks';
 import { RunModel, type Liveness, type RunState } from '../../webview/dashboard/model';
 import { RUN_FILES } from '../../protocol/run-files';
+import { readFileChecked } from '../data/files';
 import { trainingHolder } from '../train/run-lock';
+
+/** events.jsonl of a 100,000-step run is ~40 MB; far larger is not a run's log. */
+const MAX_EVENTS_BYTES = 1024 * 1024 * 1024;
 
 export const INFERENCE_RECORD = RUN_FILES.inferenceRecord;
 export const CHECKPOINT_FILE = /^step-(\d+)\.dsodckpt$/;
@@ -116,7 +120,8 @@ export function thinProgress(events: readonly EngineEvent[], max: number): { eve
 async function readEvents(runDir: string, maxProgress: number): Promise<{ events: EngineEvent[]; skipped: number; thinned: number; bytes: number }> {
   let buf: Buffer;
   try {
-    buf = await fsp.readFile(join(runDir, RUN_FILES.events));
+    // Checked: a run folder is anyone's files, and events.jsonl linked to a device or a FIFO must not hang a reader.
+    buf = readFileChecked(join(runDir, RUN_FILES.events), MAX_EVENTS_BYTES, 'event log');
   } catch {
     return { events: [], skipped: 0, thinned: 0, bytes: 0 };
   }
@@ -318,7 +323,7 @@ export async function readArtifacts(runDir: string, o: ReadOptions = {}, previou
 
 async function readSpec(runDir: string): Promise<string | null> {
   try {
-    const text = await fsp.readFile(join(runDir, RUN_FILES.spec), 'utf8');
+    const text = readFileChecked(join(runDir, RUN_FILES.spec), 4 * DASHBOARD_LIMITS.specChars, 'spec copy').toString('utf8');
     return text.length <= DASHBOARD_LIMITS.specChars ? text : text.slice(0, DASHBOARD_LIMITS.specChars);
   } catch {
     return null;

@@ -1,7 +1,7 @@
 // Writing a run folder's files besides checkpoints (the layout and the formats: protocol/run-files.ts).
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ioErrorOf, writeFileAtomic } from '../data/files';
+import { ioErrorOf, readFileChecked, writeFileAtomic } from '../data/files';
 import { RUN_FILES, type MetricRecordData } from '../../protocol/run-files';
 
 export { RUN_FILES };
@@ -30,7 +30,7 @@ export type MetricRecord = MetricRecordData;
 
 export function readMetrics(runDir: string): MetricRecord[] {
   try {
-    const m = JSON.parse(readFileSync(join(runDir, RUN_FILES.metrics), 'utf8')) as { evaluations?: MetricRecord[] };
+    const m = JSON.parse(readFileChecked(join(runDir, RUN_FILES.metrics), 256 * 1024 * 1024, 'metrics file').toString('utf8')) as { evaluations?: MetricRecord[] };
     return Array.isArray(m.evaluations) ? m.evaluations : [];
   } catch {
     return [];

@@ -4,9 +4,10 @@
 // step-N checkpoints and interleave events.jsonl. A lock whose process is gone (same host, pid not running) is stale
 // and taken over: a run killed by SIGKILL or a power cut must not block its own --resume. A lock from another host
 // (a shared disk) cannot be checked and counts as live.
-import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { readFileChecked } from '../data/files';
 import { RUN_FILES } from './run-files';
 
 export interface LockHolder {
@@ -64,7 +65,7 @@ function releaseLock(path: string, me: LockHolder): void {
 function readHolder(path: string): LockHolder | 'gone' | 'being-written' {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileChecked(path, 4096, 'run lock').toString('utf8');
   } catch {
     return 'gone';
   }

@@ -3,12 +3,13 @@
 // dashboard shows for the same run. The run is the recorded one of test/webview/fixtures/run-tiny.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { EventsTail, RunFollower } from '../../engine/report/follow';
+import { readMetrics } from '../../engine/train/run-files';
 import { REPORT_DATA_ID } from '../../engine/report/html';
 import { completeLines, listRuns, parseEventLines, readArtifacts, readGallery, readRunSnapshot, thinProgress } from '../../engine/report/run-folder';
 import { findDashboardBundle, writeReport } from '../../engine/report/report';
@@ -174,6 +175,20 @@ describe('a training that never said done', () => {
       child.kill('SIGKILL');
     }
   });
+});
+
+test('a run folder whose files are devices or FIFOs is read without hanging: events.jsonl -> /dev/zero, a FIFO lock', async () => {
+  const dir = copyFixtureRun(tmp());
+  rmSync(join(dir, 'events.jsonl'));
+  symlinkSync('/dev/zero', join(dir, 'events.jsonl'));
+  rmSync(join(dir, 'metrics.json'));
+  symlinkSync('/dev/zero', join(dir, 'metrics.json'));
+  spawnSync('mkfifo', [join(dir, '.lock')]);
+  const snap = await readRunSnapshot(dir);
+  assert.deepEqual(snap.events, []);
+  assert.equal(snap.training, false);
+  assert.deepEqual(readMetrics(dir), []);
+  assert.equal((await listRuns(dirname(dir)))[0].step, null);
 });
 
 describe('following a run folder', () => {
