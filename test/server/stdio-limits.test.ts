@@ -2,59 +2,21 @@
 // the first line only, so such a file was parsed whole: 17 s and 2.4 GB, with hovers on other documents waiting), and
 // a document with U+FFFD (bytes that were not UTF-8, decoded by the editor).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  createProtocolConnection,
-  DidOpenTextDocumentNotification,
-  ExitNotification,
-  HoverRequest,
-  InitializedNotification,
-  InitializeRequest,
-  PublishDiagnosticsNotification,
-  ShutdownRequest,
-  StreamMessageReader,
-  StreamMessageWriter,
-  type ProtocolConnection,
-  type PublishDiagnosticsParams,
-} from 'vscode-languageserver-protocol/node';
-import { DSOD300_YAML, repoRoot } from '../helpers';
+import { DidOpenTextDocumentNotification, HoverRequest, type ProtocolConnection, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
+import { DSOD300_YAML } from '../helpers';
+import { startServer, until, type LspServer } from './lsp-harness';
 
-let server: ChildProcess;
+let server: LspServer;
 let connection: ProtocolConnection;
-const published: PublishDiagnosticsParams[] = [];
-
-async function until<T>(f: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() - started > timeoutMs) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+let published: PublishDiagnosticsParams[];
 
 before(async () => {
-  server = spawn(process.execPath, [join(repoRoot, 'dist/server/main.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  connection = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
-  connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
-    published.push(p);
-  });
-  connection.listen();
-  await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: null });
-  await connection.sendNotification(InitializedNotification.type, {});
+  server = await startServer();
+  ({ connection, published } = server);
 });
 
-after(async () => {
-  if (server.exitCode === null) {
-    await connection.sendRequest(ShutdownRequest.type);
-    const exited = new Promise((r) => server.once('exit', r));
-    await connection.sendNotification(ExitNotification.type);
-    await exited;
-  }
-  connection.dispose();
-});
+after(() => server.stop());
 
 /** CI machines are slow, but nothing here may take seconds: parsing 5 MB of YAML does (~1 MB/s). */
 const PROMPT_MS = 2000;
@@ -62,7 +24,7 @@ const PROMPT_MS = 2000;
 test('a 5 MB spec on one line gets the one spec/too-large diagnostic at once, and hovers elsewhere answer promptly', async () => {
   const small = 'file:///ws/small.dsod.yaml';
   await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: small, languageId: 'dsod', version: 1, text: DSOD300_YAML } });
-  await until(() => published.find((p) => p.uri === small));
+  await until(() => published.find((p) => p.uri === small), 30_000);
 
   const huge = 'file:///ws/huge.dsod.yaml';
   const text = `{dsod: 1, name: huge, sizes: [${'12345, '.repeat(750_000)}0]}`;
@@ -74,7 +36,7 @@ test('a 5 MB spec on one line gets the one spec/too-large diagnostic at once, an
   const hover = await connection.sendRequest(HoverRequest.type, { textDocument: { uri: small }, position: { line, character: 2 } });
   const hoverMs = Date.now() - started;
   assert.ok(hover, 'the hover answered');
-  const diagnostics = await until(() => published.find((p) => p.uri === huge));
+  const diagnostics = await until(() => published.find((p) => p.uri === huge), 30_000);
   const diagnosticMs = Date.now() - started;
   assert.deepEqual(
     diagnostics.diagnostics.map((d) => d.code),
@@ -94,7 +56,7 @@ test('U+FFFD in a document (bytes that were not UTF-8) is a spec/invalid-utf8 wa
   const uri = 'file:///ws/latin1.dsod.yaml';
   const text = DSOD300_YAML.replace(/^name: .*$/m, 'name: "Caf\uFFFD DSOD"');
   await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'dsod', version: 1, text } });
-  const p = await until(() => published.find((x) => x.uri === uri));
+  const p = await until(() => published.find((x) => x.uri === uri), 30_000);
   const bad = p.diagnostics.filter((d) => d.code === 'spec/invalid-utf8');
   const line = text.split('\n').findIndex((l) => l.startsWith('name: '));
   assert.equal(bad.length, 1);
