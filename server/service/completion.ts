@@ -1,10 +1,11 @@
 // Completion of keys and values from the schema, with its documentation, and snippets for the common shapes.
+import { distance } from 'fastest-levenshtein';
 import * as jsonc from 'jsonc-parser';
-import { CompletionItemKind, InsertTextFormat, type CompletionItem, type Position } from 'vscode-languageserver-types';
+import { CompletionItemKind, InsertTextFormat, type CompletionItem, type Position, type Range } from 'vscode-languageserver-types';
 import { splitLines, type Path, type SpecCheck } from '../../core';
 import { propertiesAt, schemaAt, valuesFor, yamlFlow, type SchemaNode } from './schema';
 
-type Context = { kind: 'key'; path: Path; indent: string } | { kind: 'value'; path: Path; item: boolean };
+type Context = { kind: 'key'; path: Path; indent: string } | { kind: 'value'; path: Path; item: boolean; flow: boolean };
 
 export function complete(check: SpecCheck, position: Position): CompletionItem[] {
   const doc = check.document;
@@ -27,14 +28,104 @@ export function complete(check: SpecCheck, position: Position): CompletionItem[]
     return items;
   }
   const s = context.item ? schemaAt([...context.path, 0]) : schemaAt(context.path);
-  const items: CompletionItem[] = valuesFor(s).map((v, i) => ({
-    label: json ? JSON.stringify(v) : yamlFlow(v),
-    kind: s?.enum || typeof v === 'boolean' ? CompletionItemKind.EnumMember : CompletionItemKind.Value,
-    documentation: s?.markdownDescription ? { kind: 'markdown', value: s.markdownDescription } : undefined,
-    sortText: String(i).padStart(3, '0'),
-  }));
-  if (!json && context.item && context.path.join('.') === 'backbone.blocks') items.push(denseBlockSnippet(true));
+  const isNotation = !context.item && context.path.join('.') === 'backbone.notation';
+  const values = valuesFor(s);
+  if (isNotation) for (const n of Object.keys(NOTATIONS)) if (!values.includes(n)) values.push(n);
+  const scalar = json ? jsonScalar(doc.text, doc.offsetAt(position)) : yamlScalar(doc.text, position, context.flow, doc.offsetAt({ line: position.line, character: 0 }));
+  const range: Range = { start: doc.positionAt(scalar.start), end: doc.positionAt(scalar.end) };
+  const typed = doc.text.slice(scalar.start, Math.min(doc.offsetAt(position), scalar.end)).trim();
+  const items: CompletionItem[] = values.map((v, i) => {
+    const label = json ? JSON.stringify(v) : yamlFlow(v);
+    // Inside quotes the quotes stay: the raw value goes between them.
+    const newText = scalar.quoted ? (scalar.quoted === "'" ? String(v).replace(/'/g, "''") : JSON.stringify(String(v)).slice(1, -1)) : label;
+    const note = isNotation && typeof v === 'string' ? NOTATIONS[v] : undefined;
+    return {
+      label,
+      kind: s?.enum || typeof v === 'boolean' ? CompletionItemKind.EnumMember : CompletionItemKind.Value,
+      detail: note?.detail,
+      documentation: note ? { kind: 'markdown', value: note.doc } : s?.markdownDescription ? { kind: 'markdown', value: s.markdownDescription } : undefined,
+      filterText: newText,
+      sortText: closeness(typed, newText, i),
+      textEdit: { range, newText },
+    };
+  });
+  if (!json && context.item && context.path.join('.') === 'backbone.blocks') {
+    const snippet = denseBlockSnippet(true);
+    items.push({ ...snippet, sortText: `2${snippet.label}`, textEdit: { range, newText: snippet.insertText! } });
+  }
   return items;
+}
+
+/**
+ * What each known notation is: the schema's examples, the examples/ headers (DSOD300, the lite variant, tiny)
+ * and the rows of the paper's Table 3 as examples/ablation gives them.
+ */
+const NOTATIONS: Record<string, { detail: string; doc: string }> = {
+  'DS/64-192-48-1': { detail: 'DSOD300 (DS/64-192-48-1)', doc: "DSOD300's backbone (VOC and COCO): first conv 64, bottleneck 192, growth rate 48, compression 1. Table 3 rows 6-8 (74.5 to 77.7 mAP on VOC 2007 test)." },
+  'DS/64-64-16-1': { detail: 'the lite variant (Table 3 row 5)', doc: 'The small backbone of `dsod300-lite`: first conv 64, bottleneck 64, growth rate 16, compression 1. Table 3 row 5 (69.7 mAP).' },
+  'DS/32-12-16-0.5': { detail: 'Table 3 rows 1-2 (59.9, 61.6 mAP)', doc: "The starting point of the paper's Table 3 ablation: first conv 32, bottleneck 12, growth rate 16, compression 0.5." },
+  'DS/32-12-16-1': { detail: 'Table 3 row 3 (64.5 mAP)', doc: 'Table 3 row 3: compression θ = 1 (first conv 32, bottleneck 12, growth rate 16).' },
+  'DS/32-64-16-1': { detail: 'Table 3 row 4 (68.6 mAP)', doc: 'Table 3 row 4: the wide bottleneck (first conv 32, bottleneck 64, growth rate 16, compression 1).' },
+  'DS/16-32-8-1': { detail: 'the tiny example', doc: 'The backbone of `tiny`: first conv 16, bottleneck 32 (= 4k), growth rate 8, compression 1.' },
+};
+
+/** Sort key: values that start with what is typed first, then by edit distance to it, then in schema order. */
+function closeness(typed: string, value: string, index: number): string {
+  const t = typed.toLowerCase();
+  const v = value.toLowerCase();
+  const group = t === '' || v.startsWith(t) ? 0 : 1;
+  return `${group}${String(distance(t, v)).padStart(4, '0')}${String(index).padStart(3, '0')}`;
+}
+
+type Scalar = { start: number; end: number; quoted?: '"' | "'" };
+
+/**
+ * The whole scalar the cursor is in (offsets in the document), so that accepting a value replaces it rather than
+ * inserting into it: `DS/64-6|` or `DS/64-|6` both become `DS/64-192-48-1`. Inside quotes, the text between them.
+ */
+function yamlScalar(text: string, position: Position, flow: boolean, lineStart: number): Scalar {
+  const line = splitLines(text)[position.line] ?? '';
+  const cursor = Math.min(position.character, line.length);
+  // Where the value starts: after `key:`, `- `, or (in flow style) `{`, `[`, `,`; quotes tracked.
+  let start: number;
+  let quote: '"' | "'" | undefined;
+  let quoteAt = -1;
+  const lead = /^(\s*)(-\s+)?(?:[A-Za-z_][\w-]*\s*:(?=\s|$)\s*)?/.exec(line)![0].length;
+  start = flow ? 0 : Math.min(lead, cursor);
+  for (let i = start; i < cursor; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+      continue;
+    }
+    if ((c === '"' || c === "'") && /^\s*$/.test(line.slice(start, i))) {
+      quote = c;
+      quoteAt = i;
+    } else if (flow && (c === '{' || c === '[' || c === ',' || (c === ':' && /\s/.test(line[i + 1] ?? ' ')))) start = i + 1;
+  }
+  if (quote) {
+    const close = line.indexOf(quote, cursor);
+    return { start: lineStart + quoteAt + 1, end: lineStart + (close < 0 ? line.length : close), quoted: quote };
+  }
+  while (start < cursor && /\s/.test(line[start])) start++;
+  let end = cursor;
+  for (; end < line.length; end++) {
+    const c = line[end];
+    if (flow && (c === ',' || c === '}' || c === ']')) break;
+    if (c === '#' && /\s/.test(line[end - 1] ?? ' ')) break;
+  }
+  while (end > cursor && /\s/.test(line[end - 1])) end--;
+  return { start: lineStart + start, end: lineStart + end };
+}
+
+/** In JSON, the whole value token around the cursor, its quotes included (the labels are JSON). */
+function jsonScalar(text: string, offset: number): Scalar {
+  let start = offset;
+  while (start > 0 && !/[:,[{\s]/.test(text[start - 1])) start--;
+  let end = offset;
+  while (end < text.length && !/[,}\]\r\n]/.test(text[end])) end++;
+  while (end > offset && /\s/.test(text[end - 1])) end--;
+  return { start, end };
 }
 
 function typeSummary(s: SchemaNode): string {
@@ -104,7 +195,7 @@ function yamlContext(text: string, position: Position): Context | null {
     if (key) base = [...(key[2] ? [...containerPath(lines, position.line, lead, true), itemIndex(lines, position.line, lead)] : containerPath(lines, position.line, lead, false)), key[3]];
     else if (ITEM_LINE.test(line)) base = [...containerPath(lines, position.line, lead, true), itemIndex(lines, position.line, lead)];
     else base = containerPath(lines, position.line, lead, false);
-    return flow.kind === 'key' ? { kind: 'key', path: [...base, ...flow.path], indent: '' } : { kind: 'value', path: [...base, ...flow.path], item: flow.item };
+    return flow.kind === 'key' ? { kind: 'key', path: [...base, ...flow.path], indent: '' } : { kind: 'value', path: [...base, ...flow.path], item: flow.item, flow: true };
   }
   const keyOnly = /^(\s*)(-\s+)?([\w-]*)$/.exec(prefix);
   if (keyOnly) {
@@ -114,7 +205,7 @@ function yamlContext(text: string, position: Position): Context | null {
       const list = containerPath(lines, position.line, keyOnly[1].length, true);
       const index = itemIndex(lines, position.line, keyOnly[1].length);
       const objectItems = propertiesAt([...list, index]).length > 0;
-      return objectItems && keyOnly[3] !== '' ? { kind: 'key', path: [...list, index], indent: ' '.repeat(indent) } : { kind: 'value', path: list, item: true };
+      return objectItems && keyOnly[3] !== '' ? { kind: 'key', path: [...list, index], indent: ' '.repeat(indent) } : { kind: 'value', path: list, item: true, flow: false };
     }
     return { kind: 'key', path: containerPath(lines, position.line, indent, false), indent: ' '.repeat(indent) };
   }
@@ -123,7 +214,7 @@ function yamlContext(text: string, position: Position): Context | null {
     const parent = keyValue[2]
       ? [...containerPath(lines, position.line, keyValue[1].length, true), itemIndex(lines, position.line, keyValue[1].length)]
       : containerPath(lines, position.line, keyValue[1].length, false);
-    return { kind: 'value', path: [...parent, keyValue[3]], item: false };
+    return { kind: 'value', path: [...parent, keyValue[3]], item: false, flow: false };
   }
   return null;
 }
@@ -169,8 +260,8 @@ function jsonContext(text: string, offset: number): Context | null {
   if (location.isAtPropertyKey) return { kind: 'key', path: path.slice(0, -1), indent: '' };
   if (location.previousNode?.type === 'property') return null;
   const last = path[path.length - 1];
-  if (typeof last === 'number') return { kind: 'value', path: path.slice(0, -1), item: true };
-  return { kind: 'value', path, item: false };
+  if (typeof last === 'number') return { kind: 'value', path: path.slice(0, -1), item: true, flow: true };
+  return { kind: 'value', path, item: false, flow: true };
 }
 
 // ---------------------------------------------------------------- snippets
