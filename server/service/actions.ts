@@ -1,7 +1,8 @@
 // Quick fixes: typos, prior lists of the wrong length, and the design-principle hints whose fix is obvious.
-// Every fix is applied to the text and re-checked before it is offered: a fix never introduces an error.
+// Every fix is applied to the text and re-checked before it is offered: it must remove its own diagnostic and add none
+// (the file's other problems may stay: a typo's fix is offered whatever else is wrong elsewhere).
 import { CodeActionKind, type CodeAction, type Range, type TextEdit } from 'vscode-languageserver-types';
-import { checkSpec, type Diagnostic, type Path, type SpecCheck } from '../../core';
+import { checkSpec, type CheckOptions, type Diagnostic, type Path, type SpecCheck } from '../../core';
 import { normalizeSpec } from '../../core/spec/normalize';
 import { parseNotation, formatNotation, type Notation } from '../../core/spec/notation';
 import { yamlFlow } from './schema';
@@ -11,12 +12,13 @@ interface Fix {
   edits: TextEdit[];
 }
 
-export function codeActions(check: SpecCheck, uri: string, range: Range): CodeAction[] {
+/** `options` must be those `check` was made with (the re-check compares like with like: hints on or off). */
+export function codeActions(check: SpecCheck, uri: string, range: Range, options: CheckOptions = {}): CodeAction[] {
   const out: CodeAction[] = [];
   for (const d of check.diagnostics) {
     if (!overlaps(d.range, range)) continue;
     for (const fix of fixesFor(check, d)) {
-      if (!improves(check, d, fix.edits)) continue;
+      if (!improves(check, d, fix.edits, options)) continue;
       out.push({
         title: fix.title,
         kind: CodeActionKind.QuickFix,
@@ -46,13 +48,43 @@ export function applyEdits(text: string, edits: TextEdit[], offsetAt: (p: Range[
   return out;
 }
 
-/** The fix removes its diagnostic and adds no error. */
-function improves(check: SpecCheck, d: Diagnostic, edits: TextEdit[]): boolean {
+/**
+ * The fix removes its own diagnostic and adds no diagnostic of any severity. Diagnostics are compared by code, message
+ * and range, the range of one from before the fix mapped through the edits: whatever was wrong elsewhere in the file
+ * before may stay wrong after.
+ *
+ * Before a spec passes its schema check nothing later runs (normalization, the network, the lints, the hints), so the
+ * re-check of a typo's fix may show diagnostics of those later stages that were hidden, not introduced; nothing tells
+ * the two apart, and they are not held against the fix. Diagnostics of the stages that did run before are all compared.
+ */
+function improves(check: SpecCheck, d: Diagnostic, edits: TextEdit[], options: CheckOptions): boolean {
   const doc = check.document;
-  const after = checkSpec(applyEdits(doc.text, edits, doc.offsetAt), doc.format);
-  const errors = (c: SpecCheck) => c.diagnostics.filter((x) => x.severity === 'error').length;
-  const stillThere = after.diagnostics.some((x) => x.code === d.code && x.message === d.message);
-  return !stillThere && errors(after) <= errors(check) - (d.severity === 'error' ? 1 : 0);
+  const after = checkSpec(applyEdits(doc.text, edits, doc.offsetAt), doc.format, options);
+  const shifts = edits.map((e) => ({ start: doc.offsetAt(e.range.start), end: doc.offsetAt(e.range.end), length: e.newText.length }));
+  const key = (x: Diagnostic, start: number, end: number) => `${x.code}\u0000${x.message}\u0000${start}\u0000${end}`;
+  const mapped = (x: Diagnostic) => key(x, mapOffset(shifts, doc.offsetAt(x.range.start), 'start'), mapOffset(shifts, doc.offsetAt(x.range.end), 'end'));
+  const here = (x: Diagnostic) => key(x, after.document.offsetAt(x.range.start), after.document.offsetAt(x.range.end));
+  const before = new Set(check.diagnostics.filter((x) => x !== d).map(mapped));
+  if (after.diagnostics.some((x) => here(x) === mapped(d))) return false;
+  // The later stages ran before only if the spec got through its schema check (then `spec` is set).
+  const laterStagesRan = check.spec !== null;
+  const syntax = new Set(after.document.syntaxErrors);
+  const comparable = (x: Diagnostic) => laterStagesRan || syntax.has(x) || x.code.startsWith('schema/') || x.code.startsWith('spec/') || x.code === 'internal';
+  return after.diagnostics.every((x) => !comparable(x) || before.has(here(x)));
+}
+
+/**
+ * Where an offset of the text before `edits` (which do not overlap) lies after them. An edit that ends at or before it
+ * moves it (an insertion exactly there moves a start, not an end); one inside an edit goes to its start or new end.
+ */
+function mapOffset(edits: { start: number; end: number; length: number }[], offset: number, side: 'start' | 'end'): number {
+  let delta = 0;
+  for (const e of [...edits].sort((x, y) => x.start - y.start)) {
+    if (e.end < offset || (e.end === offset && (side === 'start' || e.start < e.end))) delta += e.length - (e.end - e.start);
+    else if (e.start < offset) return e.start + delta + (side === 'end' ? e.length : 0);
+    else break;
+  }
+  return offset + delta;
 }
 
 function fixesFor(check: SpecCheck, d: Diagnostic): Fix[] {

@@ -94,7 +94,7 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
     inlayHints: (doc: TextDocumentLike, range: Range): InlayHint[] => inlayHints(check(doc), range, settings.inlayHints),
     codeLenses: (doc: TextDocumentLike): CodeLens[] => (settings.codeLens ? codeLenses(check(doc), doc.uri) : []),
     completion: (doc: TextDocumentLike, position: Position): CompletionItem[] => complete(check(doc), position),
-    codeActions: (doc: TextDocumentLike, range: Range): CodeAction[] => codeActions(check(doc), doc.uri, range),
+    codeActions: (doc: TextDocumentLike, range: Range): CodeAction[] => codeActions(check(doc), doc.uri, range, { hints: settings.designHints }),
     documentSymbols: (doc: TextDocumentLike): DocumentSymbol[] => documentSymbols(check(doc)),
     foldingRanges: (doc: TextDocumentLike): FoldingRange[] => foldingRanges(check(doc)),
     summary,
