@@ -518,3 +518,15 @@ export function stepRunner(session: () => Session | undefined, o: StepOptions) {
   return { step, timings };
 }
 
+/**
+ * Show the hover at the cursor (editor.action.showHover: Ctrl+K Ctrl+I) and wait for `hover` to be visible; retried,
+ * because the first request can come before the server's analysis.
+ */
+export async function showHover(page: Page, hover: Locator): Promise<void> {
+  await expectSoon(async () => {
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+I');
+    await hover.first().waitFor({ state: 'visible', timeout: 3_000 });
+  });
+}
+

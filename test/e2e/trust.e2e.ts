@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { formatCount } from '../../core/format';
-import { activeTab, build, expectSoon, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, stepRunner, type Session } from './harness';
+import { activeTab, build, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, showHover, statusBarEntry, stepRunner, type Session } from './harness';
 
 const SPEC = 'tiny.dsod.yaml';
 /** The message "DSOD: Train" shows in Restricted Mode (client/runs/runManager.ts: TRUST_MESSAGE), its start. */
@@ -115,11 +115,7 @@ describe('DSOD Studio in a workspace that is not trusted (code-server, Restricte
       await activeTab(page, SPEC).click();
       await goTo(page, expect.block1.line, expect.block1.column);
       const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'block1' });
-      await expectSoon(async () => {
-        await page.keyboard.press('Control+K');
-        await page.keyboard.press('Control+I');
-        await hover.first().waitFor({ state: 'visible', timeout: 3_000 });
-      });
+      await showHover(page, hover);
       const text = await hover.first().innerText();
       assert.match(text, /^block1 · block/);
       assert.match(text, new RegExp(`learned params\\s+${expect.block1.learned.replace(/[().]/g, '\\$&')}`));

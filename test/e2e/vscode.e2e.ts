@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { expectSoon, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, stepRunner, type Session } from './harness';
+import { expectSoon, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, showHover, statusBarEntry, stepRunner, type Session } from './harness';
 import { BROKEN_FILE, DSOD300_FILE, EXPECT, scenario } from './scenario';
 
 const s = scenario(repoRoot);
@@ -60,12 +60,7 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
       await openFile(page, DSOD300_FILE);
       await goTo(page, s.block1.line, s.block1.column);
       const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: EXPECT.block1Title });
-      // editor.action.showHover (Ctrl+K Ctrl+I); retried: the first request can come before the server's analysis.
-      await expectSoon(async () => {
-        await page.keyboard.press('Control+K');
-        await page.keyboard.press('Control+I');
-        await hover.first().waitFor({ state: 'visible', timeout: 3_000 });
-      });
+      await showHover(page, hover);
       const text = await hover.first().innerText();
       assert.match(text, /^block1 · block/);
       const learned = /learned params\s+([\d,]+ \([\d.]+%\))/.exec(text);

@@ -3,13 +3,14 @@
 // number the uninterrupted run reports; one whose checkpoint is gone is named in a warning), and the temporary files
 // of interrupted atomic writes are removed when the next training of the run starts.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkpointName, listCheckpoints } from '../../engine/train/checkpoint';
-import { parseEngineEventLine, type EngineEvent } from '../../protocol/engine-events';
+import type { EngineEvent } from '../../protocol/engine-events';
 import { alive, parseEventLines, repoRoot } from '../helpers';
+import { startDsod } from './cli-process';
 import { microWorkspace, tempDir } from './train-fixtures';
 
 const bin = join(repoRoot, 'dist', 'dsod.js');
@@ -41,45 +42,7 @@ before(async () => {
 });
 after(() => dir.remove());
 
-/** `dsod ...args --json` in a child process; resolves `waitFor` on the first matching event. */
-function start(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args, '--json'], { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] });
-  const events: EngineEvent[] = [];
-  const waiters: { pred: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
-  let buffer = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const r = parseEngineEventLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-      if (!r.ok) throw new Error(r.error);
-      events.push(r.event);
-      for (const w of [...waiters])
-        if (w.pred(r.event)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(r.event);
-        }
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (c: string) => (stderr += c));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stderr })),
-  );
-  return {
-    events,
-    exit,
-    kill: (s: NodeJS.Signals) => child.kill(s),
-    waitFor: (pred: (e: EngineEvent) => boolean) =>
-      Promise.race([
-        new Promise<EngineEvent>((resolve) => waiters.push({ pred, resolve })),
-        exit.then((x) => Promise.reject(new Error(`dsod exited (${x.code ?? x.signal}) before the awaited event: ${x.stderr}`))),
-      ]),
-  };
-}
+const start = (args: string[]) => startDsod(dir.path, args);
 
 function dsod(args: string[]): EngineEvent[] {
   const r = spawnSync(process.execPath, [bin, ...args, '--json'], { cwd: dir.path, encoding: 'utf8' });
@@ -98,7 +61,9 @@ test('a SIGKILL between a checkpoint and its evaluation: --resume evaluates that
   const first = start(['train', spec, '--data', data, '--out', run(), '--eval-every', '4']);
   await first.waitFor((e) => e.type === 'checkpoint' && e.step === 8);
   first.kill('SIGKILL');
-  assert.equal((await first.exit).signal, 'SIGKILL');
+  const killed = await first.exit;
+  assert.equal(killed.signal, 'SIGKILL');
+  assert.deepEqual(killed.bad, [], 'every line it printed is an event');
   assert.deepEqual(
     metrics(run()).map((e) => e.step),
     [4],
@@ -176,7 +141,7 @@ test('a training removes the temporary files interrupted writes left in its run 
     const watcher = watch(join(folder, 'checkpoints'), (_, name) => {
       if (name && String(name).includes('.tmp-')) p.kill('SIGKILL');
     });
-    await p.exit;
+    assert.deepEqual((await p.exit).bad, [], 'every line it printed is an event');
     watcher.close();
     real = readdirSync(join(folder, 'checkpoints')).find((n) => n.includes('.tmp-')) ?? null;
   }

@@ -3,7 +3,7 @@
 // validate; a batch that cannot fit is refused; eval agrees on VOC- and COCO-format copies of the same images;
 // infer writes detections and drawn PNGs.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,6 +12,7 @@ import { loadVoc } from '../../engine/data/voc';
 import { listCheckpoints } from '../../engine/train/checkpoint';
 import { parseEngineEventLine, type EngineEvent } from '../../protocol/engine-events';
 import { parseEventLines, repoRoot } from '../helpers';
+import { startDsod, type RunningDsod } from './cli-process';
 import { microSpec, microWorkspace, tempDir } from './train-fixtures';
 
 const bin = join(repoRoot, 'dist', 'dsod.js');
@@ -25,68 +26,8 @@ before(async () => {
 });
 after(() => dir.remove());
 
-interface Running {
-  events: EngineEvent[];
-  /** Resolves with the first event that satisfies `pred`. */
-  waitFor(pred: (e: EngineEvent) => boolean): Promise<EngineEvent>;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; bad: string[] }>;
-  kill(signal: NodeJS.Signals): void;
-  /** Close our ends of its stdout and stderr, as when the editor that started it dies. */
-  closeOutput(): void;
-}
-
-/** Spawn `dsod ...args --json`, parsing and validating every stdout line as an event. */
-function start(args: string[]): Running {
-  const child = spawn(process.execPath, [bin, ...args, '--json'], { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] });
-  const events: EngineEvent[] = [];
-  const bad: string[] = [];
-  const waiters: { pred: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
-  let buffer = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      const r = parseEngineEventLine(line);
-      if (!r.ok) {
-        bad.push(`${r.error}: ${line}`);
-        continue;
-      }
-      events.push(r.event);
-      for (const w of [...waiters]) {
-        if (w.pred(r.event)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(r.event);
-        }
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (c: string) => (stderr += c));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; bad: string[] }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stderr, bad })),
-  );
-  return {
-    events,
-    waitFor: (pred) => {
-      const found = events.find(pred);
-      if (found) return Promise.resolve(found);
-      return Promise.race([
-        new Promise<EngineEvent>((resolve) => waiters.push({ pred, resolve })),
-        exit.then((x) => Promise.reject(new Error(`dsod exited (${x.code ?? x.signal}) before the awaited event: ${x.stderr}`))),
-      ]);
-    },
-    exit,
-    kill: (signal) => child.kill(signal),
-    closeOutput: () => {
-      child.stdout.destroy();
-      child.stderr.destroy();
-    },
-  };
-}
+type Running = RunningDsod;
+const start = (args: string[]): Running => startDsod(dir.path, args);
 
 function dsodSync(args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir.path, encoding: 'utf8' });
