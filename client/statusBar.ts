@@ -1,6 +1,6 @@
 // The status bar item: the active spec's totals (params, GMACs, boxes), errors, and the budget verdict.
 import * as vscode from 'vscode';
-import { formatCount } from '../core/format';
+import { formatBoxes, formatCount, formatExact, formatFlops, formatMacs } from '../core/format';
 import type { SpecSummary } from '../protocol/lsp';
 
 export class StatusBar implements vscode.Disposable {
@@ -28,9 +28,9 @@ export class StatusBar implements vscode.Disposable {
       this.item.tooltip = 'The spec has errors; see the Problems panel.';
     } else {
       const budget = s.withinBudget === null ? '' : s.withinBudget ? ' $(check)' : ' $(warning) over budget';
-      this.item.text = `$(circuit-board) ${formatCount(s.paramsLearned)} params · ${(s.macs / 1e9).toFixed(2)} GMACs · ${s.defaultBoxes.toLocaleString('en-US')} boxes${budget}`;
+      this.item.text = `$(circuit-board) ${formatCount(s.paramsLearned)} params · ${formatMacs(s.macs)} · ${formatBoxes(s.defaultBoxes)}${budget}`;
       this.item.tooltip = new vscode.MarkdownString(
-        `**${s.name}**\n\n- learned parameters: ${s.paramsLearned.toLocaleString('en-US')}\n- stored values: ${s.paramsStored.toLocaleString('en-US')}\n- MACs: ${s.macs.toLocaleString('en-US')} (FLOPs = 2 x MACs)\n- default boxes: ${s.defaultBoxes.toLocaleString('en-US')}\n\nClick for the architecture graph.`,
+        `**${s.name}**\n\n- learned parameters: ${formatExact(s.paramsLearned)}\n- stored values: ${formatExact(s.paramsStored)}\n- MACs: ${formatExact(s.macs)} (${formatFlops(s.macs)}; FLOPs = 2 × MACs)\n- default boxes: ${formatExact(s.defaultBoxes)}\n\nClick for the architecture graph.`,
       );
     }
     this.item.show();

@@ -130,7 +130,7 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes } from './analysis/analyze';
-export { formatBytes, formatCount } from './format';
+export * from './format';
 export type { Diagnostic, Path, Position, Range, Severity } from './diagnostics';
 export type { LayerGraph, LayerNode, Shape } from './graph/types';
 export { formatOf, type SourceDocument, type SpecFormat } from './spec/source';

@@ -1,11 +1,10 @@
 // The text report of an analysed network: a table per stage, a table per scale, and the summary line people quote.
 // Shared by the `dsod` tool and the editor's report view.
 import type { Analysis } from './analysis/analyze';
-import { formatBytes } from './format';
+import { formatBytes, formatExact as int, formatFlops, formatShape, formatShare as share } from './format';
 
-export const int = (n: number) => n.toLocaleString('en-US');
-const share = (part: number, total: number) => (total === 0 ? '-' : `${((100 * part) / total).toFixed(1)}%`);
-const shape = (s: readonly number[]) => s.join('x');
+// Plain text: shapes in ASCII (800x38x38) so the columns line up in any terminal font.
+const shape = (s: readonly number[]) => formatShape(s, true);
 
 function table(header: string[], rows: string[][], rightAligned: Set<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -25,7 +24,7 @@ export function renderReport(file: string, a: Analysis, batch: number): string {
     shape(s.shape),
     String(s.priorsPerLocation),
     int(s.boxes),
-    `${s.minSize}/${s.maxSize ?? '-'}`,
+    `${s.minSize}/${s.maxSize ?? '–'}`,
     s.aspectRatios.map((r) => +r.toFixed(3)).join(','),
     String(+s.step.toFixed(3)),
     String(s.receptiveField),
@@ -48,7 +47,7 @@ export function summaryLine(a: Analysis, batch = 1): string {
   return (
     `${a.spec.name} summary: ${a.layers.length - 1} layers (${t.convLayers} conv, ${t.bnLayers} batch norm), ` +
     `${int(t.paramsLearned)} learned parameters, ${int(t.paramsStored)} stored values (learned + ${int(t.bnStatistics)} BN running statistics), ` +
-    `${int(t.macs)} MACs = ${(t.flops / 1e9).toFixed(2)} GFLOPs (FLOPs = 2 x MACs), ${int(t.defaultBoxes)} default boxes, ` +
+    `${int(t.macs)} MACs = ${formatFlops(t.macs)} (FLOPs = 2 x MACs), ${int(t.defaultBoxes)} default boxes, ` +
     `${formatBytes(t.activationBytesPerImage * batch)} of float32 activations per training step at batch ${batch}`
   );
 }

@@ -3,6 +3,7 @@
 // dashboard folds it, in the dashboard's words: runText.ts lastRunText), and while this window trains it, the live step
 // instead. Train and Evaluate only in a trusted workspace.
 import * as vscode from 'vscode';
+import { formatExact } from '../../core/format';
 import { RUN_FILES } from '../../protocol/run-files';
 import { runRoot } from '../runRoot';
 import { isSpecPath, runsOfSpec } from './runFolders';
@@ -101,7 +102,7 @@ export class RunCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
       let title: string;
       if (live) {
         const p = this.manager.latestProgress(live);
-        title = live.command === 'train' ? (p ? `training: step ${p.step.toLocaleString('en-US')}/${p.steps.toLocaleString('en-US')} · loss ${p.loss.toFixed(3)}` : 'training: starting') : `${live.command === 'eval' ? 'evaluating' : 'running inference'}…`;
+        title = live.command === 'train' ? (p ? `training: step ${formatExact(p.step)}/${formatExact(p.steps)} · loss ${p.loss.toFixed(3)}` : 'training: starting') : `${live.command === 'eval' ? 'evaluating' : 'running inference'}…`;
       } else {
         title = lastRunText(newest);
       }

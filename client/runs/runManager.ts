@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { formatDuration, formatExact } from '../../core/format';
 import { splitLines } from '../../core/spec/lines';
 import { readRunStatus } from '../../engine/report/run-folder';
 import type { EngineCommand, EngineEvent, ErrorEvent, ProgressEvent } from '../../protocol/engine-events';
@@ -19,7 +20,7 @@ import { runRoot } from '../runRoot';
 import { enginePath, evalArgs, inferArgs, trainArgs } from './engineArgs';
 import type { EngineResult } from './engineProcess';
 import { isImagePath, isSpecPath, listRuns, newRunDir, runsOfSpec, specOfRun, testImagesOfSpec, weightsOfRun, type RunStatus } from './runFolders';
-import { CostMeter, eventLine, formatDuration, metricLabel, parseWhere, progressText, runLineText } from './runText';
+import { CostMeter, eventLine, metricLabel, parseWhere, progressText, runLineText } from './runText';
 import { RunBusyError, RunSupervisor, type ActiveRun } from './supervisor';
 
 /** A Cancel or "DSOD: Stop Run" waits this long for the checkpoint before it kills the engine. */
@@ -509,7 +510,7 @@ export class RunManager implements vscode.Disposable {
     const more = runs.length > 1 ? ` (+${runs.length - 1})` : '';
     const icon = view?.stopping ? '$(loading~spin)' : '$(sync~spin)';
     if (run.command === 'train' && p) {
-      this.status.text = `${icon} DSOD ${p.step.toLocaleString('en-US')}/${p.steps.toLocaleString('en-US')} · loss ${p.loss.toFixed(3)} · ETA ${p.etaSec === null ? '?' : formatDuration(p.etaSec)}${more}`;
+      this.status.text = `${icon} DSOD ${formatExact(p.step)}/${formatExact(p.steps)} · loss ${p.loss.toFixed(3)} · ETA ${p.etaSec === null ? '?' : formatDuration(p.etaSec)}${more}`;
     } else {
       this.status.text = `${icon} DSOD ${run.command === 'train' ? 'starting' : run.command === 'eval' ? 'evaluating' : 'inference'}${more}`;
     }

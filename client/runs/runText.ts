@@ -1,17 +1,9 @@
 // What the run manager says about a run, with no `vscode` import (node tests pin the wording): the progress line, the
 // cost of a run measured in its first steps, a human line per event for the log, the `file:line:col` of errors, and a
 // past run in the code lens and the quick picks, in the dashboard's words (STATE_TEXT).
+import { formatDuration, formatExact as count } from '../../core/format';
 import type { EngineEvent, MetricName, ProgressEvent, StartEvent } from '../../protocol/engine-events';
 import { STATE_TEXT, type RunState } from '../../webview/dashboard/model';
-
-export function formatDuration(sec: number): string {
-  const s = Math.max(0, Math.round(sec));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-const count = (n: number) => n.toLocaleString('en-US');
 
 /** "step 120/4,000 · loss 3.210 · 41.2 img/s · ETA 14m05s" */
 export function progressText(p: ProgressEvent): string {

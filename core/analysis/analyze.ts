@@ -26,9 +26,14 @@ export interface LayerStats {
 export interface StageStats {
   name: string;
   kind: StageKind;
+  /** 1-based number of a block, transition, scale or head; null for the input and the stem. */
+  index: number | null;
   /** Output of the stage's last layer. */
   shape: Shape;
-  layers: number;
+  /** Primitive operations (conv, batch norm, ReLU, pool, concat, L2Norm) the stage lowers to. */
+  ops: number;
+  /** Dense layers (BN-ReLU-conv units, with their bottleneck) in a dense block; 0 for every other stage. */
+  denseLayers: number;
   paramsLearned: number;
   paramsStored: number;
   macs: number;
@@ -135,17 +140,25 @@ export function analyzeGraph(spec: NormalizedSpec, graph: LayerGraph): Analysis 
 
   const stages: StageStats[] = [];
   const byName = new Map<string, StageStats>();
+  const denseGroups = new Map<StageStats, Set<string>>();
   for (const node of graph.nodes) {
     const l = layers[node.id];
     let s = byName.get(node.stage);
     if (!s) {
-      s = { name: node.stage, kind: node.stageKind, shape: l.shape, layers: 0, paramsLearned: 0, paramsStored: 0, macs: 0, receptiveField: 0, activationBytes: 0, source: stageSource(node) };
+      s = { name: node.stage, kind: node.stageKind, index: node.stageIndex, shape: l.shape, ops: 0, denseLayers: 0, paramsLearned: 0, paramsStored: 0, macs: 0, receptiveField: 0, activationBytes: 0, source: stageSource(node) };
       byName.set(node.stage, s);
       stages.push(s);
     }
     s.shape = l.shape;
     s.receptiveField = l.receptiveField;
-    s.layers++;
+    s.ops++;
+    // A block's nodes are grouped per dense layer (`block1/layer3`), so its groups count its dense layers.
+    if (node.stageKind === 'block' && node.group !== null) {
+      const groups = denseGroups.get(s) ?? new Set<string>();
+      groups.add(node.group);
+      denseGroups.set(s, groups);
+      s.denseLayers = groups.size;
+    }
     s.paramsLearned += l.paramsLearned;
     s.paramsStored += l.paramsStored;
     s.macs += l.macs;
@@ -197,7 +210,7 @@ export function analyzeGraph(spec: NormalizedSpec, graph: LayerGraph): Analysis 
 
 function stageSource(node: LayerNode): Path {
   // A head's first layer points at its aspect ratios or its L2Norm; the whole head is best shown at its ratios.
-  return node.stageKind === 'head' ? ['priors', 'aspect_ratios', Number(node.stage.slice(4)) - 1] : node.source;
+  return node.stageKind === 'head' ? ['priors', 'aspect_ratios', (node.stageIndex ?? 1) - 1] : node.source;
 }
 
 /** The default boxes of an analysed network, as Caffe's PriorBox makes them (corners, normalised). */

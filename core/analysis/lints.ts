@@ -4,7 +4,7 @@ import type { Finding, Path } from '../diagnostics';
 import { expandAspectRatios } from '../priors';
 import type { NormalizedSpec } from '../spec/types';
 import type { Analysis } from './analyze';
-import { formatBytes, formatCount } from '../format';
+import { formatBytes, formatExact, formatExcess, formatMacs } from '../format';
 
 type Json = Record<string, any>;
 
@@ -99,7 +99,7 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
       findings.push({
         code: 'budget/params',
         severity: 'error',
-        message: `Over budget: ${formatCount(params)} ${budget.count} parameters exceed the ${budget.target ? `${budget.target} ` : ''}limit of ${formatCount(budget.params)} (by ${pct(params, budget.params)}).`,
+        message: `Over budget: ${formatExact(params)} ${budget.count} parameters exceed the ${budget.target ? `${budget.target} ` : ''}limit of ${formatExact(budget.params)} by ${formatExcess(params, budget.params)}.`,
         path: from('params'),
       });
     }
@@ -107,7 +107,7 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
       findings.push({
         code: 'budget/macs',
         severity: 'error',
-        message: `Over budget: ${formatCount(t.macs)} MACs per image exceed the ${budget.target ? `${budget.target} ` : ''}limit of ${formatCount(budget.macs)} (by ${pct(t.macs, budget.macs)}).`,
+        message: `Over budget: ${formatExact(t.macs)} MACs per image exceed the ${budget.target ? `${budget.target} ` : ''}limit of ${formatExact(budget.macs)} by ${formatExcess(t.macs, budget.macs, formatMacs)}.`,
         path: from('macs'),
       });
     }
@@ -116,7 +116,7 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
       findings.push({
         code: 'budget/activation-memory',
         severity: 'error',
-        message: `Over budget: activations of a training step at batch ${budget.batch} take ${formatBytes(memory)}, over the limit of ${formatBytes(budget.activationBytes)}.`,
+        message: `Over budget: activations of a training step at batch ${budget.batch} take ${formatBytes(memory)}, over the limit of ${formatBytes(budget.activationBytes)} by ${formatExcess(memory, budget.activationBytes, formatBytes)}.`,
         path: ['budget', 'activation_memory'],
       });
     }
@@ -162,8 +162,4 @@ export function principleHints(spec: NormalizedSpec, data: Json): Finding[] {
     hint('plain-prediction', "Plain prediction structure: the dense structure (each scale learns half of its maps and reuses the other half) gave +0.4 mAP on VOC07 (77.3 -> 77.7), and the paper's dense DSOD300 has fewer parameters than its plain one (14.8M against 18.2M).", ['prediction', 'structure']);
   }
   return hints;
-}
-
-function pct(value: number, limit: number): string {
-  return `${(((value - limit) / limit) * 100).toFixed(1)}%`;
 }

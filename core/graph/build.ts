@@ -23,6 +23,7 @@ class Collapse extends Error {}
 interface Place {
   stage: string;
   stageKind: StageKind;
+  stageIndex: number | null;
   group: string | null;
   source: Path;
 }
@@ -33,7 +34,7 @@ class Builder {
 
   private add(kind: LayerKind, name: string, inputs: number[], shape: Shape, at: Place, attrs: Partial<LayerNode> = {}): number {
     const id = this.nodes.length;
-    this.nodes.push({ id, name, kind, inputs, shape, stage: at.stage, stageKind: at.stageKind, group: at.group, source: at.source, ...attrs });
+    this.nodes.push({ id, name, kind, inputs, shape, stage: at.stage, stageKind: at.stageKind, stageIndex: at.stageIndex, group: at.group, source: at.source, ...attrs });
     return id;
   }
 
@@ -121,7 +122,7 @@ export function buildGraph(spec: NormalizedSpec, findings: Finding[]): LayerGrap
 
 function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGraph | null {
   const { backbone, prediction } = spec;
-  const place = (stage: string, stageKind: StageKind, source: Path, group: string | null = null): Place => ({ stage, stageKind, group, source });
+  const place = (stage: string, stageKind: StageKind, source: Path, group: string | null = null, stageIndex: number | null = null): Place => ({ stage, stageKind, stageIndex, group, source });
   let x = b.input([spec.input.channels, spec.input.height, spec.input.width], place('input', 'input', ['input']));
 
   // Stem: conv-BN-ReLU (post-activation), first conv stride 2; or DenseNet's 7x7/2 entry.
@@ -158,14 +159,14 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
     const stage = `block${i + 1}`;
     for (let l = 0; l < block.layers; l++) {
       const group = `${stage}/layer${l + 1}`;
-      const at = place(stage, 'block', ['backbone', 'blocks', i], group);
+      const at = place(stage, 'block', ['backbone', 'blocks', i], group, i + 1);
       const bottleneck = b.bnReluConv(x, `${group}/conv1x1`, block.bottleneck, 1, 1, 0, at);
       const fresh = b.bnReluConv(bottleneck, `${group}/conv3x3`, block.growthRate, 3, 1, 1, at);
       x = b.concat([x, fresh], `${group}/concat`, at);
     }
     const t = backbone.transitions[i];
     const tStage = `transition${i + 1}`;
-    const at = place(tStage, 'transition', ['backbone', 'transitions', i]);
+    const at = place(tStage, 'transition', ['backbone', 'transitions', i], null, i + 1);
     const inChannels = b.shape(x)[0];
     const out = t.channels ?? Math.floor(inChannels * t.compression);
     if (out < 1) {
@@ -203,7 +204,7 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
   const defaultChannels = (k: number, c2: number): number => (k === 2 ? c2 - (c2 % 2) : Math.max(2, 2 * Math.floor(c2 / 4)));
 
   if (prediction.scales >= 2) {
-    const at = place('scale2', 'scale', scaleSource(1));
+    const at = place('scale2', 'scale', scaleSource(1), null, 2);
     if (prediction.structure === 'dense') {
       const c2 = written[1] ?? 2 * learnedOut;
       const reusedOut = c2 - learnedOut;
@@ -236,7 +237,7 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
   const c2 = prediction.scales >= 2 ? b.shape(features[1])[0] : 0;
   for (let k = 3; k <= prediction.scales; k++) {
     const stage = `scale${k}`;
-    const at = place(stage, 'scale', scaleSource(k - 1));
+    const at = place(stage, 'scale', scaleSource(k - 1), null, k);
     const prev = features[features.length - 1];
     const ck = written[k - 1] ?? defaultChannels(k - 1, c2);
     if (prediction.structure === 'dense') {
@@ -274,10 +275,10 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
     const perLocation = priorsPerLocation(ratios, priors.flip, priors.maxSizes[i] !== undefined);
     let h = feature;
     const l2 = prediction.l2norm;
-    if (l2 && (l2.scales === 'all' || k === 1)) h = b.l2norm(h, `${stage}/l2norm`, l2.init, place(stage, 'head', ['prediction', 'l2norm']));
+    if (l2 && (l2.scales === 'all' || k === 1)) h = b.l2norm(h, `${stage}/l2norm`, l2.init, place(stage, 'head', ['prediction', 'l2norm'], null, k));
     const pad = (heads.kernel - 1) / 2;
     const branch = (role: 'loc' | 'conf', out: number) => {
-      const at = place(stage, 'head', source, `${stage}/${role}`);
+      const at = place(stage, 'head', source, `${stage}/${role}`, k);
       let y = b.conv(h, `${stage}/${role}/conv`, out, heads.kernel, 1, pad, at);
       if (heads.batchNorm) y = b.bn(y, `${stage}/${role}/bn`, heads.bnEps, at);
       return y;

@@ -19,6 +19,8 @@ export interface LayerNode {
   /** `stem`, `block1`, `transition2`, `scale3`, `head6`, ... */
   stage: string;
   stageKind: StageKind;
+  /** 1-based number of a block, transition, prediction scale or head (`block3` -> 3); null for the input and the stem. */
+  stageIndex: number | null;
   /** A finer group inside the stage: one dense layer (`block1/layer3`), a half of a scale, a head branch. */
   group: string | null;
   /** The spec data path that made this layer. */

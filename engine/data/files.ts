@@ -2,6 +2,7 @@
 // new one, not a torso) and reads that refuse what is not a regular file of a sane size (a FIFO would block forever,
 // /dev/zero never ends). Failures name the file.
 import { randomBytes } from 'node:crypto';
+import { formatBytes } from '../../core/format';
 import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 
 /**
@@ -114,12 +115,6 @@ function kindOf(s: Stats): string {
   return 'not a regular file';
 }
 
-export function formatSize(bytes: number): string {
-  if (bytes >= 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024 / 1024).toFixed(1)} GB`;
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return `${(bytes / 1024).toFixed(0)} KB`;
-}
-
 /**
  * Open `path` for reading without blocking (a FIFO's open would wait for a writer), check it is a regular file, and
  * hand its descriptor and size to `body`. System errors (ENOENT, EACCES) are thrown as they are.
@@ -158,7 +153,7 @@ function readUpTo(fd: number, max: number): Buffer {
  */
 export function readFileChecked(path: string, maxBytes: number, what: string): Buffer {
   return withRegularFile(path, what, (fd, size) => {
-    const tooLarge = (n: number) => new FileCheckError(`the ${what} is ${n > maxBytes && n === size ? formatSize(n) : `over ${formatSize(maxBytes)}`}; a ${what} over ${formatSize(maxBytes)} is refused`, path);
+    const tooLarge = (n: number) => new FileCheckError(n === size ? `the ${what} is ${formatBytes(n)}, over its limit of ${formatBytes(maxBytes)}` : `the ${what} grew past its limit of ${formatBytes(maxBytes)} while being read`, path);
     if (size > maxBytes) throw tooLarge(size);
     const bytes = readUpTo(fd, maxBytes + 1);
     if (bytes.length > maxBytes) throw tooLarge(bytes.length);

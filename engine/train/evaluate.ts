@@ -3,6 +3,7 @@
 // (periodic and final evaluations) and `dsod eval`.
 import type { Detection, DetectOptions } from '../boxes/detect';
 import { detectArrays } from '../boxes/detect-arrays';
+import { formatShare } from '../../core/format';
 import { BatchLoader } from '../data/batches';
 import { formatProblem, type DataProblem, type DetectionDataset, type ImageRecord } from '../data/types';
 import type { CocoResult } from '../eval/coco';
@@ -89,7 +90,7 @@ export async function evaluateModel(model: DsodModel, dataset: DetectionDataset,
   if (skipped.length > MAX_SKIPPED_SHARE * total) {
     const shown = skipped.slice(0, 5).map(formatProblem).join('\n  ');
     throw new EvaluationDataError(
-      `the evaluation skipped ${skipped.length} of ${total} images (${((100 * skipped.length) / total).toFixed(1)}%, more than the ${100 * MAX_SKIPPED_SHARE}% allowed):\n  ${shown}${skipped.length > 5 ? `\n  ... and ${skipped.length - 5} more` : ''}`,
+      `the evaluation skipped ${skipped.length} of ${total} images (${formatShare(skipped.length, total)}, more than the ${100 * MAX_SKIPPED_SHARE}% allowed):\n  ${shown}${skipped.length > 5 ? `\n  ... and ${skipped.length - 5} more` : ''}`,
     );
   }
   const s = scoreDetections(records, detections, dataset.classNames, o.metric);

@@ -1,7 +1,7 @@
 // Hover: what the thing under the cursor costs in the analysed network, then what its key means (the schema's words).
 import type { Hover, Position } from 'vscode-languageserver-types';
-import { formatBytes, type Analysis, type SpecCheck, type StageStats } from '../../core';
-import { exact, gmacs, shape, share } from './format';
+import { type Analysis, type SpecCheck, type StageStats } from '../../core';
+import { formatBytes, formatExact as exact, formatFlops, formatMacs, formatShape as shape, formatShare as share } from '../../core/format';
 import { schemaAt } from './schema';
 import { scaleStages, targetAt, type Target } from './targets';
 
@@ -43,10 +43,11 @@ function stageRows(a: Analysis, s: StageStats): [string, string][] {
     ['output', shape(s.shape)],
     ['learned params', `${exact(s.paramsLearned)} (${share(s.paramsLearned, t.paramsLearned)})`],
     ['stored values', exact(s.paramsStored)],
-    ['MACs', `${exact(s.macs)} (${share(s.macs, t.macs)}) · ${((2 * s.macs) / 1e9).toFixed(2)} GFLOPs`],
+    ['MACs', `${exact(s.macs)} (${share(s.macs, t.macs)}) · ${formatFlops(s.macs)}`],
     ['receptive field', `${s.receptiveField} px`],
     ['activations', `${formatBytes(s.activationBytes)} / image`],
-    ['layers', String(s.layers)],
+    ...(s.kind === 'block' ? [['dense layers', String(s.denseLayers)] as [string, string]] : []),
+    ['primitive ops', `${s.ops} (conv, batch norm, ReLU, pool, concat, L2Norm)`],
   ];
 }
 
@@ -62,7 +63,7 @@ function describeTarget(a: Analysis, target: Target): string {
         ['feature map', shape(s.shape)],
         ['priors / location', String(s.priorsPerLocation)],
         ['default boxes', `${exact(s.boxes)} (${share(s.boxes, t.defaultBoxes)})`],
-        ['sizes', `min ${s.minSize}, max ${s.maxSize ?? '-'}`],
+        ['sizes', `min ${s.minSize}, max ${s.maxSize ?? '–'}`],
         ['aspect ratios', s.aspectRatios.map((r) => +r.toFixed(3)).join(', ')],
         ['step', `${+s.step.toFixed(3)} px`],
         ['receptive field', `${s.receptiveField} px`],
@@ -88,8 +89,8 @@ function describeTarget(a: Analysis, target: Target): string {
       return `**${a.spec.name}**\n\n${table([
         ['learned params', exact(t.paramsLearned)],
         ['stored values', `${exact(t.paramsStored)} (+${exact(t.bnStatistics)} BN statistics)`],
-        ['MACs', `${exact(t.macs)} · ${gmacs(t.macs)}`],
-        ['FLOPs (2 × MACs)', exact(t.flops)],
+        ['MACs', `${exact(t.macs)} · ${formatMacs(t.macs)}`],
+        ['FLOPs (2 × MACs)', `${exact(t.flops)} · ${formatFlops(t.macs)}`],
         ['default boxes', exact(t.defaultBoxes)],
         ['activations', `${formatBytes(t.activationBytesPerImage)} / image`],
       ])}`;

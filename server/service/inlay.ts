@@ -1,7 +1,8 @@
 // Inlay hints beside each stage, block and scale line, and the totals lens at the top of the spec.
 import type { CodeLens, InlayHint, Range } from 'vscode-languageserver-types';
 import type { Path, SpecCheck } from '../../core';
-import { exact, shape, short, shortMacs } from './format';
+import { budgetChecks, type BudgetCheck } from '../../core/analysis/budget';
+import { formatBoxes, formatBytes, formatCount, formatExact as exact, formatExcess, formatFlops, formatMacs, formatShape as shape } from '../../core/format';
 
 export interface HintSettings {
   enabled: boolean;
@@ -26,33 +27,42 @@ export function inlayHints(check: SpecCheck, visible: Range, settings: HintSetti
   const doc = check.document;
   const data = doc.value;
   const out: InlayHint[] = [];
-  // VS Code truncates a line's hints at ~43 characters: items sharing a line (flow lists) get a compact label, the
-  // full numbers stay in the tooltip.
-  const put = (path: Path, label: string, compact: string, tooltip: string) => {
+  // Every number names its unit ("789k params", "4.41 GMACs", "5,776 boxes"), so hints on one line of a flow list
+  // never read as one number; each label stays under VS Code's 43-character hint limit, exact numbers in the tooltip.
+  const put = (path: Path, label: string, tooltip: string) => {
     if (valueAt(data, path) === undefined) return;
     const at = doc.rangeOf(path).end;
     if (!before(visible.start, at) || !before(at, visible.end)) return;
-    const list = valueAt(data, path.slice(0, -1));
     const listRange = doc.rangeOf(path.slice(0, -1));
-    const shared = Array.isArray(list) && list.length > 1 && listRange.start.line === listRange.end.line;
-    out.push({ position: at, label: shared ? compact : label, paddingLeft: true, tooltip: `${label}\n${tooltip}` });
+    const sharesLine = Array.isArray(valueAt(data, path.slice(0, -1))) && listRange.start.line === listRange.end.line;
+    out.push({ position: at, label, paddingLeft: true, paddingRight: sharesLine, tooltip: `${label}\n${tooltip}` });
   };
-  const count = (s: { paramsLearned: number; paramsStored: number }) => short(settings.params === 'stored' ? s.paramsStored : s.paramsLearned);
+  const stored = settings.params === 'stored';
+  const params = (s: { paramsLearned: number; paramsStored: number }) => `${formatCount(stored ? s.paramsStored : s.paramsLearned)} ${stored ? 'stored' : 'params'}`;
+  const exactCost = (s: { name: string; paramsLearned: number; paramsStored: number; macs: number }) =>
+    `${s.name}: ${exact(s.paramsLearned)} learned params, ${exact(s.paramsStored)} stored values, ${exact(s.macs)} MACs (${formatFlops(s.macs)})`;
   for (const s of a.stages) {
-    let path: Path | null = null;
-    if (s.kind === 'stem') path = ['backbone', 'stem'];
-    else if (s.kind === 'block') path = ['backbone', 'blocks', Number(s.name.slice(5)) - 1];
-    else if (s.kind === 'transition') path = ['backbone', 'transitions', Number(s.name.slice(10)) - 1];
-    if (path) put(path, `${shape(s.shape)} · ${count(s)} · ${shortMacs(s.macs)}`, count(s), `${s.name}: ${exact(s.paramsLearned)} learned params, ${exact(s.paramsStored)} stored, ${exact(s.macs)} MACs`);
+    if (s.kind !== 'stem' && s.kind !== 'block' && s.kind !== 'transition') continue;
+    put(s.source, `${shape(s.shape)} · ${params(s)} · ${formatMacs(s.macs)}`, exactCost(s));
   }
   a.scales.forEach((sc, i) => {
-    const structure = a.stages.find((s) => s.name === sc.name);
-    const cost = structure ? ` · ${count(structure)} · ${shortMacs(structure.macs)}` : '';
-    put(['prediction', 'channels', i], `${shape(sc.shape)}${cost} · ${exact(sc.boxes)} boxes`, `${sc.shape[1]}×${sc.shape[2]}`, `${sc.name}: ${sc.priorsPerLocation} priors per location`);
-    const head = a.stages.find((s) => s.name === `head${i + 1}`);
-    if (head) put(['priors', 'aspect_ratios', i], `${sc.priorsPerLocation} priors · ${exact(sc.boxes)} boxes · head ${count(head)}`, exact(sc.boxes), `${head.name}: ${exact(head.paramsLearned)} learned params, ${exact(head.macs)} MACs`);
+    const structure = a.stages.find((s) => s.kind === 'scale' && s.index === sc.index);
+    const head = a.stages.find((s) => s.kind === 'head' && s.index === sc.index);
+    put(
+      ['prediction', 'channels', i],
+      `${shape(sc.shape)} · ${formatBoxes(sc.boxes)}${structure ? ` · ${params(structure)}` : ''}`,
+      [`${sc.name}: ${sc.priorsPerLocation} priors per location, ${exact(sc.boxes)} default boxes`, structure ? exactCost(structure) : ''].filter(Boolean).join('\n'),
+    );
+    if (head) put(['priors', 'aspect_ratios', i], `${sc.priorsPerLocation} priors/loc · head ${params(head)}`, exactCost(head));
   });
   return out.sort((x, y) => x.position.line - y.position.line || x.position.character - y.position.character);
+}
+
+const BUDGET_UNIT: Record<BudgetCheck['quantity'], (n: number) => string> = { params: formatCount, macs: formatMacs, 'activation memory': formatBytes };
+
+/** "params by 12.4% (1.82M)": how far over its limit a quantity is. */
+export function budgetExcessText(c: BudgetCheck): string {
+  return `${c.quantity} by ${formatExcess(c.value, c.limit, BUDGET_UNIT[c.quantity])}`;
 }
 
 /** The one-line verdict on the spec: totals, and the budget when there is one. */
@@ -60,10 +70,11 @@ export function totalsTitle(check: SpecCheck): string | null {
   const a = check.analysis;
   if (!a) return null;
   const t = a.totals;
-  let title = `${a.spec.name}: ${short(t.paramsLearned)} params (${short(t.paramsStored)} stored) · ${(t.macs / 1e9).toFixed(2)} GMACs (${(t.flops / 1e9).toFixed(2)} GFLOPs) · ${exact(t.defaultBoxes)} boxes`;
-  if (a.spec.budget) {
-    const over = check.diagnostics.filter((d) => d.code.startsWith('budget/')).map((d) => d.code.slice(7));
-    title += over.length ? ` · over budget (${over.join(', ')})` : ' · within budget';
+  let title = `${a.spec.name}: ${formatCount(t.paramsLearned)} params (${formatCount(t.paramsStored)} stored) · ${formatMacs(t.macs)} (${formatFlops(t.macs)}) · ${formatBoxes(t.defaultBoxes)}`;
+  const checks = budgetChecks(a);
+  if (checks) {
+    const over = checks.filter((c) => c.over);
+    title += over.length ? ` · over budget: ${over.map(budgetExcessText).join(', ')}` : ' · within budget';
   }
   return title;
 }

@@ -1,7 +1,7 @@
 // The outline (document symbols) and folding of a spec: sections, stages, blocks and scales.
 import { SymbolKind, type DocumentSymbol, type FoldingRange } from 'vscode-languageserver-types';
 import type { Path, SpecCheck } from '../../core';
-import { shape, short, shortMacs } from './format';
+import { formatBoxes, formatMacs, formatParams, formatShape as shape } from '../../core/format';
 
 export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
   const doc = check.document;
@@ -11,7 +11,7 @@ export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
   const stage = (name: string) => a?.stages.find((s) => s.name === name);
   const detail = (name: string) => {
     const s = stage(name);
-    return s ? `${shape(s.shape)} · ${short(s.paramsLearned)} · ${shortMacs(s.macs)}` : undefined;
+    return s ? `${shape(s.shape)} · ${formatParams(s.paramsLearned)} · ${formatMacs(s.macs)}` : undefined;
   };
   const symbol = (name: string, path: Path, kind: SymbolKind, info?: string, children?: DocumentSymbol[]): DocumentSymbol => {
     const range = doc.rangeOf(path);
@@ -32,13 +32,13 @@ export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
         children.push(symbol(`transition ${i + 1}`, ['backbone', 'transitions', i], SymbolKind.Function, detail(`transition${i + 1}`))),
       );
       const backbone = a?.stages.filter((s) => ['stem', 'block', 'transition'].includes(s.kind));
-      info = backbone ? `${short(backbone.reduce((n, s) => n + s.paramsLearned, 0))} params` : undefined;
+      info = backbone ? formatParams(backbone.reduce((n, s) => n + s.paramsLearned, 0)) : undefined;
     } else if (key === 'prediction' && value && typeof value === 'object' && Array.isArray(value.channels)) {
       value.channels.forEach((_: unknown, i: number) => {
         const sc = a?.scales[i];
-        children.push(symbol(`scale ${i + 1}`, ['prediction', 'channels', i], SymbolKind.Array, sc ? `${shape(sc.shape)} · ${sc.boxes} boxes` : undefined));
+        children.push(symbol(`scale ${i + 1}`, ['prediction', 'channels', i], SymbolKind.Array, sc ? `${shape(sc.shape)} · ${formatBoxes(sc.boxes)}` : undefined));
       });
-      info = a ? `${a.scales.length} scales, ${a.totals.defaultBoxes} boxes` : undefined;
+      info = a ? `${a.scales.length} scales, ${formatBoxes(a.totals.defaultBoxes)}` : undefined;
     } else if (key === 'name' || key === 'dsod') {
       info = String(value);
     }

@@ -48,7 +48,8 @@ function checkTotals(a: Analysis, label: string) {
   assert.equal(a.totals.macs, sum(a.stages.map((s) => s.macs)), label);
   for (const s of a.stages) {
     const mine = a.layers.filter((l) => l.stage === s.name);
-    assert.equal(s.layers, mine.length, label);
+    assert.equal(s.ops, mine.length, label);
+    assert.equal(s.denseLayers, s.kind === 'block' ? a.spec.backbone.blocks[s.index! - 1].layers : 0, label);
     assert.equal(s.paramsStored, sum(mine.map((l) => l.paramsStored)), label);
   }
   assert.equal(a.totals.defaultBoxes, sum(a.scales.map((s) => s.shape[1] * s.shape[2] * s.priorsPerLocation)), label);

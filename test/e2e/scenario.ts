@@ -20,12 +20,12 @@ export const EXPECT = {
   block1Title: 'block1',
   block1Learned: '788,640',
   block1LearnedShare: '788,640 (5.4%)',
-  statusBar: '14.72M params · 15.08 GMACs · 8,744 boxes',
+  statusBar: '14.7M params · 15.1 GMACs · 8,744 boxes',
   brokenStatusBar: 'DSOD: 1 error',
   learned: '14,715,804',
   macs: '15,079,798,528',
   boxes: '8,744',
-  codeLens: 'DSOD300: 14.72M params (14.80M stored) · 15.08 GMACs (30.16 GFLOPs) · 8,744 boxes',
+  codeLens: 'DSOD300: 14.7M params (14.8M stored) · 15.1 GMACs (30.2 GFLOPs) · 8,744 boxes',
 } as const;
 
 export interface Place {

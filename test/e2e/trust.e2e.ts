@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { formatCount } from '../../core/format';
+import { formatBoxes, formatCount, formatMacs } from '../../core/format';
 import { activeTab, build, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, showHover, statusBarEntry, stepRunner, type Session } from './harness';
 
 const SPEC = 'tiny.dsod.yaml';
@@ -52,7 +52,7 @@ function expected(): Expected {
   const at = lines.findIndex((l) => /^ {2}blocks: \[/.test(l));
   return {
     // client/statusBar.ts's text (no budget in the tiny spec)
-    statusBar: `${formatCount(a.params.learned)} params · ${(a.macs / 1e9).toFixed(2)} GMACs · ${a.defaultBoxes.toLocaleString('en-US')} boxes`,
+    statusBar: `${formatCount(a.params.learned)} params · ${formatMacs(a.macs)} · ${formatBoxes(a.defaultBoxes)}`,
     hint: { message: hint.message, line: hint.line, column: hint.column },
     block1: {
       line: at + 1,

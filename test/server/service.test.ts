@@ -74,38 +74,40 @@ test('hover on a scale, on a transition, on a section and on a plain key', () =>
 
 test('inlay hints at each stage, block and scale, and the totals lens', () => {
   const all = { start: { line: 0, character: 0 }, end: { line: 999, character: 0 } };
-  // Items on lines of their own get the full label.
   const blockStyle = edit(edit(DSOD300_YAML, 'blocks: [6, 8, 8, 8]', 'blocks:\n    - 6\n    - 8\n    - 8\n    - 8'), 'channels: [800, 512, 512, 256, 256, 256]', 'channels:\n    - 800\n    - 512\n    - 512\n    - 256\n    - 256\n    - 256');
   const labels = service.inlayHints(doc(blockStyle), all).map((h) => h.label as string);
-  assert.ok(labels.includes('416×75×75 · 788.6k · 4.41 GMACs'), labels.join('\n'));
-  assert.ok(labels.includes('128×75×75 · 112.8k · 2.53 GMACs'));
-  assert.ok(labels.includes('1568×19×19 · 2.76M · 989.2 MMACs'));
+  assert.ok(labels.includes('416×75×75 · 789k params · 4.41 GMACs'), labels.join('\n'));
+  assert.ok(labels.includes('128×75×75 · 113k params · 2.53 GMACs'));
+  assert.ok(labels.includes('1568×19×19 · 2.76M params · 989 MMACs'));
   assert.ok(labels.includes('800×38×38 · 5,776 boxes'));
-  assert.ok(labels.includes('512×19×19 · 206.4k · 73.9 MMACs · 2,166 boxes'));
+  assert.ok(labels.includes('512×19×19 · 2,166 boxes · 206k params'));
   const stored = createLanguageService({ ...DEFAULT_SETTINGS, inlayHints: { enabled: true, params: 'stored' } });
-  assert.ok(stored.inlayHints(doc(blockStyle), all).some((h) => h.label === '416×75×75 · 793.9k · 4.41 GMACs'));
-  // Items sharing a line (flow lists) get a compact label, VS Code truncating a line's hints at ~43 characters;
-  // the tooltip keeps the full numbers.
+  assert.ok(stored.inlayHints(doc(blockStyle), all).some((h) => h.label === '416×75×75 · 794k stored · 4.41 GMACs'));
+  // Items sharing a line (flow lists) get the same labels, every number with its unit, so "6 788.6k, 8 1.57M" can no
+  // longer read as "81.57M"; each label stays under VS Code's 43-character limit, padded on both sides.
   const text = DSOD300_YAML;
   const hints = service.inlayHints(doc(text), all);
   const line = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle));
   const on = (needle: string) => hints.filter((h) => h.position.line === line(needle)).map((h) => h.label);
-  assert.deepEqual(on('blocks: [6'), ['788.6k', '1.57M', '2.17M', '2.76M']);
-  assert.deepEqual(on('transitions: [pool'), ['173.9k', '641.6k', '1.40M', '404.5k']);
-  assert.deepEqual(on('channels: [800'), ['38×38', '19×19', '10×10', '5×5', '3×3', '2×2']);
-  assert.deepEqual(on('aspect_ratios:'), ['5,776', '2,166', '600', '150', '36', '16']);
-  assert.deepEqual(on('stem: {'), ['128×75×75 · 112.8k · 2.53 GMACs']);
-  const block1 = hints.find((h) => h.label === '788.6k')!;
+  assert.deepEqual(on('blocks: [6'), ['416×75×75 · 789k params · 4.41 GMACs', '800×38×38 · 1.57M params · 2.25 GMACs', '1184×19×19 · 2.17M params · 776 MMACs', '1568×19×19 · 2.76M params · 989 MMACs']);
+  assert.deepEqual(on('transitions: [pool'), ['416×38×38 · 174k params · 973 MMACs', '800×19×19 · 642k params · 924 MMACs', '1184×19×19 · 1.40M params · 506 MMACs', '256×19×19 · 405k params · 145 MMACs']);
+  assert.deepEqual(on('channels: [800'), ['800×38×38 · 5,776 boxes', '512×19×19 · 2,166 boxes · 206k params', '512×10×10 · 600 boxes · 855k params', '256×5×5 · 150 boxes · 281k params', '256×3×3 · 36 boxes · 214k params', '256×2×2 · 16 boxes · 214k params']);
+  assert.deepEqual(on('aspect_ratios:'), ['4 priors/loc · head 721k params', '6 priors/loc · head 692k params', '6 priors/loc · head 692k params', '6 priors/loc · head 346k params', '4 priors/loc · head 231k params', '4 priors/loc · head 231k params']);
+  assert.deepEqual(on('stem: {'), ['128×75×75 · 113k params · 2.53 GMACs']);
+  for (const h of hints) assert.ok((h.label as string).length <= 43, `${h.label} is longer than VS Code shows`);
+  assert.ok(hints.filter((h) => h.position.line === line('blocks: [6')).every((h) => h.paddingLeft && h.paddingRight));
+  const block1 = hints.find((h) => h.label === '416×75×75 · 789k params · 4.41 GMACs')!;
   assert.deepEqual(block1.position, positionOf(text, 'blocks: [6', 10));
-  assert.match(String(block1.tooltip), /^416×75×75 · 788\.6k · 4\.41 GMACs\nblock1: 788,640 learned params, 793,932 stored, 4,406,400,000 MACs$/);
+  assert.equal(String(block1.tooltip), '416×75×75 · 789k params · 4.41 GMACs\nblock1: 788,640 learned params, 793,932 stored values, 4,406,400,000 MACs (8.81 GFLOPs)');
   assert.equal(hints.length, 1 + 4 + 4 + 6 + 6);
   assert.deepEqual(createLanguageService({ ...DEFAULT_SETTINGS, inlayHints: { enabled: false, params: 'learned' } }).inlayHints(doc(text), all), []);
   const firstLines = { start: { line: 0, character: 0 }, end: { line: 11, character: 0 } };
   assert.equal(service.inlayHints(doc(text), firstLines).length, 1);
   const [lens] = service.codeLenses(doc(text));
-  assert.equal(lens.command!.title, 'DSOD300: 14.72M params (14.80M stored) · 15.08 GMACs (30.16 GFLOPs) · 8,744 boxes');
+  assert.equal(lens.command!.title, 'DSOD300: 14.7M params (14.8M stored) · 15.1 GMACs (30.2 GFLOPs) · 8,744 boxes');
+  // Over budget says by how much, in each quantity's own unit.
   const budget = service.codeLenses(doc(text + 'budget: { target: mobile }\n'))[0];
-  assert.match(budget.command!.title, /over budget \(params, macs\)$/);
+  assert.match(budget.command!.title, /· over budget: params by 145\.3% \(8\.72M\), macs by 402\.\d% \(12\.1 GMACs\)$/);
   assert.match(service.codeLenses(doc(text + 'budget: { params: 20M, macs: 20G }\n'))[0].command!.title, /within budget$/);
 });
 
@@ -200,7 +202,7 @@ test('outline and folding', () => {
   assert.deepEqual(symbols.map((s) => s.name), ['dsod', 'name', 'input', 'classes', 'backbone', 'prediction', 'heads', 'priors', 'train', 'data']);
   const backbone = symbols.find((s) => s.name === 'backbone')!;
   assert.deepEqual(backbone.children!.map((c) => c.name), ['stem', 'block 1', 'block 2', 'block 3', 'block 4', 'transition 1', 'transition 2', 'transition 3', 'transition 4']);
-  assert.equal(backbone.children![1].detail, '416×75×75 · 788.6k · 4.41 GMACs');
+  assert.equal(backbone.children![1].detail, '416×75×75 · 789k params · 4.41 GMACs');
   const prediction = symbols.find((s) => s.name === 'prediction')!;
   assert.equal(prediction.children!.length, 6);
   const folds = service.foldingRanges(doc(DSOD300_YAML));

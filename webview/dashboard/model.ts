@@ -460,15 +460,6 @@ export function smooth(values: readonly number[], weight: number): number[] {
 
 // --- formatting (shared by the page and the report) ----------------------------------------------------------------------
 
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '–';
-  const s = Math.round(sec);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
-  const h = Math.floor(m / 60);
-  return `${h} h ${String(m % 60).padStart(2, '0')} min`;
-}
 
 export const STATE_TEXT: Record<RunState, string> = {
   empty: 'no events yet',

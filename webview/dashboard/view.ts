@@ -11,13 +11,14 @@ import type {
   RunSnapshot,
   RunSummary,
 } from '../../protocol/dashboard';
+import { formatDuration, formatExact } from '../../core/format';
 import type { MetricName } from '../../protocol/engine-events';
 import type { Rgb } from '../graph/colors';
 import { alignColumns } from './align';
 import { LineChart, readChartTheme, readColor, type ChartSpec, type ChartTheme, type Data, type SeriesSpec } from './charts';
 import { GalleryView } from './gallery';
 import type { Host, SavedState } from './host';
-import { Ema, formatDuration, METRIC_LABELS, RunModel, shownState, smooth, STATE_TEXT, type CheckpointInfo, type Liveness, type RunState } from './model';
+import { Ema, METRIC_LABELS, RunModel, shownState, smooth, STATE_TEXT, type CheckpointInfo, type Liveness, type RunState } from './model';
 import { classCurves, drawCurve, type CocoRow } from './prcurves';
 import { apRows, sortRows, type SortKey } from './rows';
 
@@ -505,7 +506,7 @@ export class DashboardView {
     this.e.state.className = `badge ${state}`;
     this.e.state.textContent = m ? STATE_TEXT[state] : 'waiting for the run';
     const p = m?.lastProgress ?? null;
-    this.e.step.textContent = m?.step !== null && m?.step !== undefined ? `${m.step.toLocaleString('en-US')}${m.steps ? ` / ${m.steps.toLocaleString('en-US')}` : ''}` : '–';
+    this.e.step.textContent = m?.step !== null && m?.step !== undefined ? `${formatExact(m.step)}${m.steps ? ` / ${formatExact(m.steps)}` : ''}` : '–';
     this.e.epoch.textContent = p ? p.epoch.toFixed(2) : '–';
     this.e.loss.textContent = p ? `${p.loss.toFixed(3)} (loc ${p.parts.loc.toFixed(3)}, conf ${p.parts.conf.toFixed(3)})` : '–';
     this.e.speed.textContent = p ? p.imgPerSec.toFixed(1) : '–';
@@ -637,7 +638,7 @@ export class DashboardView {
     const s = m.series;
     const w = this.state.smoothing;
     const mainCols = w > 0 ? [s.loss, s.loc, s.conf, this.sm.loss, this.sm.loc, this.sm.conf] : [s.loss, s.loc, s.conf];
-    this.sections.loss.extra.textContent = s.step.length ? `${s.step.length.toLocaleString('en-US')} steps${w > 0 ? ` · smoothed ${w.toFixed(2)}` : ''}` : '';
+    this.sections.loss.extra.textContent = s.step.length ? `${formatExact(s.step.length)} steps${w > 0 ? ` · smoothed ${w.toFixed(2)}` : ''}` : '';
     if (!this.overlays.size) {
       // The live path: the model's own columns, grown in place.
       this.feed(chart, [s.step, ...mainCols] as Data);
@@ -819,7 +820,7 @@ export class DashboardView {
     const interactive = this.host.interactive && !this.o.report;
     for (const cp of [...cps].reverse()) {
       const tr = el('tr', { 'data-step': String(cp.step), 'data-path': cp.path }, body);
-      el('td', { class: 'r num' }, tr, cp.step.toLocaleString('en-US'));
+      el('td', { class: 'r num' }, tr, formatExact(cp.step));
       el('td', {}, tr, cp.reason ?? '–');
       el('td', { class: 'r num' }, tr, fmtBytes(cp.bytes));
       const when = el('td', { class: 'muted' }, tr, cp.exists ? (cp.time ? (this.o.report ? localTime(cp.time) : ago(cp.time)) : '–') : 'removed');
