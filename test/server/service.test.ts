@@ -52,6 +52,10 @@ test('hover on a block shows its exact numbers and the key documentation', () =>
   assert.match(md, /\| learned params \| 788,640 \(5\.4%\) \|/);
   assert.match(md, /\| MACs \| 4,406,400,000 \(29\.2%\) · 8\.81 GFLOPs \|/);
   assert.match(md, /\| receptive field \| 61 px \|/);
+  // A block counts its dense layers (6), not the 42 primitive ops (6 × BN-ReLU-conv1x1, BN-ReLU-conv3x3, concat) it lowers to.
+  assert.match(md, /\| dense layers \| 6 \|/);
+  assert.match(md, /\| primitive ops \| 42 \(conv, batch norm, ReLU, pool, concat, L2Norm\) \|/);
+  assert.doesNotMatch(md, /\| layers \|/);
   assert.match(md, /\*\*backbone\.blocks\*\*: The dense blocks/);
   assert.deepEqual(h.range, { start: positionOf(text, 'blocks: [6', 9), end: positionOf(text, 'blocks: [6', 10) });
 });
