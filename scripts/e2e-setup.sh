@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up what the end-to-end suite (test/e2e/) needs: Debian's Chromium and ripgrep, and code-server 4.100.3
-# (VS Code 1.100.3, the last release that runs on Node 20) from the npm registry. See ../shared/VSCODE-E2E.md.
+# (VS Code 1.100.3, the last release that runs on Node 20) from the npm registry. See docs/vscode-e2e.md.
 #
 # Idempotent: apt packages are installed only when missing, code-server only when its cache folder is not complete;
 # a second run takes about a second. Needs no network but the Debian mirror (only for missing packages) and the npm

@@ -1,4 +1,4 @@
-// Debian's Chromium as every browser suite launches it (flags from shared/VSCODE-E2E.md): headless, no sandbox (root),
+// Debian's Chromium as every browser suite launches it (flags from docs/vscode-e2e.md): headless, no sandbox (root),
 // and none of the background traffic that this machine's closed network would refuse.
 export const chromiumBin = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 

@@ -1,5 +1,5 @@
 // What core says about a valid spec beyond its numbers: semantic problems, the budget verdict, and DSOD's design
-// principles, each hint citing the effect the paper measured (shared/DSOD.md, Table 3) so that a designer learns why.
+// principles, each hint citing the effect the paper measured (docs/dsod.md, the paper's Table 3) so that a designer learns why.
 import type { Finding, Path } from '../diagnostics';
 import { expandAspectRatios } from '../priors';
 import type { NormalizedSpec } from '../spec/types';

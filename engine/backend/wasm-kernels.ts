@@ -1,5 +1,5 @@
 // Training kernels for tfjs's wasm backend (4.22), measured and checked against the cpu backend
-// (see ../shared/ENGINE-NOTES.md and test/engine/kernels.test.ts):
+// (see docs/engine-notes.md and test/engine/kernels.test.ts):
 // - Conv2DBackpropFilter: missing in wasm. 1x1/stride-1 filters: a matMul of the two operands, the smaller one
 //   transposed explicitly (matMul's transpose flags run ~10x slower); others: a conv2d with batch and channel
 //   axes swapped and dilation = stride, which reuses XNNPACK's convolution.

@@ -1,4 +1,4 @@
-// DSOD300 (VOC) must be the network of the official code, number for number (shared/DSOD.md).
+// DSOD300 (VOC) must be the network of the official code, number for number (docs/dsod.md).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultBoxes } from '../../core';
@@ -57,7 +57,7 @@ test('stem: three 3x3 convs (64, 64, 128, first stride 2) and a 2x2 max pool', (
   assert.deepEqual(node('stem/conv1/bn').inputs, [node('stem/conv1').id]);
 });
 
-test('backbone stages have the shapes of the table in DSOD.md', () => {
+test('backbone stages have the shapes of the table in docs/dsod.md', () => {
   const expected: Record<string, [number, number, number]> = {
     'block1/layer6/concat': [416, 75, 75],
     'transition1/pool': [416, 38, 38],

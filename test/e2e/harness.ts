@@ -1,6 +1,6 @@
 // The end-to-end harness: the packaged extension in a real VS Code (code-server 4.100.3, VS Code 1.100.3), driven by
-// playwright-core with Debian's Chromium, offline. What it does and why: ../../../shared/VSCODE-E2E.md (the team's
-// notes), scripts/e2e-setup.sh (installs code-server and Chromium). Nothing here knows about DSOD: the scenario is in
+// playwright-core with Debian's Chromium, offline. What it does and why: docs/vscode-e2e.md (what was
+// found to work offline), scripts/e2e-setup.sh (installs code-server and Chromium). Nothing here knows about DSOD: the scenario is in
 // vscode.e2e.ts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
