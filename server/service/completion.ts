@@ -46,7 +46,8 @@ export function complete(check: SpecCheck, position: Position): CompletionItem[]
   if (isNotation) for (const n of Object.keys(NOTATIONS)) if (!values.includes(n)) values.push(n);
   const scalar = json ? jsonScalar(doc.text, doc.offsetAt(position)) : yamlScalar(doc.text, position, context.flow, doc.offsetAt({ line: position.line, character: 0 }));
   const range: Range = { start: doc.positionAt(scalar.start), end: doc.positionAt(scalar.end) };
-  const typed = doc.text.slice(scalar.start, Math.min(doc.offsetAt(position), scalar.end)).trim();
+  const typedRaw = doc.text.slice(scalar.start, Math.max(scalar.start, Math.min(doc.offsetAt(position), scalar.end)));
+  const typed = typedRaw.trim();
   const items: CompletionItem[] = values.map((v, i) => {
     const label = json ? JSON.stringify(v) : yamlFlow(v);
     // Inside quotes the quotes stay: the raw value goes between them.
@@ -57,12 +58,15 @@ export function complete(check: SpecCheck, position: Position): CompletionItem[]
       kind: s?.enum || typeof v === 'boolean' ? CompletionItemKind.EnumMember : CompletionItemKind.Value,
       detail: note?.detail,
       documentation: note ? { kind: 'markdown', value: note.doc } : s?.markdownDescription ? { kind: 'markdown', value: s.markdownDescription } : undefined,
-      filterText: newText,
+      // The editor filters what is typed against filterText. Led by the typed text itself, every value passes and
+      // the server's ranking (sortText) decides: `DS/64-6` still lists DS/64-192-48-1, `dnese` lists dense; what is
+      // typed next is matched on into the value, so the list stays while typing on.
+      filterText: typed === '' ? newText : typedRaw + newText,
       sortText: closeness(typed, newText, i),
       textEdit: { range, newText },
     };
   });
-  if (context.itemKeys && !items.some((c) => c.filterText!.toLowerCase().startsWith(typed.toLowerCase()))) {
+  if (context.itemKeys && !values.some((v) => (json ? JSON.stringify(v) : yamlFlow(v)).toLowerCase().startsWith(typed.toLowerCase()))) {
     // A list of scalars or mappings: what is typed starts no value (`- ch|`), so it is the first key of a mapping
     // item (`- channels: 256`); `- no-p|` and an empty `- |` get the values alone.
     const k = context.itemKeys;
