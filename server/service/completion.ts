@@ -19,7 +19,7 @@ type Context =
       path: Path;
       item: boolean;
       flow: boolean;
-      /** A block list item that may be a scalar or a mapping (`- no-p|`): its keys are offered after the values. */
+      /** A block list item that may be a scalar or a mapping: its keys, offered when what is typed starts no value. */
       itemKeys?: { path: Path; indent: string };
     };
 
@@ -145,13 +145,19 @@ function keyInsert(key: string, shape: Shape, p: KeyPlace): { text: string; snip
  */
 export function indentUnit(lines: string[], json: boolean): string {
   const counts = new Map<number, number>();
+  let tabs = 0;
   let prev: { indent: number; opens: boolean } | undefined;
   for (const l of lines) {
     if (!meaningful(l)) continue;
     const indent = indentOf(l);
-    if (prev?.opens && indent > prev.indent) counts.set(indent - prev.indent, (counts.get(indent - prev.indent) ?? 0) + 1);
+    if (prev?.opens && indent > prev.indent) {
+      counts.set(indent - prev.indent, (counts.get(indent - prev.indent) ?? 0) + 1);
+      if (l[prev.indent] === '\t') tabs++;
+    }
     prev = { indent, opens: json ? /[{[]\s*$/.test(l) : /:\s*(#.*)?$/.test(l) };
   }
+  // JSON may be indented with tabs (YAML may not).
+  if (json && tabs > 0 && tabs * 2 >= [...counts.values()].reduce((a, b) => a + b, 0)) return '\t';
   let best = 2;
   let bestCount = 0;
   for (const [step, n] of counts) if (n > bestCount || (n === bestCount && step < best)) [best, bestCount] = [step, n];

@@ -75,6 +75,7 @@ test('JSON keys get the JSON equivalent, in the file\'s indentation', () => {
   const uri = 'file:///ws/spec.dsod.json';
   assert.equal(complete('{\n  "dsod": 1,\n  "|"\n}', uri).pick('backbone'), '{\n  "dsod": 1,\n  "backbone": {\n    |\n  }\n}');
   assert.equal(complete('{\n    "dsod": 1,\n    "ba|"\n}', uri).pick('backbone'), '{\n    "dsod": 1,\n    "backbone": {\n        |\n    }\n}');
+  assert.equal(complete('{\n\t"dsod": 1,\n\t"|"\n}', uri).pick('backbone'), '{\n\t"dsod": 1,\n\t"backbone": {\n\t\t|\n\t}\n}');
   assert.equal(complete('{"dsod": 1, "backbone": {"tr|"}}', uri).pick('transitions'), '{"dsod": 1, "backbone": {"transitions": [|]}}');
   assert.equal(complete('{"dsod": 1, "backbone": {"gr|"}}', uri).pick('growth_rate'), '{"dsod": 1, "backbone": {"growth_rate": }}');
 });
