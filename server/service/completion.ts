@@ -1,30 +1,43 @@
 // Completion of keys and values from the schema, with its documentation, and snippets for the common shapes.
 import { distance } from 'fastest-levenshtein';
 import * as jsonc from 'jsonc-parser';
-import { CompletionItemKind, InsertTextFormat, type CompletionItem, type Position, type Range } from 'vscode-languageserver-types';
+import { CompletionItemKind, InsertTextFormat, InsertTextMode, type CompletionItem, type Position, type Range } from 'vscode-languageserver-types';
 import { splitLines, type Path, type SpecCheck } from '../../core';
 import { propertiesAt, schemaAt, valuesFor, yamlFlow, type SchemaNode } from './schema';
 
-type Context = { kind: 'key'; path: Path; indent: string } | { kind: 'value'; path: Path; item: boolean; flow: boolean };
+type Context =
+  | {
+      kind: 'key';
+      path: Path;
+      /** The column the key starts at, as spaces: the indentation of what a block value nests under it. */
+      indent: string;
+      /** Inside `{ ... }` (YAML flow style or JSON): keys go on the same line. */
+      flow: boolean;
+    }
+  | {
+      kind: 'value';
+      path: Path;
+      item: boolean;
+      flow: boolean;
+      /** A block list item that may be a scalar or a mapping: its keys, offered when what is typed starts no value. */
+      itemKeys?: { path: Path; indent: string };
+    };
 
 export function complete(check: SpecCheck, position: Position): CompletionItem[] {
   const doc = check.document;
   const context = doc.format === 'json' ? jsonContext(doc.text, doc.offsetAt(position)) : yamlContext(doc.text, position);
   if (!context) return [];
   const json = doc.format === 'json';
+  const unit = indentUnit(splitLines(doc.text), json);
+  const keyToken = () => (json ? jsonKeyToken(doc.text, doc.offsetAt(position)) : yamlKeyToken(doc.text, doc.offsetAt(position)));
+  const keyRange = (k = keyToken()): Range => ({ start: doc.positionAt(k.start), end: doc.positionAt(k.end) });
   if (context.kind === 'key') {
-    const present = presentKeys(doc.draft, context.path);
-    const items: CompletionItem[] = propertiesAt(context.path)
-      .filter(([k]) => !present.has(k))
-      .map(([key, s], i) => ({
-        label: key,
-        kind: CompletionItemKind.Property,
-        detail: typeSummary(s),
-        documentation: s.markdownDescription ? { kind: 'markdown', value: s.markdownDescription } : undefined,
-        insertText: json ? `"${key}": ` : `${key}: `,
-        sortText: String(i).padStart(3, '0'),
-      }));
-    if (!json) items.push(...snippetsFor(context.path, context.indent, doc.text));
+    const offsets = keyToken();
+    const range = keyRange(offsets);
+    const colonFollows = /^[ \t]*:/.test(doc.text.slice(doc.offsetAt(range.end)));
+    const lineIndent = json ? /^[ \t]*/.exec(splitLines(doc.text)[position.line] ?? '')![0] : context.indent;
+    const items = keyItems(doc.draft, context.path, { json, flow: context.flow, indent: lineIndent, unit, range, colonFollows });
+    items.push(...snippetsFor(context, { json, unit, range, offsets, text: doc.text, draft: doc.draft, colonFollows }));
     return items;
   }
   const s = context.item ? schemaAt([...context.path, 0]) : schemaAt(context.path);
@@ -33,7 +46,8 @@ export function complete(check: SpecCheck, position: Position): CompletionItem[]
   if (isNotation) for (const n of Object.keys(NOTATIONS)) if (!values.includes(n)) values.push(n);
   const scalar = json ? jsonScalar(doc.text, doc.offsetAt(position)) : yamlScalar(doc.text, position, context.flow, doc.offsetAt({ line: position.line, character: 0 }));
   const range: Range = { start: doc.positionAt(scalar.start), end: doc.positionAt(scalar.end) };
-  const typed = doc.text.slice(scalar.start, Math.min(doc.offsetAt(position), scalar.end)).trim();
+  const typedRaw = doc.text.slice(scalar.start, Math.max(scalar.start, Math.min(doc.offsetAt(position), scalar.end)));
+  const typed = typedRaw.trim();
   const items: CompletionItem[] = values.map((v, i) => {
     const label = json ? JSON.stringify(v) : yamlFlow(v);
     // Inside quotes the quotes stay: the raw value goes between them.
@@ -44,16 +58,132 @@ export function complete(check: SpecCheck, position: Position): CompletionItem[]
       kind: s?.enum || typeof v === 'boolean' ? CompletionItemKind.EnumMember : CompletionItemKind.Value,
       detail: note?.detail,
       documentation: note ? { kind: 'markdown', value: note.doc } : s?.markdownDescription ? { kind: 'markdown', value: s.markdownDescription } : undefined,
-      filterText: newText,
+      // The editor filters what is typed against filterText. Led by the typed text itself, every value passes and
+      // the server's ranking (sortText) decides: `DS/64-6` still lists DS/64-192-48-1, `dnese` lists dense; what is
+      // typed next is matched on into the value, so the list stays while typing on.
+      filterText: typed === '' ? newText : typedRaw + newText,
       sortText: closeness(typed, newText, i),
       textEdit: { range, newText },
     };
   });
-  if (!json && context.item && context.path.join('.') === 'backbone.blocks') {
-    const snippet = denseBlockSnippet(true);
-    items.push({ ...snippet, sortText: `2${snippet.label}`, textEdit: { range, newText: snippet.insertText! } });
+  if (context.itemKeys && !values.some((v) => (json ? JSON.stringify(v) : yamlFlow(v)).toLowerCase().startsWith(typed.toLowerCase()))) {
+    // A list of scalars or mappings: what is typed starts no value (`- ch|`), so it is the first key of a mapping
+    // item (`- channels: 256`); `- no-p|` and an empty `- |` get the values alone.
+    const k = context.itemKeys;
+    for (const item of keyItems(doc.draft, k.path, { json, flow: false, indent: k.indent, unit, range: keyRange(), colonFollows: false })) {
+      items.push({ ...item, sortText: `5${item.sortText}` });
+    }
+  }
+  if (context.item && context.path.join('.') === 'backbone.blocks' && !scalar.quoted) {
+    // A whole block as the list item: in a block list as a block mapping under the dash, else in braces.
+    const style = json ? 'json' : context.flow ? 'flow' : 'block';
+    const col = ' '.repeat(range.start.character);
+    items.push({ ...denseBlockSnippet(style, col, true), sortText: '3dense block', textEdit: { range, newText: denseBlockText(style, col, true) } });
   }
   return items;
+}
+
+type KeyPlace = { json: boolean; flow: boolean; indent: string; unit: string; range: Range; colonFollows: boolean };
+
+/**
+ * The keys allowed at `path` that are not there yet. Accepting one writes what its value needs, as the YAML extension
+ * does: a mapping goes on the next line, indented by the file's unit (`backbone:` + newline + indent), a list of
+ * mappings starts its first item (`- `), a scalar stays on the line (`key: `). JSON gets `{ }` and `[ ]`.
+ */
+function keyItems(draft: unknown, path: Path, p: KeyPlace): CompletionItem[] {
+  const present = presentKeys(draft, path);
+  return propertiesAt(path)
+    .filter(([k]) => !present.has(k))
+    .map(([key, s], i) => {
+      const { text, snippet } = keyInsert(key, shapeOf(s), p);
+      return {
+        label: key,
+        kind: CompletionItemKind.Property,
+        detail: typeSummary(s),
+        documentation: s.markdownDescription ? { kind: 'markdown', value: s.markdownDescription } : undefined,
+        insertText: text,
+        ...(snippet ? { insertTextFormat: InsertTextFormat.Snippet } : {}),
+        // The text is indented already (the file's unit, under the key's column): the client must not re-indent it.
+        insertTextMode: InsertTextMode.asIs,
+        textEdit: { range: p.range, newText: text },
+        sortText: String(i).padStart(3, '0'),
+      } satisfies CompletionItem;
+    });
+}
+
+type Shape = 'object' | 'object-list' | 'array' | 'scalar';
+
+/** What a key's value is written as: only a mapping, a list that holds mappings, another list, anything else. */
+function shapeOf(s: SchemaNode): Shape {
+  const types = ([] as string[]).concat(s.type ?? []);
+  if (s.properties && (types.length === 0 || (types.length === 1 && types[0] === 'object')) && !s.anyOf) return 'object';
+  if (types.length === 1 && types[0] === 'array') {
+    const items = s.items as SchemaNode | undefined;
+    return items && (items.properties || (items.anyOf as SchemaNode[] | undefined)?.some((b) => b.properties)) ? 'object-list' : 'array';
+  }
+  return 'scalar';
+}
+
+function keyInsert(key: string, shape: Shape, p: KeyPlace): { text: string; snippet: boolean } {
+  const name = p.json ? `"${key}"` : key;
+  if (p.colonFollows) return { text: name, snippet: false };
+  if (p.json) {
+    if (shape === 'object') return { text: `${name}: {\n${p.indent}${p.unit}$0\n${p.indent}}`, snippet: true };
+    if (shape === 'object-list' || shape === 'array') return { text: `${name}: [$0]`, snippet: true };
+    return { text: `${name}: `, snippet: false };
+  }
+  if (p.flow) return { text: `${key}: `, snippet: false };
+  if (shape === 'object') return { text: `${key}:\n${p.indent}${p.unit}$0`, snippet: true };
+  if (shape === 'object-list') return { text: `${key}:\n${p.indent}${p.unit}- $0`, snippet: true };
+  return { text: `${key}: `, snippet: false };
+}
+
+/**
+ * The file's own indentation step: the most common increase from a line that opens a block (YAML: ends in `:`;
+ * JSON: ends in `{` or `[`) to the next line. Two spaces when the file has none yet, as the snippets and the editor
+ * default for the language (package.json `configurationDefaults`) use.
+ */
+export function indentUnit(lines: string[], json: boolean): string {
+  const counts = new Map<number, number>();
+  let tabs = 0;
+  let prev: { indent: number; opens: boolean } | undefined;
+  for (const l of lines) {
+    if (!meaningful(l)) continue;
+    const indent = indentOf(l);
+    if (prev?.opens && indent > prev.indent) {
+      counts.set(indent - prev.indent, (counts.get(indent - prev.indent) ?? 0) + 1);
+      if (l[prev.indent] === '\t') tabs++;
+    }
+    prev = { indent, opens: json ? /[{[]\s*$/.test(l) : /:\s*(#.*)?$/.test(l) };
+  }
+  // JSON may be indented with tabs (YAML may not).
+  if (json && tabs > 0 && tabs * 2 >= [...counts.values()].reduce((a, b) => a + b, 0)) return '\t';
+  let best = 2;
+  let bestCount = 0;
+  for (const [step, n] of counts) if (n > bestCount || (n === bestCount && step < best)) [best, bestCount] = [step, n];
+  return ' '.repeat(best);
+}
+
+/** The key being typed around the cursor in YAML (letters, digits, `_`, `-`), to be replaced whole. */
+function yamlKeyToken(text: string, offset: number): { start: number; end: number } {
+  let start = offset;
+  while (start > 0 && /[\w-]/.test(text[start - 1])) start--;
+  let end = offset;
+  while (end < text.length && /[\w-]/.test(text[end])) end++;
+  return { start, end };
+}
+
+/** The key being typed in JSON: the quoted string around the cursor with its quotes, or the bare word. */
+function jsonKeyToken(text: string, offset: number): { start: number; end: number } {
+  let start = offset;
+  while (start > 0 && /[\w-]/.test(text[start - 1])) start--;
+  let end = offset;
+  while (end < text.length && /[\w-]/.test(text[end])) end++;
+  if (text[start - 1] === '"') {
+    start--;
+    if (text[end] === '"') end++;
+  }
+  return { start, end };
 }
 
 /**
@@ -195,7 +325,7 @@ function yamlContext(text: string, position: Position): Context | null {
     if (key) base = [...(key[2] ? [...containerPath(lines, position.line, lead, true), itemIndex(lines, position.line, lead)] : containerPath(lines, position.line, lead, false)), key[3]];
     else if (ITEM_LINE.test(line)) base = [...containerPath(lines, position.line, lead, true), itemIndex(lines, position.line, lead)];
     else base = containerPath(lines, position.line, lead, false);
-    return flow.kind === 'key' ? { kind: 'key', path: [...base, ...flow.path], indent: '' } : { kind: 'value', path: [...base, ...flow.path], item: flow.item, flow: true };
+    return flow.kind === 'key' ? { kind: 'key', path: [...base, ...flow.path], indent: '', flow: true } : { kind: 'value', path: [...base, ...flow.path], item: flow.item, flow: true };
   }
   const keyOnly = /^(\s*)(-\s+)?([\w-]*)$/.exec(prefix);
   if (keyOnly) {
@@ -204,10 +334,14 @@ function yamlContext(text: string, position: Position): Context | null {
       // A new list item: a value of the list, or the first key of an object item.
       const list = containerPath(lines, position.line, keyOnly[1].length, true);
       const index = itemIndex(lines, position.line, keyOnly[1].length);
-      const objectItems = propertiesAt([...list, index]).length > 0;
-      return objectItems && keyOnly[3] !== '' ? { kind: 'key', path: [...list, index], indent: ' '.repeat(indent) } : { kind: 'value', path: list, item: true, flow: false };
+      const keys = { path: [...list, index], indent: ' '.repeat(indent) };
+      const item = schemaAt([...list, 0]);
+      if (!item || propertiesAt(keys.path).length === 0) return { kind: 'value', path: list, item: true, flow: false };
+      // Only mappings: the first key. A scalar or a mapping (`transitions`, `blocks`): the values, then the keys.
+      if (shapeOf(item) === 'object') return { kind: 'key', ...keys, flow: false };
+      return { kind: 'value', path: list, item: true, flow: false, itemKeys: keys };
     }
-    return { kind: 'key', path: containerPath(lines, position.line, indent, false), indent: ' '.repeat(indent) };
+    return { kind: 'key', path: containerPath(lines, position.line, indent, false), indent: ' '.repeat(indent), flow: false };
   }
   const keyValue = /^(\s*)(-\s+)?([A-Za-z_][\w-]*)\s*:\s*[^\s]*$/.exec(prefix);
   if (keyValue) {
@@ -257,7 +391,7 @@ function flowContext(prefix: string): { kind: 'key' | 'value'; path: Path; item:
 function jsonContext(text: string, offset: number): Context | null {
   const location = jsonc.getLocation(text, offset);
   const path = location.path;
-  if (location.isAtPropertyKey) return { kind: 'key', path: path.slice(0, -1), indent: '' };
+  if (location.isAtPropertyKey) return { kind: 'key', path: path.slice(0, -1), indent: '', flow: true };
   if (location.previousNode?.type === 'property') return null;
   const last = path[path.length - 1];
   if (typeof last === 'number') return { kind: 'value', path: path.slice(0, -1), item: true, flow: true };
@@ -266,15 +400,34 @@ function jsonContext(text: string, offset: number): Context | null {
 
 // ---------------------------------------------------------------- snippets
 
-function denseBlockSnippet(flow: boolean): CompletionItem {
+type Style = 'block' | 'flow' | 'json';
+
+/** A dense block's keys: in a block mapping (each under `col`), in flow style or JSON (in braces as a whole item). */
+function denseBlockText(style: Style, col: string, braces: boolean): string {
+  if (style === 'block') return `layers: \${1:8}\n${col}growth_rate: \${2:48}\n${col}bottleneck: \${3:192}`;
+  const q = style === 'json' ? '"' : '';
+  const body = `${q}layers${q}: \${1:8}, ${q}growth_rate${q}: \${2:48}, ${q}bottleneck${q}: \${3:192}`;
+  return braces ? `{ ${body} }` : body;
+}
+
+function denseBlockSnippet(style: Style, col: string, braces: boolean): CompletionItem {
+  const text = denseBlockText(style, col, braces);
   return {
     label: 'dense block',
     kind: CompletionItemKind.Snippet,
     detail: 'a dense block with its own growth rate and bottleneck',
     insertTextFormat: InsertTextFormat.Snippet,
-    insertText: flow ? '{ layers: ${1:8}, growth_rate: ${2:48}, bottleneck: ${3:192} }' : 'layers: ${1:8}\ngrowth_rate: ${2:48}\nbottleneck: ${3:192}',
+    insertTextMode: InsertTextMode.asIs,
+    insertText: text,
     documentation: { kind: 'markdown', value: 'A dense block: `layers` x (BN-ReLU-conv 1x1 (B) -> BN-ReLU-conv 3x3 (k)), each concatenated after its input.' },
   };
+}
+
+/** DSOD300's dense prediction structure, as the keys of `prediction`. */
+function predictionText(style: Style, indent: string): string {
+  if (style === 'json') return '"structure": "dense", "scales": ${1:6}, "channels": [${2:800, 512, 512, 256, 256, 256}], "l2norm": { "init": 20, "scales": "all" }';
+  const lines = ['structure: dense', 'scales: ${1:6}', 'channels: [${2:800, 512, 512, 256, 256, 256}]', 'l2norm: { init: 20, scales: all }'];
+  return style === 'flow' ? lines.join(', ') : lines.join(`\n${indent}`);
 }
 
 const DSOD300_SNIPPET = [
@@ -302,28 +455,62 @@ const DSOD300_SNIPPET = [
   '',
 ].join('\n');
 
-function snippetsFor(path: Path, indent: string, text: string): CompletionItem[] {
-  const where = path.join('.');
+type SnippetPlace = { json: boolean; unit: string; range: Range; offsets: { start: number; end: number }; text: string; draft: unknown; colonFollows: boolean };
+
+/** The snippets that fit a key position: each only where its keys belong and none of them is there yet. */
+function snippetsFor(context: Extract<Context, { kind: 'key' }>, p: SnippetPlace): CompletionItem[] {
+  if (p.colonFollows) return [];
+  const where = context.path.join('.');
+  const style: Style = p.json ? 'json' : context.flow ? 'flow' : 'block';
+  // The half-typed key at the cursor is in the draft already: it is what the snippet replaces.
+  const typed = p.text.slice(p.offsets.start, p.offsets.end).replace(/"/g, '');
+  const present = new Set([...presentKeys(p.draft, context.path)].filter((k) => k !== typed));
   const out: CompletionItem[] = [];
-  if (where === '' && indent === '' && !/^\s*(backbone|prediction|priors)\s*:/m.test(text)) {
-    out.push({
-      label: 'DSOD300',
-      kind: CompletionItemKind.Snippet,
-      detail: 'the whole DSOD300 spec (VOC, 300x300)',
-      insertTextFormat: InsertTextFormat.Snippet,
-      insertText: /^\s*dsod\s*:/m.test(text) ? DSOD300_SNIPPET.split('\n').slice(1).join('\n') : DSOD300_SNIPPET,
-      documentation: { kind: 'markdown', value: 'DSOD300 as the official code builds it: 14,715,804 learned parameters, 15.08 GMACs, 8,744 default boxes.' },
-    });
+  const snippet = (item: CompletionItem, text: string, filterText?: string): CompletionItem => ({
+    ...item,
+    kind: CompletionItemKind.Snippet,
+    insertTextFormat: InsertTextFormat.Snippet,
+    insertTextMode: InsertTextMode.asIs,
+    insertText: text,
+    textEdit: { range: p.range, newText: text },
+    filterText,
+    sortText: `9${item.label}`,
+  });
+  if (where === '' && style === 'block' && context.indent === '' && !/^\s*(backbone|prediction|priors)\s*:/m.test(p.text)) {
+    // In the file's own indentation: its two-space steps become the file's unit.
+    let text = DSOD300_SNIPPET.replace(/^((?: {2})+)/gm, (lead) => p.unit.repeat(lead.length / 2));
+    if (/^\s*dsod\s*:/m.test(p.text)) text = text.split('\n').slice(1).join('\n');
+    out.push(
+      snippet(
+        {
+          label: 'DSOD300',
+          detail: 'the whole DSOD300 spec (VOC, 300x300)',
+          documentation: { kind: 'markdown', value: 'DSOD300 as the official code builds it: 14,715,804 learned parameters, 15.08 GMACs, 8,744 default boxes.' },
+        },
+        text,
+      ),
+    );
   }
-  if (/^backbone\.blocks\.[0-9]+$/.test(where)) out.push(denseBlockSnippet(false));
-  if (where === 'prediction') {
-    out.push({
-      label: 'prediction scales (dense)',
-      kind: CompletionItemKind.Snippet,
-      detail: "DSOD300's dense prediction structure: 6 scales, learn half / reuse half",
-      insertTextFormat: InsertTextFormat.Snippet,
-      insertText: `structure: dense\n${indent}scales: \${1:6}\n${indent}channels: [\${2:800, 512, 512, 256, 256, 256}]\n${indent}l2norm: { init: 20, scales: all }`,
-    });
+  const prediction = {
+    label: 'prediction scales (dense)',
+    detail: "DSOD300's dense prediction structure: 6 scales, learn half / reuse half",
+    documentation: { kind: 'markdown' as const, value: 'The six scales of DSOD300: the first from the backbone (800 channels, L2-normalized), each next one half learned, half the previous scale downsampled.' },
+  };
+  if (where === 'prediction' && !['structure', 'scales', 'channels'].some((k) => present.has(k))) {
+    out.push(snippet(prediction, predictionText(style, context.indent)));
+  }
+  if (where === '' && !present.has('prediction')) {
+    // The key with its keys: on the next lines one unit in (block), in braces (flow, JSON).
+    const text =
+      style === 'block'
+        ? `prediction:\n${context.indent}${p.unit}${predictionText('block', context.indent + p.unit)}`
+        : style === 'flow'
+          ? `prediction: { ${predictionText('flow', '')} }`
+          : `"prediction": { ${predictionText('json', '')} }`;
+    out.push(snippet(prediction, text, 'prediction'));
+  }
+  if (/^backbone\.blocks\.[0-9]+$/.test(where) && present.size === 0) {
+    out.push(snippet(denseBlockSnippet(style, context.indent, false), denseBlockText(style, context.indent, false)));
   }
   return out;
 }

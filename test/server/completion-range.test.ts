@@ -72,3 +72,19 @@ test('each notation says what it is', () => {
   assert.match(detail('DS/32-12-16-0.5'), /Table 3 rows? 1/);
   assert.match(detail('DS/32-64-16-1'), /Table 3 row 4/);
 });
+
+test('the editor keeps every ranked value: each filterText starts with what is typed', () => {
+  // VS Code drops items whose filterText does not fuzzy-match the typed text (`DS/64-6` is no subsequence of
+  // DS/64-192-48-1, `dnese` none of dense): led by the typed text, they stay and the ranking above orders them.
+  for (const [marked, typed, value] of [
+    ['dsod: 1\nbackbone:\n  notation: DS/64-6|\n', 'DS/64-6', 'DS/64-192-48-1'],
+    ['dsod: 1\nprediction:\n  structure: dnese|\n', 'dnese', 'dense'],
+    ['{"dsod": 1, "prediction": {"structure": "dn|"}}', '"dn', '"dense"'],
+  ]) {
+    const items = complete(marked, marked.startsWith('{') ? 'file:///a.dsod.json' : undefined).items;
+    assert.ok(items.some((c) => c.label === value), `${value} offered for ${typed}`);
+    for (const c of items) assert.ok(c.filterText?.startsWith(typed), `${c.label}: filterText ${c.filterText} starts with ${typed}`);
+  }
+  // Nothing typed: the value itself.
+  assert.ok(complete('dsod: 1\nprediction:\n  structure: |\n').items.every((c) => c.filterText === c.label));
+});
