@@ -82,6 +82,9 @@ const cases: Case[] = [
   { name: 'activation memory over budget', text: base + 'budget: { activation_memory: 1GB, batch: 4 }\n', code: 'budget/activation-memory', at: '48:30-48:33', covers: '1GB', message: /at batch 4 take 2.03 GiB/ },
   { name: 'stored params over budget', text: base + 'budget: { params: 14.75M, count: stored }\n', code: 'budget/params', at: '48:19-48:25', covers: '14.75M', message: /14.80M stored parameters/ },
   { name: 'too large to count exactly', text: tiny('input: { size: 8192 }\nbackbone:\n  blocks: [1000, 1000, 1000, 1000]\n  growth_rate: 4096\n  bottleneck: 16384\n'), code: 'analysis/too-large', at: '3:1-3:9', covers: 'backbone', message: /too large to count exactly/ },
+  { name: 'a hint kind that hints.ignore does not know, at its list item', text: tiny('hints:\n  ignore: [principle/no-stem, principle/growth-rat]\n'), code: 'schema/enum', at: '3:31-3:51', covers: 'principle/growth-rat', message: /"principle\/growth-rat" is not a kind of design-principle hint; hints.ignore takes principle\/no-stem, .*Did you mean "principle\/growth-rate"\?/, suggestion: 'principle/growth-rate' },
+  // ---- default boxes
+  { name: 'steps written for another input size', text: edit(base, 'size: [300, 300]', 'size: [512, 512]'), code: 'priors/steps-mismatch', at: '29:26-29:29', covers: '100', severity: 'warning', message: /Scale 5: its 4x4 feature map × step 100 spans 400x400 px, but the input is 512x512: .*A step of 128 tiles it \(512 \/ 4 = 128\)/ },
   // ---- design principles
   { name: 'no stem', text: edit(base, 'stem: { convs: [64, 64, 128], pool: max }', 'stem: false'), code: 'principle/no-stem', at: '11:9-11:14', covers: 'false', severity: 'information', message: /\+2.8 mAP/ },
   { name: 'compression below 1', text: edit(base, 'DS/64-192-48-1 ', 'DS/64-192-48-0.5 '), code: 'principle/compression', at: '10:13-10:29', covers: 'DS/64-192-48-0.5', severity: 'information', message: /θ = 0.5 < 1 .* \+2.9 mAP/ },
