@@ -132,3 +132,12 @@ test('no steps fix where no single step tiles both sides of a map', () => {
   assert.ok(codes(wide).includes('priors/steps-mismatch'));
   assert.ok(!actions(wide).some((a) => /steps/.test(a.title)));
 });
+
+test('completion offers the known hint kinds in hints.ignore (from the schema enum), block and flow', () => {
+  const kinds = (text: string, line: number, character: number) =>
+    service.completion({ uri: uriOf('yaml'), version: ++version, getText: () => text }, { line, character }).map((i) => i.label);
+  const all = ['principle/no-stem', 'principle/compression', 'principle/no-transition-without-pooling', 'principle/narrow-bottleneck', 'principle/narrow-first-conv', 'principle/growth-rate', 'principle/plain-prediction'];
+  assert.deepEqual([...kinds('dsod: 1\nhints:\n  ignore:\n    - \n', 3, 6)].sort(), [...all].sort());
+  assert.ok(kinds('dsod: 1\nhints: { ignore: [growth] }\n', 1, 24).includes('principle/growth-rate'));
+  assert.ok(kinds('dsod: 1\nhi', 1, 2).includes('hints'));
+});
