@@ -262,7 +262,7 @@ function ignoreHintFix(check: SpecCheck, kind: string): Fix[] {
   // A block mapping: the entry on new lines after its last, at its keys' indentation.
   const indent = ' '.repeat(doc.rangeOf(path).start.character);
   const entry = yamlBlock(key, value, indent, style, eol);
-  if (path.length === 0) return done(at(text.length, `${text.length > 0 && !/[\r\n]$/.test(text) ? eol : ''}${entry}${eol}`));
+  // After the mapping's last line (before a document end marker `...`, if any), the line break the file uses.
   return done(at(contentLineEnd(end), `${eol}${entry}`));
 }
 

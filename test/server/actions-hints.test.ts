@@ -59,7 +59,8 @@ test('on tiny, whose nested collections are mostly flow, a hints section is adde
 test('in a block-style YAML file the section is block style, at the file indentation, with its line breaks', () => {
   const block = 'dsod: 1\nbackbone:\n    notation: DS/32-192-48-1\n    blocks:\n        - 6\n        - 8\n        - 8\n        - 8';
   const fixed = apply(block, ignore('principle/narrow-first-conv'));
-  assert.equal(fixed, `${block}\nhints:\n    ignore:\n        - principle/narrow-first-conv\n`);
+  // The file ends without a line break, and still does.
+  assert.equal(fixed, `${block}\nhints:\n    ignore:\n        - principle/narrow-first-conv`);
   assert.deepEqual(codes(fixed), []);
   // A block list grows by one item, with the last item's dash and spacing, after its comment; CRLF stays CRLF.
   const crlf = 'dsod: 1\r\nbackbone:\r\n  notation: DS/32-64-16-1\r\nhints:\r\n  ignore:\r\n  -  principle/no-stem   # paper row\r\n# end\r\n';
@@ -67,6 +68,14 @@ test('in a block-style YAML file the section is block style, at the file indenta
     apply(crlf, ignore('principle/narrow-first-conv')),
     'dsod: 1\r\nbackbone:\r\n  notation: DS/32-64-16-1\r\nhints:\r\n  ignore:\r\n  -  principle/no-stem   # paper row\r\n  -  principle/narrow-first-conv\r\n# end\r\n',
   );
+});
+
+test('the section goes before a document end marker and after a block scalar', () => {
+  const kind = 'principle/narrow-first-conv';
+  const ended = '---\ndsod: 1\nbackbone: { notation: DS/32-64-16-1 }\n...\n';
+  assert.equal(apply(ended, ignore(kind)), `---\ndsod: 1\nbackbone: { notation: DS/32-64-16-1 }\nhints: { ignore: [${kind}] }\n...\n`);
+  const scalar = 'dsod: 1\nbackbone: { notation: DS/32-64-16-1 }\ndescription: |\n  A small one.\n';
+  assert.equal(apply(scalar, ignore(kind)), `${scalar}hints: { ignore: [${kind}] }\n`);
 });
 
 test('an existing flow list or empty section is extended in place', () => {
