@@ -72,3 +72,26 @@ export function priorBoxes(scales: readonly PriorScale[], o: PriorOptions): Floa
   }
   return out;
 }
+
+/**
+ * How far (a share of the input side) a scale's grid of box centres may span more or less than the image and still
+ * tile it: SSD300's released steps are 32 for a 10x10 map of a 300 input (320 px, 6.7% over) and 64 for 5x5.
+ */
+export const TILING_TOLERANCE = 0.1;
+
+/** `map` cells `step` px apart span the `side` px of the input, within the tolerance. */
+export function stepTiles(step: number, map: number, side: number): boolean {
+  return Math.abs(map * step - side) <= TILING_TOLERANCE * side;
+}
+
+/**
+ * The step SSD's convention gives a `map`-cell side of a `side`-px input, the scale's stride in the network being
+ * `stride`: side / map, written as the stride where that tiles (SSD300: 8, 16, 32, 64 for maps of 38, 19, 10, 5), and
+ * otherwise rounded to a whole pixel (SSD300: 100 for 3x3, 300 for 1x1), or to 1/1000 px where a whole pixel would
+ * not tile (maps with cells of a few pixels).
+ */
+export function conventionalStep(side: number, map: number, stride: number): number {
+  if (stepTiles(stride, map, side)) return stride;
+  const whole = Math.round(side / map);
+  return whole > 0 && stepTiles(whole, map, side) ? whole : Math.round((side / map) * 1000) / 1000;
+}

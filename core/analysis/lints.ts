@@ -1,9 +1,10 @@
 // What core says about a valid spec beyond its numbers: semantic problems, the budget verdict, and DSOD's design
 // principles, each hint citing the effect the paper measured (docs/dsod.md, the paper's Table 3) so that a designer learns why.
 import type { Finding, Path } from '../diagnostics';
-import { expandAspectRatios } from '../priors';
-import type { NormalizedSpec } from '../spec/types';
-import type { Analysis } from './analyze';
+import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
+import { buildGraph } from '../graph/build';
+import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
+import { analyzeGraph, type Analysis, type Totals } from './analyze';
 import { formatBytes, formatExact, formatExcess, formatMacs } from '../format';
 
 type Json = Record<string, any>;
@@ -81,6 +82,7 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
       });
     }
   }
+  findings.push(...stepsMismatch(a, data));
   const t = a.totals;
   if (![t.paramsStored, t.macs, t.flops, t.activationBytesPerImage].every(Number.isSafeInteger)) {
     findings.push({
@@ -124,42 +126,156 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
   return findings;
 }
 
-/** DSOD's design principles, as hints where the spec departs from them. */
+/**
+ * Written steps whose grid of default boxes no longer spans the image: steps copied from a spec of another input size
+ * (DSOD300's [8, 16, 32, 64, 100, 300] with a 512x512 input). The last scale may take the input side as its step:
+ * SSD's one box centred on the image, which DSOD300's released config keeps for its 2x2 last map.
+ */
+function stepsMismatch(a: Analysis, data: Json): Finding[] {
+  const findings: Finding[] = [];
+  const written: unknown[] = Array.isArray(data.priors?.steps) ? data.priors.steps : [];
+  const { height: H, width: W } = a.spec.input;
+  const px = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  a.scales.forEach((scale, i) => {
+    const step = written[i];
+    if (typeof step !== 'number') return;
+    const [, h, w] = scale.shape;
+    const last = i === a.scales.length - 1;
+    const fits = (map: number, side: number) => stepTiles(step, map, side) || (last && step === side);
+    if (fits(h, H) && fits(w, W)) return;
+    const stride = a.layers[a.graph.scales[i].feature].jump;
+    const tiling = tilingStep(H, W, h, w, stride);
+    const exact = W / w;
+    const how = tiling === exact ? '' : tiling === stride ? `, written as the scale's stride as SSD does` : ', rounded';
+    const fix =
+      tiling === null
+        ? 'No one step tiles both sides of this map: leave priors.steps out to get input size / feature map size for each side.'
+        : `A step of ${px(tiling)} tiles it (${px(W)} / ${w} = ${px(exact)}${how}).`;
+    findings.push({
+      code: 'priors/steps-mismatch',
+      severity: 'warning',
+      message: `Scale ${i + 1}: its ${h}x${w} feature map × step ${px(step)} spans ${px(h * step)}x${px(w * step)} px, but the input is ${H}x${W}: its default boxes no longer tile the image (steps written for another input size?). ${fix}`,
+      path: ['priors', 'steps', i],
+    });
+  });
+  return findings;
+}
+
+/** The one step that tiles both sides of a scale's map by SSD's convention (see `conventionalStep`); `null`: none does. */
+export function tilingStep(H: number, W: number, h: number, w: number, stride: number): number | null {
+  for (const step of [conventionalStep(W, w, stride), conventionalStep(H, h, stride)]) {
+    if (stepTiles(step, h, H) && stepTiles(step, w, W)) return step;
+  }
+  return null;
+}
+
+/** Every kind of design-principle hint, as `hints.ignore` lists them (the schema's enum is this list). */
+export const PRINCIPLE_KINDS = [
+  'principle/no-stem',
+  'principle/compression',
+  'principle/no-transition-without-pooling',
+  'principle/narrow-bottleneck',
+  'principle/narrow-first-conv',
+  'principle/growth-rate',
+  'principle/plain-prediction',
+] as const;
+
+/** A hint and the spec it suggests: the change its message recommends (and its quick fix makes), applied. */
+interface Suggestion {
+  finding: Finding;
+  changed: (spec: NormalizedSpec) => NormalizedSpec;
+}
+
+/**
+ * DSOD's design principles, as hints where the spec departs from them; less the kinds the spec's `hints.ignore`
+ * lists, and less those whose suggested change would take the network over a limit of the spec's own budget (the
+ * changed spec is analysed like any other: its parameters, MACs and activation memory).
+ */
 export function principleHints(spec: NormalizedSpec, data: Json): Finding[] {
-  const hints: Finding[] = [];
+  const suggestions = principleSuggestions(spec, data).filter((s) => !spec.hints.ignore.includes(s.finding.code));
+  const budget = spec.budget;
+  if (!budget || (budget.params === null && budget.macs === null && budget.activationBytes === null)) return suggestions.map((s) => s.finding);
+  const before = totalsOf(spec);
+  if (!before) return suggestions.map((s) => s.finding);
+  return suggestions.filter((s) => !worsensBudget(before, totalsOf(s.changed(spec)), budget)).map((s) => s.finding);
+}
+
+/** The totals of a spec's network; `null` when it cannot be built. */
+function totalsOf(spec: NormalizedSpec): Totals | null {
+  const graph = buildGraph(spec, []);
+  return graph ? analyzeGraph(spec, graph).totals : null;
+}
+
+/** What a budget limits, measured on some totals: [used, limit] per limited quantity. */
+function budgetUse(t: Totals, budget: Budget): [number, number][] {
+  const out: [number, number][] = [];
+  if (budget.params !== null) out.push([budget.count === 'stored' ? t.paramsStored : t.paramsLearned, budget.params]);
+  if (budget.macs !== null) out.push([t.macs, budget.macs]);
+  if (budget.activationBytes !== null) out.push([t.activationBytesPerImage * budget.batch, budget.activationBytes]);
+  return out;
+}
+
+/**
+ * The change would take a quantity over its limit, or further over it. A changed network that cannot be built is
+ * not held against the hint (nothing to measure); a change that costs less is fine even where the spec is over.
+ */
+function worsensBudget(before: Totals, after: Totals | null, budget: Budget): boolean {
+  if (!after) return false;
+  const was = budgetUse(before, budget);
+  return budgetUse(after, budget).some(([used, limit], i) => used > limit && used > was[i][0]);
+}
+
+function principleSuggestions(spec: NormalizedSpec, data: Json): Suggestion[] {
+  const hints: Suggestion[] = [];
   const b = data.backbone ?? {};
   const notation: Path = ['backbone', 'notation'];
   const source = (key: string): Path => (b[key] !== undefined ? ['backbone', key] : b.notation !== undefined ? notation : ['backbone']);
-  const hint = (code: string, message: string, path: Path) => hints.push({ code: `principle/${code}`, severity: 'information', message, path });
   const bb = spec.backbone;
+  const hint = (code: string, message: string, path: Path, backbone: (bb: Backbone) => Partial<Backbone>, prediction: Partial<Prediction> = {}) =>
+    hints.push({
+      finding: { code: `principle/${code}`, severity: 'information', message, path },
+      changed: (s) => ({ ...s, backbone: { ...s.backbone, ...backbone(s.backbone) }, prediction: { ...s.prediction, ...prediction } }),
+    });
 
   if (bb.stem.kind === 'densenet') {
-    hint('no-stem', "No stem block: DSOD's stem (3x3 convs 64-64-128, the first with stride 2, and a 2x2 max pool) keeps more of the raw image than a 7x7/2 conv + pool; adding it gave +2.8 mAP on VOC07 (74.5 -> 77.3).", ['backbone', 'stem']);
+    hint('no-stem', "No stem block: DSOD's stem (3x3 convs 64-64-128, the first with stride 2, and a 2x2 max pool) keeps more of the raw image than a 7x7/2 conv + pool; adding it gave +2.8 mAP on VOC07 (74.5 -> 77.3).", ['backbone', 'stem'],
+      // `stem: true`, the quick fix: the stem's widths follow A.
+      (x) => ({ stem: { kind: 'stem', convs: [x.firstConv, x.firstConv, 2 * x.firstConv], pool: true } }));
   }
   const compressed = bb.transitions.map((t, i) => ({ t, i })).filter(({ t }) => t.channels === null && t.compression < 1);
   if (compressed.length > 0) {
     const written = data.backbone?.transitions?.[compressed[0].i];
     const path = typeof written === 'object' && written.compression !== undefined ? ['backbone', 'transitions', compressed[0].i, 'compression'] : source('compression');
-    hint('compression', `Compression θ = ${compressed[0].t.compression} < 1 shrinks the transitions; keeping every channel (θ = 1) gave +2.9 mAP on VOC07 (61.6 -> 64.5).`, path);
+    hint('compression', `Compression θ = ${compressed[0].t.compression} < 1 shrinks the transitions; keeping every channel (θ = 1) gave +2.9 mAP on VOC07 (61.6 -> 64.5).`, path,
+      (x) => ({ transitions: x.transitions.map((t) => (t.channels === null ? { ...t, compression: 1 } : t)) }));
   }
   // The last transition only feeds the prediction structure; a transition w/o pooling is one with a block after it.
   if (!bb.transitions.slice(0, -1).some((t) => !t.pool)) {
-    hint('no-transition-without-pooling', 'No transition w/o pooling: one lets the backbone add a dense block without shrinking the feature maps; it gave +1.7 mAP on VOC07 (59.9 -> 61.6).', ['backbone', 'transitions']);
+    hint('no-transition-without-pooling', 'No transition w/o pooling: one lets the backbone add a dense block without shrinking the feature maps; it gave +1.7 mAP on VOC07 (59.9 -> 61.6).', ['backbone', 'transitions'],
+      // As in the paper's ablation (Table 3): one more dense block, like the last, behind a transition w/o pooling.
+      (x) => ({
+        blocks: [...x.blocks, x.blocks[x.blocks.length - 1]],
+        transitions: [...x.transitions.slice(0, -1), { pool: false, channels: null, compression: x.transitions[x.transitions.length - 1].compression }, x.transitions[x.transitions.length - 1]],
+      }));
   }
   const narrow = bb.blocks.findIndex((blk) => blk.bottleneck < 4 * blk.growthRate);
   if (narrow >= 0) {
     const blk = bb.blocks[narrow];
-    hint('narrow-bottleneck', `Bottleneck width B = ${blk.bottleneck} is under 4k = ${4 * blk.growthRate}: widening the bottleneck (DS/32-12-16 -> DS/32-64-16) gave +4.1 mAP on VOC07 (64.5 -> 68.6).`, source('bottleneck'));
+    hint('narrow-bottleneck', `Bottleneck width B = ${blk.bottleneck} is under 4k = ${4 * blk.growthRate}: widening the bottleneck (DS/32-12-16 -> DS/32-64-16) gave +4.1 mAP on VOC07 (64.5 -> 68.6).`, source('bottleneck'),
+      (x) => ({ blocks: x.blocks.map((k) => ({ ...k, bottleneck: Math.max(k.bottleneck, 4 * k.growthRate) })) }));
   }
   if (bb.firstConv < 64) {
-    hint('narrow-first-conv', `First conv width A = ${bb.firstConv}: a wider first conv (A = 64) gave +1.1 mAP on VOC07 (68.6 -> 69.7).`, b.stem?.convs ? ['backbone', 'stem', 'convs', 0] : source('first_conv'));
+    hint('narrow-first-conv', `First conv width A = ${bb.firstConv}: a wider first conv (A = 64) gave +1.1 mAP on VOC07 (68.6 -> 69.7).`, b.stem?.convs ? ['backbone', 'stem', 'convs', 0] : source('first_conv'),
+      (x) => ({ firstConv: 64, stem: x.stem.kind === 'stem' ? { ...x.stem, convs: [64, 64, 128] } : { kind: 'densenet', channels: 64 } }));
   }
   const slow = bb.blocks.findIndex((blk) => blk.growthRate < 48);
   if (slow >= 0) {
-    hint('growth-rate', `Growth rate k = ${bb.blocks[slow].growthRate}: DSOD300's k = 48 with a 4k bottleneck (DS/64-64-16 -> DS/64-192-48) gave +4.8 mAP on VOC07 (69.7 -> 74.5).`, source('growth_rate'));
+    hint('growth-rate', `Growth rate k = ${bb.blocks[slow].growthRate}: DSOD300's k = 48 with a 4k bottleneck (DS/64-64-16 -> DS/64-192-48) gave +4.8 mAP on VOC07 (69.7 -> 74.5).`, source('growth_rate'),
+      (x) => ({ blocks: x.blocks.map((k) => (k.growthRate < 48 ? { ...k, growthRate: 48, bottleneck: 192 } : k)) }));
   }
   if (spec.prediction.structure === 'plain') {
-    hint('plain-prediction', "Plain prediction structure: the dense structure (each scale learns half of its maps and reuses the other half) gave +0.4 mAP on VOC07 (77.3 -> 77.7), and the paper's dense DSOD300 has fewer parameters than its plain one (14.8M against 18.2M).", ['prediction', 'structure']);
+    hint('plain-prediction', "Plain prediction structure: the dense structure (each scale learns half of its maps and reuses the other half) gave +0.4 mAP on VOC07 (77.3 -> 77.7), and the paper's dense DSOD300 has fewer parameters than its plain one (14.8M against 18.2M).", ['prediction', 'structure'],
+      () => ({}), { structure: 'dense' });
   }
   return hints;
 }

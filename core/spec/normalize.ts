@@ -52,6 +52,7 @@ export function normalizeSpec(data: Json): { spec: NormalizedSpec; findings: Fin
       train: normalizeTrain(data.train ?? {}),
       data: data.data ? normalizeData(data.data) : null,
       budget: data.budget ? normalizeBudget(data.budget) : null,
+      hints: { ignore: [...(data.hints?.ignore ?? [])] },
     },
     findings,
   };

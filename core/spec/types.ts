@@ -13,6 +13,8 @@ export interface NormalizedSpec {
   train: Train;
   data: DataSpec | null;
   budget: Budget | null;
+  /** Design-principle hint kinds (`principle/...` codes) this spec silences. */
+  hints: { ignore: string[] };
 }
 
 export interface Backbone {

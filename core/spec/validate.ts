@@ -126,6 +126,13 @@ function describe(e: ErrorObject): Finding {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
       const suggestion = typeof e.data === 'string' ? suggest(e.data, allowed.map(String)) : undefined;
       const hint = suggestion ? ` Did you mean "${suggestion}"?` : '';
+      if (path.length === 3 && path[0] === 'hints' && path[1] === 'ignore') {
+        // Only the design-principle hints can be silenced; warnings and errors always show.
+        return {
+          ...base('enum', `${JSON.stringify(e.data)} is not a kind of design-principle hint; hints.ignore takes ${orList(allowed.map(String))}.${hint}`),
+          suggestion,
+        };
+      }
       return {
         ...base('enum', `${JSON.stringify(e.data)} is not allowed for ${where}; expected ${orList(allowed.map((a) => JSON.stringify(a)))}.${hint}`),
         suggestion,

@@ -5,27 +5,40 @@ import { CodeActionKind, type CodeAction, type Range, type TextEdit } from 'vsco
 import { checkSpec, type CheckOptions, type Diagnostic, type Path, type SpecCheck } from '../../core';
 import { normalizeSpec } from '../../core/spec/normalize';
 import { parseNotation, formatNotation, type Notation } from '../../core/spec/notation';
+import { tilingStep } from '../../core/analysis/lints';
 import { yamlFlow } from './schema';
 
 interface Fix {
   title: string;
   edits: TextEdit[];
+  /** Never the preferred fix (silencing a hint is not fixing what it says). */
+  fallback?: true;
 }
 
 /** `options` must be those `check` was made with (the re-check compares like with like: hints on or off). */
 export function codeActions(check: SpecCheck, uri: string, range: Range, options: CheckOptions = {}): CodeAction[] {
   const out: CodeAction[] = [];
+  // One fix for several diagnostics (every step that does not tile) is one action that names them all.
+  const same = new Map<string, CodeAction>();
   for (const d of check.diagnostics) {
     if (!overlaps(d.range, range)) continue;
     for (const fix of fixesFor(check, d)) {
+      const key = JSON.stringify([fix.title, fix.edits]);
+      const earlier = same.get(key);
+      if (earlier) {
+        if (improves(check, d, fix.edits, options)) earlier.diagnostics!.push(toLspDiagnosticRef(d));
+        continue;
+      }
       if (!improves(check, d, fix.edits, options)) continue;
-      out.push({
+      const action: CodeAction = {
         title: fix.title,
         kind: CodeActionKind.QuickFix,
         diagnostics: [toLspDiagnosticRef(d)],
-        isPreferred: out.length === 0,
+        isPreferred: !fix.fallback && !out.some((a) => a.isPreferred),
         edit: { changes: { [uri]: fix.edits } },
-      });
+      };
+      out.push(action);
+      same.set(key, action);
     }
   }
   return out;
@@ -116,7 +129,13 @@ function fixesFor(check: SpecCheck, d: Diagnostic): Fix[] {
     return [{ title: `${verb} entries so that priors.${key} has one per scale (${n})`, edits: [setValue(d.path, list)] }];
   }
 
+  if (d.code === 'priors/steps-mismatch') return stepsFix(check, setValue);
   if (!d.code.startsWith('principle/')) return [];
+  return [...principleFixes(check, d, data, setValue), ...ignoreHintFix(check, d.code)];
+}
+
+/** The design-principle hints' own fixes: the change the hint recommends. */
+function principleFixes(check: SpecCheck, d: Diagnostic, data: Record<string, any>, setValue: (path: Path, v: unknown) => TextEdit): Fix[] {
   const b = data.backbone ?? {};
   const notationFix = (title: string, change: (n: Notation) => Notation): Fix[] => {
     const n = typeof b.notation === 'string' ? parseNotation(b.notation) : null;
@@ -153,4 +172,134 @@ function fixesFor(check: SpecCheck, d: Diagnostic): Fix[] {
     default:
       return [];
   }
+}
+
+/**
+ * Each step that no longer tiles the image set to what does (`tilingStep`: SSD's input / feature map size), the steps
+ * that still tile left as written. None when some flagged step has no single value for both sides.
+ */
+function stepsFix(check: SpecCheck, setValue: (path: Path, v: unknown) => TextEdit): Fix[] {
+  const a = check.analysis;
+  const written: unknown = (check.document.value as Record<string, any>).priors?.steps;
+  if (!a || !Array.isArray(written)) return [];
+  const steps = [...written];
+  const edits: TextEdit[] = [];
+  for (const x of check.diagnostics) {
+    if (x.code !== 'priors/steps-mismatch') continue;
+    const i = Number(x.path[2]);
+    const scale = a.scales[i];
+    if (!scale) return [];
+    const step = tilingStep(a.spec.input.height, a.spec.input.width, scale.shape[1], scale.shape[2], a.layers[a.graph.scales[i].feature].jump);
+    if (step === null) return [];
+    steps[i] = step;
+    edits.push(setValue(['priors', 'steps', i], step));
+  }
+  const size = a.spec.input.height === a.spec.input.width ? `${a.spec.input.height}` : `${a.spec.input.height}x${a.spec.input.width}`;
+  return [{ title: `Set priors.steps to [${steps.join(', ')}] (input ${size} / feature map size)`, edits }];
+}
+
+/**
+ * "Ignore <kind> in this spec": the kind added to `hints.ignore`, creating the list or the `hints` section where
+ * missing, in the file's own style: JSON, or YAML block or flow as most of the file's lists and mappings are, with
+ * the file's indentation and line breaks.
+ */
+function ignoreHintFix(check: SpecCheck, kind: string): Fix[] {
+  const doc = check.document;
+  const data = doc.value as Record<string, any>;
+  const text = doc.text;
+  const json = doc.format === 'json';
+  const eol = /\r\n|\r|\n/.exec(text)?.[0] ?? '\n';
+  const offsets = (path: Path) => {
+    const r = doc.rangeOf(path);
+    return { start: doc.offsetAt(r.start), end: doc.offsetAt(r.end) };
+  };
+  const at = (offset: number, newText: string): TextEdit => ({ range: { start: doc.positionAt(offset), end: doc.positionAt(offset) }, newText });
+  const lineStart = (offset: number) => Math.max(text.lastIndexOf('\n', offset - 1), text.lastIndexOf('\r', offset - 1)) + 1;
+  const lineEnd = (offset: number) => offset + text.slice(offset).search(/\r|\n|$/);
+  /** The end of the last line a collection's text holds (yaml counts a trailing comment and line break in). */
+  const contentLineEnd = (end: number) => {
+    let last = end;
+    while (last > 0 && /\s/.test(text[last - 1])) last--;
+    return lineEnd(last - 1);
+  };
+  const style = yamlStyle(doc);
+  const item = json ? JSON.stringify(kind) : yamlFlow(kind);
+  const title = `Ignore ${kind} in this spec`;
+  const done = (...edits: TextEdit[]): Fix[] => [{ title, edits, fallback: true }];
+
+  const list: unknown = data.hints?.ignore;
+  if (Array.isArray(list)) {
+    const { start, end } = offsets(['hints', 'ignore']);
+    if (text[start] === '[') {
+      if (list.length === 0) return done({ range: doc.rangeOf(['hints', 'ignore']), newText: `[${item}]` });
+      const last = offsets(['hints', 'ignore', list.length - 1]);
+      // A list written over several lines gets the new item on a line of its own, indented as the last one.
+      if (lineStart(last.start) === lineStart(start)) return done(at(last.end, `, ${item}`));
+      const indent = text.slice(lineStart(last.start), last.start);
+      return /^[ \t]*$/.test(indent) ? done(at(last.end, `,${eol}${indent}${item}`)) : done(at(last.end, `, ${item}`));
+    }
+    // A block list: a new `- kind` line, with the dash and spacing of the last item's.
+    const last = offsets(['hints', 'ignore', list.length - 1]);
+    const prefix = text.slice(lineStart(last.start), last.start);
+    if (!/^[ \t]*-[ \t]+$/.test(prefix)) return [];
+    return done(at(contentLineEnd(end), `${eol}${prefix}${item}`));
+  }
+
+  // A new entry in a mapping: `ignore` in `hints`, or `hints` in the spec.
+  const [path, key, value] = data.hints && typeof data.hints === 'object' ? [['hints'], 'ignore', [kind]] : [[], 'hints', { ignore: [kind] }];
+  const { start, end } = offsets(path);
+  const map = path.length === 0 ? data : data.hints;
+  const keys = Object.keys(map);
+  if (json || text[start] === '{') {
+    const entry = json ? `${JSON.stringify(key)}: ${JSON.stringify(value).replace(/([:,])(?=\S)/g, '$1 ').replace(/^\{(.*)\}$/, '{ $1 }')}` : `${key}: ${yamlFlow(value)}`;
+    if (keys.length === 0) return done({ range: doc.rangeOf(path), newText: `{ ${entry} }` });
+    const lastKey = doc.rangeOf([...path, keys[keys.length - 1]], 'key');
+    const lastValue = offsets([...path, keys[keys.length - 1]]);
+    const keyStart = doc.offsetAt(lastKey.start);
+    if (lineStart(keyStart) === lineStart(start)) return done(at(lastValue.end, `, ${entry}`));
+    return done(at(lastValue.end, `,${eol}${text.slice(lineStart(keyStart), keyStart).replace(/\S/g, ' ')}${entry}`));
+  }
+  // A block mapping: the entry on new lines after its last, at its keys' indentation.
+  const indent = ' '.repeat(doc.rangeOf(path).start.character);
+  const entry = yamlBlock(key, value, indent, style, eol);
+  // After the mapping's last line (before a document end marker `...`, if any), the line break the file uses.
+  return done(at(contentLineEnd(end), `${eol}${entry}`));
+}
+
+interface YamlStyle {
+  flowLists: boolean;
+  flowMaps: boolean;
+  /** Spaces a nested block collection is indented by. */
+  unit: number;
+}
+
+/** How the file writes nested lists and mappings: as most of them are (flow on a tie), and its indentation. */
+function yamlStyle(doc: SpecCheck['document']): YamlStyle {
+  const count = { flowLists: 0, blockLists: 0, flowMaps: 0, blockMaps: 0 };
+  let unit = 0;
+  const offsetOf = (p: Range['start']) => doc.offsetAt(p);
+  for (const c of doc.collections()) {
+    if (c.path.length === 0) continue;
+    let v: unknown = doc.value;
+    for (const s of c.path) v = (v as Record<string | number, unknown>)?.[s];
+    const flow = /[[{]/.test(doc.text[offsetOf(c.range.start)] ?? '');
+    if (Array.isArray(v)) count[flow ? 'flowLists' : 'blockLists']++;
+    else count[flow ? 'flowMaps' : 'blockMaps']++;
+    if (!flow && !unit && c.path.length === 1 && c.range.start.character > 0) unit = c.range.start.character;
+  }
+  return { flowLists: count.flowLists >= count.blockLists, flowMaps: count.flowMaps >= count.blockMaps, unit: unit || 2 };
+}
+
+/** `key: value` as YAML lines at `indent`, nested collections in the file's style. */
+function yamlBlock(key: string, value: unknown, indent: string, style: YamlStyle, eol: string): string {
+  const inner = indent + ' '.repeat(style.unit);
+  if (Array.isArray(value)) {
+    if (style.flowLists) return `${indent}${key}: ${yamlFlow(value)}`;
+    return `${indent}${key}:${value.map((v) => `${eol}${inner}- ${yamlFlow(v)}`).join('')}`;
+  }
+  if (value && typeof value === 'object') {
+    if (style.flowMaps) return `${indent}${key}: ${yamlFlow(value)}`;
+    return `${indent}${key}:${Object.entries(value).map(([k, v]) => `${eol}${yamlBlock(k, v, inner, style, eol)}`).join('')}`;
+  }
+  return `${indent}${key}: ${yamlFlow(value)}`;
 }
