@@ -90,7 +90,7 @@ export function testImagesOfSpec(specPath: string, limit = 200): TestImages {
   try {
     doc = parseYaml(readFileSync(specPath, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read ${specPath}: ${(e as Error).message}`);
+    throw new Error(`cannot read ${specPath}: ${(e as Error).message}`, { cause: e });
   }
   const data = (doc as { data?: { format?: string; root?: string; test?: string | string[] } } | null)?.data;
   if (!data || typeof data.root !== 'string') throw new Error(`${basename(specPath)} has no data.root: run inference on image files or folders instead`);

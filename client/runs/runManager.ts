@@ -89,7 +89,7 @@ export class RunManager implements vscode.Disposable {
     this.diagnostics = vscode.languages.createDiagnosticCollection('dsod-runs');
     this.status = vscode.window.createStatusBarItem('dsod.run', vscode.StatusBarAlignment.Left, 50);
     this.status.name = 'DSOD run';
-    this.supervisor.onStart((run) => this.changed.fire());
+    this.supervisor.onStart(() => this.changed.fire());
     this.supervisor.onEnd((run, result) => this.ended(run, result));
     this.disposables.push(this.output, this.diagnostics, this.status, this.changed);
   }
@@ -205,7 +205,7 @@ export class RunManager implements vscode.Disposable {
   async runInference(target?: unknown, all?: unknown): Promise<string | undefined> {
     if (!this.trusted()) return undefined;
     let run: RunStatus | undefined;
-    let inputs: string[] = [];
+    let inputs: string[];
     if (isRunArg(target)) {
       run = await this.runAt(target.runDir);
       inputs = target.inputs ?? [];

@@ -183,12 +183,13 @@ export function invalidUtf8(bytes: Uint8Array): { offset: number; line: number; 
   const n = bytes.length;
   while (i < n) {
     const b = bytes[i];
-    let len = 0;
+    // The sequence length and the smallest code point it may encode (shorter forms are overlong, so invalid).
+    let len: number;
     let min = 0;
     if (b < 0x80) len = 1;
-    else if (b >= 0xc2 && b <= 0xdf) (len = 2), (min = 0x80);
-    else if (b >= 0xe0 && b <= 0xef) (len = 3), (min = 0x800);
-    else if (b >= 0xf0 && b <= 0xf4) (len = 4), (min = 0x10000);
+    else if (b >= 0xc2 && b <= 0xdf) [len, min] = [2, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [len, min] = [3, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [len, min] = [4, 0x10000];
     else break;
     if (i + len > n) break;
     let cp = len === 1 ? b : b & (0xff >> (len + 1));

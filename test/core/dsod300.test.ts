@@ -1,6 +1,7 @@
 // DSOD300 (VOC) must be the network of the official code, number for number (docs/dsod.md).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { defaultBoxes } from '../../core';
 import { convOutSize, poolOutSize } from '../../core/graph/build';
 import { analyze, DSOD300_YAML } from '../helpers';
@@ -155,8 +156,7 @@ test('a spec of only `dsod: 1` is DSOD300: every default is the official value',
 });
 
 test('the JSON form of DSOD300 gives the same network', () => {
-  const YAML = require('yaml');
-  const json = JSON.stringify(YAML.parse(DSOD300_YAML), null, 2);
+  const json = JSON.stringify(parseYaml(DSOD300_YAML), null, 2);
   const fromJson = analyze(json, 'json');
   assert.deepEqual(fromJson.totals, a.totals);
   assert.deepEqual(fromJson.layers, a.layers);

@@ -2,7 +2,7 @@
 // images that cannot be decoded are reported one by one and counted, and an evaluation that loses too many fails;
 // a VOC <size> that is not the image's, and boxes beyond the image, are caught with the file and object index.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, realpathSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';

@@ -60,7 +60,7 @@ const toLf = (t: string) => t.replace(/\r\n|\r/g, '\n');
 /** `key: [a, b]` to a block list under the key, or a block list back to a flow one. */
 function flowBlockSwitch(text: string, r: ReturnType<typeof rng>): string {
   if (r.next() < 0.5) {
-    const flows = [...text.matchAll(/^( *)(- +)?([\w-]+): *\[([^\[\]\r\n]*)\]/gm)];
+    const flows = [...text.matchAll(/^( *)(- +)?([\w-]+): *\[([^[\]\r\n]*)\]/gm)];
     if (flows.length === 0) return text;
     const m = r.pick(flows);
     const indent = m[1] + (m[2] ? '  ' : '') + '  ';

@@ -39,6 +39,8 @@ export function prepareWorkspace(root: string): string {
 async function main(): Promise<void> {
   let testElectron: TestElectron;
   try {
+    // Optional: not a dependency here (it downloads VS Code), so loaded only if someone installed it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     testElectron = require('@vscode/test-electron') as TestElectron;
   } catch {
     console.error('@vscode/test-electron is not installed: add it and mocha to the devDependencies (see test/vscode/README.md).');

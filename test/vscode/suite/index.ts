@@ -22,6 +22,8 @@ interface MochaInstance {
 type MochaConstructor = new (options: { ui: 'tdd'; color?: boolean; timeout?: number; reporter?: string }) => MochaInstance;
 
 export function run(): Promise<void> {
+  // mocha is optional (and may live outside node_modules): resolved at run time.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Mocha = require(process.env.DSOD_MOCHA_PATH ?? 'mocha') as MochaConstructor;
   const mocha = new Mocha({ ui: 'tdd', color: !process.env.DSOD_TEST_RESULTS, timeout: 60_000, reporter: 'spec' });
   for (const file of readdirSync(__dirname).filter((f) => f.endsWith('.vscode-test.js')).sort()) mocha.addFile(join(__dirname, file));
