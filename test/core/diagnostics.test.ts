@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SpecFormat } from '../../core';
-import { check, describe, DSOD300_YAML, edit, repoRoot } from '../helpers';
+import { check, describe, DSOD300_FROZEN_YAML, edit, repoRoot } from '../helpers';
 
 interface Case {
   name: string;
@@ -18,7 +18,7 @@ interface Case {
   suggestion?: string;
 }
 
-const base = DSOD300_YAML;
+const base = DSOD300_FROZEN_YAML;
 const tiny = (body: string) => `dsod: 1\n${body}`;
 
 const cases: Case[] = [

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { defaultBoxes } from '../../core';
 import { convOutSize, poolOutSize } from '../../core/graph/build';
-import { analyze, DSOD300_YAML } from '../helpers';
+import { analyze, DSOD300_FROZEN_YAML, DSOD300_YAML } from '../helpers';
 
 const a = analyze(DSOD300_YAML);
 const node = (name: string) => {
@@ -165,4 +165,11 @@ test('the JSON form of DSOD300 gives the same network', () => {
 test('left-out priors are DSOD300\'s, box for box', () => {
   const minimal = analyze('dsod: 1\n');
   assert.deepEqual(defaultBoxes(minimal), defaultBoxes(a));
+});
+
+test('the frozen DSOD300 that position-pinning tests use is the same network as the example', () => {
+  const example = analyze(DSOD300_YAML);
+  const frozen = analyze(DSOD300_FROZEN_YAML);
+  assert.deepEqual(frozen.totals, example.totals);
+  assert.deepEqual(frozen.layers.map((l) => [l.name, l.shape]), example.layers.map((l) => [l.name, l.shape]));
 });

@@ -26,15 +26,21 @@ function randomSpec(seed: number): Record<string, any> {
   return spec;
 }
 
+/** Tries this many seeds for a valid spec: most random specs are valid, so running out means the generator broke. */
+const MAX_TRIES = 50;
+
 function randomValid(seed: number): { data: Record<string, any>; a: Analysis } {
-  for (let s = seed; ; s += 1000) {
+  const failures: string[] = [];
+  for (let t = 0, s = seed; t < MAX_TRIES; t++, s += 1000) {
     const data = randomSpec(s);
     try {
       return { data, a: analyze(YAML.stringify(data)) };
-    } catch {
+    } catch (e) {
       // a random spec may be invalid (a prior list, a degenerate scale): try the next one
+      failures.push(`seed ${s}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
+  throw new Error(`no valid random spec in ${MAX_TRIES} seeds from ${seed}:\n${failures.slice(0, 5).join('\n')}`);
 }
 
 const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
