@@ -1,16 +1,26 @@
 // `dsod analyze <spec>`: the exact cost of a detector, as a table people can quote or as one JSON object.
 import { checkSpec, formatOf, type Diagnostic, type SpecCheck } from '../../core';
 import { renderReport } from '../../core/report';
+import { analysisTables, conventionsMarkdown, COUNTING_CONVENTIONS, TABLE_NAMES, tableToCsv, tableToMarkdown, type TableName } from '../../core/tables';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 
 export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
-      --json         Print one JSON object instead of the tables
+      --json         Print one JSON object instead of the tables (the same as --format json)
+      --format F     text (default), json, csv or md: the tables for papers and spreadsheets, exact numbers, the
+                     counting conventions in the header
+      --table T      layers, stages or scales: the one table csv prints (default stages); md prints all three
+                     unless one is named
       --batch N      Batch size for the activation-memory figure (default 1)
       --no-hints     Leave out the design-principle hints
 `;
 
+export type AnalyzeFormat = 'text' | 'json' | 'csv' | 'md';
+export const ANALYZE_FORMATS: readonly AnalyzeFormat[] = ['text', 'json', 'csv', 'md'];
+
 export interface AnalyzeOptions {
-  json: boolean;
+  format: AnalyzeFormat;
+  /** The table csv prints (default stages) or the only one md prints. */
+  table: TableName | null;
   hints: boolean;
   /** Batch size for the activation-memory figure. */
   batch: number;
@@ -31,11 +41,17 @@ export function analyzeCommand(file: string, options: AnalyzeOptions): CommandRe
   }
   const check = read.check ?? checkSpec(read.text, formatOf(file), { hints: options.hints });
   const failed = check.diagnostics.some((d) => d.severity === 'error');
-  if (options.json) {
+  if (options.format === 'json') {
     return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: '', exitCode: failed ? 1 : 0 };
   }
   const stderr = check.diagnostics.map((d) => diagnosticLine(file, d)).join('');
   if (failed || !check.analysis) return { stdout: '', stderr, exitCode: 1 };
+  const tables = analysisTables(check.analysis);
+  if (options.format === 'csv') return { stdout: tableToCsv(tables[options.table ?? 'stages']), stderr, exitCode: 0 };
+  if (options.format === 'md') {
+    const shown = options.table ? [tables[options.table]] : TABLE_NAMES.map((n) => tables[n]);
+    return { stdout: [conventionsMarkdown(), ...shown.map(tableToMarkdown)].join('\n'), stderr, exitCode: 0 };
+  }
   return { stdout: renderReport(file, check.analysis, options.batch), stderr, exitCode: 0 };
 }
 
@@ -100,6 +116,7 @@ function toJson(file: string, check: SpecCheck, batch: number) {
       macs: l.macs,
       receptiveField: l.receptiveField,
     })),
+    conventions: COUNTING_CONVENTIONS,
     diagnostics,
   };
 }

@@ -4,7 +4,8 @@
 // it is stopped); see signals.ts.
 import { catchStopSignals, releaseStopSignals } from './signals';
 import { parseArgs } from 'node:util';
-import { ANALYZE_USAGE, analyzeCommand, type CommandResult } from './analyze';
+import { TABLE_NAMES, type TableName } from '../../core/tables';
+import { ANALYZE_FORMATS, ANALYZE_USAGE, analyzeCommand, type AnalyzeFormat, type CommandResult } from './analyze';
 import { UsageError } from './args';
 import { DEMO_USAGE, demoCommand } from './demo';
 import { isOutputClosed, outputClosed, processIo, type Io } from './engine-command';
@@ -75,7 +76,13 @@ export function run(argv: string[]): CommandResult {
     parsed = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, batch: { type: 'string', default: '1' }, 'no-hints': { type: 'boolean', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        format: { type: 'string' },
+        table: { type: 'string' },
+        batch: { type: 'string', default: '1' },
+        'no-hints': { type: 'boolean', default: false },
+      },
     });
   } catch (e) {
     return usageError((e as Error).message);
@@ -84,7 +91,13 @@ export function run(argv: string[]): CommandResult {
   if (files.length !== 1) return usageError('analyze takes exactly one spec file');
   const batch = Number(parsed.values.batch);
   if (!Number.isInteger(batch) || batch < 1) return usageError(`--batch must be a positive integer (got "${parsed.values.batch}")`);
-  return analyzeCommand(files[0], { json: parsed.values.json === true, hints: parsed.values['no-hints'] !== true, batch });
+  const format = parsed.values.format ?? (parsed.values.json ? 'json' : 'text');
+  if (!ANALYZE_FORMATS.includes(format as AnalyzeFormat)) return usageError(`--format must be one of ${ANALYZE_FORMATS.join(', ')} (got "${format}")`);
+  if (parsed.values.json && format !== 'json') return usageError(`--json and --format ${format} disagree`);
+  const table = parsed.values.table ?? null;
+  if (table !== null && !TABLE_NAMES.includes(table as TableName)) return usageError(`--table must be one of ${TABLE_NAMES.join(', ')} (got "${table}")`);
+  if (table !== null && format !== 'csv' && format !== 'md') return usageError('--table goes with --format csv or md');
+  return analyzeCommand(files[0], { format: format as AnalyzeFormat, table: table as TableName | null, hints: parsed.values['no-hints'] !== true, batch });
 }
 
 /** Any command; resolves to the exit status. */

@@ -38,7 +38,7 @@ test('analyze prints the stage table and the summary line people quote', () => {
   assert.match(r.stdout, /^block1 +416x75x75 +788,640 +5\.4% +4,406,400,000 +29\.2% +61$/m);
   assert.match(r.stdout, /^total +14,715,804 +100\.0% +15,079,798,528 +100\.0%$/m);
   assert.match(r.stdout, /^scale6 +256x2x2 +4 +16 +264\/315/m);
-  assert.match(r.stdout, /DSOD300 summary: .*14,715,804 learned parameters, 14,795,828 stored values \(learned \+ 80,024 BN running statistics\), 15,079,798,528 MACs = 30\.16 GFLOPs \(FLOPs = 2 x MACs\), 8,744 default boxes/);
+  assert.match(r.stdout, /DSOD300 summary: .*14,715,804 learned parameters, 14,795,828 stored values \(learned \+ 80,024 BN running statistics\), 15,079,798,528 MACs = 30\.2 GFLOPs \(FLOPs = 2 x MACs\), 8,744 default boxes/);
 });
 
 test('a spec with errors prints file:line:col lines and exits 1', () => {
@@ -76,4 +76,39 @@ test('npx dsod runs the package bin from the repository root', () => {
   const r = spawnSync('npx', ['--no-install', 'dsod', 'analyze', 'examples/tiny.dsod.yaml', '--json'], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.ok(JSON.parse(r.stdout).params.learned > 0);
+});
+
+test('analyze --format csv prints one table per file, the counting conventions as # lines, exact numbers', () => {
+  const r = dsod('analyze', 'examples/dsod300.dsod.yaml', '--format', 'csv');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  const comments = lines.filter((l) => l.startsWith('#'));
+  assert.equal(comments[0], '# DSOD300: stages');
+  assert.ok(comments.some((l) => /FLOPs = 2 x MACs/.test(l)) && comments.some((l) => /2C\+1 per batch norm/.test(l)), comments.join('\n'));
+  const rows = lines.filter((l) => !l.startsWith('#'));
+  assert.equal(rows[0], 'stage,kind,output,dense layers,primitive ops,learned params,stored values,MACs,receptive field (px)');
+  assert.ok(rows.includes('block1,block,416x75x75,6,42,788640,793932,4406400000,61'), rows.slice(0, 5).join('\n'));
+  const sum = (col: number) => rows.slice(1).reduce((n, l) => n + Number(l.split(',')[col]), 0);
+  assert.equal(sum(5), 14_715_804);
+  assert.equal(sum(7), 15_079_798_528);
+  // The per-layer and per-scale tables; an aspect-ratio list stays one field.
+  const layers = dsod('analyze', 'examples/dsod300.dsod.yaml', '--format', 'csv', '--table', 'layers').stdout.split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.equal(layers.length - 1, 1 + JSON.parse(dsod('analyze', 'examples/dsod300.dsod.yaml', '--json').stdout).layers.length - 1);
+  const scales = dsod('analyze', 'examples/dsod300.dsod.yaml', '--format', 'csv', '--table', 'scales').stdout;
+  assert.match(scales, /^scale2,512x19x19,6,2166,60,111,1 2 0\.5 3 0\.333,16,713$/m);
+});
+
+test('analyze --format md prints the conventions and the three tables; bad --format and --table are usage errors', () => {
+  const md = dsod('analyze', 'examples/tiny.dsod.yaml', '--format', 'md');
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /^Counting conventions:/);
+  for (const title of ['layers', 'stages', 'prediction scales']) assert.match(md.stdout, new RegExp(`^### tiny[^\\n]*: ${title}$`, 'm'));
+  assert.match(md.stdout, /^\| stage \| kind \| output \|.*\|\n\|---\|---\|---\|---:\|/m);
+  const json = JSON.parse(dsod('analyze', 'examples/tiny.dsod.yaml', '--format', 'json').stdout);
+  assert.ok(json.conventions.length >= 4);
+  const bad = dsod('analyze', 'examples/tiny.dsod.yaml', '--format', 'xlsx');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--format must be one of text, json, csv, md \(got "xlsx"\)/);
+  assert.match(dsod('analyze', 'examples/tiny.dsod.yaml', '--format', 'csv', '--table', 'heads').stderr, /--table must be one of layers, stages, scales/);
+  assert.match(dsod('analyze', 'examples/tiny.dsod.yaml', '--table', 'stages').stderr, /--table goes with --format csv or md/);
 });
