@@ -33,6 +33,10 @@ test('an unknown key is set aside: the rest is analysed, its numbers are the spe
   const deep = check(edit(DSOD300_YAML, 'dsod: 1\n', 'dsod: 1\nnotes: draft\n').replace('{ pool: false, channels: 256 }', '{ pool: false, channels: 256, chanels: 8 }'));
   assert.deepEqual(deep.setAside.map((s) => s.path), [['notes'], ['backbone', 'transitions', 3, 'chanels']]);
   assert.equal(deep.analysis!.totals.paramsLearned, DSOD300_LEARNED);
+  // JSON specs the same.
+  const json = checkSpec('{ "dsod": 1, "backbone": { "notation": "DS/64-192-48-1", "growth_rat": 48 } }', 'json');
+  assert.equal(json.analysisFrom, 'partial');
+  assert.equal(json.analysis!.totals.paramsLearned, DSOD300_LEARNED);
 });
 
 test('a key typo no longer hides a notation error elsewhere', () => {
