@@ -23,14 +23,20 @@ export class StatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    if (s.errors > 0 && s.paramsLearned === 0) {
-      this.item.text = `$(error) DSOD: ${s.errors} error${s.errors === 1 ? '' : 's'}`;
-      this.item.tooltip = 'The spec has errors; see the Problems panel.';
+    this.item.text = statusText(s);
+    const totals = s.analysis === 'none' ? s.lastValid : s;
+    const problems = s.errors > 0 ? `The spec has ${errorCount(s.errors)}; see the Problems panel.\n\n` : '';
+    if (!totals) {
+      this.item.tooltip = problems.trim();
     } else {
-      const budget = s.withinBudget === null ? '' : s.withinBudget ? ' $(check)' : ' $(warning) over budget';
-      this.item.text = `$(circuit-board) ${formatCount(s.paramsLearned)} params · ${formatMacs(s.macs)} · ${formatBoxes(s.defaultBoxes)}${budget}`;
+      const from =
+        s.analysis === 'none'
+          ? ' (last valid: the current text gives no totals)'
+          : s.analysis === 'partial'
+            ? ' (partial: the parts with schema errors are left out)'
+            : '';
       this.item.tooltip = new vscode.MarkdownString(
-        `**${s.name}**\n\n- learned parameters: ${formatExact(s.paramsLearned)}\n- stored values: ${formatExact(s.paramsStored)}\n- MACs: ${formatExact(s.macs)} (${formatFlops(s.macs)}; FLOPs = 2 × MACs)\n- default boxes: ${formatExact(s.defaultBoxes)}\n\nClick for the architecture graph.`,
+        `${problems}**${totals.name}**${from}\n\n- learned parameters: ${formatExact(totals.paramsLearned)}\n- stored values: ${formatExact(totals.paramsStored)}\n- MACs: ${formatExact(totals.macs)} (${formatFlops(totals.macs)}; FLOPs = 2 × MACs)\n- default boxes: ${formatExact(totals.defaultBoxes)}\n\nClick for the architecture graph.`,
       );
     }
     this.item.show();
@@ -39,4 +45,19 @@ export class StatusBar implements vscode.Disposable {
   dispose(): void {
     this.item.dispose();
   }
+}
+
+const errorCount = (n: number) => `${n} error${n === 1 ? '' : 's'}`;
+
+/**
+ * The item's text: the totals, with the error count before them when there are errors, and said to be partial or the
+ * last valid ones when the current text does not give them all (errors never hide the numbers).
+ */
+export function statusText(s: SpecSummary): string {
+  const totals = s.analysis === 'none' ? s.lastValid : s;
+  const numbers = totals ? `${formatCount(totals.paramsLearned)} params · ${formatMacs(totals.macs)} · ${formatBoxes(totals.defaultBoxes)}` : '';
+  const budget = s.analysis === 'none' || s.withinBudget === null ? '' : s.withinBudget ? ' $(check)' : ' $(warning) over budget';
+  if (s.errors === 0) return `$(circuit-board) ${numbers}${budget}`;
+  const from = s.analysis === 'none' ? 'last valid ' : s.analysis === 'partial' ? 'partial ' : '';
+  return `$(error) DSOD: ${errorCount(s.errors)}${numbers ? ` · ${from}${numbers}` : ''}${budget}`;
 }

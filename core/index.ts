@@ -4,6 +4,7 @@ import { lintAnalysis, lintSpec, principleHints } from './analysis/lints';
 import { severityRank, type Diagnostic, type Finding } from './diagnostics';
 import { buildGraph } from './graph/build';
 import { normalizeSpec } from './spec/normalize';
+import { NETWORK_SECTIONS, partialData, readsInvalid, type NetworkSection, type SetAside } from './spec/partial';
 import { parseSource, type SourceDocument, type SpecFormat } from './spec/source';
 import type { NormalizedSpec } from './spec/types';
 import { validateSpec } from './spec/validate';
@@ -14,8 +15,20 @@ export interface SpecCheck {
   diagnostics: Diagnostic[];
   /** Present when the spec is valid enough to normalize. */
   spec: NormalizedSpec | null;
-  /** Present when the network could be built; it may still carry errors (over budget, for example). */
+  /**
+   * Present when the network could be built; it may still carry errors (over budget, for example). Every number in it
+   * is the spec's own: with `analysisFrom: 'partial'` schema errors were set aside (`setAside`) that shape no number.
+   */
   analysis: Analysis | null;
+  /** 'full': the spec as written; 'partial': the spec less what `setAside` lists; null: no analysis. */
+  analysisFrom: 'full' | 'partial' | null;
+  /** What schema errors made the check leave out (unknown keys, invalid sections at their defaults); empty when none. */
+  setAside: SetAside[];
+  /**
+   * When a section that shapes the network is invalid: the network built with those sections at their defaults. Only
+   * its numbers that read none of `invalid` are the spec's own (see NUMBERS_READ); `analysis` is null then.
+   */
+  provisional: { analysis: Analysis; invalid: NetworkSection[] } | null;
 }
 
 export interface CheckOptions {
@@ -35,25 +48,44 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
   let document: SourceDocument = parseSource('', format);
   let spec: NormalizedSpec | null = null;
   let analysis: Analysis | null = null;
+  let analysisFrom: SpecCheck['analysisFrom'] = null;
+  let setAside: SetAside[] = [];
+  let provisional: SpecCheck['provisional'] = null;
   try {
     document = parseSource(text, format);
     if (document.syntaxErrors.length === 0) {
       if (document.value === undefined || document.value === null) {
         findings.push({ code: 'spec/empty', severity: 'error', message: 'The spec is empty: it needs at least `dsod: 1`.', path: [] });
       } else {
-        findings.push(...validateSpec(document.value));
-        if (findings.length === 0) {
-          const data = document.value as Record<string, any>;
+        const schemaFindings = validateSpec(document.value);
+        findings.push(...schemaFindings);
+        // Schema errors hide nothing they do not touch: set them aside and check the rest, so that the numbers of the
+        // sections that are fine and the semantic errors elsewhere show at once (not only after a typo is fixed).
+        const partial = schemaFindings.length === 0 ? { data: document.value as Record<string, any>, setAside: [] } : partialData(document.value, schemaFindings);
+        if (partial) {
+          setAside = partial.setAside;
+          const invalid = [...new Set(setAside.flatMap((s) => (s.why === 'invalid-section' && isNetworkSection(s.path[0]) ? [s.path[0]] : [])))];
+          const data = partial.data;
           const normalized = normalizeSpec(data);
-          findings.push(...normalized.findings);
-          spec = normalized.spec;
-          findings.push(...lintSpec(spec, data));
-          const graph = buildGraph(spec, findings);
+          const specFindings = [...normalized.findings, ...lintSpec(normalized.spec, data)];
+          const later: Finding[] = [];
+          const graph = buildGraph(normalized.spec, later);
+          let built: Analysis | null = null;
           if (graph) {
-            analysis = analyzeGraph(spec, graph);
-            findings.push(...lintAnalysis(analysis, data));
+            built = analyzeGraph(normalized.spec, graph);
+            later.push(...lintAnalysis(built, data));
           }
-          if (options.hints !== false) findings.push(...principleHints(spec, data));
+          if (options.hints !== false) later.push(...principleHints(normalized.spec, data));
+          if (invalid.length === 0) {
+            spec = normalized.spec;
+            analysis = built;
+            analysisFrom = built ? (setAside.length ? 'partial' : 'full') : null;
+            findings.push(...specFindings, ...later);
+          } else {
+            // Defaults stand in for invalid sections: keep only what reads none of them, invent nothing.
+            findings.push(...specFindings.filter((f) => !readsInvalid(f.path, invalid)));
+            if (built) provisional = { analysis: built, invalid };
+          }
         }
       }
     }
@@ -61,6 +93,8 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
     // A bug of ours (or a parser's), not the user's: report it where they can see it instead of taking the editor down.
     findings.push({ code: 'internal', severity: 'error', message: `Internal error while checking this spec: ${(e as Error).message}`, path: [], at: 'key' });
     analysis = null;
+    analysisFrom = null;
+    provisional = null;
   }
   const diagnostics = [...document.syntaxErrors, ...findings.map((f) => place(document, f)), ...replacementCharacters(document)];
   diagnostics.sort(
@@ -69,7 +103,7 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
       a.range.start.character - b.range.start.character ||
       severityRank[a.severity] - severityRank[b.severity],
   );
-  return { document, diagnostics, spec, analysis };
+  return { document, diagnostics, spec, analysis, analysisFrom, setAside, provisional };
 }
 
 /** At most this many `spec/invalid-utf8` warnings per document (one per run of U+FFFD). */
@@ -119,8 +153,10 @@ export function oversizedSpec(head: string, size: number, format: SpecFormat, ma
     range,
     path: [],
   };
-  return { document, diagnostics: [diagnostic], spec: null, analysis: null };
+  return { document, diagnostics: [diagnostic], spec: null, analysis: null, analysisFrom: null, setAside: [], provisional: null };
 }
+
+const isNetworkSection = (s: unknown): s is NetworkSection => (NETWORK_SECTIONS as readonly unknown[]).includes(s);
 
 function place(document: SourceDocument, f: Finding): Diagnostic {
   const d: Diagnostic = { code: f.code, severity: f.severity, message: f.message, range: document.rangeOf(f.path, f.at), path: f.path };
@@ -136,3 +172,4 @@ export type { LayerGraph, LayerNode, Shape } from './graph/types';
 export { formatOf, type SourceDocument, type SpecFormat } from './spec/source';
 export { LINE_BREAK, lineStarts, splitLines } from './spec/lines';
 export type { NormalizedSpec } from './spec/types';
+export { NETWORK_SECTIONS, NUMBERS_READ, type NetworkSection, type SetAside } from './spec/partial';

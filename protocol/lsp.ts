@@ -8,6 +8,16 @@ export interface TextDocumentParams {
   uri: string;
 }
 
+/** A network's totals, as the status bar shows them. */
+export interface SpecTotals {
+  name: string;
+  paramsLearned: number;
+  paramsStored: number;
+  macs: number;
+  flops: number;
+  defaultBoxes: number;
+}
+
 /** The totals a status bar or a header shows. */
 export interface SpecSummary {
   uri: string;
@@ -22,6 +32,13 @@ export interface SpecSummary {
   warnings: number;
   /** `null` when the spec has no budget. */
   withinBudget: boolean | null;
+  /**
+   * Where the totals above come from: the spec as written ('full'), the spec with its schema errors set aside
+   * ('partial': unknown keys, sections that shape no number), or nowhere ('none': they are 0).
+   */
+  analysis: 'full' | 'partial' | 'none';
+  /** With `analysis: 'none'`: the document's last valid totals (stale), when it had some since it was opened. */
+  lastValid: SpecTotals | null;
 }
 
 export interface GraphNode {

@@ -32,6 +32,9 @@ export function readSpecFile(path: string, format: SpecFormat): SpecRead {
       ],
       spec: null,
       analysis: null,
+      analysisFrom: null,
+      setAside: [],
+      provisional: null,
     },
   };
 }

@@ -66,9 +66,10 @@ export function applyEdits(text: string, edits: TextEdit[], offsetAt: (p: Range[
  * and range, the range of one from before the fix mapped through the edits: whatever was wrong elsewhere in the file
  * before may stay wrong after.
  *
- * Before a spec passes its schema check nothing later runs (normalization, the network, the lints, the hints), so the
- * re-check of a typo's fix may show diagnostics of those later stages that were hidden, not introduced; nothing tells
- * the two apart, and they are not held against the fix. Diagnostics of the stages that did run before are all compared.
+ * Before a spec passes its schema check the later stages (normalization, the network, the lints, the hints) run at
+ * most on what its schema errors leave (core's partial check), so the re-check of a typo's fix may show diagnostics of
+ * those stages that come from the part the fix brings back; nothing tells them apart, and they are not held against the
+ * fix. Diagnostics of the stages that did run before are all compared.
  */
 function improves(check: SpecCheck, d: Diagnostic, edits: TextEdit[], options: CheckOptions): boolean {
   const doc = check.document;
@@ -79,8 +80,9 @@ function improves(check: SpecCheck, d: Diagnostic, edits: TextEdit[], options: C
   const here = (x: Diagnostic) => key(x, after.document.offsetAt(x.range.start), after.document.offsetAt(x.range.end));
   const before = new Set(check.diagnostics.filter((x) => x !== d).map(mapped));
   if (after.diagnostics.some((x) => here(x) === mapped(d))) return false;
-  // The later stages ran before only if the spec got through its schema check (then `spec` is set).
-  const laterStagesRan = check.spec !== null;
+  // The later stages ran before on the spec as written only if it got through its schema check; a partial check ran
+  // them without the parts set aside, which the fix may bring back (a typo's key), so theirs are not compared.
+  const laterStagesRan = check.spec !== null && check.setAside.length === 0;
   const syntax = new Set(after.document.syntaxErrors);
   const comparable = (x: Diagnostic) => laterStagesRan || syntax.has(x) || x.code.startsWith('schema/') || x.code.startsWith('spec/') || x.code === 'internal';
   return after.diagnostics.every((x) => !comparable(x) || before.has(here(x)));

@@ -3,7 +3,8 @@
 import type { CodeAction, CodeLens, CompletionItem, Diagnostic as LspDiagnostic, DocumentSymbol, FoldingRange, Hover, InlayHint, Position, Range } from 'vscode-languageserver-types';
 import { checkSpec, type Diagnostic, type SpecCheck, type SpecFormat } from '../../core';
 import { renderReport } from '../../core/report';
-import type { GraphResult, SpecSummary } from '../../protocol/lsp';
+import type { Analysis } from '../../core';
+import type { GraphResult, SpecSummary, SpecTotals } from '../../protocol/lsp';
 import { PROTOCOL_VERSION } from '../../protocol/lsp';
 import { codeActions } from './actions';
 import { complete } from './completion';
@@ -52,14 +53,21 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
   let settings = initial;
   // One analysis per open document version: hovers, hints and lenses of the same version share it.
   const cache = new Map<string, { version: number; check: SpecCheck }>();
+  // Per document, the analysis of its last fully valid text: while the text has errors, the numbers it cannot give
+  // are shown from this one, marked stale (one error must not wipe out every number in the editor).
+  const lastValid = new Map<string, Analysis>();
 
   const check = (doc: TextDocumentLike): SpecCheck => {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit.check;
     const result = checkSpec(doc.getText(), formatOfUri(doc.uri), { hints: settings.designHints });
     cache.set(doc.uri, { version: doc.version, check: result });
+    if (result.analysisFrom === 'full') lastValid.set(doc.uri, result.analysis!);
     return result;
   };
+
+  /** The last valid analysis to show for `doc`, once it is checked: only when the current text gives no totals. */
+  const staleFor = (doc: TextDocumentLike, c: SpecCheck): Analysis | null => (c.analysis ? null : (lastValid.get(doc.uri) ?? null));
 
   const summary = (doc: TextDocumentLike): SpecSummary => {
     const c = check(doc);
@@ -77,6 +85,8 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
       errors: count('error'),
       warnings: count('warning'),
       withinBudget: c.spec?.budget ? !c.diagnostics.some((d) => d.code.startsWith('budget/')) : null,
+      analysis: c.analysisFrom ?? 'none',
+      lastValid: totalsOf(staleFor(doc, c)),
     };
   };
 
@@ -88,11 +98,18 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
     check,
     forget(uri: string) {
       cache.delete(uri);
+      lastValid.delete(uri);
     },
     diagnostics: (doc: TextDocumentLike): LspDiagnostic[] => check(doc).diagnostics.map(toLspDiagnostic),
     hover: (doc: TextDocumentLike, position: Position): Hover | null => hover(check(doc), position),
-    inlayHints: (doc: TextDocumentLike, range: Range): InlayHint[] => inlayHints(check(doc), range, settings.inlayHints),
-    codeLenses: (doc: TextDocumentLike): CodeLens[] => (settings.codeLens ? codeLenses(check(doc), doc.uri) : []),
+    inlayHints: (doc: TextDocumentLike, range: Range): InlayHint[] => {
+      const c = check(doc);
+      return inlayHints(c, range, settings.inlayHints, staleFor(doc, c));
+    },
+    codeLenses: (doc: TextDocumentLike): CodeLens[] => {
+      const c = check(doc);
+      return settings.codeLens ? codeLenses(c, doc.uri, staleFor(doc, c)) : [];
+    },
     completion: (doc: TextDocumentLike, position: Position): CompletionItem[] => complete(check(doc), position),
     codeActions: (doc: TextDocumentLike, range: Range): CodeAction[] => codeActions(check(doc), doc.uri, range, { hints: settings.designHints }),
     documentSymbols: (doc: TextDocumentLike): DocumentSymbol[] => documentSymbols(check(doc)),
@@ -128,6 +145,12 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
       };
     },
   };
+}
+
+function totalsOf(a: Analysis | null): SpecTotals | null {
+  if (!a) return null;
+  const t = a.totals;
+  return { name: a.spec.name, paramsLearned: t.paramsLearned, paramsStored: t.paramsStored, macs: t.macs, flops: t.flops, defaultBoxes: t.defaultBoxes };
 }
 
 export type LanguageService = ReturnType<typeof createLanguageService>;

@@ -64,3 +64,21 @@ export function scenario(repoRoot: string): Scenario {
     block1: placeOf(dsod300, /^ {2}blocks: \[/, '6'),
   };
 }
+
+/**
+ * What the editor shows while the spec has errors (issue 10, item 2; test/e2e/errors.e2e.ts). With the typo of the broken
+ * spec the rest is analysed (partial); with an invalid `input.size` nothing is, and the last valid numbers stay, stale.
+ */
+export const EXPECT_ERRORS = {
+  partialStatusBar: 'DSOD: 1 error · partial 14.7M params · 15.1 GMACs · 8,744 boxes',
+  partialCodeLens: 'partial (ignoring backbone.growth_rat): DSOD300: 14.7M params (14.8M stored) · 15.1 GMACs (30.2 GFLOPs) · 8,744 boxes',
+  staleStatusBar: 'DSOD: 1 error · last valid 14.7M params · 15.1 GMACs · 8,744 boxes',
+  staleCodeLens: 'last valid: DSOD300: 14.7M params (14.8M stored) · 15.1 GMACs (30.2 GFLOPs) · 8,744 boxes',
+  /** Dense block 1's inlay hint, after `blocks: [6`. */
+  block1Hint: '416×75×75 · 789k params · 4.41 GMACs',
+  /** What marks a stale hint (server/service/inlay.ts: STALE_MARK). */
+  staleMark: '⟲ ',
+  /** The input line of DSOD300, and what breaks it. */
+  inputSize: '[300, 300]',
+  badInputSize: 'big',
+} as const;
