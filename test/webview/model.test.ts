@@ -23,13 +23,14 @@ const unit = (g: ViewGraph, id: string): Unit => {
 };
 const countBy = <T>(xs: T[], key: (x: T) => string) => xs.reduce<Record<string, number>>((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
 
-test('DSOD300 collapsed: 48 nodes, one per stage, half and head branch, plus the boxes of each of the 6 scales', () => {
+test('DSOD300 collapsed: 50 nodes, one per stage, pool, half and head branch, plus the boxes of each of the 6 scales', () => {
   const g = buildViewGraph(dsod300, new Set())!;
-  assert.equal(g.units.length, 48);
+  assert.equal(g.units.length, 50);
+  // Transitions 1 and 2 pool: each is drawn as its 1x1 conv and its pool.
   assert.deepEqual(countBy(g.units, (u) => u.kind), {
-    input: 1, stem: 1, block: 4, transition: 4, reused: 5, learned: 4, concat: 5, l2norm: 6, loc: 6, conf: 6, boxes: 6,
+    input: 1, stem: 1, block: 4, transition: 4, pool: 2, reused: 5, learned: 4, concat: 5, l2norm: 6, loc: 6, conf: 6, boxes: 6,
   });
-  assert.equal(g.edges.length, 58);
+  assert.equal(g.edges.length, 60);
   // The boxes of every scale: core's priors per location and boxes.
   const boxes = g.units.filter((u) => u.kind === 'boxes').map((u) => `${u.title} | ${u.detail}`);
   assert.deepEqual(boxes, [
@@ -72,7 +73,8 @@ test('labels carry core\'s exact numbers, and the nodes add up to the totals', (
     ['stored values', '793,932'],
   ]);
   assert.equal(nodeLabel(unit(g, 'transition3')).detail, '1×1 conv 1184→1184 · no pooling');
-  assert.equal(nodeLabel(unit(g, 'transition1')).detail, '1×1 conv 416→416 · max pool 2×2');
+  assert.equal(nodeLabel(unit(g, 'transition1')).detail, '1×1 conv 416→416 · then max pool');
+  assert.deepEqual(nodeLabel(unit(g, 'transition1/pool')), { title: 'transition1 · pool', shape: '416×38×38', detail: 'max pool 75×75 → 38×38', numbers: null });
   assert.equal(nodeLabel(unit(g, 'scale3/learned')).detail, '1×1 conv 256 → 3×3/2 conv 256');
   assert.equal(nodeLabel(unit(g, 'head1/conf')).detail, 'class scores · 4 priors × 21 classes');
   assert.equal(nodeLabel(unit(g, 'head1/conf')).numbers, '604,968 params · 873,331,200 MACs');
@@ -84,7 +86,7 @@ test('labels carry core\'s exact numbers, and the nodes add up to the totals', (
 
 test('DSOD300 expanded: every dense layer, the block input and output, and all dense connections', () => {
   const g = buildViewGraph(dsod300, ALL_BLOCKS)!;
-  assert.equal(g.units.length, 86); // 48 + (6 + 2) + 3 x (8 + 2)
+  assert.equal(g.units.length, 88); // 50 + (6 + 2) + 3 x (8 + 2)
   const dense = g.edges.filter((e) => e.role === 'dense');
   assert.equal(dense.length, 28 + 3 * 45); // all pairs of input, layers and output: C(8,2) for block 1, C(10,2) for the others
   const block1 = dense.filter((e) => e.source.startsWith('block1/'));

@@ -9,8 +9,9 @@ export const exact = (n: number): string => n.toLocaleString('en-US');
 export const shapeText = (s: readonly number[] | null): string => (s ? s.join('×') : '');
 export const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '0.0%');
 
-/** Units that stand for no layer of core's graph carry no numbers line. */
-export const hasNumbers = (u: Unit): boolean => u.kind !== 'input' && u.kind !== 'blockIn' && u.kind !== 'blockOut' && u.kind !== 'boxes';
+/** Units that stand for no layer of core's graph, or only a max pool (no parameters, no MACs), carry no numbers line. */
+const WITHOUT_NUMBERS: ReadonlySet<Unit['kind']> = new Set(['input', 'blockIn', 'blockOut', 'boxes', 'pool']);
+export const hasNumbers = (u: Unit): boolean => !WITHOUT_NUMBERS.has(u.kind);
 
 export const numbersLine = (u: Unit): string => `${exact(u.paramsLearned)} params · ${exact(u.macs)} MACs`;
 
