@@ -8,7 +8,7 @@ import { neighbour } from '../../webview/graph/keyboard';
 import { nodeLabel, tooltipRows } from '../../webview/graph/labels';
 import { LayoutEngine } from '../../webview/graph/layout';
 import { buildViewGraph, type Unit, type ViewGraph } from '../../webview/graph/model';
-import { DSOD300_YAML, edit, readRepoFile } from '../helpers';
+import { DSOD300_YAML, edit, exampleFiles, readRepoFile } from '../helpers';
 
 const service = createLanguageService();
 let version = 0;
@@ -144,8 +144,10 @@ test('keyboard moves follow the data down and up, and step sideways in a row', a
   assert.equal(neighbour('block1/in', 'up', g, layout), 'block1');
   assert.equal(neighbour('block1/layer6', 'down', g, layout), 'block1/out');
   assert.equal(neighbour('block1/out', 'down', g, layout), 'transition1'); // and out of it
-  assert.equal(neighbour('head1/loc', 'right', g, layout), 'head1/conf');
-  assert.equal(neighbour('head1/conf', 'left', g, layout), 'head1/loc');
+  // The pyramid is one row of scales: beside a head is the same head of the next scale.
+  assert.equal(neighbour('head1/loc', 'right', g, layout), 'head2/loc');
+  assert.equal(neighbour('head2/conf', 'left', g, layout), 'head1/conf');
+  assert.equal(neighbour('head1/loc', 'down', g, layout), 'scale1/boxes');
   assert.equal(neighbour('input', 'up', g, layout), null);
   // Every node is placed, and the dense connections are arcs inside their block's frame.
   for (const u of g.units) assert.ok(layout.boxes.has(u.id), u.id);
@@ -174,4 +176,32 @@ test('theme colours parse, and the heat scale grows with the share', () => {
   assert.equal(heatAmount(0, 0.3), 0);
   assert.equal(heatAmount(0.3, 0.3), MAX_MIX);
   assert.ok(heatAmount(0.01, 0.3) < heatAmount(0.02, 0.3));
+});
+
+test('every example, collapsed and expanded: no two nodes overlap, and every edge runs from its source\'s box to its target\'s', async () => {
+  const engine = new LayoutEngine();
+  const onBorder = (p: { x: number; y: number }, b: { x: number; y: number; w: number; h: number }) =>
+    p.x >= b.x - 0.5 && p.x <= b.x + b.w + 0.5 && p.y >= b.y - 0.5 && p.y <= b.y + b.h + 0.5 &&
+    (Math.abs(p.x - b.x) < 0.5 || Math.abs(p.x - b.x - b.w) < 0.5 || Math.abs(p.y - b.y) < 0.5 || Math.abs(p.y - b.y - b.h) < 0.5);
+  for (const file of exampleFiles()) {
+    const result = graphOf(readRepoFile(file));
+    for (const expanded of [new Set<string>(), ALL_BLOCKS]) {
+      const g = buildViewGraph(result, new Set([...expanded].filter((b) => result.graph!.nodes.some((n) => n.stage === b))))!;
+      const { layout } = await engine.layout(g);
+      const placed = g.units.filter((u) => !(u.kind === 'block' && u.expanded)).map((u) => ({ id: u.id, b: layout.boxes.get(u.id)! }));
+      for (let i = 0; i < placed.length; i++) {
+        for (let j = i + 1; j < placed.length; j++) {
+          const [a, c] = [placed[i].b, placed[j].b];
+          const overlap = a.x < c.x + c.w && c.x < a.x + a.w && a.y < c.y + c.h && c.y < a.y + a.h;
+          assert.ok(!overlap, `${file}: ${placed[i].id} overlaps ${placed[j].id}`);
+        }
+      }
+      for (const e of g.edges) {
+        const points = layout.edges.get(e.id);
+        assert.ok(points && points.length >= 2, `${file}: ${e.id} is not routed`);
+        assert.ok(onBorder(points[0], layout.boxes.get(e.source)!), `${file}: ${e.id} does not start on ${e.source}`);
+        assert.ok(onBorder(points.at(-1)!, layout.boxes.get(e.target)!), `${file}: ${e.id} does not end on ${e.target}`);
+      }
+    }
+  }
 });

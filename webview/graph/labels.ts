@@ -1,5 +1,6 @@
 // The words and numbers on a node, in its tooltip and for screen readers. Numbers are exact (en-US grouping) because
 // they are the numbers core computed; shares are rounded. Pure: tests read the same strings the page shows.
+import { formatCount } from '../../core/format';
 import type { SpecSummary } from '../../protocol/lsp';
 import type { Unit } from './model';
 
@@ -24,6 +25,19 @@ export interface NodeLabel {
 
 export function nodeLabel(u: Unit): NodeLabel {
   return { title: u.title, shape: shapeText(u.shape), detail: u.detail, numbers: hasNumbers(u) ? numbersLine(u) : null };
+}
+
+/**
+ * The one number a node shows at small zoom: the coloured metric, compact; the other one where the coloured one is 0
+ * (an L2Norm has parameters but no MACs); what a unit that computes nothing is (its shape, its boxes).
+ */
+export function lodNumber(u: Unit, m: Metric): string {
+  if (!hasNumbers(u)) return u.brief;
+  const macs = `${formatCount(u.macs)} MACs`;
+  const params = `${formatCount(u.paramsLearned)} params`;
+  if (u.macs === 0 && u.paramsLearned === 0) return u.brief;
+  if (m === 'macs') return u.macs > 0 ? macs : params;
+  return u.paramsLearned > 0 ? params : macs;
 }
 
 export const metricValue = (u: Unit, m: Metric): number => (m === 'macs' ? u.macs : u.paramsLearned);

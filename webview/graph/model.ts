@@ -211,8 +211,8 @@ function shortOf(kind: UnitKind, id: string, stage: string, scale: number | null
       return id.split('/')[1];
     case 'reused':
     case 'learned':
-    case 'concat':
-      return `scale ${scale} ${kind}`;
+      return `${kind} ${scale}`;
+    case 'concat': // the concatenation of the halves is the scale's map
     case 'plain':
       return `scale ${scale}`;
     case 'l2norm':
