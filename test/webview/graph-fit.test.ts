@@ -169,7 +169,7 @@ describe('the graph in a side pane (Chromium)', { skip: missingPrerequisite() ??
     assert.deepEqual(block1.lines, ['block1', '4.41G MACs']);
 
     // Zoomed in past the level of detail: the full, exact numbers.
-    while ((await geometry(gp)).k < 0.7) await gp.page.click('#zoom-in');
+    while ((await geometry(gp)).k < 0.8) await gp.page.click('#zoom-in');
     assert.equal(await gp.page.locator('svg.graph').getAttribute('class'), 'graph');
     const numbers = gp.page.locator('g.node[data-id="block1"] > .full > .numbers');
     assert.ok(await numbers.isVisible());

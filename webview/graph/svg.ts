@@ -37,7 +37,7 @@ const FONT: Record<string, [number, keyof typeof CHAR]> = {
   detail: [11, 'regular'],
   numbers: [11, 'regular'],
   'big-title': [30, 'bold'],
-  'big-brief': [26, 'regular'],
+  'big-brief': [28, 'regular'],
 };
 const estimateWidth = (text: string, cls: string): number => {
   const [size, weight] = FONT[cls] ?? [11, 'regular'];
@@ -48,7 +48,7 @@ function pathOf(points: Point[], curved: boolean): string {
   if (!points.length) return '';
   const [first, ...rest] = points;
   const p = (q: Point) => `${q.x.toFixed(1)},${q.y.toFixed(1)}`;
-  // ELK's spline routing returns cubic Bézier control points in threes.
+  // A dense arc (layout.ts) is cubic Bézier points: start, then control, control, end in threes.
   if (curved && rest.length % 3 === 0) {
     let d = `M${p(first)}`;
     for (let i = 0; i < rest.length; i += 3) d += ` C${p(rest[i])} ${p(rest[i + 1])} ${p(rest[i + 2])}`;
@@ -101,7 +101,7 @@ function textsOf(u: Unit, box: { w: number; h: number }, metric: Metric): TextSp
   // box holds, so that DSOD300 fitted in a side pane stays readable. A frame shows it in its header.
   lines.push(t('lod', 'big-title', x, PAD + 24, u.short, box.w - x - PAD));
   const number = lodNumber(u, metric);
-  if (number) lines.push(t('lod', 'big-brief', PAD, PAD + 53, number, box.w - 2 * PAD));
+  if (number) lines.push(t('lod', 'big-brief', PAD, PAD + 54, number, box.w - 2 * PAD));
   return lines;
 }
 

@@ -29,7 +29,7 @@ export interface ViewElements {
   message: HTMLElement;
 }
 
-const ZOOMED_OUT = 0.7;
+const ZOOMED_OUT = 0.8;
 
 const KEY_DIRECTIONS: Record<string, Direction> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right' };
 
