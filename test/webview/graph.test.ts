@@ -133,10 +133,13 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     const layer3 = (await labels(gp))['block1/layer3'];
     assert.deepEqual(layer3, { title: 'layer3', shape: '48×75×75', detail: '1×1 conv 192 → 3×3 conv 48 · concat 272', numbers: '126,784 params · 708,480,000 MACs' });
     // Show block 1 at full size for the screenshot.
+    // Zoomed in to the full labels, the keyboard walks down into block 1 to layer 3 (each step brings its node into view).
     await gp.page.keyboard.press('Escape');
-    await gp.page.evaluate(() => document.querySelector<SVGGElement>('g.node[data-id="block1/layer1"]')!.focus());
-    for (let i = 0; i < 3; i++) await gp.page.click('#zoom-in');
-    await gp.page.locator('g.node[data-id="block1/layer3"]').focus();
+    for (let i = 0; i < 5; i++) await gp.page.click('#zoom-in');
+    await gp.page.locator('svg.graph').focus();
+    await gp.page.keyboard.press('Home');
+    for (let i = 0; i < 6; i++) await gp.page.keyboard.press('ArrowDown');
+    assert.equal(await gp.page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset?.id), 'block1/layer3');
     await gp.page.mouse.move(5, 5);
     await gp.page.screenshot({ path: screenshotPath('04-block1-expanded') });
 
