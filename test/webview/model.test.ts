@@ -8,7 +8,7 @@ import { neighbour } from '../../webview/graph/keyboard';
 import { nodeLabel, tooltipRows } from '../../webview/graph/labels';
 import { LayoutEngine } from '../../webview/graph/layout';
 import { buildViewGraph, type Unit, type ViewGraph } from '../../webview/graph/model';
-import { DSOD300_YAML, edit, readRepoFile } from '../helpers';
+import { DSOD300_YAML, edit, exampleFiles, readRepoFile } from '../helpers';
 
 const service = createLanguageService();
 let version = 0;
@@ -23,13 +23,14 @@ const unit = (g: ViewGraph, id: string): Unit => {
 };
 const countBy = <T>(xs: T[], key: (x: T) => string) => xs.reduce<Record<string, number>>((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
 
-test('DSOD300 collapsed: 48 nodes, one per stage, half and head branch, plus the boxes of each of the 6 scales', () => {
+test('DSOD300 collapsed: 50 nodes, one per stage, pool, half and head branch, plus the boxes of each of the 6 scales', () => {
   const g = buildViewGraph(dsod300, new Set())!;
-  assert.equal(g.units.length, 48);
+  assert.equal(g.units.length, 50);
+  // Transitions 1 and 2 pool: each is drawn as its 1x1 conv and its pool.
   assert.deepEqual(countBy(g.units, (u) => u.kind), {
-    input: 1, stem: 1, block: 4, transition: 4, reused: 5, learned: 4, concat: 5, l2norm: 6, loc: 6, conf: 6, boxes: 6,
+    input: 1, stem: 1, block: 4, transition: 4, pool: 2, reused: 5, learned: 4, concat: 5, l2norm: 6, loc: 6, conf: 6, boxes: 6,
   });
-  assert.equal(g.edges.length, 58);
+  assert.equal(g.edges.length, 60);
   // The boxes of every scale: core's priors per location and boxes.
   const boxes = g.units.filter((u) => u.kind === 'boxes').map((u) => `${u.title} | ${u.detail}`);
   assert.deepEqual(boxes, [
@@ -72,7 +73,8 @@ test('labels carry core\'s exact numbers, and the nodes add up to the totals', (
     ['stored values', '793,932'],
   ]);
   assert.equal(nodeLabel(unit(g, 'transition3')).detail, '1×1 conv 1184→1184 · no pooling');
-  assert.equal(nodeLabel(unit(g, 'transition1')).detail, '1×1 conv 416→416 · max pool 2×2');
+  assert.equal(nodeLabel(unit(g, 'transition1')).detail, '1×1 conv 416→416 · then max pool');
+  assert.deepEqual(nodeLabel(unit(g, 'transition1/pool')), { title: 'transition1 · pool', shape: '416×38×38', detail: 'max pool 75×75 → 38×38', numbers: null });
   assert.equal(nodeLabel(unit(g, 'scale3/learned')).detail, '1×1 conv 256 → 3×3/2 conv 256');
   assert.equal(nodeLabel(unit(g, 'head1/conf')).detail, 'class scores · 4 priors × 21 classes');
   assert.equal(nodeLabel(unit(g, 'head1/conf')).numbers, '604,968 params · 873,331,200 MACs');
@@ -84,7 +86,7 @@ test('labels carry core\'s exact numbers, and the nodes add up to the totals', (
 
 test('DSOD300 expanded: every dense layer, the block input and output, and all dense connections', () => {
   const g = buildViewGraph(dsod300, ALL_BLOCKS)!;
-  assert.equal(g.units.length, 86); // 48 + (6 + 2) + 3 x (8 + 2)
+  assert.equal(g.units.length, 88); // 50 + (6 + 2) + 3 x (8 + 2)
   const dense = g.edges.filter((e) => e.role === 'dense');
   assert.equal(dense.length, 28 + 3 * 45); // all pairs of input, layers and output: C(8,2) for block 1, C(10,2) for the others
   const block1 = dense.filter((e) => e.source.startsWith('block1/'));
@@ -142,8 +144,10 @@ test('keyboard moves follow the data down and up, and step sideways in a row', a
   assert.equal(neighbour('block1/in', 'up', g, layout), 'block1');
   assert.equal(neighbour('block1/layer6', 'down', g, layout), 'block1/out');
   assert.equal(neighbour('block1/out', 'down', g, layout), 'transition1'); // and out of it
-  assert.equal(neighbour('head1/loc', 'right', g, layout), 'head1/conf');
-  assert.equal(neighbour('head1/conf', 'left', g, layout), 'head1/loc');
+  // The pyramid is one row of scales: beside a head is the same head of the next scale.
+  assert.equal(neighbour('head1/loc', 'right', g, layout), 'head2/loc');
+  assert.equal(neighbour('head2/conf', 'left', g, layout), 'head1/conf');
+  assert.equal(neighbour('head1/loc', 'down', g, layout), 'scale1/boxes');
   assert.equal(neighbour('input', 'up', g, layout), null);
   // Every node is placed, and the dense connections are arcs inside their block's frame.
   for (const u of g.units) assert.ok(layout.boxes.has(u.id), u.id);
@@ -172,4 +176,32 @@ test('theme colours parse, and the heat scale grows with the share', () => {
   assert.equal(heatAmount(0, 0.3), 0);
   assert.equal(heatAmount(0.3, 0.3), MAX_MIX);
   assert.ok(heatAmount(0.01, 0.3) < heatAmount(0.02, 0.3));
+});
+
+test('every example, collapsed and expanded: no two nodes overlap, and every edge runs from its source\'s box to its target\'s', async () => {
+  const engine = new LayoutEngine();
+  const onBorder = (p: { x: number; y: number }, b: { x: number; y: number; w: number; h: number }) =>
+    p.x >= b.x - 0.5 && p.x <= b.x + b.w + 0.5 && p.y >= b.y - 0.5 && p.y <= b.y + b.h + 0.5 &&
+    (Math.abs(p.x - b.x) < 0.5 || Math.abs(p.x - b.x - b.w) < 0.5 || Math.abs(p.y - b.y) < 0.5 || Math.abs(p.y - b.y - b.h) < 0.5);
+  for (const file of exampleFiles()) {
+    const result = graphOf(readRepoFile(file));
+    for (const expanded of [new Set<string>(), ALL_BLOCKS]) {
+      const g = buildViewGraph(result, new Set([...expanded].filter((b) => result.graph!.nodes.some((n) => n.stage === b))))!;
+      const { layout } = await engine.layout(g);
+      const placed = g.units.filter((u) => !(u.kind === 'block' && u.expanded)).map((u) => ({ id: u.id, b: layout.boxes.get(u.id)! }));
+      for (let i = 0; i < placed.length; i++) {
+        for (let j = i + 1; j < placed.length; j++) {
+          const [a, c] = [placed[i].b, placed[j].b];
+          const overlap = a.x < c.x + c.w && c.x < a.x + a.w && a.y < c.y + c.h && c.y < a.y + a.h;
+          assert.ok(!overlap, `${file}: ${placed[i].id} overlaps ${placed[j].id}`);
+        }
+      }
+      for (const e of g.edges) {
+        const points = layout.edges.get(e.id);
+        assert.ok(points && points.length >= 2, `${file}: ${e.id} is not routed`);
+        assert.ok(onBorder(points[0], layout.boxes.get(e.source)!), `${file}: ${e.id} does not start on ${e.source}`);
+        assert.ok(onBorder(points.at(-1)!, layout.boxes.get(e.target)!), `${file}: ${e.id} does not end on ${e.target}`);
+      }
+    }
+  }
 });

@@ -68,7 +68,7 @@ export class Header {
     button('Expand blocks', 'Show every layer of every dense block', 'expand-all', () => actions.expandAll(true));
     button('Collapse blocks', 'Show each dense block as one node', 'collapse-all', () => actions.expandAll(false));
     el('span', { class: 'sep' }, bar);
-    button('Fit', 'Zoom to fit (0)', 'fit', () => actions.fit());
+    button('Fit', 'Zoom to fit, and keep fitting when the pane is resized until you zoom or pan (0)', 'fit', () => actions.fit());
     button('+', 'Zoom in (+)', 'zoom-in', () => actions.zoom(1.25));
     button('−', 'Zoom out (−)', 'zoom-out', () => actions.zoom(0.8));
     el('span', { class: 'sep' }, bar);

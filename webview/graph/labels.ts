@@ -1,5 +1,6 @@
 // The words and numbers on a node, in its tooltip and for screen readers. Numbers are exact (en-US grouping) because
 // they are the numbers core computed; shares are rounded. Pure: tests read the same strings the page shows.
+import { formatCount } from '../../core/format';
 import type { SpecSummary } from '../../protocol/lsp';
 import type { Unit } from './model';
 
@@ -9,8 +10,9 @@ export const exact = (n: number): string => n.toLocaleString('en-US');
 export const shapeText = (s: readonly number[] | null): string => (s ? s.join('×') : '');
 export const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '0.0%');
 
-/** Units that stand for no layer of core's graph carry no numbers line. */
-export const hasNumbers = (u: Unit): boolean => u.kind !== 'input' && u.kind !== 'blockIn' && u.kind !== 'blockOut' && u.kind !== 'boxes';
+/** Units that stand for no layer of core's graph, or only a max pool (no parameters, no MACs), carry no numbers line. */
+const WITHOUT_NUMBERS: ReadonlySet<Unit['kind']> = new Set(['input', 'blockIn', 'blockOut', 'boxes', 'pool']);
+export const hasNumbers = (u: Unit): boolean => !WITHOUT_NUMBERS.has(u.kind);
 
 export const numbersLine = (u: Unit): string => `${exact(u.paramsLearned)} params · ${exact(u.macs)} MACs`;
 
@@ -23,6 +25,19 @@ export interface NodeLabel {
 
 export function nodeLabel(u: Unit): NodeLabel {
   return { title: u.title, shape: shapeText(u.shape), detail: u.detail, numbers: hasNumbers(u) ? numbersLine(u) : null };
+}
+
+/**
+ * The one number a node shows at small zoom: the coloured metric, compact; the other one where the coloured one is 0
+ * (an L2Norm has parameters but no MACs); what a unit that computes nothing is (its shape, its boxes).
+ */
+export function lodNumber(u: Unit, m: Metric): string {
+  if (!hasNumbers(u)) return u.brief;
+  const macs = `${formatCount(u.macs)} MACs`;
+  const params = `${formatCount(u.paramsLearned)} params`;
+  if (u.macs === 0 && u.paramsLearned === 0) return u.brief;
+  if (m === 'macs') return u.macs > 0 ? macs : params;
+  return u.paramsLearned > 0 ? params : macs;
 }
 
 export const metricValue = (u: Unit, m: Metric): number => (m === 'macs' ? u.macs : u.paramsLearned);

@@ -13,6 +13,7 @@ export type UnitKind =
   | 'blockIn'
   | 'blockOut'
   | 'transition'
+  | 'pool'
   | 'reused'
   | 'learned'
   | 'concat'
@@ -41,6 +42,8 @@ export interface Unit {
   receptiveField: number;
   /** How many of core's layers this unit stands for. */
   layers: number;
+  /** Those layers' ids in core's layer graph (none for a drawn-only unit: block input / output, boxes). */
+  members: number[];
   source: { path: readonly (string | number)[]; range: Range } | null;
   /** The prediction scale this unit belongs to (1-based), if any. */
   scale: number | null;
@@ -80,8 +83,11 @@ function unitIdOf(n: GraphNode, expanded: ReadonlySet<string>): string {
   switch (n.stageKind) {
     case 'input':
     case 'stem':
-    case 'transition':
       return n.stage;
+    case 'transition':
+      // A pooling transition is drawn as its 1x1 conv and its pool: DSOD's "First" map is the conv's output, before
+      // the pooling, and the scale it feeds must hang off a node of that shape.
+      return n.kind === 'pool' ? `${n.stage}/pool` : n.stage;
     case 'block':
       return expanded.has(n.stage) && n.group ? n.group : n.stage;
     case 'scale':
@@ -103,7 +109,7 @@ function kindOf(first: GraphNode, id: string): UnitKind {
     case 'block':
       return id.includes('/') ? 'layer' : 'block';
     case 'transition':
-      return 'transition';
+      return first.kind === 'pool' ? 'pool' : 'transition';
     case 'scale':
       return id.endsWith('/reused') ? 'reused' : id.endsWith('/learned') ? 'learned' : id.endsWith('/concat') ? 'concat' : 'plain';
     default:
@@ -138,8 +144,14 @@ function describe(kind: UnitKind, ns: GraphNode[], all: GraphNode[], result: Gra
       const [b, k] = cs;
       return `1×1 conv ${b?.shape[0] ?? '?'} → 3×3 conv ${k?.shape[0] ?? '?'} · concat ${last.shape[0]}`;
     }
-    case 'transition':
-      return `1×1 conv ${inC(ns[0])}→${cs[0]?.shape[0] ?? '?'}${pooled ? ' · max pool 2×2' : ' · no pooling'}`;
+    case 'transition': {
+      const pools = all.some((n) => n.stage === last.stage && n.kind === 'pool' && n.inputs.includes(last.id));
+      return `1×1 conv ${inC(ns[0])}→${cs[0]?.shape[0] ?? '?'}${pools ? ' · then max pool' : ' · no pooling'}`;
+    }
+    case 'pool': {
+      const from = all[ns[0].inputs[0]];
+      return `max pool ${from ? `${from.shape[1]}×${from.shape[2]}` : '?'} → ${last.shape[1]}×${last.shape[2]}`;
+    }
     case 'reused':
       return `max pool 2×2 → 1×1 conv ${inC(ns[0])}→${last.shape[0]}`;
     case 'learned':
@@ -164,8 +176,10 @@ function describe(kind: UnitKind, ns: GraphNode[], all: GraphNode[], result: Gra
   }
 }
 
-function titleOf(kind: UnitKind, id: string, scale: number | null): string {
+function titleOf(kind: UnitKind, id: string, stage: string, scale: number | null): string {
   switch (kind) {
+    case 'pool':
+      return `${stage} · pool`;
     case 'block':
       return `${id} · dense block`;
     case 'layer':
@@ -189,14 +203,16 @@ function titleOf(kind: UnitKind, id: string, scale: number | null): string {
   }
 }
 
-function shortOf(kind: UnitKind, id: string, scale: number | null): string {
+function shortOf(kind: UnitKind, id: string, stage: string, scale: number | null): string {
   switch (kind) {
+    case 'pool':
+      return `${stage} pool`;
     case 'layer':
       return id.split('/')[1];
     case 'reused':
     case 'learned':
-    case 'concat':
-      return `scale ${scale} ${kind}`;
+      return `${kind} ${scale}`;
+    case 'concat': // the concatenation of the halves is the scale's map
     case 'plain':
       return `scale ${scale}`;
     case 'l2norm':
@@ -224,16 +240,17 @@ function makeUnit(id: string, ns: GraphNode[], all: GraphNode[], result: GraphRe
     id,
     kind,
     parent,
-    title: titleOf(kind, id, scale),
+    title: titleOf(kind, id, first.stage, scale),
     detail: describe(kind, ns, all, result, scale),
-    short: shortOf(kind, id, scale),
-    brief: kind === 'input' || kind === 'concat' ? last.shape.join('×') : compact(paramsLearned, macs), // a concat computes nothing: its size says more
+    short: shortOf(kind, id, first.stage, scale),
+    brief: kind === 'input' || kind === 'concat' || kind === 'pool' ? last.shape.join('×') : compact(paramsLearned, macs), // a concat computes nothing: its size says more
     shape: [...(fresh ?? last).shape],
     paramsLearned,
     paramsStored: ns.reduce((s, n) => s + n.paramsStored, 0),
     macs,
     receptiveField: ns.reduce((r, n) => Math.max(r, n.receptiveField), 0),
     layers: ns.length,
+    members: ns.map((n) => n.id),
     source: first.source,
     scale,
     expanded,
@@ -373,6 +390,7 @@ function synthetic(
     macs: 0,
     receptiveField,
     layers: 0,
+    members: [],
     source,
     scale: null,
     expanded: null,

@@ -23,8 +23,8 @@ export const SVG_CSS = `
 .graph .arrow.dense { fill: var(--vscode-charts-yellow, #cca700); fill-opacity: 0.8; }
 .graph .toggle rect { fill: var(--vscode-button-secondaryBackground, #313131); stroke: var(--vscode-button-border, transparent); }
 .graph .toggle text { fill: var(--vscode-button-secondaryForeground, #cccccc); font-weight: 700; font-size: 12px; }
-.graph .big-title { font-size: 20px; font-weight: 700; }
-.graph .big-brief { font-size: 15px; font-variant-numeric: tabular-nums; }
+.graph .big-title { font-size: 30px; font-weight: 700; }
+.graph .big-brief { font-size: 28px; font-variant-numeric: tabular-nums; }
 .graph .lod { display: none; }
 .graph.zoomed-out .lod { display: inline; }
 .graph.zoomed-out .full { display: none; }

@@ -4,7 +4,7 @@
 // turn into code. Rebuilt whole on every redraw; for DSOD300 that is a few hundred elements, a few milliseconds.
 import type { SpecSummary } from '../../protocol/lsp';
 import { heatAmount, mix, rgbText, type Palette } from './colors';
-import { ariaLabel, hasNumbers, metricTotal, metricValue, nodeLabel, type Metric } from './labels';
+import { ariaLabel, hasNumbers, lodNumber, metricTotal, metricValue, nodeLabel, type Metric } from './labels';
 import { LINE, PAD, type Layout, type Point } from './layout';
 import type { EdgeRole, Unit, ViewGraph } from './model';
 
@@ -36,8 +36,8 @@ const FONT: Record<string, [number, keyof typeof CHAR]> = {
   shape: [11, 'regular'],
   detail: [11, 'regular'],
   numbers: [11, 'regular'],
-  'big-title': [20, 'bold'],
-  'big-brief': [15, 'regular'],
+  'big-title': [30, 'bold'],
+  'big-brief': [28, 'regular'],
 };
 const estimateWidth = (text: string, cls: string): number => {
   const [size, weight] = FONT[cls] ?? [11, 'regular'];
@@ -48,7 +48,7 @@ function pathOf(points: Point[], curved: boolean): string {
   if (!points.length) return '';
   const [first, ...rest] = points;
   const p = (q: Point) => `${q.x.toFixed(1)},${q.y.toFixed(1)}`;
-  // ELK's spline routing returns cubic Bézier control points in threes.
+  // A dense arc (layout.ts) is cubic Bézier points: start, then control, control, end in threes.
   if (curved && rest.length % 3 === 0) {
     let d = `M${p(first)}`;
     for (let i = 0; i < rest.length; i += 3) d += ` C${p(rest[i])} ${p(rest[i + 1])} ${p(rest[i + 2])}`;
@@ -87,21 +87,22 @@ interface TextSpec {
 }
 
 /** Every text of a node, where it goes and how wide it may be. Positions depend on the box, never on the numbers. */
-function textsOf(u: Unit, box: { w: number; h: number }): TextSpec[] {
+function textsOf(u: Unit, box: { w: number; h: number }, metric: Metric): TextSpec[] {
   const x = u.kind === 'block' ? PAD + TOGGLE + 6 : PAD;
   const label = nodeLabel(u);
-  const inner = box.w - x - PAD;
-  const shapeWidth = estimateWidth(label.shape, 'shape') + 10;
   const t = (group: TextSpec['group'], cls: string, tx: number, y: number, content: string, maxWidth: number, anchor: TextSpec['anchor'] = 'start'): TextSpec => ({ group, cls, x: tx, y, content, maxWidth, anchor });
-  const specs = [t('full', 'title', x, PAD + 11, label.title, inner - shapeWidth)];
-  if (label.shape) specs.push(t('full', 'shape', box.w - PAD, PAD + 11, label.shape, shapeWidth, 'end'));
-  specs.push(t('full', 'detail', PAD, PAD + 11 + LINE, label.detail, box.w - 2 * PAD));
-  if (label.numbers) specs.push(t('full', 'numbers', PAD, PAD + 11 + 2 * LINE, label.numbers, box.w - 2 * PAD));
-  // The big-type set, shown instead when zoomed out (see GraphView's ZOOMED_OUT).
-  const tall = box.h > 50 && !(u.kind === 'block' && u.expanded);
-  specs.push(t('lod', 'big-title', x, tall ? PAD + 17 : PAD + 15, u.short, inner));
-  if (u.brief) specs.push(t('lod', 'big-brief', PAD, tall ? PAD + 38 : PAD + 30, u.brief, box.w - 2 * PAD));
-  return specs;
+  // One line each: title, shape, what it computes, its numbers.
+  const lines = [t('full', 'title', x, 0, label.title, box.w - x - PAD)];
+  if (label.shape) lines.push(t('full', 'shape', PAD, 0, label.shape, box.w - 2 * PAD));
+  lines.push(t('full', 'detail', PAD, 0, label.detail, box.w - 2 * PAD));
+  if (label.numbers) lines.push(t('full', 'numbers', PAD, 0, label.numbers, box.w - 2 * PAD));
+  lines.forEach((l, i) => (l.y = PAD + 11 + i * LINE));
+  // The level of detail for small zoom (see GraphView's ZOOMED_OUT): the name and one number, in type as large as the
+  // box holds, so that DSOD300 fitted in a side pane stays readable. A frame shows it in its header.
+  lines.push(t('lod', 'big-title', x, PAD + 24, u.short, box.w - x - PAD));
+  const number = lodNumber(u, metric);
+  if (number) lines.push(t('lod', 'big-brief', PAD, PAD + 54, number, box.w - 2 * PAD));
+  return lines;
 }
 
 /** Set a text's content, squeezing it into its width when it would overflow. */
@@ -138,7 +139,9 @@ export class GraphDrawing {
   draw(input: DrawInput): Drawn {
     const { graph, layout, summary, metric, palette } = input;
     const total = metricTotal(summary, metric);
-    const counted = graph.units.filter((u) => hasNumbers(u) && !(u.kind === 'block' && u.expanded));
+    // The legend's top is the largest share among the stages (an expanded block counts whole, as its frame), so that
+    // expanding blocks does not rescale the colours.
+    const counted = graph.units.filter((u) => hasNumbers(u) && u.kind !== 'layer');
     const maxShare = Math.max(0, ...counted.map((u) => (total > 0 ? metricValue(u, metric) / total : 0)));
     const accent = metric === 'macs' ? palette.macs : palette.params;
     const fillOf = (u: Unit): string => {
@@ -171,12 +174,12 @@ export class GraphDrawing {
       const p = this.parts.get(u.id);
       const box = input.layout.boxes.get(u.id);
       if (!p || !box) return false;
-      const specs = textsOf(u, box);
+      const specs = textsOf(u, box, input.metric);
       if (specs.length !== p.texts.length || specs.some((s, i) => !p.texts[i].classList.contains(s.cls))) return false;
     }
     for (const u of input.graph.units) {
       const p = this.parts.get(u.id)!;
-      const specs = textsOf(u, input.layout.boxes.get(u.id)!);
+      const specs = textsOf(u, input.layout.boxes.get(u.id)!, input.metric);
       specs.forEach((s, i) => setText(p.texts[i], s));
       const fill = fillOf(u);
       if (p.rect.getAttribute('fill') !== fill) p.rect.setAttribute('fill', fill);
@@ -239,7 +242,7 @@ export class GraphDrawing {
         svgEl('text', { x: PAD + TOGGLE / 2, y: PAD + 11, 'text-anchor': 'middle' }, t).textContent = u.expanded ? '−' : '+';
       }
       const groups = { full: svgEl('g', { class: 'full' }, g), lod: svgEl('g', { class: 'lod', 'aria-hidden': 'true' }, g) };
-      const texts = textsOf(u, box).map((s) => {
+      const texts = textsOf(u, box, input.metric).map((s) => {
         const el = svgEl('text', { class: s.cls, x: s.x, y: s.y, ...(s.anchor === 'end' ? { 'text-anchor': 'end' } : {}) }, groups[s.group]);
         setText(el, s);
         return el;

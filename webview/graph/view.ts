@@ -29,7 +29,7 @@ export interface ViewElements {
   message: HTMLElement;
 }
 
-const ZOOMED_OUT = 0.7;
+const ZOOMED_OUT = 0.8;
 
 const KEY_DIRECTIONS: Record<string, Direction> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right' };
 
@@ -53,6 +53,8 @@ export class GraphView {
 
   private queued: Job | null = null;
   private busy = false;
+  /** The view follows the graph's size and the pane's (fitted) until the user zooms or pans; Fit turns it back on. */
+  private autoFit = true;
 
   constructor(
     private readonly el: ViewElements,
@@ -64,7 +66,7 @@ export class GraphView {
       metric: (m) => this.setMetric(m),
       expandAll: (on) => this.expandAll(on),
       fit: () => this.fit(),
-      zoom: (f) => this.viewport.zoom(f),
+      zoom: (f) => this.userZoom(f),
       exportAs: (f) => void this.exportAs(f),
     });
     this.svg = svgEl('svg', { class: 'graph', tabindex: 0, role: 'application', 'aria-label': 'Architecture graph. Arrow keys move between nodes, Enter selects in the spec.' });
@@ -73,13 +75,24 @@ export class GraphView {
     this.painter = new GraphDrawing(this.drawing);
     el.canvas.prepend(this.svg);
     this.tooltip = new Tooltip(el.tooltip, el.canvas);
-    this.viewport = new Viewport(this.svg, this.drawing, (t) => {
-      // Below this zoom the detailed labels are too small to read: nodes switch to big-type names and totals.
-      this.svg.classList.toggle('zoomed-out', t.k < ZOOMED_OUT);
-      const uri = this.good?.result.uri;
-      if (uri) this.state.views[uri] = t;
-      this.persist();
-    });
+    this.viewport = new Viewport(
+      this.svg,
+      this.drawing,
+      (t) => {
+        // Below this zoom the detailed labels are too small to read: nodes switch to big-type names and one number.
+        this.svg.classList.toggle('zoomed-out', t.k < ZOOMED_OUT);
+        const uri = this.good?.result.uri;
+        // Only a view the user chose is kept; a fitted one is fitted again next time.
+        if (uri && this.autoFit) delete this.state.views[uri];
+        else if (uri) this.state.views[uri] = t;
+        this.persist();
+      },
+      () => (this.autoFit = false),
+    );
+    // The pane is resized (the editor split moved, the panel shown or the window resized): keep the graph fitted.
+    new ResizeObserver(() => {
+      if (this.autoFit) this.fitView();
+    }).observe(el.canvas);
     this.listen();
     this.updateHeader();
   }
@@ -149,9 +162,11 @@ export class GraphView {
     this.el.message.textContent = '';
     if (previousUri !== result.uri) {
       const saved = this.state.views[result.uri];
+      this.autoFit = !saved;
       if (saved) this.viewport.set(saved);
-      else this.fitWidth();
     }
+    // Fitted until the user moves the view: also after an expand, a collapse or a new structure.
+    if (this.autoFit) this.fitView();
     if (!this.focused || !nodes.has(this.focused)) this.focused = graph.units[0]?.id ?? null;
     for (const [id, g] of nodes) {
       const tabindex = id === this.focused ? '0' : '-1';
@@ -214,19 +229,19 @@ export class GraphView {
     this.redraw();
   }
 
+  /** The Fit button and the 0 key: fit now, and keep fitting on resize until the user zooms or pans again. */
   private fit(): void {
+    this.autoFit = true;
+    this.fitView();
+  }
+
+  private fitView(): void {
     if (this.drawn) this.viewport.fit(this.drawn.layout.width, this.drawn.layout.height);
   }
 
-  /** First view of a document: its whole width, from the top (a deep network would be unreadably small fitted whole). */
-  private fitWidth(): void {
-    if (!this.drawn) return;
-    const { width, height } = this.drawn.layout;
-    const r = this.svg.getBoundingClientRect();
-    const whole = Math.min((r.width - 24) / width, (r.height - 24) / height);
-    if (whole >= 0.6) return this.viewport.fit(width, height);
-    const k = Math.min(1, Math.max(0.6, (r.width - 24) / width));
-    this.viewport.set({ k, x: Math.max(12, (r.width - width * k) / 2), y: 12 });
+  private userZoom(factor: number): void {
+    this.autoFit = false;
+    this.viewport.zoom(factor);
   }
 
   private unit(id: string): Unit | undefined {
@@ -298,8 +313,8 @@ export class GraphView {
       if (next) this.focusNode(next);
     } else if (e.key === 'Enter') this.activate(id);
     else if (e.key === ' ' && onBlock) this.toggle(id);
-    else if (e.key === '+' || e.key === '=') this.viewport.zoom(1.25);
-    else if (e.key === '-') this.viewport.zoom(0.8);
+    else if (e.key === '+' || e.key === '=') this.userZoom(1.25);
+    else if (e.key === '-') this.userZoom(0.8);
     else if (e.key === '0') this.fit();
     else if (e.key === 'Home') this.focusNode(this.drawn.graph.units[0].id);
     else if (e.key === 'Escape') this.tooltip.hide();

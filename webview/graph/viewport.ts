@@ -20,6 +20,8 @@ export class Viewport {
     private readonly svg: SVGSVGElement,
     private readonly group: SVGGElement,
     private readonly onChange: (t: Transform) => void,
+    /** Called before the user's own wheel zoom, wheel pan or drag changes the view. */
+    private readonly onUserMove: () => void = () => undefined,
   ) {
     svg.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     svg.addEventListener('pointerdown', (e) => this.onPointerDown(e));
@@ -80,6 +82,7 @@ export class Viewport {
 
   private onWheel(e: WheelEvent): void {
     e.preventDefault();
+    this.onUserMove();
     const r = this.svg.getBoundingClientRect();
     if (e.ctrlKey || e.metaKey) this.zoom(Math.exp(-e.deltaY * 0.002), e.clientX - r.left, e.clientY - r.top);
     else this.panBy(-e.deltaX, -e.deltaY);
@@ -91,7 +94,10 @@ export class Viewport {
     const start = { x: e.clientX, y: e.clientY, t: this.transform };
     this.svg.setPointerCapture(e.pointerId);
     this.svg.classList.add('panning');
-    const move = (m: PointerEvent) => this.set({ ...start.t, x: start.t.x + m.clientX - start.x, y: start.t.y + m.clientY - start.y });
+    const move = (m: PointerEvent) => {
+      this.onUserMove();
+      this.set({ ...start.t, x: start.t.x + m.clientX - start.x, y: start.t.y + m.clientY - start.y });
+    };
     const up = () => {
       this.svg.classList.remove('panning');
       this.svg.removeEventListener('pointermove', move);
