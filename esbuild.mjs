@@ -10,7 +10,7 @@ const entries = [
   { in: 'server/main.ts', out: 'server/main' },
   // The extension host side (package.json "main"); `vscode` is provided by the editor.
   { in: 'client/extension.ts', out: 'client/extension', external: ['vscode'] },
-  // The architecture graph webview: browser code, one self-contained script (elkjs included) the CSP allows by nonce.
+  // The architecture graph webview: browser code, one self-contained script the CSP allows by nonce.
   { in: 'webview/graph/main.ts', out: 'webview/graph', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
   // The run dashboard webview (and report.html, which inlines it): uPlot bundled, its stylesheet imported as text and
   // added under the page's nonce.

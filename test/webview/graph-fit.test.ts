@@ -160,13 +160,13 @@ describe('the graph in a side pane (Chromium)', { skip: missingPrerequisite() ??
       assert.equal(n.lines.length, 2, `${n.id}: ${JSON.stringify(n.lines)}`);
       assert.equal(n.lines[0], u.short, n.id);
       // One number: a compact count with its unit, a shape, or boxes.
-      assert.match(n.lines[1], /^(?:[\d.]+[kMG]? (?:MACs|params)|\d+(?:×\d+){2}|[\d,]+ boxes)$/, n.id);
+      assert.match(n.lines[1], /^(?:[\d.]+ [kMG]?MACs|[\d.]+[kMG]? params|\d+(?:×\d+){2}|[\d,]+ boxes)$/, n.id);
       // At least 9 px on screen, names at least 10 px.
       const [name, number] = n.fontPx.map((px) => px * k);
       assert.ok(name >= 10 && number >= 9, `${n.id}: ${name.toFixed(1)} px name, ${number.toFixed(1)} px number at zoom ${k.toFixed(2)}`);
     }
     const block1 = lod.find((n) => n.id === 'block1')!;
-    assert.deepEqual(block1.lines, ['block1', '4.41G MACs']);
+    assert.deepEqual(block1.lines, ['block1', '4.41 GMACs']);
 
     // Zoomed in past the level of detail: the full, exact numbers.
     while ((await geometry(gp)).k < 0.8) await gp.page.click('#zoom-in');

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { formatFlops } from '../../core/format';
 import type { GraphResult } from '../../protocol/lsp';
 import type { WebviewMessage } from '../../protocol/webview';
 import { nodeLabel } from '../../webview/graph/labels';
@@ -89,7 +90,7 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
       'scale 5 · 3×3 | 4 priors/location · 36 boxes',
       'scale 6 · 2×2 | 4 priors/location · 16 boxes',
     ]);
-    assert.equal(await gp.page.locator('#totals').textContent(), '14,715,804 params (14,795,828 stored) · 15,079,798,528 MACs (30.16 GFLOPs) · 8,744 boxes');
+    assert.equal(await gp.page.locator('#totals').textContent(), '14,715,804 params (14,795,828 stored) · 15,079,798,528 MACs (30.2 GFLOPs) · 8,744 boxes');
     assert.equal(await gp.page.locator('#budget').textContent(), 'no budget');
 
     // Scales 2..6 each concatenate one learned and one reused half; scale 2's learned half is the backbone output.
@@ -179,7 +180,7 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     const conf = buildViewGraph(coco, new Set(['block2']))!.units.find((u) => u.id === 'head1/conf')!;
     assert.equal((await labels(gp))['head1/conf'].numbers, nodeLabel(conf).numbers);
     assert.match(nodeLabel(conf).detail, /4 priors × 81 classes/);
-    assert.equal(await gp.page.locator('#totals').textContent(), `${coco.summary.paramsLearned.toLocaleString('en-US')} params (${coco.summary.paramsStored.toLocaleString('en-US')} stored) · ${coco.summary.macs.toLocaleString('en-US')} MACs (${(coco.summary.flops / 1e9).toFixed(2)} GFLOPs) · 8,744 boxes`);
+    assert.equal(await gp.page.locator('#totals').textContent(), `${coco.summary.paramsLearned.toLocaleString('en-US')} params (${coco.summary.paramsStored.toLocaleString('en-US')} stored) · ${coco.summary.macs.toLocaleString('en-US')} MACs (${formatFlops(coco.summary.macs)}) · 8,744 boxes`);
 
     // One more layer in the collapsed block 4: the same drawing, the cached layout. Expanded, it is laid out anew, in
     // the same view.
@@ -203,7 +204,7 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     assert.equal(await count(gp, 'g.node'), 50);
     assert.equal(await gp.page.locator('body').getAttribute('data-version'), String(dsod300.version));
     assert.equal(await gp.page.locator('#problems').textContent(), `${broken.summary.errors} error${broken.summary.errors === 1 ? '' : 's'} · showing the last valid graph`);
-    assert.equal(await gp.page.locator('#totals').textContent(), '14,715,804 params (14,795,828 stored) · 15,079,798,528 MACs (30.16 GFLOPs) · 8,744 boxes');
+    assert.equal(await gp.page.locator('#totals').textContent(), '14,715,804 params (14,795,828 stored) · 15,079,798,528 MACs (30.2 GFLOPs) · 8,744 boxes');
     await gp.page.screenshot({ path: screenshotPath('06-errors-keep-last-graph') });
     const fixed = await gp.draw(analyze(DSOD300_YAML));
     assert.equal(fixed.layout, 'cached');

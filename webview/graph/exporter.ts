@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // Export of the current view (the whole drawing as it is now: expanded blocks, colouring, theme) as a standalone SVG
 // file, and as PNG through a canvas. The webview cannot write files: the host saves what we post.
+import { formatShare } from '../../core/format';
 import { MAX_MIX, mix, resolveCssVars, rgbText, type Palette } from './colors';
 import { SVG_CSS } from './styles';
 import { arrowDefs, svgEl } from './svg';
@@ -37,7 +38,7 @@ export function exportSvg(x: ExportInput): { text: string; width: number; height
   svgEl('text', { class: 'legend-text', x: lx, y: 18 }, svg).textContent = x.legend.title;
   svgEl('rect', { x: lx, y: 26, width: 150, height: 10, fill: 'url(#ramp)', class: 'box' }, svg);
   svgEl('text', { class: 'legend-text', x: lx, y: 48 }, svg).textContent = '0%';
-  svgEl('text', { class: 'legend-text', x: lx + 150, y: 48, 'text-anchor': 'end' }, svg).textContent = `${(100 * x.legend.maxShare).toFixed(1)}%`;
+  svgEl('text', { class: 'legend-text', x: lx + 150, y: 48, 'text-anchor': 'end' }, svg).textContent = formatShare(x.legend.maxShare, 1);
 
   const copy = x.drawing.cloneNode(true) as SVGGElement;
   copy.setAttribute('transform', `translate(0,${HEADING})`);

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 // The header: the spec's name and totals, the budget verdict, the problem count, the toolbar and the colour legend.
+import { formatShare } from '../../core/format';
 import type { SpecSummary } from '../../protocol/lsp';
 import { MAX_MIX, mix, rgbText, type Palette } from './colors';
 import { budgetText, problemsText, totalsText, type Metric } from './labels';
@@ -107,11 +108,11 @@ export class Header {
     const accent = v.metric === 'macs' ? v.palette.macs : v.palette.params;
     const stops = [0, 0.25, 0.5, 0.75, 1].map((p) => `${rgbText(mix(v.palette.background, accent, MAX_MIX * p))} ${p * 100}%`);
     this.ramp.style.background = `linear-gradient(to right, ${stops.join(', ')})`;
-    const pct = (100 * v.maxShare).toFixed(1);
+    const top = formatShare(v.maxShare, 1);
     this.rampTitle.textContent = `Share of ${v.metric === 'macs' ? 'MACs' : 'learned params'}:`;
     this.rampLabels[0].textContent = '0%';
-    this.rampLabels[1].textContent = `${pct}%`;
-    this.ramp.setAttribute('aria-label', `from 0% to ${pct}% of the total`);
+    this.rampLabels[1].textContent = top;
+    this.ramp.setAttribute('aria-label', `from 0% to ${top} of the total`);
   }
 
   setStatus(text: string): void {

@@ -1,14 +1,14 @@
 // The words and numbers on a node, in its tooltip and for screen readers. Numbers are exact (en-US grouping) because
 // they are the numbers core computed; shares are rounded. Pure: tests read the same strings the page shows.
-import { formatCount } from '../../core/format';
+import { formatExact, formatFlops, formatMacs, formatParams, formatShape, formatShare } from '../../core/format';
 import type { SpecSummary } from '../../protocol/lsp';
 import type { Unit } from './model';
 
 export type Metric = 'macs' | 'params';
 
-export const exact = (n: number): string => n.toLocaleString('en-US');
-export const shapeText = (s: readonly number[] | null): string => (s ? s.join('×') : '');
-export const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '0.0%');
+export const exact = formatExact;
+export const shapeText = (s: readonly number[] | null): string => (s ? formatShape(s) : '');
+export const percent = formatShare;
 
 /** Units that stand for no layer of core's graph, or only a max pool (no parameters, no MACs), carry no numbers line. */
 const WITHOUT_NUMBERS: ReadonlySet<Unit['kind']> = new Set(['input', 'blockIn', 'blockOut', 'boxes', 'pool']);
@@ -33,8 +33,8 @@ export function nodeLabel(u: Unit): NodeLabel {
  */
 export function lodNumber(u: Unit, m: Metric): string {
   if (!hasNumbers(u)) return u.brief;
-  const macs = `${formatCount(u.macs)} MACs`;
-  const params = `${formatCount(u.paramsLearned)} params`;
+  const macs = formatMacs(u.macs);
+  const params = formatParams(u.paramsLearned);
   if (u.macs === 0 && u.paramsLearned === 0) return u.brief;
   if (m === 'macs') return u.macs > 0 ? macs : params;
   return u.paramsLearned > 0 ? params : macs;
@@ -51,7 +51,8 @@ export function tooltipRows(u: Unit, s: SpecSummary): [string, string][] {
     rows.push(['learned params', `${exact(u.paramsLearned)} (${percent(u.paramsLearned, s.paramsLearned)})`]);
     rows.push(['stored values', exact(u.paramsStored)]);
     rows.push(['MACs', `${exact(u.macs)} (${percent(u.macs, s.macs)})`]);
-    rows.push(['layers', String(u.layers)]);
+    if (u.kind === 'block') rows.push(['dense layers', String(u.denseLayers)]);
+    rows.push(['primitive ops', String(u.ops)]);
   }
   if (u.receptiveField > 0) rows.push(['receptive field', `${u.receptiveField} px`]);
   if (u.source) rows.push(['spec', u.source.path.join('.') || '(document)']);
@@ -65,7 +66,7 @@ export function ariaLabel(u: Unit): string {
 }
 
 export function totalsText(s: SpecSummary): string {
-  return `${exact(s.paramsLearned)} params (${exact(s.paramsStored)} stored) · ${exact(s.macs)} MACs (${(s.flops / 1e9).toFixed(2)} GFLOPs) · ${exact(s.defaultBoxes)} boxes`;
+  return `${exact(s.paramsLearned)} params (${exact(s.paramsStored)} stored) · ${exact(s.macs)} MACs (${formatFlops(s.macs)}) · ${exact(s.defaultBoxes)} boxes`;
 }
 
 export function budgetText(s: SpecSummary): { text: string; state: 'none' | 'within' | 'over' } {

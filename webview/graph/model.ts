@@ -2,7 +2,7 @@
 // stem, a dense block or each of its layers, a transition, a half of a prediction scale, a head branch), with the
 // numbers of the layers it holds summed. Pure (no DOM), so node tests can check it directly.
 import type { Range } from '../../core/diagnostics';
-import { formatCount } from '../../core/format';
+import { formatBoxes, formatCount, formatMacs, formatShape } from '../../core/format';
 import type { GraphNode, GraphResult } from '../../protocol/lsp';
 
 export type UnitKind =
@@ -40,8 +40,10 @@ export interface Unit {
   paramsStored: number;
   macs: number;
   receptiveField: number;
-  /** How many of core's layers this unit stands for. */
-  layers: number;
+  /** How many of core's primitive ops (conv, batch norm, ReLU, pool, concat, L2Norm) this unit stands for. */
+  ops: number;
+  /** The dense layers of a dense block (its groups in core's graph); 0 for any other unit. */
+  denseLayers: number;
   /** Those layers' ids in core's layer graph (none for a drawn-only unit: block input / output, boxes). */
   members: number[];
   source: { path: readonly (string | number)[]; range: Range } | null;
@@ -225,7 +227,7 @@ function shortOf(kind: UnitKind, id: string, stage: string, scale: number | null
   }
 }
 
-const compact = (params: number, macs: number) => `${formatCount(params)} · ${formatCount(macs)} MACs`;
+const compact = (params: number, macs: number) => `${formatCount(params)} params · ${formatMacs(macs)}`;
 
 function makeUnit(id: string, ns: GraphNode[], all: GraphNode[], result: GraphResult, parent: string | null, expanded: boolean | null): Unit {
   const first = ns[0];
@@ -243,13 +245,14 @@ function makeUnit(id: string, ns: GraphNode[], all: GraphNode[], result: GraphRe
     title: titleOf(kind, id, first.stage, scale),
     detail: describe(kind, ns, all, result, scale),
     short: shortOf(kind, id, first.stage, scale),
-    brief: kind === 'input' || kind === 'concat' || kind === 'pool' ? last.shape.join('×') : compact(paramsLearned, macs), // a concat computes nothing: its size says more
+    brief: kind === 'input' || kind === 'concat' || kind === 'pool' ? formatShape(last.shape) : compact(paramsLearned, macs), // a concat computes nothing: its size says more
     shape: [...(fresh ?? last).shape],
     paramsLearned,
     paramsStored: ns.reduce((s, n) => s + n.paramsStored, 0),
     macs,
     receptiveField: ns.reduce((r, n) => Math.max(r, n.receptiveField), 0),
-    layers: ns.length,
+    ops: ns.length,
+    denseLayers: kind === 'block' ? new Set(ns.map((n) => n.group)).size : 0,
     members: ns.map((n) => n.id),
     source: first.source,
     scale,
@@ -350,8 +353,8 @@ export function buildViewGraph(result: GraphResult, expanded: ReadonlySet<string
     const id = `scale${s.index}/boxes`;
     const f = all[s.feature];
     units.push({
-      ...synthetic(id, 'boxes', `scale ${s.index} · ${f.shape[1]}×${f.shape[2]}`, `${s.priorsPerLocation} priors/location · ${s.boxes.toLocaleString('en-US')} boxes`, `scale ${s.index} boxes`, null, null, all[s.loc].source, all[s.loc].receptiveField),
-      brief: `${s.boxes.toLocaleString('en-US')} boxes`,
+      ...synthetic(id, 'boxes', `scale ${s.index} · ${f.shape[1]}×${f.shape[2]}`, `${s.priorsPerLocation} priors/location · ${formatBoxes(s.boxes)}`, `scale ${s.index} boxes`, null, null, all[s.loc].source, all[s.loc].receptiveField),
+      brief: formatBoxes(s.boxes),
       scale: s.index,
     });
     addEdge(unitOf[s.loc], id, 'data', s.index);
@@ -389,7 +392,8 @@ function synthetic(
     paramsStored: 0,
     macs: 0,
     receptiveField,
-    layers: 0,
+    ops: 0,
+    denseLayers: 0,
     members: [],
     source,
     scale: null,

@@ -2,6 +2,7 @@
 // The graph view's controller: takes each analysis from the host, builds the view graph, lays it out (or reuses the
 // cached layout of the same topology), draws it, and keeps zoom, pan, expanded blocks and selection across redraws.
 // A spec with errors has no graph: the last good one stays on screen and the header counts the errors.
+import { formatBoxes, formatExact } from '../../core/format';
 import type { GraphResult, SpecSummary } from '../../protocol/lsp';
 import { readPalette, type Palette } from './colors';
 import { exportSvg, svgToPng } from './exporter';
@@ -331,7 +332,7 @@ export class GraphView {
       width: this.drawn.layout.width,
       height: this.drawn.layout.height,
       heading: `${s.name} — ${this.good.title}`,
-      subheading: `${s.paramsLearned.toLocaleString('en-US')} learned params · ${s.macs.toLocaleString('en-US')} MACs · ${s.defaultBoxes.toLocaleString('en-US')} boxes`,
+      subheading: `${formatExact(s.paramsLearned)} learned params · ${formatExact(s.macs)} MACs · ${formatBoxes(s.defaultBoxes)}`,
       legend: { title: `Share of ${this.state.metric === 'macs' ? 'MACs' : 'learned params'}`, maxShare: this.drawn.maxShare, accent: this.state.metric },
       palette: this.palette,
     });
