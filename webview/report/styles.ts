@@ -13,7 +13,10 @@ h2 { font-size: 1.05em; font-weight: 600; margin: 18px 0 6px; }
 #status { margin: 6px 0; color: var(--vscode-editorWarning-foreground, #cca700); }
 #status:empty { display: none; }
 .hint { color: var(--vscode-descriptionForeground, #9d9d9d); font-size: 0.92em; margin: 2px 0 0; }
-.table-wrap { max-width: 100%; overflow-x: auto; border: 1px solid var(--vscode-panel-border, #2b2b2b); border-radius: 2px; }
+.table-wrap { max-width: 100%; overflow-x: auto; border: 1px solid var(--vscode-panel-border, #2b2b2b); border-radius: 2px;
+  /* A shadow on the right edge while columns are hidden there (it scrolls away with the last column). */
+  background: linear-gradient(to left, var(--vscode-editor-background, #1f1f1f) 40%, transparent) right / 28px 100% no-repeat local,
+    radial-gradient(farthest-side at 100% 50%, color-mix(in srgb, var(--vscode-foreground, #cccccc) 35%, transparent), transparent) right / 10px 100% no-repeat scroll; }
 table { border-collapse: separate; border-spacing: 0; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 10px; white-space: nowrap; text-align: left; vertical-align: top;
   border-bottom: 1px solid var(--vscode-panel-border, #2b2b2b); }
