@@ -53,7 +53,14 @@ class ReportPanel {
       return;
     }
     if (!report) {
-      this.post({ type: 'status', message: 'This spec has errors (see the Problems panel); the report returns when they are fixed.' });
+      // The server answers null for a spec with errors and for a document it does not have open.
+      const open = vscode.workspace.textDocuments.some((d) => d.uri.toString() === this.uri);
+      this.post({
+        type: 'status',
+        message: open
+          ? 'This spec has errors (see the Problems panel); the report returns when they are fixed.'
+          : 'The spec is not open in an editor: open it to bring the report up to date.',
+      });
       return;
     }
     if (report.version < this.lastVersion) return; // an older answer overtaken by a newer one

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // The report page's CSS, theme-aware through VS Code's --vscode-* variables (light, dark, high contrast), added as one
-// nonce'd <style>: the CSP needs no 'unsafe-inline'. The tables scroll sideways inside their own box, so a narrow pane
-// never cuts a column off and the page itself never scrolls sideways; the first column stays in view while they do.
+// nonce'd <style>: the CSP needs no 'unsafe-inline'. The tables scroll inside their own box (at most 85% of the pane
+// high, so its sideways scrollbar is in sight), so a narrow pane never cuts a column off and the page itself never
+// scrolls sideways; the header row and the first column stay in view while they do.
 const CSS = `
 html, body { margin: 0; padding: 0; }
 body { font-family: var(--vscode-font-family, system-ui, sans-serif); font-size: var(--vscode-font-size, 13px);
@@ -13,7 +14,7 @@ h2 { font-size: 1.05em; font-weight: 600; margin: 18px 0 6px; }
 #status { margin: 6px 0; color: var(--vscode-editorWarning-foreground, #cca700); }
 #status:empty { display: none; }
 .hint { color: var(--vscode-descriptionForeground, #9d9d9d); font-size: 0.92em; margin: 2px 0 0; }
-.table-wrap { max-width: 100%; overflow-x: auto; border: 1px solid var(--vscode-panel-border, #2b2b2b); border-radius: 2px;
+.table-wrap { max-width: 100%; max-height: 85vh; overflow: auto; border: 1px solid var(--vscode-panel-border, #2b2b2b); border-radius: 2px;
   /* A shadow on the right edge while columns are hidden there (it scrolls away with the last column). */
   background: linear-gradient(to left, var(--vscode-editor-background, #1f1f1f) 40%, transparent) right / 28px 100% no-repeat local,
     radial-gradient(farthest-side at 100% 50%, color-mix(in srgb, var(--vscode-foreground, #cccccc) 35%, transparent), transparent) right / 10px 100% no-repeat scroll; }
@@ -22,10 +23,11 @@ th, td { padding: 3px 10px; white-space: nowrap; text-align: left; vertical-alig
   border-bottom: 1px solid var(--vscode-panel-border, #2b2b2b); }
 th.num, td.num { text-align: right; }
 td .line { display: block; }
-thead th { font-weight: 600; background: var(--vscode-editorWidget-background, var(--vscode-editor-background, #252526)); }
+thead th { font-weight: 600; background: var(--vscode-editorWidget-background, var(--vscode-editor-background, #252526));
+  position: sticky; top: 0; z-index: 2; }
 th:first-child, td:first-child { position: sticky; left: 0; z-index: 1; background: var(--vscode-editor-background, #1f1f1f);
   border-right: 1px solid var(--vscode-panel-border, #2b2b2b); }
-thead th:first-child { background: var(--vscode-editorWidget-background, var(--vscode-editor-background, #252526)); }
+thead th:first-child { z-index: 3; background: var(--vscode-editorWidget-background, var(--vscode-editor-background, #252526)); }
 th button.sort { all: unset; cursor: pointer; display: inline-block; }
 th button.sort:focus-visible { outline: 1px solid var(--vscode-focusBorder, #0078d4); outline-offset: 2px; }
 th[aria-sort="ascending"] button.sort::after { content: " ▲"; }
