@@ -22,16 +22,16 @@ test('numeric columns sort on the exact numbers', () => {
   // Equal values (the six heads' receptive fields differ, their params do not all) keep the network's order.
   const byParams = sortRows(r.stages, STAGE_COLUMNS, { key: 'params', dir: 'desc' }).filter((s) => s.paramsLearned === 230_856);
   assert.deepEqual(byParams.map((s) => s.name), r.stages.filter((s) => s.paramsLearned === 230_856).map((s) => s.name));
-  // Names sort naturally: block2 before block10 would; transition1 before transition4.
+  // Names sort in natural order (block2 before a block10).
   assert.deepEqual(sortRows(r.stages, STAGE_COLUMNS, { key: 'name', dir: 'asc' }).slice(0, 4).map((s) => s.name), ['block1', 'block2', 'block3', 'block4']);
   assert.deepEqual(sortRows(r.stages, STAGE_COLUMNS, null).map((s) => s.name), r.stages.map((s) => s.name));
   assert.deepEqual(sortRows(r.scales, SCALE_COLUMNS, { key: 'boxes', dir: 'asc' }).map((s) => s.boxes), [16, 36, 150, 600, 2166, 5776]);
 });
 
 test('a header click starts descending for numbers, ascending for names, and flips on the same column', () => {
-  assert.deepEqual(nextSort(null, column('macs') as never), { key: 'macs', dir: 'desc' });
-  assert.deepEqual(nextSort({ key: 'macs', dir: 'desc' }, column('macs') as never), { key: 'macs', dir: 'asc' });
-  assert.deepEqual(nextSort({ key: 'macs', dir: 'asc' }, column('name') as never), { key: 'name', dir: 'asc' });
+  assert.deepEqual(nextSort(null, column('macs')), { key: 'macs', dir: 'desc' });
+  assert.deepEqual(nextSort({ key: 'macs', dir: 'desc' }, column('macs')), { key: 'macs', dir: 'asc' });
+  assert.deepEqual(nextSort({ key: 'macs', dir: 'asc' }, column('name')), { key: 'name', dir: 'asc' });
 });
 
 test("cells print exact numbers, shares and both outputs of a head", () => {

@@ -78,7 +78,7 @@ export function sortRows<Row>(rows: readonly Row[], columns: readonly Column<Row
 }
 
 /** A header click: the same column flips its direction; another starts descending (numbers) or ascending (names). */
-export function nextSort(current: SortState | null, column: Column<unknown>): SortState {
+export function nextSort<Row>(current: SortState | null, column: Column<Row>): SortState {
   if (current?.key === column.key) return { key: column.key, dir: current.dir === 'asc' ? 'desc' : 'asc' };
   return { key: column.key, dir: column.numeric ? 'desc' : 'asc' };
 }

@@ -88,7 +88,7 @@ export class ReportView {
       const ariaSort = sort?.key === c.key ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none';
       const th = el('th', { scope: 'col', class: c.numeric ? 'num' : '', 'aria-sort': ariaSort, 'data-key': c.key, title: c.title }, head);
       const b = el('button', { type: 'button', class: 'sort', 'data-focus-key': `${id}:sort:${c.key}` }, th, c.label);
-      b.addEventListener('click', () => this.sortBy(id, c as Column<unknown>));
+      b.addEventListener('click', () => this.sortBy(id, c));
     }
     const body = el('tbody', {}, table);
     for (const row of sortRows(rows, columns, sort)) {
@@ -112,7 +112,7 @@ export class ReportView {
     wrap.scrollLeft = left;
   }
 
-  private sortBy(id: TableId, column: Column<unknown>): void {
+  private sortBy<R>(id: TableId, column: Column<R>): void {
     this.state[id] = nextSort(this.state[id], column);
     saveState(this.state);
     this.render();
