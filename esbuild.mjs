@@ -15,6 +15,8 @@ const entries = [
   // The run dashboard webview (and report.html, which inlines it): uPlot bundled, its stylesheet imported as text and
   // added under the page's nonce.
   { in: 'webview/dashboard/main.ts', out: 'webview/dashboard', platform: 'browser', format: 'iife', target: 'chrome120', minify: true, loader: { '.css': 'text' } },
+  // The analysis report webview (`DSOD: Show Analysis Report`): its tables, sorting and row reveal, no dependencies.
+  { in: 'webview/report/main.ts', out: 'webview/report', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
 ];
 
 await Promise.all(

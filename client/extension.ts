@@ -36,7 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.onDidChangeActiveTextEditor(() => status.show(vscode.window.activeTextEditor?.document.uri.toString())),
   );
   const graph = GraphPanel.register(context, client, output);
-  const reports = ReportView.register(context, client);
+  const reports = ReportView.register(context, client, output);
   DashboardPanels.register(context, output);
   let serverStarted: () => void = () => undefined;
   runs = registerRuns(context, new Promise<void>((resolve) => (serverStarted = resolve)));

@@ -80,8 +80,79 @@ export interface GraphResult {
 /** The analysed graph of an open document. */
 export const GraphRequest = new RequestType<TextDocumentParams, GraphResult | null, void>('dsod/graph');
 
-/** The text report of `dsod analyze` for an open document. */
-export const ReportRequest = new RequestType<TextDocumentParams, string | null, void>('dsod/report');
+/** The spec text that made a report row: its path in the spec and where that is in the document. */
+export interface ReportSource {
+  path: Path;
+  range: Range;
+}
+
+/** A row of the report's stage table (the input is left out). Exact numbers; shares are fractions of the totals. */
+export interface ReportStage {
+  name: string;
+  kind: string;
+  /** Output of the stage's last layer. */
+  shape: [number, number, number];
+  /** A head's two outputs (box offsets and class scores); null for every other stage. */
+  head: { loc: [number, number, number]; conf: [number, number, number] } | null;
+  paramsLearned: number;
+  /** paramsLearned / total learned parameters (0 when the total is 0). */
+  paramsShare: number;
+  macs: number;
+  macsShare: number;
+  receptiveField: number;
+  source: ReportSource;
+}
+
+/** A row of the report's scale table. */
+export interface ReportScale {
+  name: string;
+  /** The feature map the scale's boxes tile. */
+  shape: [number, number, number];
+  priorsPerLocation: number;
+  boxes: number;
+  boxesShare: number;
+  minSize: number;
+  maxSize: number | null;
+  aspectRatios: number[];
+  step: number;
+  receptiveField: number;
+  /** The head's outputs for this scale. */
+  loc: [number, number, number];
+  conf: [number, number, number];
+  source: ReportSource;
+}
+
+/** What `dsod analyze` reports, as data for the report view: the stage and scale tables and the summary's totals. */
+export interface ReportData {
+  uri: string;
+  version: number;
+  /** The spec's file name. */
+  file: string;
+  name: string;
+  input: { channels: number; height: number; width: number };
+  /** Classes including the background. */
+  classes: number;
+  stages: ReportStage[];
+  scales: ReportScale[];
+  totals: {
+    /** Layers without the input. */
+    layers: number;
+    convLayers: number;
+    bnLayers: number;
+    paramsLearned: number;
+    paramsStored: number;
+    bnStatistics: number;
+    macs: number;
+    flops: number;
+    defaultBoxes: number;
+    /** Batch of the activation figure (1, as `dsod analyze` prints by default). */
+    batch: number;
+    activationBytes: number;
+  };
+}
+
+/** The analysis report of an open document; null while the spec has errors (or the document is not open). */
+export const ReportRequest = new RequestType<TextDocumentParams, ReportData | null, void>('dsod/report');
 
 /** Sent after every analysis, so that the client can show the totals of the active document. */
 export const AnalyzedNotification = new NotificationType<SpecSummary>('dsod/analyzed');

@@ -102,7 +102,7 @@ function copyTree(from, to, filter = () => true) {
 }
 
 export function packageVsix({ target = hostTarget(), out, log = (m) => process.stderr.write(`[package] ${m}\n`) } = {}) {
-  for (const f of ['dist/dsod.js', 'dist/client/extension.js', 'dist/server/main.js']) {
+  for (const f of ['dist/dsod.js', 'dist/client/extension.js', 'dist/server/main.js', 'dist/webview/graph.js', 'dist/webview/dashboard.js', 'dist/webview/report.js']) {
     if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
   const wasm = existsSync(join(repo, 'dist', 'wasm')) ? readdirSync(join(repo, 'dist', 'wasm')).filter((f) => f.endsWith('.wasm')) : [];

@@ -2,14 +2,14 @@
 // connections or editors (server/main.ts wires it to LSP), so tests call it directly.
 import type { CodeAction, CodeLens, CompletionItem, Diagnostic as LspDiagnostic, DocumentSymbol, FoldingRange, Hover, InlayHint, Position, Range } from 'vscode-languageserver-types';
 import { checkSpec, type Diagnostic, type SpecCheck, type SpecFormat } from '../../core';
-import { renderReport } from '../../core/report';
 import type { Analysis } from '../../core';
-import type { GraphResult, SpecSummary, SpecTotals } from '../../protocol/lsp';
+import type { GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
 import { PROTOCOL_VERSION } from '../../protocol/lsp';
 import { codeActions } from './actions';
 import { complete } from './completion';
 import { hover } from './hover';
 import { codeLenses, inlayHints, type HintSettings } from './inlay';
+import { reportData } from './report';
 import { documentSymbols, foldingRanges } from './symbols';
 
 export interface ServiceSettings {
@@ -115,11 +115,7 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
     documentSymbols: (doc: TextDocumentLike): DocumentSymbol[] => documentSymbols(check(doc)),
     foldingRanges: (doc: TextDocumentLike): FoldingRange[] => foldingRanges(check(doc)),
     summary,
-    report: (doc: TextDocumentLike): string | null => {
-      const a = check(doc).analysis;
-      // Name the spec by its file name: the whole URI says nothing more and crowds the header.
-      return a ? renderReport(decodeURIComponent(doc.uri.replace(/^.*\//, '')), a, 1) : null;
-    },
+    report: (doc: TextDocumentLike): ReportData | null => reportData(check(doc), doc.uri, doc.version),
     graph: (doc: TextDocumentLike): GraphResult => {
       const c = check(doc);
       const a = c.analysis;

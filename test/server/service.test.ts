@@ -226,7 +226,4 @@ test('the graph payload carries every node with its numbers and source range', (
   assert.equal(service.graph(doc('dsod: 1\nclasses: x\n')).graph, null);
 });
 
-test('the report is the CLI report', () => {
-  assert.match(service.report(doc(DSOD300_YAML))!, /DSOD300 summary: .*14,715,804 learned parameters/);
-  assert.equal(service.report(doc('dsod: 2\n')), null);
-});
+// The report's data (dsod/report): test/server/report.test.ts.

@@ -1,0 +1,114 @@
+// The messages between the extension host (client/reportView.ts) and the analysis report page (webview/report/), one
+// discriminated union per direction, and a validator for each: both sides check every incoming message before use
+// (a webview is a web page; its messages are untrusted input). Type-only imports but the checkers: the browser bundle
+// uses this file.
+import type { Range } from '../core/diagnostics';
+import type { ReportData } from './lsp';
+import { arrayOf, count, finite, nonNegative, nullable, oneOf, shape, str, tuple, validateMessage, type Check, type Validation } from './checks';
+
+export const REPORT_PROTOCOL_VERSION = 1;
+
+const MAX_ROWS = 10_000;
+const MAX_TEXT = 4096;
+
+/** Host -> page. */
+export type ReportHostMessage =
+  /** The report of the shown spec (after `ready` and after every debounced analysis). */
+  | { type: 'report'; report: ReportData }
+  /** The spec cannot be reported now (it has errors, the server is down); the page keeps its last tables. */
+  | { type: 'status'; message: string };
+
+/** Page -> host. */
+export type ReportWebviewMessage =
+  /** The handshake: the page is loaded and listening; the host answers with `report`. */
+  | { type: 'ready'; protocol: number }
+  /** A row was clicked (or Enter pressed on it): select the spec text that made it. */
+  | { type: 'reveal'; uri: string; range: Range }
+  /** A report was drawn (tests wait for it). */
+  | { type: 'rendered'; uri: string; version: number; stages: number; scales: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+const text = str(MAX_TEXT);
+const position = shape({ line: count, character: count });
+const range = shape({ start: position, end: position });
+const pathItem: Check = (v, at) => (typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? null : `${at} must be a key or an index`);
+const source = shape({ path: arrayOf(pathItem, 64), range });
+const shape3 = tuple(count, count, count);
+const fraction: Check = (v, at) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `${at} must be a number from 0 to 1`);
+
+const stage = shape({
+  name: str(256),
+  kind: oneOf('stem', 'block', 'transition', 'scale', 'head'),
+  shape: shape3,
+  head: nullable(shape({ loc: shape3, conf: shape3 })),
+  paramsLearned: count,
+  paramsShare: fraction,
+  macs: count,
+  macsShare: fraction,
+  receptiveField: count,
+  source,
+});
+
+const scale = shape({
+  name: str(256),
+  shape: shape3,
+  priorsPerLocation: count,
+  boxes: count,
+  boxesShare: fraction,
+  minSize: nonNegative,
+  maxSize: nullable(nonNegative),
+  aspectRatios: arrayOf(finite, 64),
+  step: nonNegative,
+  receptiveField: count,
+  loc: shape3,
+  conf: shape3,
+  source,
+});
+
+const report = shape({
+  uri: text,
+  version: finite,
+  file: text,
+  name: text,
+  input: shape({ channels: count, height: count, width: count }),
+  classes: count,
+  stages: arrayOf(stage, MAX_ROWS),
+  scales: arrayOf(scale, MAX_ROWS),
+  totals: shape({
+    layers: count,
+    convLayers: count,
+    bnLayers: count,
+    paramsLearned: count,
+    paramsStored: count,
+    bnStatistics: count,
+    macs: count,
+    flops: count,
+    defaultBoxes: count,
+    batch: count,
+    activationBytes: count,
+  }),
+});
+
+const hostMessages: Record<ReportHostMessage['type'], Check> = {
+  report: shape({ report }),
+  status: shape({ message: text }),
+};
+
+const webviewMessages: Record<ReportWebviewMessage['type'], Check> = {
+  ready: shape({ protocol: count }),
+  reveal: shape({ uri: text, range }),
+  rendered: shape({ uri: text, version: finite, stages: count, scales: count }),
+  log: shape({ level: oneOf('info', 'warn', 'error'), message: text }),
+};
+
+/** Used by the page on everything the host posts. */
+export function validateReportHostMessage(raw: unknown): Validation<ReportHostMessage> {
+  return validateMessage<ReportHostMessage>(raw, hostMessages, 'host');
+}
+
+/** Used by the host on everything the page posts. */
+export function validateReportWebviewMessage(raw: unknown): Validation<ReportWebviewMessage> {
+  return validateMessage<ReportWebviewMessage>(raw, webviewMessages, 'report');
+}
+
+export type { ReportData, Validation };
