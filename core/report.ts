@@ -1,5 +1,5 @@
 // The text report of an analysed network: a table per stage, a table per scale, and the summary line people quote.
-// Shared by the `dsod` tool and the editor's report view.
+// Printed by `dsod analyze` (the editor's report view shows the same numbers as tables: server/service/report.ts).
 import type { Analysis } from './analysis/analyze';
 import { formatBytes, formatExact as int, formatFlops, formatShape, formatShare as share } from './format';
 

@@ -128,6 +128,8 @@ export interface ReportData {
   version: number;
   /** The spec's file name. */
   file: string;
+  /** Set when schema errors were set aside to analyse the rest: what was ignored ("ignoring backbone.growth_rat"). */
+  partial: string | null;
   name: string;
   input: { channels: number; height: number; width: number };
   /** Classes including the background. */

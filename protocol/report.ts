@@ -69,6 +69,7 @@ const report = shape({
   uri: text,
   version: finite,
   file: text,
+  partial: nullable(text),
   name: text,
   input: shape({ channels: count, height: count, width: count }),
   classes: count,

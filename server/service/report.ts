@@ -4,6 +4,7 @@
 import type { SpecCheck } from '../../core';
 import type { Path } from '../../core/diagnostics';
 import type { ReportData, ReportSource } from '../../protocol/lsp';
+import { setAsideText } from './inlay';
 
 const share = (part: number, whole: number): number => (whole > 0 ? part / whole : 0);
 
@@ -20,6 +21,7 @@ export function reportData(c: SpecCheck, uri: string, version: number, batch = 1
     version,
     // The file name: the whole URI says nothing more and crowds the header.
     file: decodeURIComponent(uri.replace(/^.*\//, '')),
+    partial: c.analysisFrom === 'partial' ? setAsideText(c) : null,
     name: a.spec.name,
     input: { channels: a.spec.input.channels, height: a.spec.input.height, width: a.spec.input.width },
     classes: a.spec.classes.count,

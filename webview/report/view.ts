@@ -5,7 +5,7 @@
 import { formatExact } from '../../core/format';
 import type { ReportData } from '../../protocol/lsp';
 import { post, saveState, type SavedState } from './host';
-import { nextSort, SCALE_COLUMNS, sortRows, STAGE_COLUMNS, summaryItems, type Column, type SortState } from './model';
+import { nextSort, SCALE_COLUMNS, sortRows, STAGE_COLUMNS, summaryItems, type Column } from './model';
 
 type Attrs = Record<string, string>;
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, parent?: HTMLElement, text?: string): HTMLElementTagNameMap[K] {
@@ -58,7 +58,8 @@ export class ReportView {
 
   receive(report: ReportData): void {
     this.report = report;
-    this.statusLine.textContent = '';
+    // A partial analysis is the spec less its invalid parts: say what was left out, as the code lens does.
+    this.statusLine.textContent = report.partial ? `Partial analysis, ${report.partial}: fix the errors in Problems for the whole spec.` : '';
     this.render();
     post({ type: 'rendered', uri: report.uri, version: report.version, stages: report.stages.length, scales: report.scales.length });
   }
