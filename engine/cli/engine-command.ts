@@ -7,7 +7,7 @@ import { BackendError, selectBackend, type DoctorReport } from '../backend';
 import { IoError } from '../data/files';
 import { SynthOptionError } from '../data/synth/generate';
 import { DetectionsFileError } from '../eval/detections-file';
-import { DataSourceError } from '../train/data-source';
+import { DataSourceError } from '../data/source';
 import { TrainError, type StopFlag } from '../train/trainer';
 import type { DoneReason, MetricName } from '../../protocol/engine-events';
 import { writeReport } from '../report/report';

@@ -3,8 +3,8 @@
 import { basename, resolve } from 'node:path';
 import { defaultBoxes } from '../../core';
 import { formatProblem } from '../data/types';
-import { loadSplit } from '../train/data-source';
-import { evaluateModel } from '../train/evaluate';
+import { loadSplit } from '../data/source';
+import { evaluateModel } from '../eval/evaluate';
 import { choiceOption, intOption, parseCommand, UsageError } from './args';
 import { chooseBackend, createSink, runEngineCommand, type Io } from './engine-command';
 import { scoreDetectionsFile } from './eval-detections';

@@ -9,7 +9,7 @@ import { drawDetections } from '../infer/draw';
 import { listImages } from '../infer/images';
 import { inferImages } from '../infer/infer';
 import { findTruth } from '../infer/truth';
-import { DataSourceError, type DataSource } from '../train/data-source';
+import { DataSourceError, type DataSource } from '../data/source';
 import { RUN_FILES } from '../train/run-files';
 import { numberOption, parseCommand, UsageError } from './args';
 import { chooseBackend, createSink, runEngineCommand, type Io } from './engine-command';

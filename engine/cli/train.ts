@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkpointName, CHECKPOINT_DIR, listCheckpoints, readWeightsFile } from '../train/checkpoint';
-import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../train/data-source';
+import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../data/source';
 import { RUN_FILES } from '../train/run-files';
 import { train, type StopFlag } from '../train/trainer';
 import type { MetricName } from '../../protocol/engine-events';

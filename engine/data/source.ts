@@ -5,9 +5,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { NormalizedSpec } from '../../core';
-import { loadCoco } from '../data/coco';
-import type { DetectionDataset } from '../data/types';
-import { loadVoc } from '../data/voc';
+import { loadCoco } from './coco';
+import type { DetectionDataset } from './types';
+import { loadVoc } from './voc';
 
 export class DataSourceError extends Error {}
 
