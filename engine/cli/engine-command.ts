@@ -1,23 +1,15 @@
 // What every engine command (train, eval, infer, demo) shares: the event sink, backend selection with its doctor
 // event, errors turned into one `error` event and one `done` event with the exit code, and signal handling.
-// Exit status: 0 ok, 1 failed (spec errors, diverged training, memory), 2 usage or input (a file that cannot be
-// read), 3 I/O failure (a write the disk refused: full, quota, read-only, permission), 130/143 stopped by
-// SIGINT/SIGTERM after a checkpoint.
-import { BackendError, selectBackend, type DoctorReport } from '../backend';
-import { IoError } from '../data/files';
-import { SynthOptionError } from '../data/synth/generate';
-import { DetectionsFileError } from '../eval/detections-file';
-import { DataSourceError } from '../data/source';
-import { TrainError, type StopFlag } from '../train/trainer';
+// Exit statuses and error codes: engine/errors.ts.
+import { selectBackend, type DoctorReport } from '../backend';
+import { EngineError, EXIT, exitStatusOf } from '../errors';
+import type { StopFlag } from '../train/trainer';
 import type { DoneReason, MetricName } from '../../protocol/engine-events';
 import { writeReport } from '../report/report';
-import { UsageError } from './args';
 import { EventSink, type Output } from './reporter';
 import { catchStopSignals, handleStopSignals, releaseStopSignals, signalExitCode, takePendingSignal } from './signals';
 import { SpecError } from './spec-file';
 
-/** Exit status of an I/O failure (code `io`): a file the command had to write could not be. */
-export const EXIT_IO = 3;
 
 export interface Io {
   stdout: Output & { isTTY?: boolean };
@@ -91,14 +83,14 @@ export async function runEngineCommand(sink: EventSink, body: () => Promise<Comm
     restore();
   }
   // events.jsonl could not be written (the sink stopped trying): the run folder is incomplete, so the command failed.
-  if (sink.writeFailure && end.exitCode !== EXIT_IO) {
+  if (sink.writeFailure && end.exitCode !== EXIT.io) {
     const { code, exitCode, where } = classify(sink.writeFailure);
     sink.emit({ type: 'error', code, message: sink.writeFailure.message, where, fatal: true });
     end = { ...end, reason: 'failed', exitCode };
   }
   sink.emit({ type: 'done', reason: end.reason, step: end.step, elapsedSec: (performance.now() - started) / 1000, exitCode: end.exitCode, metric: end.metric });
   // After a write the disk refused (full, read-only), report.html would fail the same way: not tried.
-  if (end.exitCode !== EXIT_IO) await refreshReport(sink);
+  if (end.exitCode !== EXIT.io) await refreshReport(sink);
   return end.exitCode;
 }
 
@@ -123,16 +115,8 @@ function exitFlushed(code: number): void {
 }
 
 function classify(e: unknown): { code: string; exitCode: number; where: string | null } {
-  if (e instanceof UsageError || e instanceof SynthOptionError) return { code: 'usage', exitCode: 2, where: null };
-  if (e instanceof SpecError) return { code: e.io ? 'input' : 'spec', exitCode: e.io ? 2 : 1, where: e.where };
-  // A write that cannot succeed (disk full, read-only, no permission): the message names the file; nothing retries it.
-  if (e instanceof IoError) return { code: 'io', exitCode: EXIT_IO, where: e.path };
-  if (e instanceof DataSourceError) return { code: 'data', exitCode: 2, where: null };
-  if (e instanceof BackendError) return { code: 'backend', exitCode: 2, where: null };
-  if (e instanceof DetectionsFileError) return { code: 'detections', exitCode: 2, where: null };
-  // A folder that holds a run, or one being trained: the command line chose it (usage), nothing failed.
-  if (e instanceof TrainError) return { code: e.code, exitCode: e.code === 'run-exists' || e.code === 'run-busy' ? 2 : 1, where: e.where };
-  return { code: 'internal', exitCode: 1, where: null };
+  if (e instanceof EngineError) return { code: e.code, exitCode: e.exitStatus, where: e.where };
+  return { code: 'internal', exitCode: exitStatusOf('internal'), where: null };
 }
 
 /** Select the backend (--backend or the fastest available) and report it. */

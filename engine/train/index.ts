@@ -12,9 +12,10 @@ export {
 export type { Checkpoint, CheckpointMeta } from './checkpoint';
 export { LossGuard, type LossVerdict } from './loss-guard';
 export { ACTIVATION_FACTOR, checkMemory, estimateTrainingMemory, memoryLimit, type MemoryEstimate } from './memory';
-export { dropMetricsAfter, readMetrics, recordMetric, RUN_FILES, type MetricRecord } from './run-files';
+export { dropMetricsAfter, MetricsFileError, readMetrics, recordMetric, RUN_FILES, type MetricRecord } from './run-files';
 export { acquireRunLock, type LockHolder, type LockResult } from './run-lock';
 export { rewindRun, type Rewound } from './rewind';
 export { compressSchedule, learningRate, scheduleOf, type Schedule } from './schedule';
 export { MomentumSgd, type SgdOptions } from './sgd';
+export { TrainingRun } from './training-run';
 export { train, TrainError, type Emit, type StopFlag, type TrainOptions, type TrainOutcome } from './trainer';

@@ -11,7 +11,7 @@ import { listCheckpoints } from './checkpoint';
 import { TrainError } from './errors';
 import { checkMemory, estimateTrainingMemory, memoryLimit } from './memory';
 import { rewindRun } from './rewind';
-import { ensureRunDir } from './run-files';
+import { ensureRunDir, readMetrics } from './run-files';
 import { acquireRunLock } from './run-lock';
 import { describeCleanup, removeStaleTempFiles } from './temp-files';
 import { TrainingRun } from './training-run';
@@ -109,6 +109,8 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
 /** The run itself, once this process holds the run folder's lock. */
 async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome> {
   const { emit } = o;
+  // A damaged metrics.json is refused before anything moves: --from would trim it, an evaluation add to it.
+  if (o.test || o.from) readMetrics(o.runDir);
   if (o.from) {
     const r = await rewindRun(o.runDir, o.from);
     if (r.step < r.reached)

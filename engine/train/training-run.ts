@@ -15,6 +15,7 @@ import { BatchLoader } from '../data/batches';
 import { writeFileAtomic } from '../data/files';
 import { formatProblem, type DetectionDataset } from '../data/types';
 import { writePrCurves } from '../eval/curves';
+import { EXIT, signalExitStatus } from '../errors';
 import { evaluateModel } from '../eval/evaluate';
 import { createModel, type DsodModel } from '../model/model';
 import type { WeightMap } from '../model/weights';
@@ -269,7 +270,7 @@ export class TrainingRun {
   }
 
   private failed(): TrainOutcome {
-    return { reason: 'failed', step: this.meta.step, elapsedSec: this.elapsed(), exitCode: 1, metric: this.lastMetric };
+    return { reason: 'failed', step: this.meta.step, elapsedSec: this.elapsed(), exitCode: EXIT.failed, metric: this.lastMetric };
   }
 
   /**
@@ -460,7 +461,7 @@ export class TrainingRun {
     }
     await this.saveCheckpoint(checkpoint, calibrate);
     if (withEval && o.test && (this.lastMetric === null || this.lastEvalStep !== this.meta.step || this.lastEvalPartial)) await this.evaluate(true);
-    const exitCode = reason === 'stopped' ? (o.stop.requested === 'SIGINT' ? 130 : 143) : 0;
+    const exitCode = reason === 'stopped' ? signalExitStatus(o.stop.requested) : EXIT.ok;
     return { reason, step: this.meta.step, elapsedSec: this.elapsed(), exitCode, metric: this.lastMetric };
   }
 }
