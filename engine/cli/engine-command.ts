@@ -10,7 +10,6 @@ import { EventSink, type Output } from './reporter';
 import { catchStopSignals, handleStopSignals, releaseStopSignals, signalExitCode, takePendingSignal } from './signals';
 import { SpecError } from './spec-file';
 
-
 export interface Io {
   stdout: Output & { isTTY?: boolean };
   stderr: Output;
