@@ -15,7 +15,7 @@ import { BatchLoader } from '../data/batches';
 import { writeFileAtomic } from '../data/files';
 import { formatProblem, type DetectionDataset } from '../data/types';
 import { writePrCurves } from '../eval/curves';
-import { EXIT, signalExitStatus } from '../errors';
+import { EXIT, signalExitStatus, type EngineErrorCode } from '../errors';
 import { evaluateModel } from '../eval/evaluate';
 import { createModel, type DsodModel } from '../model/model';
 import type { WeightMap } from '../model/weights';
@@ -245,20 +245,16 @@ export class TrainingRun {
    * afterStep's.
    */
   private async step(): Promise<TrainOutcome | null> {
-    const { meta, t, emit } = this;
+    const { meta, t } = this;
     const stepStart = performance.now();
     const lr = learningRate(meta.schedule, meta.step);
     const r = await runStep(this.model, this.vars, this.loader!, t.accumulate, this.priors.length / 4);
-    if (!r.ok) {
-      emit({ type: 'error', code: 'data', message: r.message, where: null, fatal: true });
-      return this.failed();
-    }
+    if (!r.ok) return this.failed('data', r.message);
     const verdict = this.guard.check(r.loss, meta.step, lr);
     if (!verdict.ok) {
       tf.dispose(r.grads);
       const kept = this.lastCheckpointStep >= 0 ? ` The last checkpoint (step ${this.lastCheckpointStep}) is intact.` : '';
-      emit({ type: 'error', code: verdict.code, message: verdict.message + '.' + kept, where: null, fatal: true });
-      return this.failed();
+      return this.failed(verdict.code, verdict.message + '.' + kept);
     }
     this.sgd.apply(r.grads, lr);
     tf.dispose(r.grads);
@@ -269,7 +265,9 @@ export class TrainingRun {
     return null;
   }
 
-  private failed(): TrainOutcome {
+  /** A run that failed after it started stepping: its error event, and exit status 1 whatever the code (errors.ts). */
+  private failed(code: EngineErrorCode, message: string): TrainOutcome {
+    this.emit({ type: 'error', code, message, where: null, fatal: true });
     return { reason: 'failed', step: this.meta.step, elapsedSec: this.elapsed(), exitCode: EXIT.failed, metric: this.lastMetric };
   }
 
