@@ -1,6 +1,7 @@
 // `dsod analyze <spec>`: the exact cost of a detector, as a table people can quote or as one JSON object.
 import { checkSpec, formatOf, type Diagnostic, type SpecCheck } from '../../core';
 import { renderReport } from '../../core/report';
+import { EXIT } from '../errors';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 
 export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
@@ -27,16 +28,16 @@ export function analyzeCommand(file: string, options: AnalyzeOptions): CommandRe
   try {
     read = readSpecFile(file, formatOf(file));
   } catch (e) {
-    return { stdout: '', stderr: `dsod: cannot read ${file}: ${readFailure(e)}\n`, exitCode: 2 };
+    return { stdout: '', stderr: `dsod: cannot read ${file}: ${readFailure(e)}\n`, exitCode: EXIT.usage };
   }
   const check = read.check ?? checkSpec(read.text, formatOf(file), { hints: options.hints });
   const failed = check.diagnostics.some((d) => d.severity === 'error');
   if (options.json) {
-    return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: '', exitCode: failed ? 1 : 0 };
+    return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: '', exitCode: failed ? EXIT.failed : EXIT.ok };
   }
   const stderr = check.diagnostics.map((d) => diagnosticLine(file, d)).join('');
-  if (failed || !check.analysis) return { stdout: '', stderr, exitCode: 1 };
-  return { stdout: renderReport(file, check.analysis, options.batch), stderr, exitCode: 0 };
+  if (failed || !check.analysis) return { stdout: '', stderr, exitCode: EXIT.failed };
+  return { stdout: renderReport(file, check.analysis, options.batch), stderr, exitCode: EXIT.ok };
 }
 
 /** `file:line:col: severity: message [code]`, 1-based like compilers print. */

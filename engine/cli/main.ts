@@ -4,6 +4,7 @@
 // it is stopped); see signals.ts.
 import { catchStopSignals, releaseStopSignals } from './signals';
 import { parseArgs } from 'node:util';
+import { EXIT } from '../errors';
 import { ANALYZE_USAGE, analyzeCommand, type CommandResult } from './analyze';
 import { UsageError } from './args';
 import { DEMO_USAGE, demoCommand } from './demo';
@@ -61,15 +62,15 @@ function usageOf(command: string): string | undefined {
 /** `dsod analyze` (synchronous, pure): kept as a function tests and tools can call. */
 export function run(argv: string[]): CommandResult {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h') return { stdout: USAGE, stderr: '', exitCode: command ? 0 : 2 };
+  if (!command || command === '--help' || command === '-h') return { stdout: USAGE, stderr: '', exitCode: command ? EXIT.ok : EXIT.usage };
   if (command === 'help') {
     // `dsod help <command>`
-    if (!rest.length) return { stdout: USAGE, stderr: '', exitCode: 0 };
+    if (!rest.length) return { stdout: USAGE, stderr: '', exitCode: EXIT.ok };
     const usage = usageOf(rest[0]);
-    return usage ? { stdout: commandHelp(usage), stderr: '', exitCode: 0 } : usageError(`unknown command "${rest[0]}"`);
+    return usage ? { stdout: commandHelp(usage), stderr: '', exitCode: EXIT.ok } : usageError(`unknown command "${rest[0]}"`);
   }
   if (command !== 'analyze') return usageError(`unknown command "${command}"`);
-  if (wantsHelp(rest)) return { stdout: commandHelp(ANALYZE_USAGE), stderr: '', exitCode: 0 };
+  if (wantsHelp(rest)) return { stdout: commandHelp(ANALYZE_USAGE), stderr: '', exitCode: EXIT.ok };
   let parsed;
   try {
     parsed = parseArgs({
@@ -103,7 +104,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   if (wantsHelp(rest)) {
     io.stdout.write(commandHelp(engine.usage));
-    return 0;
+    return EXIT.ok;
   }
   try {
     return await engine.run(rest, io);
@@ -111,14 +112,14 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     // Usage errors found before a command's event stream starts (its options).
     if (e instanceof UsageError) {
       io.stderr.write(`dsod: ${e.message}\n\nRun \`dsod --help\` for the options.\n`);
-      return 2;
+      return e.exitStatus;
     }
     throw e;
   }
 }
 
 function usageError(message: string): CommandResult {
-  return { stdout: '', stderr: `dsod: ${message}\n\n${USAGE}`, exitCode: 2 };
+  return { stdout: '', stderr: `dsod: ${message}\n\n${USAGE}`, exitCode: EXIT.usage };
 }
 
 if (require.main === module) {
@@ -140,7 +141,7 @@ if (require.main === module) {
       process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
     },
     (e: Error) => {
-      process.stderr.write(`dsod: internal error: ${e.stack ?? e.message}\n`, () => process.exit(1));
+      process.stderr.write(`dsod: internal error: ${e.stack ?? e.message}\n`, () => process.exit(EXIT.failed));
     },
   );
 }
