@@ -2,12 +2,12 @@
 // event, errors turned into one `error` event and one `done` event with the exit code, and signal handling.
 // Exit statuses and error codes: engine/errors.ts.
 import { selectBackend, type DoctorReport } from '../backend';
-import { EngineError, EXIT, exitStatusOf } from '../errors';
+import { EngineError, EXIT, exitStatusOf, signalExitStatus } from '../errors';
 import type { StopFlag } from '../train/trainer';
 import type { DoneReason, MetricName } from '../../protocol/engine-events';
 import { writeReport } from '../report/report';
 import { EventSink, type Output } from './reporter';
-import { catchStopSignals, handleStopSignals, releaseStopSignals, signalExitCode, takePendingSignal } from './signals';
+import { catchStopSignals, handleStopSignals, releaseStopSignals, takePendingSignal } from './signals';
 import { SpecError } from './spec-file';
 
 export interface Io {
@@ -54,12 +54,12 @@ export function createSink(io: Io, json: boolean): EventSink {
 /** Run a command body; whatever it throws becomes an error event, and a done event always ends the stream. */
 export async function runEngineCommand(sink: EventSink, body: () => Promise<CommandEnd>): Promise<number> {
   const started = performance.now();
-  const stoppedBy = (signal: NodeJS.Signals): CommandEnd => ({ reason: 'stopped', step: null, exitCode: signalExitCode(signal), metric: null });
+  const stoppedBy = (signal: NodeJS.Signals): CommandEnd => ({ reason: 'stopped', step: null, exitCode: signalExitStatus(signal), metric: null });
   // A signal while the body runs with no stop of its own (eval, infer, synth, report; a training installs its own,
   // graceful one): say so, end the stream with `done`, exit. A second one exits at once.
   let stopping = false;
   const restore = handleStopSignals((signal) => {
-    if (stopping) process.exit(signalExitCode(signal));
+    if (stopping) process.exit(signalExitStatus(signal));
     stopping = true;
     const end = stoppedBy(signal);
     sink.emit({ type: 'log', level: 'info', message: `${signal}: stopping` });
@@ -138,7 +138,7 @@ export async function chooseBackend(sink: EventSink, requested: string | undefin
  */
 export function installStopHandlers(stop: StopFlag, onFirst?: (signal: string) => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
-    if (stop.requested) process.exit(signalExitCode(signal));
+    if (stop.requested) process.exit(signalExitStatus(signal));
     stop.requested = signal;
     onFirst?.(signal);
   };

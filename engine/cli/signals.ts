@@ -14,14 +14,10 @@ const state = {
   handler: null as SignalHandler | null,
 };
 
-export function signalExitCode(signal: NodeJS.Signals): number {
-  return signalExitStatus(signal);
-}
-
 function onStopSignal(signal: NodeJS.Signals): void {
   if (state.handler) return state.handler(signal);
   // A second signal before anything acted on the first: stop at once (nothing has been written yet).
-  if (state.pending) process.exit(signalExitCode(signal));
+  if (state.pending) process.exit(signalExitStatus(signal));
   state.pending = signal;
 }
 
