@@ -23,7 +23,7 @@ export const EXIT = {
  */
 export const ERROR_CODES = {
   usage: { exit: EXIT.usage, doc: 'an option or argument is wrong or missing' },
-  input: { exit: EXIT.usage, doc: 'a file the command reads cannot be read, or is damaged (a spec file, a run\'s metrics.json)' },
+  input: { exit: EXIT.usage, doc: "a file the command reads cannot be read, or is damaged (a spec file, a run's metrics.json)" },
   spec: { exit: EXIT.failed, doc: 'the spec has errors (printed as file:line:col lines), or asks for what cannot be trained' },
   io: { exit: EXIT.io, doc: 'a file the command had to write could not be written' },
   data: { exit: EXIT.usage, doc: 'the dataset cannot be used: missing, the wrong classes, no usable images, too many skipped' },
@@ -33,7 +33,7 @@ export const ERROR_CODES = {
   'run-busy': { exit: EXIT.usage, doc: 'another process is training in the run folder' },
   'out-of-memory': { exit: EXIT.failed, doc: 'a training step would not fit in the memory available' },
   resume: { exit: EXIT.failed, doc: 'the run cannot be resumed from its checkpoint (other batches, another network, --from not its own)' },
-  weights: { exit: EXIT.failed, doc: 'a weights or checkpoint file cannot be read, or does not fit the spec\'s network' },
+  weights: { exit: EXIT.failed, doc: "a weights or checkpoint file cannot be read, or does not fit the spec's network" },
   'loss-not-finite': { exit: EXIT.failed, doc: 'the training loss became NaN or infinite' },
   'loss-exploded': { exit: EXIT.failed, doc: 'the training loss grew far above its early level' },
   internal: { exit: EXIT.failed, doc: 'a bug: anything thrown that is not an EngineError (its stack is logged)' },

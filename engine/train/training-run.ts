@@ -399,7 +399,11 @@ export class TrainingRun {
     const { o, t, meta, metric, evalEvery, resumed, emit } = this;
     if (!resumed || !o.test || evalEvery <= 0) return;
     const split = o.testSplit ?? 'test';
-    const have = new Set(readMetrics(o.runDir).filter((e) => e.metric === metric && e.split === split).map((e) => e.step));
+    const have = new Set(
+      readMetrics(o.runDir)
+        .filter((e) => e.metric === metric && e.split === split)
+        .map((e) => e.step),
+    );
     const onDisk = new Map(listCheckpoints(o.runDir).map((c) => [c.step, c.path]));
     const ending = this.atLastStep();
     const late: number[] = [];
