@@ -1,6 +1,7 @@
 // Backend selection at run time, with a "doctor" report of what was tried and why the winner won: the first
 // that loads and runs in BACKEND_ORDER, or exactly the one asked for with --backend (never a silent fallback).
 import * as tf from '@tensorflow/tfjs';
+import { EngineError } from '../errors';
 import { BACKEND_ORDER, BackendUnavailable, defaultLoaders, INSTALL_HINTS, type BackendChoice, type BackendLoader } from './loaders';
 
 export interface BackendAttempt {
@@ -21,12 +22,12 @@ export interface DoctorReport {
   attempts: BackendAttempt[];
 }
 
-export class BackendError extends Error {
+export class BackendError extends EngineError {
   constructor(
     message: string,
     readonly attempts: BackendAttempt[] = [],
   ) {
-    super(message);
+    super('backend', message);
   }
 }
 

@@ -2,6 +2,7 @@
 import { checkSpec, formatOf, type Diagnostic, type SpecCheck } from '../../core';
 import { renderReport } from '../../core/report';
 import { analysisTables, conventionsMarkdown, COUNTING_CONVENTIONS, TABLE_NAMES, tableToCsv, tableToMarkdown, type TableName } from '../../core/tables';
+import { EXIT } from '../errors';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 
 export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
@@ -37,22 +38,22 @@ export function analyzeCommand(file: string, options: AnalyzeOptions): CommandRe
   try {
     read = readSpecFile(file, formatOf(file));
   } catch (e) {
-    return { stdout: '', stderr: `dsod: cannot read ${file}: ${readFailure(e)}\n`, exitCode: 2 };
+    return { stdout: '', stderr: `dsod: cannot read ${file}: ${readFailure(e)}\n`, exitCode: EXIT.usage };
   }
   const check = read.check ?? checkSpec(read.text, formatOf(file), { hints: options.hints });
   const failed = check.diagnostics.some((d) => d.severity === 'error');
   if (options.format === 'json') {
-    return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: '', exitCode: failed ? 1 : 0 };
+    return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: '', exitCode: failed ? EXIT.failed : EXIT.ok };
   }
   const stderr = check.diagnostics.map((d) => diagnosticLine(file, d)).join('');
-  if (failed || !check.analysis) return { stdout: '', stderr, exitCode: 1 };
+  if (failed || !check.analysis) return { stdout: '', stderr, exitCode: EXIT.failed };
   const tables = analysisTables(check.analysis);
-  if (options.format === 'csv') return { stdout: tableToCsv(tables[options.table ?? 'stages']), stderr, exitCode: 0 };
+  if (options.format === 'csv') return { stdout: tableToCsv(tables[options.table ?? 'stages']), stderr, exitCode: EXIT.ok };
   if (options.format === 'md') {
     const shown = options.table ? [tables[options.table]] : TABLE_NAMES.map((n) => tables[n]);
-    return { stdout: [conventionsMarkdown(), ...shown.map(tableToMarkdown)].join('\n'), stderr, exitCode: 0 };
+    return { stdout: [conventionsMarkdown(), ...shown.map(tableToMarkdown)].join('\n'), stderr, exitCode: EXIT.ok };
   }
-  return { stdout: renderReport(file, check.analysis, options.batch), stderr, exitCode: 0 };
+  return { stdout: renderReport(file, check.analysis, options.batch), stderr, exitCode: EXIT.ok };
 }
 
 /** `file:line:col: severity: message [code]`, 1-based like compilers print. */

@@ -1,7 +1,13 @@
 // Argument parsing shared by the commands: node's parseArgs with errors that name the option, and number checks.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EngineError } from '../errors';
 
-export class UsageError extends Error {}
+/** A wrong or missing option or argument (code `usage`, exit status 2). */
+export class UsageError extends EngineError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

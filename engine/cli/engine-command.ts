@@ -1,23 +1,14 @@
 // What every engine command (train, eval, infer, demo) shares: the event sink, backend selection with its doctor
 // event, errors turned into one `error` event and one `done` event with the exit code, and signal handling.
-// Exit status: 0 ok, 1 failed (spec errors, diverged training, memory), 2 usage or input (a file that cannot be
-// read), 3 I/O failure (a write the disk refused: full, quota, read-only, permission), 130/143 stopped by
-// SIGINT/SIGTERM after a checkpoint.
-import { BackendError, selectBackend, type DoctorReport } from '../backend';
-import { IoError } from '../data/files';
-import { SynthOptionError } from '../data/synth/generate';
-import { DetectionsFileError } from '../eval/detections-file';
-import { DataSourceError } from '../train/data-source';
-import { TrainError, type StopFlag } from '../train/trainer';
+// Exit statuses and error codes: engine/errors.ts.
+import { selectBackend, type DoctorReport } from '../backend';
+import { EngineError, EXIT, exitStatusOf, signalExitStatus } from '../errors';
+import type { StopFlag } from '../train/trainer';
 import type { DoneReason, MetricName } from '../../protocol/engine-events';
 import { writeReport } from '../report/report';
-import { UsageError } from './args';
 import { EventSink, type Output } from './reporter';
-import { catchStopSignals, handleStopSignals, releaseStopSignals, signalExitCode, takePendingSignal } from './signals';
+import { catchStopSignals, handleStopSignals, releaseStopSignals, takePendingSignal } from './signals';
 import { SpecError } from './spec-file';
-
-/** Exit status of an I/O failure (code `io`): a file the command had to write could not be. */
-export const EXIT_IO = 3;
 
 export interface Io {
   stdout: Output & { isTTY?: boolean };
@@ -63,12 +54,12 @@ export function createSink(io: Io, json: boolean): EventSink {
 /** Run a command body; whatever it throws becomes an error event, and a done event always ends the stream. */
 export async function runEngineCommand(sink: EventSink, body: () => Promise<CommandEnd>): Promise<number> {
   const started = performance.now();
-  const stoppedBy = (signal: NodeJS.Signals): CommandEnd => ({ reason: 'stopped', step: null, exitCode: signalExitCode(signal), metric: null });
+  const stoppedBy = (signal: NodeJS.Signals): CommandEnd => ({ reason: 'stopped', step: null, exitCode: signalExitStatus(signal), metric: null });
   // A signal while the body runs with no stop of its own (eval, infer, synth, report; a training installs its own,
   // graceful one): say so, end the stream with `done`, exit. A second one exits at once.
   let stopping = false;
   const restore = handleStopSignals((signal) => {
-    if (stopping) process.exit(signalExitCode(signal));
+    if (stopping) process.exit(signalExitStatus(signal));
     stopping = true;
     const end = stoppedBy(signal);
     sink.emit({ type: 'log', level: 'info', message: `${signal}: stopping` });
@@ -91,14 +82,14 @@ export async function runEngineCommand(sink: EventSink, body: () => Promise<Comm
     restore();
   }
   // events.jsonl could not be written (the sink stopped trying): the run folder is incomplete, so the command failed.
-  if (sink.writeFailure && end.exitCode !== EXIT_IO) {
+  if (sink.writeFailure && end.exitCode !== EXIT.io) {
     const { code, exitCode, where } = classify(sink.writeFailure);
     sink.emit({ type: 'error', code, message: sink.writeFailure.message, where, fatal: true });
     end = { ...end, reason: 'failed', exitCode };
   }
   sink.emit({ type: 'done', reason: end.reason, step: end.step, elapsedSec: (performance.now() - started) / 1000, exitCode: end.exitCode, metric: end.metric });
   // After a write the disk refused (full, read-only), report.html would fail the same way: not tried.
-  if (end.exitCode !== EXIT_IO) await refreshReport(sink);
+  if (end.exitCode !== EXIT.io) await refreshReport(sink);
   return end.exitCode;
 }
 
@@ -123,16 +114,8 @@ function exitFlushed(code: number): void {
 }
 
 function classify(e: unknown): { code: string; exitCode: number; where: string | null } {
-  if (e instanceof UsageError || e instanceof SynthOptionError) return { code: 'usage', exitCode: 2, where: null };
-  if (e instanceof SpecError) return { code: e.io ? 'input' : 'spec', exitCode: e.io ? 2 : 1, where: e.where };
-  // A write that cannot succeed (disk full, read-only, no permission): the message names the file; nothing retries it.
-  if (e instanceof IoError) return { code: 'io', exitCode: EXIT_IO, where: e.path };
-  if (e instanceof DataSourceError) return { code: 'data', exitCode: 2, where: null };
-  if (e instanceof BackendError) return { code: 'backend', exitCode: 2, where: null };
-  if (e instanceof DetectionsFileError) return { code: 'detections', exitCode: 2, where: null };
-  // A folder that holds a run, or one being trained: the command line chose it (usage), nothing failed.
-  if (e instanceof TrainError) return { code: e.code, exitCode: e.code === 'run-exists' || e.code === 'run-busy' ? 2 : 1, where: e.where };
-  return { code: 'internal', exitCode: 1, where: null };
+  if (e instanceof EngineError) return { code: e.code, exitCode: e.exitStatus, where: e.where };
+  return { code: 'internal', exitCode: exitStatusOf('internal'), where: null };
 }
 
 /** Select the backend (--backend or the fastest available) and report it. */
@@ -155,7 +138,7 @@ export async function chooseBackend(sink: EventSink, requested: string | undefin
  */
 export function installStopHandlers(stop: StopFlag, onFirst?: (signal: string) => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
-    if (stop.requested) process.exit(signalExitCode(signal));
+    if (stop.requested) process.exit(signalExitStatus(signal));
     stop.requested = signal;
     onFirst?.(signal);
   };

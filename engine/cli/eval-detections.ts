@@ -5,7 +5,7 @@ import { basename, resolve } from 'node:path';
 import type { MetricName } from '../../protocol/engine-events';
 import { DetectionsFileError, readDetectionsFile } from '../eval/detections-file';
 import { scoreDetections } from '../eval/score';
-import { loadSplit } from '../train/data-source';
+import { loadSplit } from '../data/source';
 import { UsageError } from './args';
 import type { CommandEnd } from './engine-command';
 import { emitStart, reportEvaluation } from './eval-report';

@@ -9,6 +9,7 @@ import { formatCocoSummary } from '../eval/coco-summary';
 import { writePrCurves } from '../eval/curves';
 import type { Scores } from '../eval/score';
 import { recordMetric, RUN_FILES, type MetricRecord } from '../train/run-files';
+import { EXIT } from '../errors';
 import type { CommandEnd } from './engine-command';
 import { METRIC_NAMES, type EventSink } from './reporter';
 import type { LoadedSpec } from './spec-file';
@@ -59,7 +60,7 @@ export async function reportEvaluation(sink: EventSink, e: Evaluation): Promise<
   sink.print(classTable(scores.perClass, METRIC_NAMES[scores.metric]));
   if (scores.coco) sink.print(formatCocoSummary(scores.coco.summary));
   sink.emit({ type: 'metric', ...record, curves });
-  return { reason: 'completed', step: e.step, exitCode: 0, metric: { metric: scores.metric, value: scores.value } };
+  return { reason: 'completed', step: e.step, exitCode: EXIT.ok, metric: { metric: scores.metric, value: scores.value } };
 }
 
 /** The start event of `dsod eval` / `dsod infer` (a run's events.jsonl tells processes apart by it). */

@@ -3,8 +3,9 @@
 import { basename, resolve } from 'node:path';
 import { defaultBoxes } from '../../core';
 import { formatProblem } from '../data/types';
-import { loadSplit } from '../train/data-source';
-import { evaluateModel } from '../train/evaluate';
+import { loadSplit } from '../data/source';
+import { evaluateModel } from '../eval/evaluate';
+import { readMetrics } from '../train/run-files';
 import { choiceOption, intOption, parseCommand, UsageError } from './args';
 import { chooseBackend, createSink, runEngineCommand, type Io } from './engine-command';
 import { scoreDetectionsFile } from './eval-detections';
@@ -55,6 +56,8 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     const metric = choiceOption('metric', values.metric, METRICS) ?? 'voc07';
     const evalImages = intOption('eval-images', values['eval-images'], 1);
     const runDir = runDirOption(values.run);
+    // The evaluation goes into RUNDIR/metrics.json: a damaged one is refused before the work, not after.
+    if (runDir) readMetrics(runDir);
     const splits = splitList(values.split);
     const out = values.out ?? null;
     if (values.detections) {

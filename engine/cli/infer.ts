@@ -5,12 +5,13 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { defaultBoxes } from '../../core';
 import { writeFileAtomic } from '../data/files';
+import { DataSourceError, type DataSource } from '../data/source';
 import { drawDetections } from '../infer/draw';
 import { listImages } from '../infer/images';
 import { inferImages } from '../infer/infer';
 import { findTruth } from '../infer/truth';
-import { DataSourceError, type DataSource } from '../train/data-source';
-import { RUN_FILES } from '../train/run-files';
+import { RUN_FILES } from '../../protocol/run-files';
+import { EXIT } from '../errors';
 import { numberOption, parseCommand, UsageError } from './args';
 import { chooseBackend, createSink, runEngineCommand, type Io } from './engine-command';
 import { emitStart } from './eval-report';
@@ -117,7 +118,7 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
           message: `${n} detections on ${r.results.length} images -> ${join(out, 'detections.json')}${values.draw ? ` (+ ${r.results.length} PNGs)` : ''}${known}`,
         });
       } else io.stdout.write(doc);
-      return { reason: 'completed', step: null, exitCode: r.results.length ? 0 : 1, metric: null };
+      return { reason: 'completed', step: null, exitCode: r.results.length ? EXIT.ok : EXIT.failed, metric: null };
     } finally {
       model.dispose();
     }

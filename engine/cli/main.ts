@@ -6,6 +6,7 @@ import { catchStopSignals, releaseStopSignals } from './signals';
 import { parseArgs } from 'node:util';
 import { TABLE_NAMES, type TableName } from '../../core/tables';
 import { ANALYZE_FORMATS, ANALYZE_USAGE, analyzeCommand, type AnalyzeFormat, type CommandResult } from './analyze';
+import { EXIT } from '../errors';
 import { UsageError } from './args';
 import { DEMO_USAGE, demoCommand } from './demo';
 import { isOutputClosed, outputClosed, processIo, type Io } from './engine-command';
@@ -62,15 +63,15 @@ function usageOf(command: string): string | undefined {
 /** `dsod analyze` (synchronous, pure): kept as a function tests and tools can call. */
 export function run(argv: string[]): CommandResult {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h') return { stdout: USAGE, stderr: '', exitCode: command ? 0 : 2 };
+  if (!command || command === '--help' || command === '-h') return { stdout: USAGE, stderr: '', exitCode: command ? EXIT.ok : EXIT.usage };
   if (command === 'help') {
     // `dsod help <command>`
-    if (!rest.length) return { stdout: USAGE, stderr: '', exitCode: 0 };
+    if (!rest.length) return { stdout: USAGE, stderr: '', exitCode: EXIT.ok };
     const usage = usageOf(rest[0]);
-    return usage ? { stdout: commandHelp(usage), stderr: '', exitCode: 0 } : usageError(`unknown command "${rest[0]}"`);
+    return usage ? { stdout: commandHelp(usage), stderr: '', exitCode: EXIT.ok } : usageError(`unknown command "${rest[0]}"`);
   }
   if (command !== 'analyze') return usageError(`unknown command "${command}"`);
-  if (wantsHelp(rest)) return { stdout: commandHelp(ANALYZE_USAGE), stderr: '', exitCode: 0 };
+  if (wantsHelp(rest)) return { stdout: commandHelp(ANALYZE_USAGE), stderr: '', exitCode: EXIT.ok };
   let parsed;
   try {
     parsed = parseArgs({
@@ -116,7 +117,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   if (wantsHelp(rest)) {
     io.stdout.write(commandHelp(engine.usage));
-    return 0;
+    return EXIT.ok;
   }
   try {
     return await engine.run(rest, io);
@@ -124,14 +125,14 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     // Usage errors found before a command's event stream starts (its options).
     if (e instanceof UsageError) {
       io.stderr.write(`dsod: ${e.message}\n\nRun \`dsod --help\` for the options.\n`);
-      return 2;
+      return e.exitStatus;
     }
     throw e;
   }
 }
 
 function usageError(message: string): CommandResult {
-  return { stdout: '', stderr: `dsod: ${message}\n\n${USAGE}`, exitCode: 2 };
+  return { stdout: '', stderr: `dsod: ${message}\n\n${USAGE}`, exitCode: EXIT.usage };
 }
 
 if (require.main === module) {
@@ -153,7 +154,7 @@ if (require.main === module) {
       process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
     },
     (e: Error) => {
-      process.stderr.write(`dsod: internal error: ${e.stack ?? e.message}\n`, () => process.exit(1));
+      process.stderr.write(`dsod: internal error: ${e.stack ?? e.message}\n`, () => process.exit(EXIT.failed));
     },
   );
 }

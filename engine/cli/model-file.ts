@@ -1,7 +1,7 @@
 // A model ready for inference: the spec's network with weights from a checkpoint or a weights file.
 import { createModel, type DsodModel } from '../model/model';
 import { readWeightsFile, type CheckpointMeta } from '../train/checkpoint';
-import { TrainError } from '../train/errors';
+import { InferenceError } from '../infer/errors';
 import type { LoadedSpec } from './spec-file';
 
 /** `meta` is the checkpoint's (step, data, whether its batch-norm statistics were recalibrated); null for a .dsodw. */
@@ -10,14 +10,14 @@ export function loadTrainedModel(spec: LoadedSpec, weightsPath: string): { model
   try {
     file = readWeightsFile(weightsPath);
   } catch (e) {
-    throw new TrainError('weights', (e as Error).message);
+    throw new InferenceError('weights', (e as Error).message);
   }
   const model = createModel(spec.analysis.graph, { seed: spec.analysis.spec.train.seed });
   try {
     model.setWeights(file.weights);
   } catch (e) {
     model.dispose();
-    throw new TrainError('weights', `${weightsPath} does not fit ${spec.path}: ${(e as Error).message}`);
+    throw new InferenceError('weights', `${weightsPath} does not fit ${spec.path}: ${(e as Error).message}`);
   }
   return { model, step: file.step, meta: file.meta };
 }

@@ -2,6 +2,7 @@
 // the inference gallery), for anyone without VS Code.
 import { statSync } from 'node:fs';
 import { writeReport } from '../report/report';
+import { EXIT } from '../errors';
 import { parseCommand, UsageError } from './args';
 import type { Io } from './engine-command';
 
@@ -18,14 +19,14 @@ export async function reportCommand(args: string[], io: Io): Promise<number> {
     if (!statSync(runDir).isDirectory()) throw new Error('not a folder');
   } catch {
     io.stderr.write(`dsod: ${runDir}: no such run folder\n`);
-    return 2;
+    return EXIT.usage;
   }
   try {
     const path = await writeReport(runDir, values.out ? { out: values.out } : {});
     io.stdout.write(`${path}\n`);
-    return 0;
+    return EXIT.ok;
   } catch (e) {
     io.stderr.write(`dsod: report: ${(e as Error).message}\n`);
-    return 2;
+    return EXIT.usage;
   }
 }

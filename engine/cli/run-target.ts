@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listCheckpoints, readWeightsFile, type CheckpointMeta } from '../train/checkpoint';
-import { DataSourceError, resolveDataSource, type DataSource } from '../train/data-source';
+import { DataSourceError, resolveDataSource, type DataSource } from '../data/source';
 import { RUN_FILES } from '../train/run-files';
 import { UsageError } from './args';
 import { loadSpec, type LoadedSpec } from './spec-file';

@@ -1,7 +1,8 @@
 // SIGINT and SIGTERM, caught from the first moment of the `dsod` process (main.ts imports this module before any
 // other, and the bundle evaluates it first): a signal that comes during start-up, backend selection or data loading
 // waits for the command to act on it, so every engine command ends with its `done` event (stopped, 130/143) however
-// early it is asked to stop. No imports: nothing runs before it.
+// early it is asked to stop. Its one import defines constants and runs nothing: nothing runs before this module.
+import { signalExitStatus } from '../errors';
 
 /** What a signal does once a command has said (installStopHandlers, runEngineCommand); null: it is kept for later. */
 type SignalHandler = (signal: NodeJS.Signals) => void;
@@ -13,14 +14,10 @@ const state = {
   handler: null as SignalHandler | null,
 };
 
-export function signalExitCode(signal: NodeJS.Signals): number {
-  return signal === 'SIGINT' ? 130 : 143;
-}
-
 function onStopSignal(signal: NodeJS.Signals): void {
   if (state.handler) return state.handler(signal);
   // A second signal before anything acted on the first: stop at once (nothing has been written yet).
-  if (state.pending) process.exit(signalExitCode(signal));
+  if (state.pending) process.exit(signalExitStatus(signal));
   state.pending = signal;
 }
 

@@ -1,17 +1,19 @@
 // Reading a spec for the engine commands: the same checker as `dsod analyze`, errors printed as file:line:col lines.
 import { checkSpec, formatOf, type Analysis } from '../../core';
+import { EngineError } from '../errors';
 import { diagnosticLine } from './analyze';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 
-export class SpecError extends Error {
+/** A spec with errors (code `spec`), or one that cannot be read (`io`: code `input`). */
+export class SpecError extends EngineError {
   constructor(
     message: string,
     /** `file:line:col: severity: message [code]` lines. */
     readonly lines: string[],
-    readonly where: string | null,
+    where: string | null,
     readonly io = false,
   ) {
-    super(message);
+    super(io ? 'input' : 'spec', message, where);
   }
 }
 

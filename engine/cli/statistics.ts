@@ -7,7 +7,7 @@ import type { DetectionDataset } from '../data/types';
 import type { DsodModel } from '../model/model';
 import { calibrationOf, recalibrateBatchNorm } from '../train/bn-calibration';
 import type { CheckpointMeta } from '../train/checkpoint';
-import { DataSourceError, loadSplit, type DataSource } from '../train/data-source';
+import { DataSourceError, loadSplit, type DataSource } from '../data/source';
 import type { LoadedSpec } from './spec-file';
 
 export { calibrationOf };

@@ -1,6 +1,7 @@
 // `dsod synth`: write the synthetic shapes dataset (VOC layout) that the tiny example trains on, no download needed.
 import { resolve } from 'node:path';
 import { synthesize, SYNTH_DEFAULTS, type SynthReport } from '../data/synth/generate';
+import { EXIT } from '../errors';
 import { intOption, parseCommand, UsageError } from './args';
 import type { Io } from './engine-command';
 
@@ -32,7 +33,7 @@ export async function synthCommand(args: string[], io: Io): Promise<number> {
     io,
   );
   io.stdout.write(summary(report));
-  return 0;
+  return EXIT.ok;
 }
 
 export async function writeSynth(o: { out: string; count?: number; size?: number; seed?: number }, io: Io): Promise<SynthReport> {

@@ -2,14 +2,14 @@
 // folder, and evaluations on the held-out split.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../data/source';
+import { signalExitStatus } from '../errors';
 import { checkpointName, CHECKPOINT_DIR, listCheckpoints, readWeightsFile } from '../train/checkpoint';
-import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../train/data-source';
 import { RUN_FILES } from '../train/run-files';
 import { train, type StopFlag } from '../train/trainer';
 import type { MetricName } from '../../protocol/engine-events';
 import { choiceOption, intOption, numberOption, parseCommand, UsageError } from './args';
 import { chooseBackend, createSink, installStopHandlers, runEngineCommand, type CommandEnd, type Io } from './engine-command';
-import { signalExitCode } from './signals';
 import type { EventSink } from './reporter';
 import { loadSpec, type LoadedSpec } from './spec-file';
 
@@ -107,7 +107,7 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
   // may resolve as microtasks only.
   const stopped = async (): Promise<CommandEnd | null> => {
     await new Promise((r) => setImmediate(r));
-    return stop.requested ? { reason: 'stopped', step: null, exitCode: signalExitCode(stop.requested as NodeJS.Signals), metric: null } : null;
+    return stop.requested ? { reason: 'stopped', step: null, exitCode: signalExitStatus(stop.requested), metric: null } : null;
   };
   try {
     const { runDir, from } = runFolder(r);

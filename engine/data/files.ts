@@ -3,20 +3,21 @@
 // /dev/zero never ends). Failures name the file.
 import { randomBytes } from 'node:crypto';
 import { formatBytes } from '../../core/format';
+import { EngineError } from '../errors';
 import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 
 /**
  * A write (or read) that failed for a reason no retry fixes: the disk is full, the quota spent, the file system
  * read-only, permission denied, a path through a file. The engine's error code `io`, exit status 3.
  */
-export class IoError extends Error {
+export class IoError extends EngineError {
   constructor(
     message: string,
     readonly path: string,
     /** The system's code (ENOSPC, EDQUOT, EROFS, EACCES...), when there is one. */
     readonly errno: string | null,
   ) {
-    super(message);
+    super('io', message, path);
     this.name = 'IoError';
   }
 }

@@ -16,13 +16,18 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileCheckError, readFileChecked } from '../data/files';
+import { EngineError } from '../errors';
 import type { DetectionDataset } from '../data/types';
 
 /** COCO's largest results files (test-dev, 100 detections an image) are a few hundred MB. */
 const MAX_DETECTIONS_BYTES = 1024 * 1024 * 1024;
 import type { EvalDetection } from './types';
 
-export class DetectionsFileError extends Error {}
+export class DetectionsFileError extends EngineError {
+  constructor(message: string) {
+    super('detections', message);
+  }
+}
 
 export interface LoadedDetections {
   format: 'dsod-infer' | 'coco-results';

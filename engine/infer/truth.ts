@@ -7,7 +7,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadCoco } from '../data/coco';
 import type { ImageRecord } from '../data/types';
 import { readVocObjects } from '../data/voc';
-import { cocoImageDir, type DataSource } from '../train/data-source';
+import { cocoImageDir, type DataSource } from '../data/source';
 
 export interface TruthBox {
   name: string;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files';
 import { RUN_FILES } from '../../protocol/run-files';
 import { decodeWeights, encodeWeights, type WeightMap } from '../model/weights';
-import type { DataSource } from './data-source';
+import type { DataSource } from '../data/source';
 import type { Schedule } from './schedule';
 
 const MAGIC = 'DSODCK01';

@@ -1,10 +1,14 @@
-// Errors of a run that the CLI reports with a stable code (see engine/cli/engine-command.ts for exit statuses).
-export class TrainError extends Error {
+// Errors that refuse a training before it steps (codes and exit statuses: engine/errors.ts).
+import { EngineError } from '../errors';
+
+export type TrainErrorCode = 'spec' | 'out-of-memory' | 'run-busy' | 'run-exists' | 'resume';
+
+export class TrainError extends EngineError {
   constructor(
-    readonly code: string,
+    override readonly code: TrainErrorCode,
     message: string,
-    readonly where: string | null = null,
+    where: string | null = null,
   ) {
-    super(message);
+    super(code, message, where);
   }
 }

@@ -1,4 +1,4 @@
-// Training: the loop, its optimizer and schedule, checkpoints, memory and loss guards, evaluation, the run lock.
+// Training: the loop, its optimizer and schedule, checkpoints, memory and loss guards, the run lock.
 export {
   CHECKPOINT_DIR,
   checkpointName,
@@ -10,13 +10,12 @@ export {
   writeWeightsFile,
 } from './checkpoint';
 export type { Checkpoint, CheckpointMeta } from './checkpoint';
-export { cocoImageDir, DataSourceError, loadSplit, resolveDataSource, type DataSource } from './data-source';
-export { evaluateModel, type EvalOptions, type EvalOutcome } from './evaluate';
 export { LossGuard, type LossVerdict } from './loss-guard';
 export { ACTIVATION_FACTOR, checkMemory, estimateTrainingMemory, memoryLimit, type MemoryEstimate } from './memory';
-export { dropMetricsAfter, readMetrics, recordMetric, RUN_FILES, type MetricRecord } from './run-files';
+export { dropMetricsAfter, MetricsFileError, readMetrics, recordMetric, RUN_FILES, type MetricRecord } from './run-files';
 export { acquireRunLock, type LockHolder, type LockResult } from './run-lock';
 export { rewindRun, type Rewound } from './rewind';
 export { compressSchedule, learningRate, scheduleOf, type Schedule } from './schedule';
 export { MomentumSgd, type SgdOptions } from './sgd';
+export { TrainingRun } from './training-run';
 export { train, TrainError, type Emit, type StopFlag, type TrainOptions, type TrainOutcome } from './trainer';

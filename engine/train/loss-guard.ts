@@ -2,12 +2,13 @@
 // Not finite: any NaN or infinity. Exploded: above EXPLODE_FACTOR x the loss's reference level, the mean of the
 // run's first REFERENCE_STEPS steps (kept in checkpoints, so a resumed run judges by the same level); before the
 // reference exists, above ABSOLUTE_LIMIT.
+import type { EngineErrorCode } from '../errors';
 
 export const REFERENCE_STEPS = 10;
 export const EXPLODE_FACTOR = 10;
 export const ABSOLUTE_LIMIT = 1e4;
 
-export type LossVerdict = { ok: true } | { ok: false; code: 'loss-not-finite' | 'loss-exploded'; message: string };
+export type LossVerdict = { ok: true } | { ok: false; code: Extract<EngineErrorCode, 'loss-not-finite' | 'loss-exploded'>; message: string };
 
 export class LossGuard {
   private sum = 0;

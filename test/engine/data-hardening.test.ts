@@ -14,7 +14,7 @@ import { formatProblem, MAX_OBJECTS_PER_IMAGE, type DataProblem, type DetectionD
 import { loadVoc } from '../../engine/data/voc';
 import { vocAnnotationXml } from '../../engine/data/voc-annotation';
 import { createModel } from '../../engine/model';
-import { evaluateModel, EvaluationDataError, MAX_SKIPPED_SHARE } from '../../engine/train/evaluate';
+import { evaluateModel, EvaluationDataError, MAX_SKIPPED_SHARE } from '../../engine/eval/evaluate';
 import { tempDir } from './data-fixtures';
 import { analyzeText, microData, microSpec, MICRO_SPEC, trainMicro } from './train-fixtures';
 

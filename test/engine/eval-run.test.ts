@@ -129,6 +129,45 @@ test('infer --run writes RUNDIR/inference/detections.json with image sizes and g
   assert.deepEqual(readJson(join(run, 'inference', 'detections.json')).images[0].truth, [{ name: 'square', box: [4, 6, 14, 18], difficult: false }]);
 });
 
+test('a damaged metrics.json: eval --run, train --resume and train --from report it (code input, exit 2, the file named) and leave the run as it was', async () => {
+  const copy = join(dir.path, 'run-damaged');
+  cpSync(run, copy, { recursive: true });
+  const file = join(copy, 'metrics.json');
+  const text = readFileSync(file, 'utf8').slice(0, 40);
+  writeFileSync(file, text);
+  const checkpoints = readdirSync(join(copy, 'checkpoints')).sort();
+  const attempts = [
+    ['eval', '--run', copy],
+    ['train', spec, '--data', data, '--out', copy, '--resume', '--steps', '31'],
+    ['train', '--from', join(copy, 'checkpoints', 'step-00000015.dsodckpt')],
+  ];
+  for (const args of attempts) {
+    const r = await dsod(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    const error = r.events.find((e) => e.type === 'error');
+    assert.ok(error && error.type === 'error' && error.code === 'input' && error.where === file, JSON.stringify(error));
+    assert.match(error.message, /metrics\.json: not valid JSON \(.*\)\. It holds the run's evaluations, so it is not overwritten/);
+    assert.ok(!r.events.some((e) => e.type === 'progress' || e.type === 'metric'), `${args[0]} refused before any work`);
+    assert.equal(readFileSync(file, 'utf8'), text, `${args.join(' ')} left metrics.json as it was`);
+    assert.deepEqual(readdirSync(join(copy, 'checkpoints')).sort(), checkpoints, 'no checkpoint moved or added');
+  }
+});
+
+test('weights that cannot be loaded: infer and eval report the error code weights with exit status 1', async () => {
+  const garbage = join(dir.path, 'garbage.dsodckpt');
+  writeFileSync(garbage, 'DSODCK01 a truncated checkpoint');
+  const image = (await loadVoc({ root: data, splits: 'test', classNames: CLASSES })).records[0].imagePath;
+  for (const args of [
+    ['infer', spec, '--weights', garbage, image, '--out', join(dir.path, 'garbage-out')],
+    ['eval', spec, '--weights', garbage, '--data', data],
+  ]) {
+    const r = await dsod(...args);
+    assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    const error = r.events.find((e) => e.type === 'error');
+    assert.ok(error && error.type === 'error' && error.code === 'weights' && error.message.includes(garbage), JSON.stringify(error));
+  }
+});
+
 test('train --from an earlier checkpoint: continues exactly from it, sets later checkpoints aside, drops later evaluations', async () => {
   const copy = join(dir.path, 'run-from');
   cpSync(run, copy, { recursive: true });

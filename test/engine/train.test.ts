@@ -12,6 +12,7 @@ import { LossGuard } from '../../engine/train/loss-guard';
 import { checkMemory, estimateTrainingMemory, memoryLimit } from '../../engine/train/memory';
 import { compressSchedule, learningRate } from '../../engine/train/schedule';
 import { MomentumSgd } from '../../engine/train/sgd';
+import { StepClock } from '../../engine/train/step-clock';
 import { TrainError } from '../../engine/train/trainer';
 import { validateEngineEvent, type MetricEvent, type ProgressEvent } from '../../protocol/engine-events';
 import { analyze, DSOD300_YAML } from '../helpers';
@@ -206,6 +207,25 @@ function assertClose(actual: ArrayLike<number>, expected: number[], tol = 1e-6):
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) < tol, `[${i}] ${actual[i]} vs ${expected[i]}`);
 }
+
+test("step timing: a process's first step (compilation) leaves the ETA window once a second is timed; the budget's average skips the first two", () => {
+  const clock = new StepClock();
+  clock.record(10, 1); // compiling
+  assert.equal(clock.secPerStep, 10);
+  assert.equal(clock.settled, false);
+  clock.record(1, 2);
+  assert.equal(clock.secPerStep, 1, 'the compiling step is out of the window');
+  clock.record(1, 3);
+  assert.equal(clock.steady.steps, 1, 'only step 3 counts for the budget');
+  for (let s = 4; s <= 30; s++) clock.record(s <= 10 ? 1 : 2, s);
+  assert.equal(clock.settled, true);
+  assert.equal(clock.secPerStep, 2, 'the window holds the last 20 steps');
+  assert.deepEqual(clock.steady, { steps: 28, secPerStep: (8 * 1 + 20 * 2) / 28 });
+  // A resumed process: its first steps are past step 2, so each counts for the budget from the start.
+  const resumed = new StepClock();
+  resumed.record(5, 41);
+  assert.deepEqual(resumed.steady, { steps: 1, secPerStep: 5 });
+});
 
 test('--minutes: the schedule is compressed to what fits the budget (milestones in proportion), and the run stops in time', async () => {
   const spec = microSpec('{ batch: 8, lr: 0.05, warmup: 2, milestones: [60000, 90000], iterations: 100000, checkpoint_every: 100000, seed: 1 }');

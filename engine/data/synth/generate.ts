@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { EngineError } from '../../errors';
 import { writeFileAtomic } from '../files';
 import { createRng, deriveSeed, shuffleInPlace } from '../rng';
 import { vocAnnotationXml } from '../voc-annotation';
@@ -64,7 +65,11 @@ export const SYNTH_DEFAULTS = {
 export const SYNTH_DATABASE = 'DSOD Studio synthetic shapes';
 
 /** A bad option, with the option's name: the CLI prints it as a usage error. */
-export class SynthOptionError extends Error {}
+export class SynthOptionError extends EngineError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 export async function synthesize(options: SynthOptions): Promise<SynthReport> {
   const o = resolveOptions(options);

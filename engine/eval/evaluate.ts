@@ -6,13 +6,13 @@ import { detectArrays } from '../boxes/detect-arrays';
 import { formatShare } from '../../core/format';
 import { BatchLoader } from '../data/batches';
 import { formatProblem, type DataProblem, type DetectionDataset, type ImageRecord } from '../data/types';
-import type { CocoResult } from '../eval/coco';
-import { scoreDetections } from '../eval/score';
-import type { VocResult } from '../eval/voc';
+import type { CocoResult } from './coco';
+import { scoreDetections } from './score';
+import type { VocResult } from './voc';
 import type { DsodModel } from '../model/model';
 import { predictArrays } from '../infer/predict';
 import type { MetricName } from '../../protocol/engine-events';
-import { DataSourceError } from './data-source';
+import { DataSourceError } from '../data/source';
 
 /**
  * An evaluation fails when more than this share of its images cannot be used (unreadable, or not the size their
@@ -74,7 +74,7 @@ export async function evaluateModel(model: DsodModel, dataset: DetectionDataset,
   };
   try {
     for (;;) {
-      await new Promise((r) => setImmediate(r)); // let signal handlers run (see trainer.ts)
+      await new Promise((r) => setImmediate(r)); // let signal handlers run (see train/trainer.ts)
       if (o.shouldStop?.()) return null;
       const batch = await loader.next();
       if (!batch) break;

@@ -5,11 +5,17 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { NormalizedSpec } from '../../core';
-import { loadCoco } from '../data/coco';
-import type { DetectionDataset } from '../data/types';
-import { loadVoc } from '../data/voc';
+import { EngineError } from '../errors';
+import { loadCoco } from './coco';
+import type { DetectionDataset } from './types';
+import { loadVoc } from './voc';
 
-export class DataSourceError extends Error {}
+/** The data chosen cannot be used (code `data`, exit status 2). */
+export class DataSourceError extends EngineError {
+  constructor(message: string) {
+    super('data', message);
+  }
+}
 
 export interface DataSource {
   format: 'voc' | 'coco';
