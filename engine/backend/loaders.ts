@@ -30,7 +30,8 @@ export const INSTALL_HINTS: Record<BackendChoice, string> = {
 
 export type RequireFn = (name: string) => unknown;
 
-// A plain function call keeps bundlers from resolving optional packages at build time.
+// A plain function call keeps bundlers from resolving optional packages at build time (so not an import).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodeRequire: RequireFn = (name) => require(name);
 
 /** require(), with "not installed" and "failed to load" told apart. */

@@ -46,6 +46,7 @@ export async function prepareWasm(options: { dir?: string } = {}): Promise<WasmL
   const dir = findWasmDir(candidates);
   if (!dir) throw new Error(`the tfjs wasm binaries (${WASM_FILES[0]}) are in none of: ${candidates.join(', ')}`);
   // Required here, not imported at the top: importing registers the backend, and only this function sets its paths.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   if (loadedFrom === null) {
     wasm.setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);

@@ -97,7 +97,7 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new Error(`cannot read the weights file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`cannot read the weights file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
   const magic = magicOf(bytes);
   if (magic === MAGIC) {
@@ -108,7 +108,7 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
     try {
       return { weights: decodeWeights(bytes), step: null, meta: null };
     } catch (e) {
-      throw new Error(`${path}: ${(e as Error).message}`);
+      throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
     }
   }
   throw new Error(`${path} is neither a DSOD checkpoint (.dsodckpt) nor a weights file (.dsodw)`);
