@@ -6,7 +6,7 @@ import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
 import { analyzeGraph, type Analysis, type Totals } from './analyze';
-import { formatBytes, formatExact, formatExcess, formatMacs } from '../format';
+import { formatBytes, formatExact, formatExcess, formatMacs, formatPixels } from '../format';
 
 type Json = Record<string, any>;
 
@@ -128,7 +128,7 @@ function stepsMismatch(a: Analysis, data: Json): Finding[] {
   const findings: Finding[] = [];
   const written: unknown[] = Array.isArray(data.priors?.steps) ? data.priors.steps : [];
   const { height: H, width: W } = a.spec.input;
-  const px = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  const px = formatPixels;
   a.scales.forEach((scale, i) => {
     const step = written[i];
     if (typeof step !== 'number') return;
