@@ -92,7 +92,15 @@ export function diffAnalyses(a: Analysis, b: Analysis): AnalysisDiff {
   const inA = new Map(a.stages.map((s, i) => [stageKey(s), i]));
   const inB = new Set(b.stages.map(stageKey));
   const stages: StageDiff[] = [];
-  const removed = (s: StageStats): StageDiff => ({ kind: s.kind, index: s.index, name: s.name, change: 'removed', a: stageCost(s), b: null, delta: minus(null, stageCost(s)) });
+  const removed = (s: StageStats): StageDiff => ({
+    kind: s.kind,
+    index: s.index,
+    name: s.name,
+    change: 'removed',
+    a: stageCost(s),
+    b: null,
+    delta: minus(null, stageCost(s)),
+  });
   let next = 0; // A's stages before this one are listed
   for (const sb of b.stages) {
     const at = inA.get(stageKey(sb));
@@ -139,5 +147,11 @@ export function diffAnalyses(a: Analysis, b: Analysis): AnalysisDiff {
 /** Whether the two networks cost the same everywhere (no stage added or removed, every change 0). */
 export function isUnchanged(d: AnalysisDiff): boolean {
   const zero = (c: StageCost) => Object.values(c).every((v) => v === 0);
-  return d.added.length === 0 && d.removed.length === 0 && d.stages.every((s) => zero(s.delta)) && d.scales.every((s) => s.change === 'matched' && zero(s.delta)) && zero(d.totals.delta);
+  return (
+    d.added.length === 0 &&
+    d.removed.length === 0 &&
+    d.stages.every((s) => zero(s.delta)) &&
+    d.scales.every((s) => s.change === 'matched' && zero(s.delta)) &&
+    zero(d.totals.delta)
+  );
 }

@@ -5,7 +5,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkSpec, DEFAULT_MAX_LENGTH, formatOf, type SpecCheck } from '../../core';
-import { diffAnalyses, type AnalysisDiff, type StageCost } from '../../core/analysis/diff';
+import { diffAnalyses, isUnchanged, type AnalysisDiff, type StageCost } from '../../core/analysis/diff';
 import { formatBytes, formatCount, formatExact } from '../../core/format';
 import { invalidUtf8 } from '../data/files';
 import { EXIT } from '../errors';
@@ -84,7 +84,11 @@ function signed(n: number, unit: (n: number) => string = formatCount): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd() + '\n';
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd() + '\n';
   return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
 }
 
@@ -108,9 +112,20 @@ export function renderDiff(d: AnalysisDiff, a: Side, b: Side): string {
     ),
   );
   out.push('\n');
-  out.push(table(['stage', 'params', 'MACs', 'activations'], d.stages.map((s) => [s.name + mark(s.change), ...costCells(s.delta)])));
+  if (isUnchanged(d)) return out.join('') + 'No change: the same stages, each costing the same.\n';
+  out.push(
+    table(
+      ['stage', 'params', 'MACs', 'activations'],
+      d.stages.map((s) => [s.name + mark(s.change), ...costCells(s.delta)]),
+    ),
+  );
   out.push('\n');
-  out.push(table(['scale', 'params', 'MACs', 'activations', 'boxes'], d.scales.map((s) => [`scale${s.index}${mark(s.change)}`, ...costCells(s.delta), signed(s.delta.boxes, formatExact)])));
+  out.push(
+    table(
+      ['scale', 'params', 'MACs', 'activations', 'boxes'],
+      d.scales.map((s) => [`scale${s.index}${mark(s.change)}`, ...costCells(s.delta), signed(s.delta.boxes, formatExact)]),
+    ),
+  );
   const list = (xs: { name: string }[]) => xs.map((x) => x.name).join(', ');
   if (d.added.length) out.push(`\nadded in B: ${list(d.added)}\n`);
   if (d.removed.length) out.push(`${d.added.length ? '' : '\n'}removed from A: ${list(d.removed)}\n`);

@@ -58,14 +58,20 @@ test('an aspect-ratio box beyond the receptive field is reported at its min size
   assert.equal(v.covers, '30');
   assert.equal(v.at, '24:15-24:17');
   assert.equal(v.severity, 'warning');
-  assert.match(v.message, /^Scale 1: its largest default box \(212\.1 px, min size 30 at aspect ratio 50\) is larger than the scale's receptive field \(193 px\)/);
+  assert.match(
+    v.message,
+    /^Scale 1: its largest default box \(212\.1 px, min size 30 at aspect ratio 50\) is larger than the scale's receptive field \(193 px\)/,
+  );
 });
 
 test('only the scales whose largest box passes the field are reported', () => {
   // Scale 6's field is 1,193 px: sqrt(264 * 5400) = 1,194 px passes it, sqrt(264 * 5390) = 1,192.8 px does not.
   const over = edit(base, '264, 315]', '264, 5400]');
   const under = edit(base, '264, 315]', '264, 5390]');
-  const codes = (t: string) => check(t).diagnostics.filter((d) => d.code === 'priors/beyond-receptive-field').map((d) => describe(t, d).covers);
+  const codes = (t: string) =>
+    check(t)
+      .diagnostics.filter((d) => d.code === 'priors/beyond-receptive-field')
+      .map((d) => describe(t, d).covers);
   assert.deepEqual(codes(over), ['5400']);
   assert.deepEqual(codes(under), []);
 });

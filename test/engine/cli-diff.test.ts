@@ -16,7 +16,8 @@ const ROW1 = 'examples/ablation/01-ds32-12-16-0.5.dsod.yaml';
 // scale 1 gains the 3:1 boxes).
 const repo = mkdtempSync(join(tmpdir(), 'dsod-diff-'));
 after(() => rmSync(repo, { recursive: true, force: true }));
-const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, stdio: 'pipe' });
+const git = (...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, stdio: 'pipe' });
 git('init', '-q');
 mkdirSync(join(repo, 'specs'));
 const spec = join(repo, 'specs', 'net.dsod.yaml');
@@ -63,6 +64,9 @@ test('HEAD:PATH of a tracked file, relative to the current directory, against th
   // The same revision on both sides: nothing changes.
   const same = diffCommand(['HEAD:specs/net.dsod.yaml', 'HEAD:specs/net.dsod.yaml', '--json'], { cwd: repo });
   assert.deepEqual(JSON.parse(same.stdout).totals.delta, { paramsLearned: 0, macs: 0, activationBytes: 0, boxes: 0 });
+  const sameText = diffCommand(['HEAD:specs/net.dsod.yaml', 'HEAD:specs/net.dsod.yaml'], { cwd: repo });
+  assert.match(sameText.stdout, /\nNo change: the same stages, each costing the same\.\n$/);
+  assert.doesNotMatch(sameText.stdout, /^stage /m);
 });
 
 test('a revision that does not exist, a path not in the revision, a folder outside any repository: exit 2, said plainly', () => {
