@@ -36,7 +36,7 @@ test('boxes larger than the field are flagged in the tooltip as in the warning',
   assert.equal(rows.get('receptive field'), '193 px · ⚠ largest box 102.3% of it: its boxes are larger than what it sees');
 });
 
-describe('the tooltip on a scale\'s boxes in Chromium', { skip: missingPrerequisite() ?? false, timeout: 120_000 }, () => {
+describe("the tooltip on a scale's boxes in Chromium", { skip: missingPrerequisite() ?? false, timeout: 120_000 }, () => {
   let browser: Browser;
   before(async () => {
     browser = await launchChromium();

@@ -65,7 +65,12 @@ export function tooltipRows(u: Unit, s: SpecSummary, scales: readonly GraphScale
     const { min, max } = scale.boxSides;
     rows.push(['default box sides', `${px(min)} to ${px(max)} px`]);
     const part = `largest box ${percent(max, scale.receptiveField)} of it`;
-    rows.push(['receptive field', max > scale.receptiveField ? `${exact(scale.receptiveField)} px · ⚠ ${part}: its boxes are larger than what it sees` : `${exact(scale.receptiveField)} px · ${part}`]);
+    rows.push([
+      'receptive field',
+      max > scale.receptiveField
+        ? `${exact(scale.receptiveField)} px · ⚠ ${part}: its boxes are larger than what it sees`
+        : `${exact(scale.receptiveField)} px · ${part}`,
+    ]);
   } else if (u.receptiveField > 0) rows.push(['receptive field', `${u.receptiveField} px`]);
   if (u.source) rows.push(['spec', u.source.path.join('.') || '(document)']);
   return rows;
