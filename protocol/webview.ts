@@ -60,7 +60,7 @@ const node: Check = shape({
   source: shape({ path: arrayOf(pathItem, 64), range }),
 });
 
-const scale: Check = shape({ index: count, feature: count, loc: count, conf: count, priorsPerLocation: count, boxes: count });
+const scale: Check = shape({ index: count, feature: count, loc: count, conf: count, priorsPerLocation: count, boxes: count, receptiveField: count, boxSides: shape({ min: finite, max: finite }) });
 
 const summary: Check = shape({
   uri: str(),
