@@ -15,7 +15,7 @@ import { selectBackend } from '../engine/backend/select';
 import { multiboxLoss } from '../engine/boxes/loss';
 import { createModel } from '../engine/model/model';
 import { MomentumSgd } from '../engine/train/sgd';
-import { graphJson } from './graph-export';
+import { toGraphJson } from '../protocol/graph-json';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHONS = ['/usr/bin/python3', 'python3'];
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     for (const w of workloads) {
       const a = analysisOf(w.spec);
       const graphFile = join(dir, `${w.label.replace(/\W+/g, '-')}.json`);
-      writeFileSync(graphFile, JSON.stringify(graphJson(a)));
+      writeFileSync(graphFile, JSON.stringify(toGraphJson(a)));
       const tfjsRuns: Speed[] = [];
       const torch1: Speed[] = [];
       const torch2: Speed[] = [];
