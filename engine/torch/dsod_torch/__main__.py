@@ -1,0 +1,87 @@
+"""`python -m dsod_torch COMMAND ...` (PYTHONPATH: engine/torch). Commands:
+
+  check GRAPH.json [--batch N]
+      Build the network, run one forward pass on zeros (eval mode) checking every node's shape against the graph's,
+      and print one JSON object: torch version, learned and stored parameter counts, every node's output shape,
+      the heads' shapes.
+  forward GRAPH.json --weights W --input X.dsodw --out Y.dsodw [--train]
+      Load tfjs-named weights (a .dsodw weights file or a tfjs .dsodckpt checkpoint), run the tensor named `input`
+      (NCHW) through the network and write `loc` and `conf` in the weights encoding. --train: batch statistics.
+
+Errors go to stderr as one line, exit status 2 (input) or 1.
+"""
+import argparse
+import json
+import sys
+
+import torch
+
+from .graph import GraphError, GraphNet, ShapeMismatch, load_graph
+from .weights import WeightsError, decode_weights, encode_weights, load_into, read_weights_file
+
+
+def cmd_check(a):
+    g = load_graph(a.graph)
+    net = GraphNet(g, seed=0).eval()
+    learned, stored = net.count_params()
+    c, h, w = (g["spec"]["input"][k] for k in ("channels", "height", "width"))
+    with torch.no_grad():
+        values, shapes = net.forward_nodes(torch.zeros(a.batch, c, h, w), check=True, keep=net.outputs)
+        loc, conf = net.heads(values, a.batch)
+    print(json.dumps({
+        "torch": torch.__version__,
+        "paramsLearned": learned,
+        "paramsStored": stored,
+        "shapes": shapes,
+        "loc": list(loc.shape),
+        "conf": list(conf.shape),
+    }))
+    return 0
+
+
+def cmd_forward(a):
+    g = load_graph(a.graph)
+    net = GraphNet(g)
+    weights, _ = read_weights_file(a.weights)
+    load_into(net, weights)
+    with open(a.input, "rb") as f:
+        x = decode_weights(f.read(), a.input)["input"]
+    net.train(a.train)
+    with torch.no_grad():
+        if a.train:
+            for m in net.modules():
+                if hasattr(m, "update_stats"):
+                    m.update_stats = False
+        loc, conf = net(x, check=True)
+    with open(a.out, "wb") as f:
+        f.write(encode_weights({"loc": loc, "conf": conf}))
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m dsod_torch", description="The PyTorch engine of DSOD Studio.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check", help="build the network, check shapes and parameter counts")
+    p.add_argument("graph")
+    p.add_argument("--batch", type=int, default=1)
+    p.set_defaults(run=cmd_check)
+    p = sub.add_parser("forward", help="run tfjs weights through the torch network")
+    p.add_argument("graph")
+    p.add_argument("--weights", required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--train", action="store_true")
+    p.set_defaults(run=cmd_forward)
+    a = ap.parse_args(argv)
+    try:
+        return a.run(a)
+    except (GraphError, WeightsError, OSError) as e:
+        print(f"dsod_torch: {e}", file=sys.stderr)
+        return 2
+    except ShapeMismatch as e:
+        print(f"dsod_torch: shape mismatch: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

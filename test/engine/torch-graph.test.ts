@@ -1,0 +1,161 @@
+// The torch engine's network (engine/torch/dsod_torch, issue 12 item 2): built from the graph JSON, it must be the
+// network core analyses (parameter counts, every node's shape) and, with the tfjs model's weights, compute what the
+// tfjs model computes. Runs the Python that the engine would find (engine/torch/python.ts); skipped, with the reason,
+// where there is none with torch (CI installs Debian's python3-torch: scripts/torch-setup.sh).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { createModel, decodeWeights, encodeWeights, type WeightMap } from '../../engine/model';
+import { findTorchPython, torchPackageRoot } from '../../engine/torch/python';
+import { toGraphJson } from '../../protocol/graph-json';
+import { analyze, exampleFiles, readRepoFile } from '../helpers';
+
+const found = findTorchPython();
+const skip = found.ok ? false : found.message;
+const dir = mkdtempSync(join(tmpdir(), 'dsod-torch-graph-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `python -m dsod_torch ...args`; one BLAS thread (the test machine is shared), failures show Python's stderr. */
+function dsodTorch(...args: string[]): string {
+  if (!found.ok) throw new Error(found.message);
+  const r = spawnSync(found.python, ['-m', 'dsod_torch', ...args], {
+    encoding: 'utf8',
+    cwd: torchPackageRoot(),
+    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  assert.equal(r.status, 0, `python -m dsod_torch ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function writeGraph(file: string, text: string): string {
+  const path = join(dir, `${file.replace(/[/\\]/g, '_')}.graph.json`);
+  writeFileSync(path, JSON.stringify(toGraphJson(analyze(text))));
+  return path;
+}
+
+const specs = exampleFiles();
+
+test('the examples include DSOD300 and the tiny one', () => {
+  assert.ok(specs.includes(join('examples', 'dsod300.dsod.yaml')) && specs.includes(join('examples', 'tiny.dsod.yaml')), specs.join(', '));
+  assert.ok(specs.length >= 10, `${specs.length} examples`);
+});
+
+for (const file of specs) {
+  test(`${file}: the torch network has core's learned and stored parameter counts and every node's shape`, { skip }, () => {
+    const text = readRepoFile(file);
+    const a = analyze(text);
+    const o = JSON.parse(dsodTorch('check', writeGraph(file, text)));
+    assert.equal(o.paramsLearned, a.totals.paramsLearned, 'learned parameters');
+    assert.equal(o.paramsStored, a.totals.paramsStored, 'stored parameters (BN running statistics: 2C+1 each)');
+    assert.deepEqual(
+      o.shapes,
+      a.graph.nodes.map((n) => n.shape),
+    );
+    assert.deepEqual(o.loc, [1, a.totals.defaultBoxes, 4]);
+    assert.deepEqual(o.conf, [1, a.totals.defaultBoxes, a.spec.classes.count]);
+  });
+}
+
+/** Uniform in [lo, hi), from a fixed LCG: the same numbers on every machine. */
+function values(count: number, lo: number, hi: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((hi - lo) * s) / 4294967296;
+  }
+  return out;
+}
+
+/** max |a - b| / max |b|: the error relative to the output's scale. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return err / scale;
+}
+
+test('tiny example: with the tfjs model\'s weights, the torch network\'s outputs agree within 1e-4 relative', { skip }, async () => {
+  const text = readRepoFile('examples/tiny.dsod.yaml');
+  const a = analyze(text);
+  const model = createModel(a.graph, { seed: 3 });
+  try {
+    // Trained-looking weights: BN gamma/beta and running statistics away from their initial 1/0/empty, so every
+    // term of Caffe's batch norm (sums divided by the factor) and the L2Norm scales count.
+    const weights: WeightMap = await model.getWeights();
+    let seed = 1;
+    for (const [name, w] of Object.entries(weights)) {
+      const n = w.values.length;
+      if (name.endsWith('/gamma')) w.values = values(n, 0.5, 1.5, seed++);
+      else if (name.endsWith('/beta')) w.values = values(n, -0.2, 0.2, seed++);
+      else if (name.endsWith('/mean_sum')) w.values = values(n, -0.5, 0.5, seed++).map((v) => v * 3.7);
+      else if (name.endsWith('/var_sum')) w.values = values(n, 0.5, 2, seed++).map((v) => v * 3.7);
+      else if (name.endsWith('/factor')) w.values = new Float32Array([3.7]);
+      else if (name.endsWith('/scale')) w.values = values(n, 5, 20, seed++);
+    }
+    model.setWeights(weights);
+    const weightsFile = join(dir, 'tiny.dsodw');
+    writeFileSync(weightsFile, encodeWeights(weights));
+    const [c, h, w] = a.graph.nodes[0].shape;
+    const batch = 2;
+    const nhwc = values(batch * h * w * c, -100, 100, 99);
+    const x = tf.tensor4d(nhwc, [batch, h, w, c]);
+    const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]));
+    const inputFile = join(dir, 'tiny-input.dsodw');
+    writeFileSync(inputFile, encodeWeights({ input: { shape: [batch, c, h, w], values: nchw.dataSync() as Float32Array } }));
+    nchw.dispose();
+    const graphFile = writeGraph('tiny', text);
+    for (const training of [false, true]) {
+      // Inference: running statistics; training: this batch's statistics (nothing folded into the running ones).
+      const outFile = join(dir, `tiny-out-${training}.dsodw`);
+      dsodTorch('forward', graphFile, '--weights', weightsFile, '--input', inputFile, '--out', outFile, ...(training ? ['--train'] : []));
+      const torchOut = decodeWeights(readFileSync(outFile));
+      const tfjsOut = model.forward(x, { training, updateStats: false });
+      try {
+        assert.deepEqual(torchOut.loc.shape, tfjsOut.loc.shape);
+        assert.deepEqual(torchOut.conf.shape, tfjsOut.conf.shape);
+        const locErr = relativeError(torchOut.loc.values, tfjsOut.loc.dataSync() as Float32Array);
+        const confErr = relativeError(torchOut.conf.values, tfjsOut.conf.dataSync() as Float32Array);
+        assert.ok(locErr < 1e-4, `${training ? 'training' : 'inference'}: loc differs by ${locErr.toExponential(2)} relative`);
+        assert.ok(confErr < 1e-4, `${training ? 'training' : 'inference'}: conf differs by ${confErr.toExponential(2)} relative`);
+      } finally {
+        tf.dispose([tfjsOut.loc, tfjsOut.conf]);
+      }
+    }
+    x.dispose();
+  } finally {
+    model.dispose();
+  }
+});
+
+test('without a Python that has torch, the engine says what it tried and the command that fixes it', () => {
+  const missing = findTorchPython({ ...process.env, DSOD_PYTHON: join(dir, 'no-such-python') });
+  assert.equal(missing.ok, false);
+  assert.match((missing as { message: string }).message, /no Python with PyTorch found: tried .*no-such-python \(not found\)\. Install it: apt-get install python3-torch libopenblas0-pthread/);
+  // A real CPython without torch: Debian's, started without its site packages (-S), where python3-torch lives.
+  if (existsSync('/usr/bin/python3')) {
+    const bare = join(dir, 'python-without-torch');
+    writeFileSync(bare, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n');
+    chmodSync(bare, 0o755);
+    const noTorch = findTorchPython({ ...process.env, DSOD_PYTHON: bare });
+    assert.equal(noTorch.ok, false);
+    assert.match((noTorch as { message: string }).message, /python-without-torch \(no torch module\).*set DSOD_PYTHON to a python that has torch/);
+  }
+  // Without DSOD_PYTHON: python3 on PATH, then Debian's.
+  const { DSOD_PYTHON: _unset, ...rest } = process.env;
+  const searched = findTorchPython({ ...rest, PATH: dir });
+  assert.deepEqual(
+    searched.attempts.map((t) => t.python),
+    ['python3', '/usr/bin/python3'],
+  );
+  assert.equal(searched.attempts[0].problem, 'not found');
+});
