@@ -14,29 +14,10 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine", "torch"))
 from dsod_torch.graph import GraphNet, load_graph  # noqa: E402
-
-
-def multibox_loss(loc, conf, loc_t, labels, neg_pos=3):
-    pos = labels > 0
-    npos = pos.sum().clamp(min=1).float()
-    d = (loc - loc_t).abs()
-    smooth = torch.where(d < 1, 0.5 * d * d, d - 0.5).sum(2)
-    loc_loss = (smooth * pos).sum()
-    logp = F.log_softmax(conf, -1)
-    ce = -logp.gather(2, labels.clamp(min=0).unsqueeze(2)).squeeze(2)
-    with torch.no_grad():
-        bg = -logp[..., 0]
-        cand = labels == 0
-        bg = torch.where(cand, bg, torch.full_like(bg, -1))
-        rank = bg.argsort(1, descending=True).argsort(1)
-        num_neg = torch.minimum(pos.sum(1) * neg_pos, cand.sum(1)).unsqueeze(1)
-        neg = (rank < num_neg) & cand
-    conf_loss = (ce * (pos | neg)).sum()
-    return (loc_loss + conf_loss) / npos
+from dsod_torch.loss import multibox_loss  # noqa: E402
 
 
 def main():
@@ -68,7 +49,7 @@ def main():
     def step():
         opt.zero_grad(set_to_none=True)
         loc, conf = net(x)
-        loss = multibox_loss(loc, conf, loc_t, labels)
+        loss, _, _ = multibox_loss(loc, conf, loc_t, labels)
         loss.backward()
         opt.step()
         return loss.item()

@@ -7,6 +7,9 @@
   forward GRAPH.json --weights W --input X.dsodw --out Y.dsodw [--train]
       Load tfjs-named weights (a .dsodw weights file or a tfjs .dsodckpt checkpoint), run the tensor named `input`
       (NCHW) through the network and write `loc` and `conf` in the weights encoding. --train: batch statistics.
+  train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B]
+      A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
+      RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143).
 
 Errors go to stderr as one line, exit status 2 (input) or 1.
 """
@@ -58,6 +61,12 @@ def cmd_forward(a):
     return 0
 
 
+def cmd_train(a):
+    from .train import train
+
+    return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m dsod_torch", description="The PyTorch engine of DSOD Studio.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -72,6 +81,13 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--train", action="store_true")
     p.set_defaults(run=cmd_forward)
+    p = sub.add_parser("train", help="train on synthetic data (skeleton), emitting the engine's events")
+    p.add_argument("graph")
+    p.add_argument("--out", required=True)
+    p.add_argument("--spec")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--batch", type=int)
+    p.set_defaults(run=cmd_train)
     a = ap.parse_args(argv)
     try:
         return a.run(a)
