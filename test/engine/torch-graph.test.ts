@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { multiboxLoss } from '../../engine/boxes/loss';
 import { createModel, decodeWeights, encodeWeights, type WeightMap } from '../../engine/model';
 import { findTorchPython, torchPackageRoot } from '../../engine/torch/python';
 import { toGraphJson } from '../../protocol/graph-json';
@@ -84,7 +85,7 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return err / scale;
 }
 
-test('tiny example: with the tfjs model\'s weights, the torch network\'s outputs agree within 1e-4 relative', { skip }, async () => {
+test('tiny example: with the tfjs model\'s weights, the torch network\'s outputs and the MultiBox loss of a batch agree within 1e-4 relative', { skip }, async () => {
   const text = readRepoFile('examples/tiny.dsod.yaml');
   const a = analyze(text);
   const model = createModel(a.graph, { seed: 3 });
@@ -113,11 +114,17 @@ test('tiny example: with the tfjs model\'s weights, the torch network\'s outputs
     const inputFile = join(dir, 'tiny-input.dsodw');
     writeFileSync(inputFile, encodeWeights({ input: { shape: [batch, c, h, w], values: nchw.dataSync() as Float32Array } }));
     nchw.dispose();
+    // Targets with positives of every class, ignored priors (-1) and background, for the loss of one batch.
+    const boxes = a.totals.defaultBoxes;
+    const labels = new Float32Array(batch * boxes).map((_, i) => (i % 37 === 0 ? 1 + (i % (a.spec.classes.count - 1)) : i % 41 === 0 ? -1 : 0));
+    const locT = values(batch * boxes * 4, -1.5, 1.5, 7);
+    const targetsFile = join(dir, 'tiny-targets.dsodw');
+    writeFileSync(targetsFile, encodeWeights({ loc_t: { shape: [batch, boxes, 4], values: locT }, labels: { shape: [batch, boxes], values: labels } }));
     const graphFile = writeGraph('tiny', text);
     for (const training of [false, true]) {
       // Inference: running statistics; training: this batch's statistics (nothing folded into the running ones).
       const outFile = join(dir, `tiny-out-${training}.dsodw`);
-      dsodTorch('forward', graphFile, '--weights', weightsFile, '--input', inputFile, '--out', outFile, ...(training ? ['--train'] : []));
+      dsodTorch('forward', graphFile, '--weights', weightsFile, '--input', inputFile, '--targets', targetsFile, '--out', outFile, ...(training ? ['--train'] : []));
       const torchOut = decodeWeights(readFileSync(outFile));
       const tfjsOut = model.forward(x, { training, updateStats: false });
       try {
@@ -127,6 +134,15 @@ test('tiny example: with the tfjs model\'s weights, the torch network\'s outputs
         const confErr = relativeError(torchOut.conf.values, tfjsOut.conf.dataSync() as Float32Array);
         assert.ok(locErr < 1e-4, `${training ? 'training' : 'inference'}: loc differs by ${locErr.toExponential(2)} relative`);
         assert.ok(confErr < 1e-4, `${training ? 'training' : 'inference'}: conf differs by ${confErr.toExponential(2)} relative`);
+        const l = tf.tidy(() => {
+          const m = multiboxLoss(tfjsOut.loc, tfjsOut.conf, tf.tensor3d(locT, [batch, boxes, 4]), tf.tensor2d(labels, [batch, boxes], 'int32'));
+          return [m.total, m.loc, m.conf].map((s) => s.dataSync()[0]);
+        });
+        assert.equal(torchOut.loss.values.length, 3);
+        ['total', 'loc', 'conf'].forEach((part, i) => {
+          const err = Math.abs(torchOut.loss.values[i] - l[i]) / Math.abs(l[i]);
+          assert.ok(err < 1e-4, `${training ? 'training' : 'inference'}: the ${part} loss is ${torchOut.loss.values[i]} in torch, ${l[i]} in tfjs (${err.toExponential(2)} relative)`);
+        });
       } finally {
         tf.dispose([tfjsOut.loc, tfjsOut.conf]);
       }

@@ -4,9 +4,11 @@
       Build the network, run one forward pass on zeros (eval mode) checking every node's shape against the graph's,
       and print one JSON object: torch version, learned and stored parameter counts, every node's output shape,
       the heads' shapes.
-  forward GRAPH.json --weights W --input X.dsodw --out Y.dsodw [--train]
+  forward GRAPH.json --weights W --input X.dsodw --out Y.dsodw [--train] [--targets T.dsodw]
       Load tfjs-named weights (a .dsodw weights file or a tfjs .dsodckpt checkpoint), run the tensor named `input`
       (NCHW) through the network and write `loc` and `conf` in the weights encoding. --train: batch statistics.
+      --targets: `loc_t` [N, P, 4] and `labels` [N, P] (0 background, -1 ignored); also writes `loss`, the
+      MultiBox loss as [total, loc, conf].
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B]
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143).
@@ -20,6 +22,7 @@ import sys
 import torch
 
 from .graph import GraphError, GraphNet, ShapeMismatch, load_graph
+from .loss import multibox_loss
 from .weights import WeightsError, decode_weights, encode_weights, load_into, read_weights_file
 
 
@@ -56,8 +59,13 @@ def cmd_forward(a):
                 if hasattr(m, "update_stats"):
                     m.update_stats = False
         loc, conf = net(x, check=True)
+        out = {"loc": loc, "conf": conf}
+        if a.targets:
+            with open(a.targets, "rb") as f:
+                t = decode_weights(f.read(), a.targets)
+            out["loss"] = torch.stack(multibox_loss(loc, conf, t["loc_t"], t["labels"].round().long()))
     with open(a.out, "wb") as f:
-        f.write(encode_weights({"loc": loc, "conf": conf}))
+        f.write(encode_weights(out))
     return 0
 
 
@@ -80,6 +88,7 @@ def main(argv=None):
     p.add_argument("--input", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--train", action="store_true")
+    p.add_argument("--targets")
     p.set_defaults(run=cmd_forward)
     p = sub.add_parser("train", help="train on synthetic data (skeleton), emitting the engine's events")
     p.add_argument("graph")
