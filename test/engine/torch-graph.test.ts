@@ -3,35 +3,21 @@
 // tfjs model computes. Runs the Python that the engine would find (engine/torch/python.ts); skipped, with the reason,
 // where there is none with torch (CI installs Debian's python3-torch: scripts/torch-setup.sh).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { multiboxLoss } from '../../engine/boxes/loss';
-import { createModel, decodeWeights, encodeWeights, type WeightMap } from '../../engine/model';
-import { findTorchPython, torchPackageRoot } from '../../engine/torch/python';
+import { createModel, decodeWeights, encodeWeights } from '../../engine/model';
+import { findTorchPython } from '../../engine/torch/python';
 import { toGraphJson } from '../../protocol/graph-json';
 import { analyze, exampleFiles, readRepoFile } from '../helpers';
+import { dsodTorch, mixedLabels, relativeError, skipWithoutTorch, trainedLike, values } from './torch-fixtures';
 
-const found = findTorchPython();
-const skip = found.ok ? false : found.message;
+const skip = skipWithoutTorch;
 const dir = mkdtempSync(join(tmpdir(), 'dsod-torch-graph-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** `python -m dsod_torch ...args`; one BLAS thread (the test machine is shared), failures show Python's stderr. */
-function dsodTorch(...args: string[]): string {
-  if (!found.ok) throw new Error(found.message);
-  const r = spawnSync(found.python, ['-m', 'dsod_torch', ...args], {
-    encoding: 'utf8',
-    cwd: torchPackageRoot(),
-    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  assert.equal(r.status, 0, `python -m dsod_torch ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function writeGraph(file: string, text: string): string {
   const path = join(dir, `${file.replace(/[/\\]/g, '_')}.graph.json`);
@@ -62,47 +48,12 @@ for (const file of specs) {
   });
 }
 
-/** Uniform in [lo, hi), from a fixed LCG: the same numbers on every machine. */
-function values(count: number, lo: number, hi: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * s) / 4294967296;
-  }
-  return out;
-}
-
-/** max |a - b| / max |b|: the error relative to the output's scale. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err / scale;
-}
-
 test('tiny example: with the tfjs model\'s weights, the torch network\'s outputs and the MultiBox loss of a batch agree within 1e-4 relative', { skip }, async () => {
   const text = readRepoFile('examples/tiny.dsod.yaml');
   const a = analyze(text);
   const model = createModel(a.graph, { seed: 3 });
   try {
-    // Trained-looking weights: BN gamma/beta and running statistics away from their initial 1/0/empty, so every
-    // term of Caffe's batch norm (sums divided by the factor) and the L2Norm scales count.
-    const weights: WeightMap = await model.getWeights();
-    let seed = 1;
-    for (const [name, w] of Object.entries(weights)) {
-      const n = w.values.length;
-      if (name.endsWith('/gamma')) w.values = values(n, 0.5, 1.5, seed++);
-      else if (name.endsWith('/beta')) w.values = values(n, -0.2, 0.2, seed++);
-      else if (name.endsWith('/mean_sum')) w.values = values(n, -0.5, 0.5, seed++).map((v) => v * 3.7);
-      else if (name.endsWith('/var_sum')) w.values = values(n, 0.5, 2, seed++).map((v) => v * 3.7);
-      else if (name.endsWith('/factor')) w.values = new Float32Array([3.7]);
-      else if (name.endsWith('/scale')) w.values = values(n, 5, 20, seed++);
-    }
+    const weights = trainedLike(await model.getWeights());
     model.setWeights(weights);
     const weightsFile = join(dir, 'tiny.dsodw');
     writeFileSync(weightsFile, encodeWeights(weights));
@@ -116,7 +67,7 @@ test('tiny example: with the tfjs model\'s weights, the torch network\'s outputs
     nchw.dispose();
     // Targets with positives of every class, ignored priors (-1) and background, for the loss of one batch.
     const boxes = a.totals.defaultBoxes;
-    const labels = new Float32Array(batch * boxes).map((_, i) => (i % 37 === 0 ? 1 + (i % (a.spec.classes.count - 1)) : i % 41 === 0 ? -1 : 0));
+    const labels = mixedLabels(batch * boxes, a.spec.classes.count);
     const locT = values(batch * boxes * 4, -1.5, 1.5, 7);
     const targetsFile = join(dir, 'tiny-targets.dsodw');
     writeFileSync(targetsFile, encodeWeights({ loc_t: { shape: [batch, boxes, 4], values: locT }, labels: { shape: [batch, boxes], values: labels } }));

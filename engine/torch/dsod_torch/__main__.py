@@ -9,6 +9,10 @@
       (NCHW) through the network and write `loc` and `conf` in the weights encoding. --train: batch statistics.
       --targets: `loc_t` [N, P, 4] and `labels` [N, P] (0 background, -1 ignored); also writes `loss`, the
       MultiBox loss as [total, loc, conf].
+  step GRAPH.json --weights W --input X.dsodw --targets T.dsodw --lr LR --out W2.dsodw
+      One training step as the tfjs trainer takes it (batch statistics folded into the running ones, MultiBox loss,
+      backward, Caffe's SGD with the spec's momentum and weight decay, fresh momentum) and write every parameter and
+      running statistic afterwards, tfjs-named and laid out, plus `loss` [total, loc, conf].
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B]
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143).
@@ -23,7 +27,7 @@ import torch
 
 from .graph import GraphError, GraphNet, ShapeMismatch, load_graph
 from .loss import multibox_loss
-from .weights import WeightsError, decode_weights, encode_weights, load_into, read_weights_file
+from .weights import WeightsError, decode_weights, encode_weights, load_into, read_weights_file, state_of
 
 
 def cmd_check(a):
@@ -69,6 +73,31 @@ def cmd_forward(a):
     return 0
 
 
+def cmd_step(a):
+    from .train import CaffeSgd
+
+    g = load_graph(a.graph)
+    net = GraphNet(g)
+    weights, _ = read_weights_file(a.weights)
+    load_into(net, weights)
+    with open(a.input, "rb") as f:
+        x = decode_weights(f.read(), a.input)["input"]
+    with open(a.targets, "rb") as f:
+        t = decode_weights(f.read(), a.targets)
+    net.train()
+    train = g["spec"]["train"]
+    sgd = CaffeSgd(net.parameters(), train["momentum"], train["weightDecay"])
+    loc, conf = net(x)
+    parts = multibox_loss(loc, conf, t["loc_t"], t["labels"].round().long())
+    parts[0].backward()
+    sgd.step(a.lr)
+    out = state_of(net)
+    out["loss"] = torch.stack([p.detach() for p in parts])
+    with open(a.out, "wb") as f:
+        f.write(encode_weights(out))
+    return 0
+
+
 def cmd_train(a):
     from .train import train
 
@@ -90,6 +119,14 @@ def main(argv=None):
     p.add_argument("--train", action="store_true")
     p.add_argument("--targets")
     p.set_defaults(run=cmd_forward)
+    p = sub.add_parser("step", help="one training step from tfjs weights; writes the weights after it")
+    p.add_argument("graph")
+    p.add_argument("--weights", required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--targets", required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=cmd_step)
     p = sub.add_parser("train", help="train on synthetic data (skeleton), emitting the engine's events")
     p.add_argument("graph")
     p.add_argument("--out", required=True)
