@@ -13,6 +13,9 @@
       One training step as the tfjs trainer takes it (batch statistics folded into the running ones, MultiBox loss,
       backward, Caffe's SGD with the spec's momentum and weight decay, fresh momentum) and write every parameter and
       running statistic afterwards, tfjs-named and laid out, plus `loss` [total, loc, conf].
+  targets GRAPH.json --gt GT.dsodw --out T.dsodw
+      The default boxes and one image's training targets: GT holds `boxes` [G, 4] (normalised corners) and `labels`
+      [G] (1-based classes); writes `priors` [P, 4], `loc_t` [P, 4] and `labels` [P] (as float32).
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B]
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143).
@@ -98,6 +101,19 @@ def cmd_step(a):
     return 0
 
 
+def cmd_targets(a):
+    from .boxes import encode_targets, prior_boxes
+
+    g = load_graph(a.graph)
+    with open(a.gt, "rb") as f:
+        gt = decode_weights(f.read(), a.gt)
+    priors = prior_boxes(g)
+    loc, labels = encode_targets(priors, gt["boxes"].reshape(-1, 4), gt["labels"].reshape(-1).round(), g["spec"]["priors"]["variances"])
+    with open(a.out, "wb") as f:
+        f.write(encode_weights({"priors": priors, "loc_t": loc, "labels": labels.float()}))
+    return 0
+
+
 def cmd_train(a):
     from .train import train
 
@@ -127,6 +143,11 @@ def main(argv=None):
     p.add_argument("--lr", type=float, required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(run=cmd_step)
+    p = sub.add_parser("targets", help="default boxes and one image's matched, encoded targets")
+    p.add_argument("graph")
+    p.add_argument("--gt", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=cmd_targets)
     p = sub.add_parser("train", help="train on synthetic data (skeleton), emitting the engine's events")
     p.add_argument("graph")
     p.add_argument("--out", required=True)
