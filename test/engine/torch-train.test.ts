@@ -83,7 +83,7 @@ test('train on the tiny example: start, progress per step, checkpoint, done, all
     found.python,
     [
       '-c',
-      'import sys, json, torch; c = torch.load(sys.argv[1]); w = c["weights"]; print(json.dumps([c["format"], c["meta"]["step"], c["meta"]["spec"]["hash"], list(w["stem/conv1/weight"].shape), len(w), len(c["optimizer"])]))',
+      'import sys, json, torch; c = torch.load(sys.argv[1], weights_only=True); m = json.loads(c["meta"]); w = c["weights"]; print(json.dumps([c["format"], m["step"], m["spec"]["hash"], list(w["stem/conv1/weight"].shape), len(w), len(c["optimizer"])]))',
       ck.path,
     ],
     { env, encoding: 'utf8' },
@@ -97,6 +97,52 @@ test('train on the tiny example: start, progress per step, checkpoint, done, all
   assert.deepEqual([format, step, hash, convShape], ['dsod-torch-checkpoint', 3, 'feedfacecafebeef', [3, 3, 3, 16]]);
   assert.equal(tensors, conv + 5 * bn + l2);
   assert.equal(buffers, conv + 2 * bn + l2);
+});
+
+function trainRun(run: string, ...more: string[]): { events: EngineEvent[]; code: number | null; stderr: string } {
+  if (!found.ok) throw new Error(found.message);
+  const r = spawnSync(found.python, ['-m', 'dsod_torch', 'train', tinyGraph(), '--out', run, '--batch', '2', ...more], { cwd: torchPackageRoot(), env, encoding: 'utf8' });
+  return { events: r.status === 0 ? parseEvents(r.stdout) : [], code: r.status, stderr: r.stderr };
+}
+
+test('--resume continues exactly: 2 steps + 2 resumed steps give the weights and momentum of 4 uninterrupted steps', { skip }, () => {
+  if (!found.ok) return;
+  const whole = trainRun(join(dir, 'whole'), '--steps', '4');
+  assert.equal(whole.code, 0, whole.stderr);
+  const split = join(dir, 'split');
+  assert.equal(trainRun(split, '--steps', '2').code, 0);
+  const resumed = trainRun(split, '--steps', '4', '--resume');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const start = resumed.events[0] as Extract<EngineEvent, { type: 'start' }>;
+  assert.deepEqual([start.type, start.step, start.steps, start.resumed], ['start', 2, 4, true]);
+  const steps = resumed.events.filter((e) => e.type === 'progress').map((e) => (e as Extract<EngineEvent, { type: 'progress' }>).step);
+  assert.deepEqual(steps, [3, 4]);
+  const lossesWhole = whole.events.filter((e) => e.type === 'progress').map((e) => (e as Extract<EngineEvent, { type: 'progress' }>).loss);
+  const lossesResumed = resumed.events.filter((e) => e.type === 'progress').map((e) => (e as Extract<EngineEvent, { type: 'progress' }>).loss);
+  assert.deepEqual(lossesResumed, lossesWhole.slice(2));
+  const a = (whole.events.find((e) => e.type === 'checkpoint') as Extract<EngineEvent, { type: 'checkpoint' }>).path;
+  const b = (resumed.events.find((e) => e.type === 'checkpoint') as Extract<EngineEvent, { type: 'checkpoint' }>).path;
+  const compare = spawnSync(
+    found.python,
+    [
+      '-c',
+      'import sys, torch; a, b = (torch.load(p, weights_only=True) for p in sys.argv[1:]); print(max(float((a[k][n] - b[k][n]).abs().max()) for k in ("weights", "optimizer") for n in a[k]), len(a["weights"]), len(a["optimizer"]))',
+      a,
+      b,
+    ],
+    { env, encoding: 'utf8' },
+  );
+  assert.equal(compare.status, 0, compare.stderr);
+  const [diff, weights, momentum] = compare.stdout.trim().split(' ').map(Number);
+  assert.equal(diff, 0);
+  assert.ok(weights > 100 && momentum > 50, `${weights} tensors, ${momentum} momentum buffers`);
+  // A run folder of another spec is refused, with the reason.
+  const other = join(dir, 'other.graph.json');
+  const g = JSON.parse(readFileSync(tinyGraph(), 'utf8'));
+  writeFileSync(other, JSON.stringify({ ...g, spec: { ...g.spec, hash: '0123456789abcdef' } }));
+  const refused = spawnSync(found.python, ['-m', 'dsod_torch', 'train', other, '--out', split, '--steps', '5', '--resume'], { cwd: torchPackageRoot(), env, encoding: 'utf8' });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /cannot resume: .*step-00000004\.pt was written for another spec \(hash feedfacecafebeef, this spec's is 0123456789abcdef\)/);
 });
 
 test('SIGTERM during training: a checkpoint (reason signal), then done stopped with exit 143, all valid events', { skip }, async () => {

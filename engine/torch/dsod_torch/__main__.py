@@ -16,9 +16,10 @@
   targets GRAPH.json --gt GT.dsodw --out T.dsodw
       The default boxes and one image's training targets: GT holds `boxes` [G, 4] (normalised corners) and `labels`
       [G] (1-based classes); writes `priors` [P, 4], `loc_t` [P, 4] and `labels` [P] (as float32).
-  train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B]
+  train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--resume]
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
-      RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143).
+      RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
+      exactly from the run's latest checkpoint.
 
 Errors go to stderr as one line, exit status 2 (input) or 1.
 """
@@ -117,7 +118,13 @@ def cmd_targets(a):
 def cmd_train(a):
     from .train import train
 
-    return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch)
+    from .train import ResumeError
+
+    try:
+        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, resume=a.resume)
+    except ResumeError as e:
+        print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
+        return 2
 
 
 def main(argv=None):
@@ -154,6 +161,7 @@ def main(argv=None):
     p.add_argument("--spec")
     p.add_argument("--steps", type=int)
     p.add_argument("--batch", type=int)
+    p.add_argument("--resume", action="store_true")
     p.set_defaults(run=cmd_train)
     a = ap.parse_args(argv)
     try:

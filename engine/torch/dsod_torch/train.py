@@ -1,12 +1,16 @@
 """`python -m dsod_torch train`: a skeleton of the torch engine's training loop (issue 12, item 2), on synthetic
-data. What is real: the network (graph.py), the MultiBox loss with hard negative mining (loss.py), Caffe's SGD with
-the spec's schedule (warm-up, milestones, momentum, weight decay), the run folder's events.jsonl with the engine's
-events, an atomic checkpoint at the end or on SIGINT/SIGTERM. What is not yet: reading VOC/COCO data, matching
-ground truth to default boxes, augmentation, gradient accumulation, resuming, evaluation.
+data. What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
+hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
+the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM. What is
+not yet: reading VOC/COCO data, augmentation, gradient accumulation, evaluation, DDP.
 
-Synthetic batches are a function of (seed, step): seeded images and targets (a positive every 50 default boxes,
-smooth offsets), the same as the training benchmark's (bench/torch_train.py).
+--resume continues from the run's latest checkpoint exactly: weights, momentum, step, and the data stream (a function
+of the seed and the step).
+
+Synthetic batches are a function of (seed, step): seeded noise images, each with 1-3 seeded boxes of classes
+1..C-1, matched to the default boxes as the tfjs engine matches them.
 """
+import json
 import os
 import signal
 import time
@@ -14,9 +18,10 @@ import time
 import torch
 
 from .events import EventSink
+from .boxes import encode_targets, prior_boxes
 from .graph import GraphNet
 from .loss import multibox_loss
-from .weights import state_of
+from .weights import load_into, state_of, to_torch_layout, to_tfjs_layout
 
 CHECKPOINT_FORMAT = "dsod-torch-checkpoint"
 
@@ -48,16 +53,23 @@ class CaffeSgd:
             p.sub_(h)
 
 
-def synthetic_batch(g, batch, seed, step):
+def synthetic_batch(g, priors, batch, seed, step):
     gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
     s = g["spec"]
     c, h, w = s["input"]["channels"], s["input"]["height"], s["input"]["width"]
-    boxes, classes = g["totals"]["defaultBoxes"], s["classes"]["count"]
+    classes = s["classes"]["count"]
     x = torch.rand(batch, c, h, w, generator=gen) * 255 - 128
-    idx = torch.arange(batch * boxes).view(batch, boxes)
-    labels = torch.where(idx % 50 == step % 50, 1 + idx % (classes - 1), torch.zeros_like(idx))
-    loc_t = torch.sin(torch.arange(batch * boxes * 4, dtype=torch.float32) + step).view(batch, boxes, 4) * 0.5
-    return x, loc_t, labels
+    locs, labels = [], []
+    for _ in range(batch):
+        k = int(torch.randint(1, 4, (1,), generator=gen))
+        size = 0.1 + 0.5 * torch.rand(k, 2, generator=gen)
+        corner = torch.rand(k, 2, generator=gen) * (1 - size)
+        boxes = torch.cat([corner, corner + size], 1)
+        cls = torch.randint(1, classes, (k,), generator=gen)
+        loc_t, lab = encode_targets(priors, boxes, cls, s["priors"]["variances"])
+        locs.append(loc_t)
+        labels.append(lab)
+    return x, torch.stack(locs), torch.stack(labels)
 
 
 def write_checkpoint(run_dir, net, sgd, meta):
@@ -70,9 +82,12 @@ def write_checkpoint(run_dir, net, sgd, meta):
     state = {
         "format": CHECKPOINT_FORMAT,
         "version": 1,
-        "meta": meta,
+        # JSON text: the file then holds only tensors, strings and ints, what torch.load(weights_only=True) accepts
+        # (a checkpoint from elsewhere runs no code when read).
+        "meta": json.dumps(meta),
+        # Both in the tfjs engine's names and layouts (dsod_torch.weights).
         "weights": state_of(net),
-        "optimizer": {name: h for name, h in zip(names, sgd.history)},
+        "optimizer": {name: to_tfjs_layout(h) for name, h in zip(names, sgd.history)},
     }
     try:
         torch.save(state, tmp)
@@ -84,7 +99,37 @@ def write_checkpoint(run_dir, net, sgd, meta):
     return path, os.path.getsize(path)
 
 
-def train(g, run_dir, spec_path, steps=None, batch=None):
+class ResumeError(Exception):
+    pass
+
+
+def latest_checkpoint(run_dir):
+    folder = os.path.join(run_dir, "checkpoints")
+    names = sorted(n for n in os.listdir(folder) if n.startswith("step-") and n.endswith(".pt")) if os.path.isdir(folder) else []
+    return os.path.join(folder, names[-1]) if names else None
+
+
+def resume_from(path, g, net, sgd):
+    """Weights, momentum and meta of a checkpoint of this spec (its hash must be the graph's)."""
+    try:
+        c = torch.load(path, weights_only=True)
+    except Exception as e:  # noqa: BLE001 - whatever the unpickler refuses, the message says which file
+        raise ResumeError(f"{path}: not a readable {CHECKPOINT_FORMAT} ({e.__class__.__name__})") from None
+    if c.get("format") != CHECKPOINT_FORMAT or c.get("version") != 1:
+        raise ResumeError(f"{path}: not a {CHECKPOINT_FORMAT} version 1")
+    c["meta"] = json.loads(c["meta"])
+    want, got = g["spec"]["hash"], c["meta"]["spec"]["hash"]
+    if want is not None and got != want:
+        raise ResumeError(f"{path} was written for another spec (hash {got}, this spec's is {want})")
+    load_into(net, c["weights"])
+    names = [name for name, _, learned in net.named_dsod_tensors() if learned]
+    with torch.no_grad():
+        for name, h in zip(names, sgd.history):
+            h.copy_(to_torch_layout(c["optimizer"][name]))
+    return c["meta"]
+
+
+def train(g, run_dir, spec_path, steps=None, batch=None, resume=False):
     t = g["spec"]["train"]
     steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
@@ -98,18 +143,25 @@ def train(g, run_dir, spec_path, steps=None, batch=None):
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.perf_counter()
-    sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=0, steps=steps,
-              batch=batch, accumulate=1, images={"train": 0, "test": 0}, resumed=False)
-    sink.emit("log", level="info", message=f"torch {torch.__version__} on cpu; synthetic data (seed {seed})")
     torch.manual_seed(seed)
     net = GraphNet(g, seed=seed).train()
     sgd = CaffeSgd(net.parameters(), t["momentum"], t["weightDecay"])
-    step = 0
+    priors = prior_boxes(g)
+    step, before = 0, 0.0
+    path = latest_checkpoint(run_dir) if resume else None
+    if path:
+        meta = resume_from(path, g, net, sgd)
+        step, before = meta["step"], meta["elapsedSec"]
+        batch = meta["batch"]
+    sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
+              batch=batch, accumulate=1, images={"train": 0, "test": 0}, resumed=path is not None)
+    sink.emit("log", level="info", message=f"torch {torch.__version__} on cpu; synthetic data (seed {seed})"
+              + (f"; resumed from {path} at step {step}" if path else ""))
     window = []
     try:
         while step < steps and stop["signal"] is None:
             t0 = time.perf_counter()
-            x, loc_t, labels = synthetic_batch(g, batch, seed, step)
+            x, loc_t, labels = synthetic_batch(g, priors, batch, seed, step)
             lr = learning_rate(t, step)
             for p in net.parameters():
                 p.grad = None
@@ -123,14 +175,14 @@ def train(g, run_dir, spec_path, steps=None, batch=None):
             sgd.step(lr)
             step += 1
             window = (window + [time.perf_counter() - t0])[-10:]
-            elapsed = time.perf_counter() - started
+            elapsed = before + time.perf_counter() - started
             img_per_sec = batch * len(window) / sum(window)
             sink.emit("progress", epoch=0, step=step, steps=steps, loss=loss.item(),
                       parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
                       etaSec=(steps - step) * batch / img_per_sec, elapsedSec=elapsed)
         reason = "signal" if stop["signal"] is not None else "end"
         meta = {"step": step, "seed": seed, "batch": batch, "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
-                "elapsedSec": time.perf_counter() - started}
+                "elapsedSec": before + time.perf_counter() - started}
         path, size = write_checkpoint(run_dir, net, sgd, meta)
         sink.emit("checkpoint", step=step, path=path, bytes=size, reason=reason)
         if stop["signal"] is not None:

@@ -73,11 +73,11 @@ def read_weights_file(path):
     raise WeightsError(f"{path} is neither a DSOD checkpoint (.dsodckpt) nor a weights file (.dsodw)")
 
 
-def _to_torch_layout(t):
+def to_torch_layout(t):
     return t.permute(3, 2, 0, 1) if t.dim() == 4 else t  # HWIO -> OIHW
 
 
-def _to_tfjs_layout(t):
+def to_tfjs_layout(t):
     return t.permute(2, 3, 1, 0) if t.dim() == 4 else t  # OIHW -> HWIO
 
 
@@ -90,17 +90,17 @@ def load_into(net, weights):
         w = weights.get(name)
         if w is None:
             problems.append(f"missing {name}")
-        elif tuple(_to_torch_layout(w).shape) != tuple(t.shape):
-            problems.append(f"{name}: shape {list(w.shape)} does not fit {list(_to_tfjs_layout(t).shape)}")
+        elif tuple(to_torch_layout(w).shape) != tuple(t.shape):
+            problems.append(f"{name}: shape {list(w.shape)} does not fit {list(to_tfjs_layout(t).shape)}")
     problems += [f"unknown {n}" for n in weights if n not in known]
     if problems:
         more = "; ..." if len(problems) > 8 else ""
         raise WeightsError(f"weights do not fit this network ({len(problems)} problems): {'; '.join(problems[:8])}{more}")
     with torch.no_grad():
         for name, t, _ in targets:
-            t.copy_(_to_torch_layout(weights[name]))
+            t.copy_(to_torch_layout(weights[name]))
 
 
 def state_of(net):
     """{name: tensor in the tfjs layout} of every parameter and running statistic."""
-    return {name: _to_tfjs_layout(t.detach()) for name, t, _ in net.named_dsod_tensors()}
+    return {name: to_tfjs_layout(t.detach()) for name, t, _ in net.named_dsod_tensors()}
