@@ -128,7 +128,12 @@ def cmd_train(a):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m dsod_torch", description="The PyTorch engine of DSOD Studio.")
+    ap = argparse.ArgumentParser(
+        prog="python -m dsod_torch",
+        description="The PyTorch engine of DSOD Studio (engine/torch/README.md).",
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="build the network, check shapes and parameter counts")
     p.add_argument("graph")
