@@ -101,7 +101,7 @@ test('train on the tiny example: start, progress per step, checkpoint, done, all
 
 function trainRun(run: string, ...more: string[]): { events: EngineEvent[]; code: number | null; stderr: string } {
   if (!found.ok) throw new Error(found.message);
-  const r = spawnSync(found.python, ['-m', 'dsod_torch', 'train', tinyGraph(), '--out', run, '--batch', '2', ...more], { cwd: torchPackageRoot(), env, encoding: 'utf8' });
+  const r = spawnSync(found.python, ['-m', 'dsod_torch', 'train', tinyGraph(), '--out', run, ...(more.includes('--batch') ? [] : ['--batch', '2']), ...more], { cwd: torchPackageRoot(), env, encoding: 'utf8' });
   return { events: r.status === 0 ? parseEvents(r.stdout) : [], code: r.status, stderr: r.stderr };
 }
 
@@ -143,6 +143,20 @@ test('--resume continues exactly: 2 steps + 2 resumed steps give the weights and
   const refused = spawnSync(found.python, ['-m', 'dsod_torch', 'train', other, '--out', split, '--steps', '5', '--resume'], { cwd: torchPackageRoot(), env, encoding: 'utf8' });
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /cannot resume: .*step-00000004\.pt was written for another spec \(hash feedfacecafebeef, this spec's is 0123456789abcdef\)/);
+});
+
+test('--accumulate: the batch in micro-batches (start says so); a batch that does not divide is refused', { skip }, () => {
+  const r = trainRun(join(dir, 'accumulate'), '--steps', '2', '--accumulate', '2', '--batch', '4');
+  assert.equal(r.code, 0, r.stderr);
+  const start = r.events[0] as Extract<EngineEvent, { type: 'start' }>;
+  assert.deepEqual([start.batch, start.accumulate], [4, 2]);
+  assert.deepEqual(
+    r.events.map((e) => e.type),
+    ['start', 'log', 'progress', 'progress', 'checkpoint', 'done'],
+  );
+  const odd = trainRun(join(dir, 'odd'), '--steps', '2', '--accumulate', '2', '--batch', '3');
+  assert.equal(odd.code, 2);
+  assert.match(odd.stderr, /the batch \(3\) must be a multiple of accumulate \(2\)/);
 });
 
 test('SIGTERM during training: a checkpoint (reason signal), then done stopped with exit 143, all valid events', { skip }, async () => {

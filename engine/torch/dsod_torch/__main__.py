@@ -16,7 +16,7 @@
   targets GRAPH.json --gt GT.dsodw --out T.dsodw
       The default boxes and one image's training targets: GT holds `boxes` [G, 4] (normalised corners) and `labels`
       [G] (1-based classes); writes `priors` [P, 4], `loc_t` [P, 4] and `labels` [P] (as float32).
-  train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--resume]
+  train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
       exactly from the run's latest checkpoint.
@@ -118,12 +118,15 @@ def cmd_targets(a):
 def cmd_train(a):
     from .train import train
 
-    from .train import ResumeError
+    from .train import ResumeError, TrainOptionError
 
     try:
-        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, resume=a.resume)
+        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate, resume=a.resume)
     except ResumeError as e:
         print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
+        return 2
+    except TrainOptionError as e:
+        print(f"dsod_torch: {e}", file=sys.stderr)
         return 2
 
 
@@ -166,6 +169,7 @@ def main(argv=None):
     p.add_argument("--spec")
     p.add_argument("--steps", type=int)
     p.add_argument("--batch", type=int)
+    p.add_argument("--accumulate", type=int)
     p.add_argument("--resume", action="store_true")
     p.set_defaults(run=cmd_train)
     a = ap.parse_args(argv)

@@ -2,12 +2,15 @@
 data. What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
 hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
 the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM. What is
-not yet: reading VOC/COCO data, augmentation, gradient accumulation, evaluation, DDP.
+not yet: reading VOC/COCO data, augmentation, evaluation, DDP.
 
 --resume continues from the run's latest checkpoint exactly: weights, momentum, step, and the data stream (a function
 of the seed and the step).
 
-Synthetic batches are a function of (seed, step): seeded noise images, each with 1-3 seeded boxes of classes
+Gradient accumulation as Caffe's iter_size (and the tfjs trainer): `batch` images per optimizer step in `accumulate`
+micro-batches; the gradient and the reported losses are the micro-batches' means.
+
+Synthetic micro-batches are a function of (seed, position), position = step x accumulate + k: seeded noise images, each with 1-3 seeded boxes of classes
 1..C-1, matched to the default boxes as the tfjs engine matches them.
 """
 import json
@@ -129,10 +132,17 @@ def resume_from(path, g, net, sgd):
     return c["meta"]
 
 
-def train(g, run_dir, spec_path, steps=None, batch=None, resume=False):
+class TrainOptionError(Exception):
+    pass
+
+
+def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False):
     t = g["spec"]["train"]
     steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
+    accumulate = accumulate if accumulate is not None else t["accumulate"]
+    if accumulate < 1 or batch % accumulate:
+        raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate})")
     seed = t["seed"]
     os.makedirs(run_dir, exist_ok=True)
     sink = EventSink(run_dir)
@@ -152,26 +162,31 @@ def train(g, run_dir, spec_path, steps=None, batch=None, resume=False):
     if path:
         meta = resume_from(path, g, net, sgd)
         step, before = meta["step"], meta["elapsedSec"]
-        batch = meta["batch"]
+        batch, accumulate = meta["batch"], meta["accumulate"]
+    micro = batch // accumulate
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
-              batch=batch, accumulate=1, images={"train": 0, "test": 0}, resumed=path is not None)
+              batch=batch, accumulate=accumulate, images={"train": 0, "test": 0}, resumed=path is not None)
     sink.emit("log", level="info", message=f"torch {torch.__version__} on cpu; synthetic data (seed {seed})"
               + (f"; resumed from {path} at step {step}" if path else ""))
     window = []
     try:
         while step < steps and stop["signal"] is None:
             t0 = time.perf_counter()
-            x, loc_t, labels = synthetic_batch(g, priors, batch, seed, step)
             lr = learning_rate(t, step)
             for p in net.parameters():
                 p.grad = None
-            loc, conf = net(x)
-            loss, loc_loss, conf_loss = multibox_loss(loc, conf, loc_t, labels)
-            if not torch.isfinite(loss):
-                sink.emit("error", code="loss-not-finite", message=f"the loss is {loss.item()} at step {step + 1}", where=None, fatal=True)
-                sink.emit("done", reason="failed", step=step, elapsedSec=time.perf_counter() - started, exitCode=1, metric=None)
-                return 1
-            loss.backward()
+            parts = torch.zeros(3)
+            for k in range(accumulate):
+                x, loc_t, labels = synthetic_batch(g, priors, micro, seed, step * accumulate + k)
+                loc, conf = net(x)
+                losses = multibox_loss(loc, conf, loc_t, labels)
+                if not torch.isfinite(losses[0]):
+                    sink.emit("error", code="loss-not-finite", message=f"the loss is {losses[0].item()} at step {step + 1}", where=None, fatal=True)
+                    sink.emit("done", reason="failed", step=step, elapsedSec=time.perf_counter() - started, exitCode=1, metric=None)
+                    return 1
+                (losses[0] / accumulate).backward()
+                parts += torch.stack([l.detach() for l in losses]) / accumulate
+            loss, loc_loss, conf_loss = parts
             sgd.step(lr)
             step += 1
             window = (window + [time.perf_counter() - t0])[-10:]
@@ -181,7 +196,7 @@ def train(g, run_dir, spec_path, steps=None, batch=None, resume=False):
                       parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
                       etaSec=(steps - step) * batch / img_per_sec, elapsedSec=elapsed)
         reason = "signal" if stop["signal"] is not None else "end"
-        meta = {"step": step, "seed": seed, "batch": batch, "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
+        meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
                 "elapsedSec": before + time.perf_counter() - started}
         path, size = write_checkpoint(run_dir, net, sgd, meta)
         sink.emit("checkpoint", step=step, path=path, bytes=size, reason=reason)
