@@ -1,0 +1,62 @@
+// Starting the torch engine from Node (engine/torch/launch.ts, the bridge `dsod train --engine torch` will use): the
+// graph written into the run folder, events validated and handed on in order, a stop that checkpoints. Skipped, with
+// the reason, where no Python with torch is found.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, test } from 'node:test';
+import { startTorchTraining, TORCH_GRAPH_FILE } from '../../engine/torch/launch';
+import type { EngineEvent } from '../../protocol/engine-events';
+import { toGraphJson, validateGraphJson } from '../../protocol/graph-json';
+import { analyze, readRepoFile } from '../helpers';
+import { skipWithoutTorch as skip, torchEnv } from './torch-fixtures';
+
+const dir = mkdtempSync(join(tmpdir(), 'dsod-torch-launch-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const graph = toGraphJson(analyze(readRepoFile('examples/tiny.dsod.yaml')), { hash: '0011223344556677' });
+
+test('a training started from Node: the graph in the run folder, every event valid and in order, done with exit 0', { skip }, async () => {
+  const events: EngineEvent[] = [];
+  // A run folder relative to the working folder: the engine is found through PYTHONPATH, so it means the same there.
+  const runDir = relative(process.cwd(), join(dir, 'run'));
+  const run = startTorchTraining({ graph, runDir, specPath: 'examples/tiny.dsod.yaml', steps: 2, batch: 2, env: torchEnv }, (e) => events.push(e));
+  const end = await run.done;
+  assert.equal(end.code, 0, end.stderr);
+  assert.deepEqual(end.invalid, []);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['start', 'log', 'progress', 'progress', 'checkpoint', 'done'],
+  );
+  const written = JSON.parse(readFileSync(join(dir, 'run', TORCH_GRAPH_FILE), 'utf8'));
+  assert.ok(validateGraphJson(written).ok);
+  assert.equal(written.spec.hash, '0011223344556677');
+  const lines = readFileSync(join(dir, 'run', 'events.jsonl'), 'utf8').trim().split('\n');
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l)),
+    events,
+  );
+});
+
+test('stop(): the engine checkpoints and ends with done stopped, exit 143', { skip }, async () => {
+  const events: EngineEvent[] = [];
+  let run: ReturnType<typeof startTorchTraining> | null = null;
+  run = startTorchTraining({ graph, runDir: join(dir, 'stopped'), specPath: 'tiny', steps: 100_000, batch: 1, env: torchEnv }, (e) => {
+    events.push(e);
+    if (e.type === 'progress' && e.step === 1) run!.stop();
+  });
+  const end = await run.done;
+  assert.equal(end.code, 143, end.stderr);
+  const last = events[events.length - 1];
+  assert.equal(last.type, 'done');
+  assert.equal((last as Extract<EngineEvent, { type: 'done' }>).reason, 'stopped');
+  assert.equal((events[events.length - 2] as Extract<EngineEvent, { type: 'checkpoint' }>).reason, 'signal');
+});
+
+test('without a Python that has torch, nothing starts and the error says what to install', () => {
+  assert.throws(
+    () => startTorchTraining({ graph, runDir: join(dir, 'never'), specPath: 'tiny', env: { ...process.env, DSOD_PYTHON: join(dir, 'no-python') } }, () => undefined),
+    /no Python with PyTorch found: tried .*no-python \(not found\)\. Install it: apt-get install python3-torch/,
+  );
+  assert.equal(existsSync(join(dir, 'never')), false);
+});
