@@ -8,7 +8,8 @@ import { EXIT_IO, type Io } from './engine-command';
 import { releaseStopSignals } from './signals';
 import { loadSpec, SpecError } from './spec-file';
 
-export const EXPORT_USAGE = `  export --graph <spec>   Write the analysed layer graph as JSON (format dsod-graph, version 1; see docs/graph-json.md):
+export const EXPORT_USAGE = `  export --graph <spec>
+                     Write the analysed layer graph as JSON (format dsod-graph, version 1; docs/graph-json.md):
                      every node's kind, attributes, inputs and shape, the scales, the parameter totals
       --out FILE         Write there (atomically) instead of to stdout
 `;
