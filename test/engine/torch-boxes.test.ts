@@ -1,12 +1,13 @@
 // The torch engine's default boxes, matching and box coding (engine/torch/dsod_torch/boxes.py, issue 12 item 2):
 // the same priors as core's and, for the same ground truth, the same training targets as the tfjs engine's
-// (engine/boxes/targets.ts), ties included. Skipped, with the reason, where no Python with torch is found.
+// (engine/boxes/targets.ts), ties included; and the same detections from the same outputs (engine/boxes/detect-arrays.ts). Skipped, with the reason, where no Python with torch is found.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { defaultBoxes } from '../../core';
+import { detectArrays } from '../../engine/boxes/detect-arrays';
 import { encodeTargets } from '../../engine/boxes/targets';
 import { decodeWeights, encodeWeights } from '../../engine/model';
 import { toGraphJson } from '../../protocol/graph-json';
@@ -60,3 +61,37 @@ for (const spec of ['examples/tiny.dsod.yaml', 'examples/dsod300.dsod.yaml']) {
     }
   });
 }
+
+test('tiny example: from the same network outputs, the same detections as the tfjs engine (order, classes, boxes, scores)', { skip }, () => {
+  const a = analyze(readRepoFile('examples/tiny.dsod.yaml'));
+  const graphFile = join(dir, 'tiny-detect.json');
+  writeFileSync(graphFile, JSON.stringify(toGraphJson(a)));
+  const priors = defaultBoxes(a);
+  const P = priors.length / 4;
+  const C = a.spec.classes.count;
+  const N = 2;
+  // Offsets that move boxes a little and logits spread enough that every class has candidates above 0.01, many
+  // overlapping (NMS has work), and a few scores tie (the same logits repeated).
+  const loc = values(N * P * 4, -1, 1, 21);
+  const conf = values(N * P * C, -4, 4, 22);
+  conf.copyWithin(C * 10, C * 20, C * 30);
+  const outputs = join(dir, 'tiny-outputs.dsodw');
+  writeFileSync(outputs, encodeWeights({ loc: { shape: [N, P, 4], values: loc }, conf: { shape: [N, P, C], values: conf } }));
+  const detsFile = join(dir, 'tiny-dets.json');
+  dsodTorch('detect', graphFile, '--outputs', outputs, '--out', detsFile);
+  const mine: { box: number[]; label: number; score: number }[][] = JSON.parse(readFileSync(detsFile, 'utf8'));
+  const want = detectArrays(loc, conf, priors, C);
+  assert.equal(mine.length, N);
+  for (let n = 0; n < N; n++) {
+    assert.equal(mine[n].length, want[n].length, `image ${n}: ${mine[n].length} detections, tfjs ${want[n].length}`);
+    assert.equal(want[n].length, 200, 'keep_top_k reached');
+    const labels = new Set(want[n].map((d) => d.label));
+    assert.ok(labels.size >= 3, `${labels.size} classes`);
+    for (const [i, d] of want[n].entries()) {
+      const m = mine[n][i];
+      assert.equal(m.label, d.label, `image ${n}, detection ${i}: class`);
+      assert.ok(Math.abs(m.score - d.score) <= 1e-7, `image ${n}, detection ${i}: score ${m.score} vs ${d.score}`);
+      assert.ok(relativeError(m.box, d.box) < 1e-6, `image ${n}, detection ${i}: box [${m.box}] vs [${d.box}]`);
+    }
+  }
+});

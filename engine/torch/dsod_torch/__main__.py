@@ -16,6 +16,9 @@
   targets GRAPH.json --gt GT.dsodw --out T.dsodw
       The default boxes and one image's training targets: GT holds `boxes` [G, 4] (normalised corners) and `labels`
       [G] (1-based classes); writes `priors` [P, 4], `loc_t` [P, 4] and `labels` [P] (as float32).
+  detect GRAPH.json --outputs Y.dsodw --out DETS.json
+      Detections from network outputs (`loc` [N, P, 4], `conf` [N, P, C], as `forward` writes them), with the SSD
+      settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
@@ -115,6 +118,19 @@ def cmd_targets(a):
     return 0
 
 
+def cmd_detect(a):
+    from .boxes import prior_boxes
+    from .detect import detect
+
+    g = load_graph(a.graph)
+    with open(a.outputs, "rb") as f:
+        y = decode_weights(f.read(), a.outputs)
+    dets = detect(y["loc"], y["conf"], prior_boxes(g), g["spec"]["priors"]["variances"])
+    with open(a.out, "w", encoding="utf-8") as f:
+        json.dump([[{"box": b, "label": c, "score": s} for b, c, s in image] for image in dets], f)
+    return 0
+
+
 def cmd_train(a):
     from .train import train
 
@@ -163,6 +179,11 @@ def main(argv=None):
     p.add_argument("--gt", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(run=cmd_targets)
+    p = sub.add_parser("detect", help="detections (decode, softmax, per-class NMS) from network outputs")
+    p.add_argument("graph")
+    p.add_argument("--outputs", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=cmd_detect)
     p = sub.add_parser("train", help="train on synthetic data (skeleton), emitting the engine's events")
     p.add_argument("graph")
     p.add_argument("--out", required=True)
