@@ -21,6 +21,8 @@ export interface TorchTrainRequest {
   batch?: number;
   accumulate?: number;
   resume?: boolean;
+  /** Processes training data-parallel on this machine (DDP; gloo on the CPU): `python -m dsod_torch launch`. */
+  processes?: number;
   /** A Python with torch; found with findTorchPython when absent. */
   python?: string;
   env?: NodeJS.ProcessEnv;
@@ -57,7 +59,8 @@ export function startTorchTraining(req: TorchTrainRequest, onEvent: (e: EngineEv
   mkdirSync(runDir, { recursive: true });
   const graphFile = join(runDir, TORCH_GRAPH_FILE);
   writeFileAtomicSync(graphFile, JSON.stringify(req.graph) + '\n');
-  const args = ['-m', 'dsod_torch', 'train', graphFile, '--out', runDir, '--spec', req.specPath];
+  const launcher = req.processes && req.processes > 1 ? ['launch', '--nproc', String(req.processes)] : [];
+  const args = ['-m', 'dsod_torch', ...launcher, 'train', graphFile, '--out', runDir, '--spec', req.specPath];
   if (req.steps !== undefined) args.push('--steps', String(req.steps));
   if (req.batch !== undefined) args.push('--batch', String(req.batch));
   if (req.accumulate !== undefined) args.push('--accumulate', String(req.accumulate));

@@ -53,6 +53,47 @@ test('stop(): the engine checkpoints and ends with done stopped, exit 143', { sk
   assert.equal((events[events.length - 2] as Extract<EngineEvent, { type: 'checkpoint' }>).reason, 'signal');
 });
 
+test('two processes (DDP, gloo) train the tiny example, stop together on SIGTERM, and one process resumes the run', { skip }, async () => {
+  const runDir = join(dir, 'ddp');
+  const events: EngineEvent[] = [];
+  let run: ReturnType<typeof startTorchTraining> | null = null;
+  run = startTorchTraining({ graph, runDir, specPath: 'tiny', steps: 1000, batch: 4, processes: 2, env: torchEnv }, (e) => {
+    events.push(e);
+    if (e.type === 'progress' && e.step === 2) run!.stop('SIGTERM');
+  });
+  const end = await run.done;
+  assert.equal(end.code, 143, end.stderr);
+  assert.deepEqual(end.invalid, []);
+  assert.match((events[1] as Extract<EngineEvent, { type: 'log' }>).message, /2 processes \(gloo\)/);
+  // One set of events (rank 0's): one start, one checkpoint, one done.
+  assert.deepEqual(
+    ['start', 'checkpoint', 'done'].map((t) => events.filter((e) => e.type === t).length),
+    [1, 1, 1],
+  );
+  const ck = events.find((e) => e.type === 'checkpoint') as Extract<EngineEvent, { type: 'checkpoint' }>;
+  assert.equal(ck.reason, 'signal');
+  assert.ok(ck.step >= 2);
+  const done = events[events.length - 1] as Extract<EngineEvent, { type: 'done' }>;
+  assert.deepEqual([done.type, done.reason, done.exitCode, done.step], ['done', 'stopped', 143, ck.step]);
+
+  const resumed: EngineEvent[] = [];
+  const again = startTorchTraining({ graph, runDir, specPath: 'tiny', steps: ck.step + 2, resume: true, env: torchEnv }, (e) => resumed.push(e));
+  const end2 = await again.done;
+  assert.equal(end2.code, 0, end2.stderr);
+  assert.deepEqual(end2.invalid, []);
+  const start = resumed[0] as Extract<EngineEvent, { type: 'start' }>;
+  assert.deepEqual([start.resumed, start.step, start.batch], [true, ck.step, 4]);
+  assert.match((resumed[1] as Extract<EngineEvent, { type: 'log' }>).message, /one process/);
+  assert.deepEqual(
+    resumed.filter((e) => e.type === 'progress').map((e) => (e as Extract<EngineEvent, { type: 'progress' }>).step),
+    [ck.step + 1, ck.step + 2],
+  );
+  assert.equal((resumed[resumed.length - 1] as Extract<EngineEvent, { type: 'done' }>).reason, 'completed');
+  // events.jsonl holds both processes' events, each line valid.
+  const lines = readFileSync(join(runDir, 'events.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, events.length + resumed.length);
+});
+
 test('without a Python that has torch, nothing starts and the error says what to install', () => {
   assert.throws(
     () => startTorchTraining({ graph, runDir: join(dir, 'never'), specPath: 'tiny', env: { ...process.env, DSOD_PYTHON: join(dir, 'no-python') } }, () => undefined),

@@ -24,6 +24,10 @@
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
       exactly from the run's latest checkpoint.
 
+  launch --nproc N train ...
+      N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
+      (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
+
 Errors go to stderr as one line, exit status 2 (input) or 1.
 """
 import argparse
@@ -147,6 +151,15 @@ def cmd_train(a):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["launch"]:
+        # Everything after --nproc N is the rank's own command line: not for this parser.
+        if len(argv) < 4 or argv[1] != "--nproc" or not argv[2].isdigit() or int(argv[2]) < 1:
+            print("dsod_torch: usage: launch --nproc N COMMAND ...", file=sys.stderr)
+            return 2
+        from .launch import launch
+
+        return launch(int(argv[2]), argv[3:])
     ap = argparse.ArgumentParser(
         prog="python -m dsod_torch",
         description="The PyTorch engine of DSOD Studio (engine/torch/README.md).",

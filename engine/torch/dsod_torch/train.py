@@ -2,7 +2,11 @@
 data. What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
 hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
 the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM. What is
-not yet: reading VOC/COCO data, augmentation, evaluation, DDP.
+not yet: reading VOC/COCO data, augmentation, evaluation.
+
+Under torchrun (WORLD_SIZE > 1) it trains data-parallel (DistributedDataParallel, gloo on the CPU, nccl on CUDA):
+the spec's batch is the global one, split over the processes; only rank 0 writes events and checkpoints; a stop
+asked of any rank stops all at the same step; a run resumes under another number of processes.
 
 --resume continues from the run's latest checkpoint exactly: weights, momentum, step, and the data stream (a function
 of the seed and the step).
@@ -10,9 +14,10 @@ of the seed and the step).
 Gradient accumulation as Caffe's iter_size (and the tfjs trainer): `batch` images per optimizer step in `accumulate`
 micro-batches; the gradient and the reported losses are the micro-batches' means.
 
-Synthetic micro-batches are a function of (seed, position), position = step x accumulate + k: seeded noise images, each with 1-3 seeded boxes of classes
+Synthetic images are a function of (seed, image index), the index counting images over the whole run: seeded noise images, each with 1-3 seeded boxes of classes
 1..C-1, matched to the default boxes as the tfjs engine matches them.
 """
+import contextlib
 import json
 import os
 import signal
@@ -56,14 +61,16 @@ class CaffeSgd:
             p.sub_(h)
 
 
-def synthetic_batch(g, priors, batch, seed, step):
-    gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
+def synthetic_images(g, priors, first, count, seed):
+    """Images first..first+count-1 of the synthetic stream: each a function of (seed, its index) alone, so the stream
+    is the same whatever the world size or the micro-batch split."""
     s = g["spec"]
     c, h, w = s["input"]["channels"], s["input"]["height"], s["input"]["width"]
     classes = s["classes"]["count"]
-    x = torch.rand(batch, c, h, w, generator=gen) * 255 - 128
-    locs, labels = [], []
-    for _ in range(batch):
+    xs, locs, labels = [], [], []
+    for i in range(first, first + count):
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + i)
+        xs.append(torch.rand(c, h, w, generator=gen) * 255 - 128)
         k = int(torch.randint(1, 4, (1,), generator=gen))
         size = 0.1 + 0.5 * torch.rand(k, 2, generator=gen)
         corner = torch.rand(k, 2, generator=gen) * (1 - size)
@@ -72,7 +79,53 @@ def synthetic_batch(g, priors, batch, seed, step):
         loc_t, lab = encode_targets(priors, boxes, cls, s["priors"]["variances"])
         locs.append(loc_t)
         labels.append(lab)
-    return x, torch.stack(locs), torch.stack(labels)
+    return torch.stack(xs), torch.stack(locs), torch.stack(labels)
+
+
+class World:
+    """One process, or a rank of a torchrun launch (WORLD_SIZE > 1): gloo on the CPU, nccl on CUDA."""
+
+    def __init__(self):
+        self.size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.backend = None
+        if self.size > 1:
+            import torch.distributed as dist
+
+            self.backend = "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+            dist.init_process_group(self.backend)
+            self.dist = dist
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def any(self, flag):
+        """True on every rank when it is true on one (a stop asked of one rank stops all at the same step)."""
+        if self.size == 1:
+            return bool(flag)
+        t = torch.tensor([1.0 if flag else 0.0])
+        self.dist.all_reduce(t, op=self.dist.ReduceOp.MAX)
+        return bool(t.item() > 0)
+
+    def mean(self, t):
+        if self.size > 1:
+            self.dist.all_reduce(t)
+            t /= self.size
+        return t
+
+    def barrier(self):
+        if self.size > 1:
+            self.dist.barrier()
+
+    def close(self):
+        if self.size > 1:
+            self.dist.destroy_process_group()
+
+
+class NullSink:
+    def emit(self, *_args, **_fields):
+        return None
 
 
 def write_checkpoint(run_dir, net, sgd, meta):
@@ -141,11 +194,16 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
     steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
     accumulate = accumulate if accumulate is not None else t["accumulate"]
-    if accumulate < 1 or batch % accumulate:
-        raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate})")
     seed = t["seed"]
-    os.makedirs(run_dir, exist_ok=True)
-    sink = EventSink(run_dir)
+    world = World()
+    try:
+        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
+    finally:
+        world.close()
+
+
+def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world):
+    t = g["spec"]["train"]
     stop = {"signal": None}
 
     def on_signal(signum, _frame):
@@ -163,30 +221,47 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
         meta = resume_from(path, g, net, sgd)
         step, before = meta["step"], meta["elapsedSec"]
         batch, accumulate = meta["batch"], meta["accumulate"]
-    micro = batch // accumulate
+    # The spec's batch is the global one: every optimizer step sees `batch` images over all ranks and micro-batches.
+    if accumulate < 1 or batch % (accumulate * world.size):
+        raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate}) x processes ({world.size})")
+    micro = batch // (accumulate * world.size)
+    # Only rank 0 writes the run folder and speaks.
+    sink = EventSink(run_dir) if world.main else NullSink()
+    if world.main:
+        os.makedirs(run_dir, exist_ok=True)
+    model = net
+    if world.size > 1:
+        # Gradients averaged over ranks in backward; batch-norm statistics per process, rank 0's broadcast at each
+        # forward (DDP's broadcast_buffers): Caffe's multi-GPU behaviour, not synchronized batch norm.
+        model = torch.nn.parallel.DistributedDataParallel(net)
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
               batch=batch, accumulate=accumulate, images={"train": 0, "test": 0}, resumed=path is not None)
-    sink.emit("log", level="info", message=f"torch {torch.__version__} on cpu; synthetic data (seed {seed})"
+    where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
+    sink.emit("log", level="info", message=f"torch {torch.__version__} on cpu, {where}; synthetic data (seed {seed})"
               + (f"; resumed from {path} at step {step}" if path else ""))
     window = []
     try:
-        while step < steps and stop["signal"] is None:
+        while step < steps and not world.any(stop["signal"] is not None):
             t0 = time.perf_counter()
             lr = learning_rate(t, step)
             for p in net.parameters():
                 p.grad = None
             parts = torch.zeros(3)
             for k in range(accumulate):
-                x, loc_t, labels = synthetic_batch(g, priors, micro, seed, step * accumulate + k)
-                loc, conf = net(x)
-                losses = multibox_loss(loc, conf, loc_t, labels)
-                if not torch.isfinite(losses[0]):
-                    sink.emit("error", code="loss-not-finite", message=f"the loss is {losses[0].item()} at step {step + 1}", where=None, fatal=True)
-                    sink.emit("done", reason="failed", step=step, elapsedSec=time.perf_counter() - started, exitCode=1, metric=None)
-                    return 1
-                (losses[0] / accumulate).backward()
+                first = (step * accumulate + k) * (batch // accumulate) + world.rank * micro
+                x, loc_t, labels = synthetic_images(g, priors, first, micro, seed)
+                # DDP reduces gradients on the last micro-batch only.
+                sync = world.size == 1 or k == accumulate - 1
+                with (contextlib.nullcontext() if sync else model.no_sync()):
+                    loc, conf = model(x)
+                    losses = multibox_loss(loc, conf, loc_t, labels)
+                    (losses[0] / accumulate).backward()
                 parts += torch.stack([l.detach() for l in losses]) / accumulate
-            loss, loc_loss, conf_loss = parts
+            loss, loc_loss, conf_loss = world.mean(parts)
+            if not torch.isfinite(loss):
+                sink.emit("error", code="loss-not-finite", message=f"the loss is {loss.item()} at step {step + 1}", where=None, fatal=True)
+                sink.emit("done", reason="failed", step=step, elapsedSec=time.perf_counter() - started, exitCode=1, metric=None)
+                return 1
             sgd.step(lr)
             step += 1
             window = (window + [time.perf_counter() - t0])[-10:]
@@ -195,13 +270,17 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
             sink.emit("progress", epoch=0, step=step, steps=steps, loss=loss.item(),
                       parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
                       etaSec=(steps - step) * batch / img_per_sec, elapsedSec=elapsed)
-        reason = "signal" if stop["signal"] is not None else "end"
-        meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
-                "elapsedSec": before + time.perf_counter() - started}
-        path, size = write_checkpoint(run_dir, net, sgd, meta)
-        sink.emit("checkpoint", step=step, path=path, bytes=size, reason=reason)
-        if stop["signal"] is not None:
-            code = 130 if stop["signal"] == signal.SIGINT else 143
+        stopped = world.any(stop["signal"] is not None)
+        signum = stop["signal"] or signal.SIGTERM
+        if world.main:
+            meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "processes": world.size,
+                    "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
+                    "elapsedSec": before + time.perf_counter() - started}
+            path, size = write_checkpoint(run_dir, net, sgd, meta)
+            sink.emit("checkpoint", step=step, path=path, bytes=size, reason="signal" if stopped else "end")
+        world.barrier()
+        if stopped:
+            code = 130 if signum == signal.SIGINT else 143
             sink.emit("done", reason="stopped", step=step, elapsedSec=time.perf_counter() - started, exitCode=code, metric=None)
             return code
         sink.emit("done", reason="completed", step=step, elapsedSec=time.perf_counter() - started, exitCode=0, metric=None)
