@@ -53,15 +53,23 @@ def check_graph(g, where="graph"):
 
 
 class CaffeBatchNorm(nn.Module):
-    """Caffe's BatchNorm (decayed sums + factor) followed by Scale (gamma, beta), on NCHW tensors."""
+    """Caffe's BatchNorm (decayed sums + factor) followed by Scale (gamma, beta), on NCHW tensors.
+
+    Caffe's decayed sums S' = maf S + x are PyTorch's running averages r' = maf r + (1 - maf) x scaled by
+    (1 - maf): r = (1 - maf) S. So the sums are kept as r (`mean_ema`, `var_ema`) and updated by torch's fused
+    batch-norm kernel (momentum 1 - maf; it folds in the unbiased batch variance, as Caffe does); `mean_sum` and
+    `var_sum` (the tfjs engine's names, what checkpoints store) are r / (1 - maf). `factor` is Caffe's decayed count.
+    """
+
+    SUM_TO_EMA = 1 - MOVING_AVERAGE_FRACTION
 
     def __init__(self, channels, eps):
         super().__init__()
         self.eps = float(eps)
         self.gamma = nn.Parameter(torch.ones(channels))
         self.beta = nn.Parameter(torch.zeros(channels))
-        self.register_buffer("mean_sum", torch.zeros(channels))
-        self.register_buffer("var_sum", torch.zeros(channels))
+        self.register_buffer("mean_ema", torch.zeros(channels))
+        self.register_buffer("var_ema", torch.zeros(channels))
         self.register_buffer("factor", torch.zeros(1))
         # False: train-mode normalization without folding the batch into the running statistics.
         self.update_stats = True
@@ -70,21 +78,16 @@ class CaffeBatchNorm(nn.Module):
         """Mean 0 and variance 1 before any training (Caffe would use 0 and 0; tfjs does the same as here)."""
         f = self.factor
         trained = (f > 0).to(f.dtype)
-        inv = trained / f.clamp(min=1e-30)
-        return self.mean_sum * inv, self.var_sum * inv + (1 - trained)
+        inv = trained / (f.clamp(min=1e-30) * self.SUM_TO_EMA)
+        return self.mean_ema * inv, self.var_ema * inv + (1 - trained)
 
     def forward(self, x):
         if self.training:
-            y = F.batch_norm(x, None, None, self.gamma, self.beta, True, 0.0, self.eps)
-            if self.update_stats:
-                with torch.no_grad():
-                    n = x.numel() // x.shape[1]
-                    mean = x.mean((0, 2, 3))
-                    var = x.var((0, 2, 3), unbiased=n > 1)
-                    maf = MOVING_AVERAGE_FRACTION
-                    self.mean_sum.mul_(maf).add_(mean)
-                    self.var_sum.mul_(maf).add_(var)
-                    self.factor.mul_(maf).add_(1)
+            if not self.update_stats:
+                return F.batch_norm(x, None, None, self.gamma, self.beta, True, 0.0, self.eps)
+            y = F.batch_norm(x, self.mean_ema, self.var_ema, self.gamma, self.beta, True, self.SUM_TO_EMA, self.eps)
+            with torch.no_grad():
+                self.factor.mul_(MOVING_AVERAGE_FRACTION).add_(1)
             return y
         mean, var = self.running_stats()
         return F.batch_norm(x, mean, var, self.gamma, self.beta, False, 0.0, self.eps)
@@ -164,18 +167,19 @@ class GraphNet(nn.Module):
                         w.uniform_(-a, a, generator=gen)
 
     def named_dsod_tensors(self):
-        """(name, tensor, learned) of every parameter and running statistic, named as the tfjs engine names them."""
+        """(name, tensor, learned, scale) of every parameter and running statistic, named as the tfjs engine names
+        them; the tfjs engine's value is tensor / scale (batch-norm sums are kept scaled: CaffeBatchNorm)."""
         for n, m in zip(self.g["nodes"], self.layers):
             if isinstance(m, Conv):
-                yield f"{n['name']}/weight", m.weight, True
+                yield f"{n['name']}/weight", m.weight, True, 1.0
             elif isinstance(m, CaffeBatchNorm):
-                yield f"{n['name']}/gamma", m.gamma, True
-                yield f"{n['name']}/beta", m.beta, True
-                yield f"{n['name']}/mean_sum", m.mean_sum, False
-                yield f"{n['name']}/var_sum", m.var_sum, False
-                yield f"{n['name']}/factor", m.factor, False
+                yield f"{n['name']}/gamma", m.gamma, True, 1.0
+                yield f"{n['name']}/beta", m.beta, True, 1.0
+                yield f"{n['name']}/mean_sum", m.mean_ema, False, m.SUM_TO_EMA
+                yield f"{n['name']}/var_sum", m.var_ema, False, m.SUM_TO_EMA
+                yield f"{n['name']}/factor", m.factor, False, 1.0
             elif isinstance(m, L2Norm):
-                yield f"{n['name']}/scale", m.scale, True
+                yield f"{n['name']}/scale", m.scale, True, 1.0
 
     def count_params(self):
         """(learned, stored), counted from what the module holds, as core counts them."""

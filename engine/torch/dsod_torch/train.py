@@ -134,7 +134,7 @@ def write_checkpoint(run_dir, net, sgd, meta):
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"step-{meta['step']:08d}.pt")
     tmp = f"{path}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
-    names = [name for name, _, learned in net.named_dsod_tensors() if learned]
+    names = [name for name, _, learned, _ in net.named_dsod_tensors() if learned]
     state = {
         "format": CHECKPOINT_FORMAT,
         "version": 1,
@@ -144,6 +144,9 @@ def write_checkpoint(run_dir, net, sgd, meta):
         # Both in the tfjs engine's names and layouts (dsod_torch.weights).
         "weights": state_of(net),
         "optimizer": {name: to_tfjs_layout(h) for name, h in zip(names, sgd.history)},
+        # The batch-norm sums as this engine holds them (scaled, CaffeBatchNorm): `weights` has them divided back,
+        # which does not round-trip exactly in float32; a resumed run takes these, so it continues bit for bit.
+        "scaled": {name: t.detach().clone() for name, t, _, scale in net.named_dsod_tensors() if scale != 1},
     }
     try:
         torch.save(state, tmp)
@@ -178,8 +181,11 @@ def resume_from(path, g, net, sgd):
     if want is not None and got != want:
         raise ResumeError(f"{path} was written for another spec (hash {got}, this spec's is {want})")
     load_into(net, c["weights"])
-    names = [name for name, _, learned in net.named_dsod_tensors() if learned]
+    names = [name for name, _, learned, _ in net.named_dsod_tensors() if learned]
     with torch.no_grad():
+        for name, t, _, scale in net.named_dsod_tensors():
+            if scale != 1 and name in c.get("scaled", {}):
+                t.copy_(c["scaled"][name])
         for name, h in zip(names, sgd.history):
             h.copy_(to_torch_layout(c["optimizer"][name]))
     return c["meta"]

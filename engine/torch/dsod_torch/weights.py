@@ -85,8 +85,8 @@ def load_into(net, weights):
     """Copy tfjs-named weights into a GraphNet; every name and shape must match (nothing is half-loaded)."""
     problems = []
     targets = list(net.named_dsod_tensors())
-    known = {name for name, _, _ in targets}
-    for name, t, _ in targets:
+    known = {name for name, _, _, _ in targets}
+    for name, t, _, _ in targets:
         w = weights.get(name)
         if w is None:
             problems.append(f"missing {name}")
@@ -97,10 +97,14 @@ def load_into(net, weights):
         more = "; ..." if len(problems) > 8 else ""
         raise WeightsError(f"weights do not fit this network ({len(problems)} problems): {'; '.join(problems[:8])}{more}")
     with torch.no_grad():
-        for name, t, _ in targets:
-            t.copy_(to_torch_layout(weights[name]))
+        for name, t, _, scale in targets:
+            t.copy_(to_torch_layout(weights[name]) * scale if scale != 1 else to_torch_layout(weights[name]))
 
 
 def state_of(net):
     """{name: tensor in the tfjs layout} of every parameter and running statistic."""
-    return {name: to_tfjs_layout(t.detach()) for name, t, _ in net.named_dsod_tensors()}
+    out = {}
+    for name, t, _, scale in net.named_dsod_tensors():
+        v = to_tfjs_layout(t.detach())
+        out[name] = v / scale if scale != 1 else v
+    return out
