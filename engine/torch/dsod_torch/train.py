@@ -88,6 +88,11 @@ class World:
     def __init__(self):
         self.size = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        # One GPU per process where there are GPUs (the local rank's); else the CPU. Not yet run on a GPU here.
+        self.device = torch.device(f"cuda:{local}") if torch.cuda.is_available() else torch.device("cpu")
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
         self.backend = None
         if self.size > 1:
             import torch.distributed as dist
@@ -104,7 +109,7 @@ class World:
         """True on every rank when it is true on one (a stop asked of one rank stops all at the same step)."""
         if self.size == 1:
             return bool(flag)
-        t = torch.tensor([1.0 if flag else 0.0])
+        t = torch.tensor([1.0 if flag else 0.0], device=self.device)
         self.dist.all_reduce(t, op=self.dist.ReduceOp.MAX)
         return bool(t.item() > 0)
 
@@ -143,10 +148,10 @@ def write_checkpoint(run_dir, net, sgd, meta):
         "meta": json.dumps(meta),
         # Both in the tfjs engine's names and layouts (dsod_torch.weights).
         "weights": state_of(net),
-        "optimizer": {name: to_tfjs_layout(h) for name, h in zip(names, sgd.history)},
+        "optimizer": {name: to_tfjs_layout(h).cpu() for name, h in zip(names, sgd.history)},
         # The batch-norm sums as this engine holds them (scaled, CaffeBatchNorm): `weights` has them divided back,
         # which does not round-trip exactly in float32; a resumed run takes these, so it continues bit for bit.
-        "scaled": {name: t.detach().clone() for name, t, _, scale in net.named_dsod_tensors() if scale != 1},
+        "scaled": {name: t.detach().cpu().clone() for name, t, _, scale in net.named_dsod_tensors() if scale != 1},
     }
     try:
         torch.save(state, tmp)
@@ -171,7 +176,7 @@ def latest_checkpoint(run_dir):
 def resume_from(path, g, net, sgd):
     """Weights, momentum and meta of a checkpoint of this spec (its hash must be the graph's)."""
     try:
-        c = torch.load(path, weights_only=True)
+        c = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - whatever the unpickler refuses, the message says which file
         raise ResumeError(f"{path}: not a readable {CHECKPOINT_FORMAT} ({e.__class__.__name__})") from None
     if c.get("format") != CHECKPOINT_FORMAT or c.get("version") != 1:
@@ -218,7 +223,7 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.perf_counter()
     torch.manual_seed(seed)
-    net = GraphNet(g, seed=seed).train()
+    net = GraphNet(g, seed=seed).train().to(world.device)
     sgd = CaffeSgd(net.parameters(), t["momentum"], t["weightDecay"])
     priors = prior_boxes(g)
     step, before = 0, 0.0
@@ -239,11 +244,11 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
     if world.size > 1:
         # Gradients averaged over ranks in backward; batch-norm statistics per process, rank 0's broadcast at each
         # forward (DDP's broadcast_buffers): Caffe's multi-GPU behaviour, not synchronized batch norm.
-        model = torch.nn.parallel.DistributedDataParallel(net)
+        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[world.device] if world.device.type == "cuda" else None)
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
               batch=batch, accumulate=accumulate, images={"train": 0, "test": 0}, resumed=path is not None)
     where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
-    sink.emit("log", level="info", message=f"torch {torch.__version__} on cpu, {where}; synthetic data (seed {seed})"
+    sink.emit("log", level="info", message=f"torch {torch.__version__} on {world.device}, {where}; synthetic data (seed {seed})"
               + (f"; resumed from {path} at step {step}" if path else ""))
     window = []
     try:
@@ -252,10 +257,10 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
             lr = learning_rate(t, step)
             for p in net.parameters():
                 p.grad = None
-            parts = torch.zeros(3)
+            parts = torch.zeros(3, device=world.device)
             for k in range(accumulate):
                 first = (step * accumulate + k) * (batch // accumulate) + world.rank * micro
-                x, loc_t, labels = synthetic_images(g, priors, first, micro, seed)
+                x, loc_t, labels = (t.to(world.device, non_blocking=True) for t in synthetic_images(g, priors, first, micro, seed))
                 # DDP reduces gradients on the last micro-batch only.
                 sync = world.size == 1 or k == accumulate - 1
                 with (contextlib.nullcontext() if sync else model.no_sync()):

@@ -105,6 +105,6 @@ def state_of(net):
     """{name: tensor in the tfjs layout} of every parameter and running statistic."""
     out = {}
     for name, t, _, scale in net.named_dsod_tensors():
-        v = to_tfjs_layout(t.detach())
-        out[name] = v / scale if scale != 1 else v
+        v = to_tfjs_layout(t.detach()).cpu()
+        out[name] = v / scale if scale != 1 else v.clone()
     return out
