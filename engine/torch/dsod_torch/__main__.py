@@ -23,7 +23,6 @@
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
       exactly from the run's latest checkpoint.
-
   launch --nproc N train ...
       N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
       (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
