@@ -15,10 +15,10 @@ import { selectBackend } from '../engine/backend/select';
 import { multiboxLoss } from '../engine/boxes/loss';
 import { createModel } from '../engine/model/model';
 import { MomentumSgd } from '../engine/train/sgd';
-import { graphJson } from './graph-export';
+import { findTorchPython } from '../engine/torch/python';
+import { toGraphJson } from '../protocol/graph-json';
 
 const ROOT = join(__dirname, '..', '..');
-const PYTHONS = ['/usr/bin/python3', 'python3'];
 
 interface Workload {
   label: string;
@@ -84,14 +84,6 @@ async function tfjsSpeed(a: Analysis, w: Workload): Promise<Speed> {
   }
 }
 
-function findPython(): string | null {
-  for (const py of PYTHONS) {
-    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-
 function torchSpeed(python: string, graphFile: string, w: Workload, threads: number): Speed & { version: string } {
   const r = spawnSync(
     python,
@@ -132,11 +124,13 @@ async function main(): Promise<void> {
     { label: 'DSOD300', spec: 'examples/dsod300.dsod.yaml', batch: 1, tfjs: { warmup: 1, steps: 2 }, torch: { warmup: 1, steps: 4 } },
   ];
   const doctor = await selectBackend({ requested: 'wasm' });
-  const python = findPython();
+  // The torch engine's own search ($DSOD_PYTHON, python3, /usr/bin/python3), so the bench runs what the engine would.
+  const found = findTorchPython();
+  const python = found.ok ? found.python : null;
   const dir = mkdtempSync(join(tmpdir(), 'dsod-bench-train-'));
   const load = loadavg();
   console.log(`backend: ${doctor.attempts[0].detail}`);
-  console.log(`peer: ${python ? `PyTorch via ${python}` : 'PyTorch not found (apt-get install python3-torch libopenblas0-pthread): tfjs only'}`);
+  console.log(`peer: ${found.ok ? `PyTorch ${found.torch} via ${found.python}` : `${found.message} tfjs only`}`);
   console.log(`load average at start: ${load.map((l) => l.toFixed(2)).join(' ')} (2 cores here; other processes share them)`);
   const rows: string[][] = [];
   let version = '';
@@ -144,7 +138,7 @@ async function main(): Promise<void> {
     for (const w of workloads) {
       const a = analysisOf(w.spec);
       const graphFile = join(dir, `${w.label.replace(/\W+/g, '-')}.json`);
-      writeFileSync(graphFile, JSON.stringify(graphJson(a)));
+      writeFileSync(graphFile, JSON.stringify(toGraphJson(a)));
       const tfjsRuns: Speed[] = [];
       const torch1: Speed[] = [];
       const torch2: Speed[] = [];

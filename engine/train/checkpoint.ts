@@ -9,6 +9,7 @@
 // Randomness needs no generator state: data order and augmentation are functions of (seed, position) (see
 // engine/data/batches.ts) and initial weights of the seed, so `seed` and `position` are the whole rng state.
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files';
 import { RUN_FILES } from '../../protocol/run-files';
@@ -165,4 +166,9 @@ function magicOf(bytes: Uint8Array): string {
 
 function align4(n: number): number {
   return (n + 3) & ~3;
+}
+
+/** The spec hash a checkpoint carries (and `dsod export --graph` writes): sha256 of the spec's text, 16 hex digits. */
+export function specTextHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

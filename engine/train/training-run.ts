@@ -5,7 +5,6 @@
 // Exact resume: a step's result depends only on the weights (running statistics included), the momentum buffers,
 // the step number (learning rate) and the batch, and a batch only on (seed, position) (engine/data/batches.ts).
 // Checkpoints store all of these, so a run stopped at step s and resumed computes what an uninterrupted run would.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -21,7 +20,7 @@ import { createModel, type DsodModel } from '../model/model';
 import type { WeightMap } from '../model/weights';
 import { augmentOptions } from './augment';
 import { calibrationOf, DEFAULT_CALIBRATION_BATCHES, recalibrateBatchNorm, restoreStats, snapshotStats } from './bn-calibration';
-import { decodeCheckpoint, listCheckpoints, writeCheckpoint, writeWeightsFile, type CheckpointMeta } from './checkpoint';
+import { decodeCheckpoint, listCheckpoints, specTextHash, writeCheckpoint, writeWeightsFile, type CheckpointMeta } from './checkpoint';
 import { TrainError } from './errors';
 import { LossGuard } from './loss-guard';
 import { readMetrics, recordMetric, RUN_FILES } from './run-files';
@@ -79,7 +78,7 @@ export class TrainingRun {
     this.spec = o.analysis.spec;
     this.t = this.spec.train;
     this.emit = o.emit;
-    this.specHash = createHash('sha256').update(o.specText).digest('hex').slice(0, 16);
+    this.specHash = specTextHash(o.specText);
     this.priors = defaultBoxes(o.analysis);
     this.model = createModel(o.analysis.graph, { seed: this.t.seed });
     const trainable = this.model.params.filter((p) => p.trainable);

@@ -1,0 +1,220 @@
+"""`python -m dsod_torch COMMAND ...` (PYTHONPATH: engine/torch). Commands:
+
+  check GRAPH.json [--batch N]
+      Build the network, run one forward pass on zeros (eval mode) checking every node's shape against the graph's,
+      and print one JSON object: torch version, learned and stored parameter counts, every node's output shape,
+      the heads' shapes.
+  forward GRAPH.json --weights W --input X.dsodw --out Y.dsodw [--train] [--targets T.dsodw]
+      Load tfjs-named weights (a .dsodw weights file or a tfjs .dsodckpt checkpoint), run the tensor named `input`
+      (NCHW) through the network and write `loc` and `conf` in the weights encoding. --train: batch statistics.
+      --targets: `loc_t` [N, P, 4] and `labels` [N, P] (0 background, -1 ignored); also writes `loss`, the
+      MultiBox loss as [total, loc, conf].
+  step GRAPH.json --weights W --input X.dsodw --targets T.dsodw --lr LR --out W2.dsodw
+      One training step as the tfjs trainer takes it (batch statistics folded into the running ones, MultiBox loss,
+      backward, Caffe's SGD with the spec's momentum and weight decay, fresh momentum) and write every parameter and
+      running statistic afterwards, tfjs-named and laid out, plus `loss` [total, loc, conf].
+  targets GRAPH.json --gt GT.dsodw --out T.dsodw
+      The default boxes and one image's training targets: GT holds `boxes` [G, 4] (normalised corners) and `labels`
+      [G] (1-based classes); writes `priors` [P, 4], `loc_t` [P, 4] and `labels` [P] (as float32).
+  detect GRAPH.json --outputs Y.dsodw --out DETS.json
+      Detections from network outputs (`loc` [N, P, 4], `conf` [N, P, C], as `forward` writes them), with the SSD
+      settings: JSON, per image a list of {box (normalised corners), label, score}.
+  train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
+      A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
+      RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
+      exactly from the run's latest checkpoint.
+  launch --nproc N train ...
+      N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
+      (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
+
+Errors go to stderr as one line, exit status 2 (input) or 1.
+"""
+import argparse
+import json
+import sys
+
+import torch
+
+from .graph import GraphError, GraphNet, ShapeMismatch, load_graph
+from .loss import multibox_loss
+from .weights import WeightsError, decode_weights, encode_weights, load_into, read_weights_file, state_of
+
+
+def cmd_check(a):
+    g = load_graph(a.graph)
+    net = GraphNet(g, seed=0).eval()
+    learned, stored = net.count_params()
+    c, h, w = (g["spec"]["input"][k] for k in ("channels", "height", "width"))
+    with torch.no_grad():
+        values, shapes = net.forward_nodes(torch.zeros(a.batch, c, h, w), check=True, keep=net.outputs)
+        loc, conf = net.heads(values, a.batch)
+    print(json.dumps({
+        "torch": torch.__version__,
+        "paramsLearned": learned,
+        "paramsStored": stored,
+        "shapes": shapes,
+        "loc": list(loc.shape),
+        "conf": list(conf.shape),
+    }))
+    return 0
+
+
+def cmd_forward(a):
+    g = load_graph(a.graph)
+    net = GraphNet(g)
+    weights, _ = read_weights_file(a.weights)
+    load_into(net, weights)
+    with open(a.input, "rb") as f:
+        x = decode_weights(f.read(), a.input)["input"]
+    net.train(a.train)
+    with torch.no_grad():
+        if a.train:
+            for m in net.modules():
+                if hasattr(m, "update_stats"):
+                    m.update_stats = False
+        loc, conf = net(x, check=True)
+        out = {"loc": loc, "conf": conf}
+        if a.targets:
+            with open(a.targets, "rb") as f:
+                t = decode_weights(f.read(), a.targets)
+            out["loss"] = torch.stack(multibox_loss(loc, conf, t["loc_t"], t["labels"].round().long()))
+    with open(a.out, "wb") as f:
+        f.write(encode_weights(out))
+    return 0
+
+
+def cmd_step(a):
+    from .train import CaffeSgd
+
+    g = load_graph(a.graph)
+    net = GraphNet(g)
+    weights, _ = read_weights_file(a.weights)
+    load_into(net, weights)
+    with open(a.input, "rb") as f:
+        x = decode_weights(f.read(), a.input)["input"]
+    with open(a.targets, "rb") as f:
+        t = decode_weights(f.read(), a.targets)
+    net.train()
+    train = g["spec"]["train"]
+    sgd = CaffeSgd(net.parameters(), train["momentum"], train["weightDecay"])
+    loc, conf = net(x)
+    parts = multibox_loss(loc, conf, t["loc_t"], t["labels"].round().long())
+    parts[0].backward()
+    sgd.step(a.lr)
+    out = state_of(net)
+    out["loss"] = torch.stack([p.detach() for p in parts])
+    with open(a.out, "wb") as f:
+        f.write(encode_weights(out))
+    return 0
+
+
+def cmd_targets(a):
+    from .boxes import encode_targets, prior_boxes
+
+    g = load_graph(a.graph)
+    with open(a.gt, "rb") as f:
+        gt = decode_weights(f.read(), a.gt)
+    priors = prior_boxes(g)
+    loc, labels = encode_targets(priors, gt["boxes"].reshape(-1, 4), gt["labels"].reshape(-1).round(), g["spec"]["priors"]["variances"])
+    with open(a.out, "wb") as f:
+        f.write(encode_weights({"priors": priors, "loc_t": loc, "labels": labels.float()}))
+    return 0
+
+
+def cmd_detect(a):
+    from .boxes import prior_boxes
+    from .detect import detect
+
+    g = load_graph(a.graph)
+    with open(a.outputs, "rb") as f:
+        y = decode_weights(f.read(), a.outputs)
+    dets = detect(y["loc"], y["conf"], prior_boxes(g), g["spec"]["priors"]["variances"])
+    with open(a.out, "w", encoding="utf-8") as f:
+        json.dump([[{"box": b, "label": c, "score": s} for b, c, s in image] for image in dets], f)
+    return 0
+
+
+def cmd_train(a):
+    from .train import train
+
+    from .train import ResumeError, TrainOptionError
+
+    try:
+        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate, resume=a.resume)
+    except ResumeError as e:
+        print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
+        return 2
+    except TrainOptionError as e:
+        print(f"dsod_torch: {e}", file=sys.stderr)
+        return 2
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["launch"]:
+        # Everything after --nproc N is the rank's own command line: not for this parser.
+        if len(argv) < 4 or argv[1] != "--nproc" or not argv[2].isdigit() or int(argv[2]) < 1:
+            print("dsod_torch: usage: launch --nproc N COMMAND ...", file=sys.stderr)
+            return 2
+        from .launch import launch
+
+        return launch(int(argv[2]), argv[3:])
+    ap = argparse.ArgumentParser(
+        prog="python -m dsod_torch",
+        description="The PyTorch engine of DSOD Studio (engine/torch/README.md).",
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check", help="build the network, check shapes and parameter counts")
+    p.add_argument("graph")
+    p.add_argument("--batch", type=int, default=1)
+    p.set_defaults(run=cmd_check)
+    p = sub.add_parser("forward", help="run tfjs weights through the torch network")
+    p.add_argument("graph")
+    p.add_argument("--weights", required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--train", action="store_true")
+    p.add_argument("--targets")
+    p.set_defaults(run=cmd_forward)
+    p = sub.add_parser("step", help="one training step from tfjs weights; writes the weights after it")
+    p.add_argument("graph")
+    p.add_argument("--weights", required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--targets", required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=cmd_step)
+    p = sub.add_parser("targets", help="default boxes and one image's matched, encoded targets")
+    p.add_argument("graph")
+    p.add_argument("--gt", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=cmd_targets)
+    p = sub.add_parser("detect", help="detections (decode, softmax, per-class NMS) from network outputs")
+    p.add_argument("graph")
+    p.add_argument("--outputs", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=cmd_detect)
+    p = sub.add_parser("train", help="train on synthetic data (skeleton), emitting the engine's events")
+    p.add_argument("graph")
+    p.add_argument("--out", required=True)
+    p.add_argument("--spec")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--accumulate", type=int)
+    p.add_argument("--resume", action="store_true")
+    p.set_defaults(run=cmd_train)
+    a = ap.parse_args(argv)
+    try:
+        return a.run(a)
+    except (GraphError, WeightsError, OSError) as e:
+        print(f"dsod_torch: {e}", file=sys.stderr)
+        return 2
+    except ShapeMismatch as e:
+        print(f"dsod_torch: shape mismatch: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""`python -m dsod_torch train`: a skeleton of the torch engine's training loop (issue 12, item 2), on synthetic
+data. What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
+hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
+the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM. What is
+not yet: reading VOC/COCO data, augmentation, evaluation.
+
+Under torchrun (WORLD_SIZE > 1) it trains data-parallel (DistributedDataParallel, gloo on the CPU, nccl on CUDA):
+the spec's batch is the global one, split over the processes; only rank 0 writes events and checkpoints; a stop
+asked of any rank stops all at the same step; a run resumes under another number of processes.
+
+--resume continues from the run's latest checkpoint exactly: weights, momentum, step, and the data stream (a function
+of the seed and the step).
+
+Gradient accumulation as Caffe's iter_size (and the tfjs trainer): `batch` images per optimizer step in `accumulate`
+micro-batches; the gradient and the reported losses are the micro-batches' means.
+
+Synthetic images are a function of (seed, image index), the index counting images over the whole run: seeded noise images, each with 1-3 seeded boxes of classes
+1..C-1, matched to the default boxes as the tfjs engine matches them.
+"""
+import contextlib
+import json
+import os
+import signal
+import time
+
+import torch
+
+from .events import EventSink
+from .boxes import encode_targets, prior_boxes
+from .graph import GraphNet
+from .loss import multibox_loss
+from .weights import load_into, state_of, to_torch_layout, to_tfjs_layout
+
+CHECKPOINT_FORMAT = "dsod-torch-checkpoint"
+
+
+def learning_rate(train, step):
+    """engine/train/schedule.ts learningRate: milestones multiply by gamma; a linear warm-up from lr/warmup."""
+    lr = train["lr"]
+    for m in train["milestones"]:
+        if step >= m:
+            lr *= train["gamma"]
+    if step < train["warmup"]:
+        lr *= (step + 1) / train["warmup"]
+    return lr
+
+
+class CaffeSgd:
+    """Caffe's SGD (engine/train/sgd.ts): g' = g + weight_decay w; h = momentum h + lr g'; w = w - h."""
+
+    def __init__(self, params, momentum, weight_decay):
+        self.params = [p for p in params if p.requires_grad]
+        self.momentum, self.weight_decay = momentum, weight_decay
+        self.history = [torch.zeros_like(p) for p in self.params]
+
+    @torch.no_grad()
+    def step(self, lr):
+        for p, h in zip(self.params, self.history):
+            g = p.grad if self.weight_decay == 0 else p.grad.add(p, alpha=self.weight_decay)
+            h.mul_(self.momentum).add_(g, alpha=lr)
+            p.sub_(h)
+
+
+def synthetic_images(g, priors, first, count, seed):
+    """Images first..first+count-1 of the synthetic stream: each a function of (seed, its index) alone, so the stream
+    is the same whatever the world size or the micro-batch split."""
+    s = g["spec"]
+    c, h, w = s["input"]["channels"], s["input"]["height"], s["input"]["width"]
+    classes = s["classes"]["count"]
+    xs, locs, labels = [], [], []
+    for i in range(first, first + count):
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + i)
+        xs.append(torch.rand(c, h, w, generator=gen) * 255 - 128)
+        k = int(torch.randint(1, 4, (1,), generator=gen))
+        size = 0.1 + 0.5 * torch.rand(k, 2, generator=gen)
+        corner = torch.rand(k, 2, generator=gen) * (1 - size)
+        boxes = torch.cat([corner, corner + size], 1)
+        cls = torch.randint(1, classes, (k,), generator=gen)
+        loc_t, lab = encode_targets(priors, boxes, cls, s["priors"]["variances"])
+        locs.append(loc_t)
+        labels.append(lab)
+    return torch.stack(xs), torch.stack(locs), torch.stack(labels)
+
+
+class World:
+    """One process, or a rank of a torchrun launch (WORLD_SIZE > 1): gloo on the CPU, nccl on CUDA."""
+
+    def __init__(self):
+        self.size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        # One GPU per process where there are GPUs (the local rank's); else the CPU. Not yet run on a GPU here.
+        self.device = torch.device(f"cuda:{local}") if torch.cuda.is_available() else torch.device("cpu")
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+        self.backend = None
+        if self.size > 1:
+            import torch.distributed as dist
+
+            self.backend = "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+            dist.init_process_group(self.backend)
+            self.dist = dist
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def any(self, flag):
+        """True on every rank when it is true on one (a stop asked of one rank stops all at the same step)."""
+        if self.size == 1:
+            return bool(flag)
+        t = torch.tensor([1.0 if flag else 0.0], device=self.device)
+        self.dist.all_reduce(t, op=self.dist.ReduceOp.MAX)
+        return bool(t.item() > 0)
+
+    def mean(self, t):
+        if self.size > 1:
+            self.dist.all_reduce(t)
+            t /= self.size
+        return t
+
+    def barrier(self):
+        if self.size > 1:
+            self.dist.barrier()
+
+    def close(self):
+        if self.size > 1:
+            self.dist.destroy_process_group()
+
+
+class NullSink:
+    def emit(self, *_args, **_fields):
+        return None
+
+
+def write_checkpoint(run_dir, net, sgd, meta):
+    """Atomic: a temporary file beside the target, renamed into place."""
+    folder = os.path.join(run_dir, "checkpoints")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"step-{meta['step']:08d}.pt")
+    tmp = f"{path}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
+    names = [name for name, _, learned, _ in net.named_dsod_tensors() if learned]
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "version": 1,
+        # JSON text: the file then holds only tensors, strings and ints, what torch.load(weights_only=True) accepts
+        # (a checkpoint from elsewhere runs no code when read).
+        "meta": json.dumps(meta),
+        # Both in the tfjs engine's names and layouts (dsod_torch.weights).
+        "weights": state_of(net),
+        "optimizer": {name: to_tfjs_layout(h).cpu() for name, h in zip(names, sgd.history)},
+        # The batch-norm sums as this engine holds them (scaled, CaffeBatchNorm): `weights` has them divided back,
+        # which does not round-trip exactly in float32; a resumed run takes these, so it continues bit for bit.
+        "scaled": {name: t.detach().cpu().clone() for name, t, _, scale in net.named_dsod_tensors() if scale != 1},
+    }
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path, os.path.getsize(path)
+
+
+class ResumeError(Exception):
+    pass
+
+
+def latest_checkpoint(run_dir):
+    folder = os.path.join(run_dir, "checkpoints")
+    names = sorted(n for n in os.listdir(folder) if n.startswith("step-") and n.endswith(".pt")) if os.path.isdir(folder) else []
+    return os.path.join(folder, names[-1]) if names else None
+
+
+def resume_from(path, g, net, sgd):
+    """Weights, momentum and meta of a checkpoint of this spec (its hash must be the graph's)."""
+    try:
+        c = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - whatever the unpickler refuses, the message says which file
+        raise ResumeError(f"{path}: not a readable {CHECKPOINT_FORMAT} ({e.__class__.__name__})") from None
+    if c.get("format") != CHECKPOINT_FORMAT or c.get("version") != 1:
+        raise ResumeError(f"{path}: not a {CHECKPOINT_FORMAT} version 1")
+    c["meta"] = json.loads(c["meta"])
+    want, got = g["spec"]["hash"], c["meta"]["spec"]["hash"]
+    if want is not None and got != want:
+        raise ResumeError(f"{path} was written for another spec (hash {got}, this spec's is {want})")
+    load_into(net, c["weights"])
+    names = [name for name, _, learned, _ in net.named_dsod_tensors() if learned]
+    with torch.no_grad():
+        for name, t, _, scale in net.named_dsod_tensors():
+            if scale != 1 and name in c.get("scaled", {}):
+                t.copy_(c["scaled"][name])
+        for name, h in zip(names, sgd.history):
+            h.copy_(to_torch_layout(c["optimizer"][name]))
+    return c["meta"]
+
+
+class TrainOptionError(Exception):
+    pass
+
+
+def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False):
+    t = g["spec"]["train"]
+    steps = steps if steps is not None else t["iterations"]
+    batch = batch if batch is not None else t["batch"]
+    accumulate = accumulate if accumulate is not None else t["accumulate"]
+    seed = t["seed"]
+    world = World()
+    try:
+        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
+    finally:
+        world.close()
+
+
+def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world):
+    t = g["spec"]["train"]
+    stop = {"signal": None}
+
+    def on_signal(signum, _frame):
+        stop["signal"] = signum
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    started = time.perf_counter()
+    torch.manual_seed(seed)
+    net = GraphNet(g, seed=seed).train().to(world.device)
+    sgd = CaffeSgd(net.parameters(), t["momentum"], t["weightDecay"])
+    priors = prior_boxes(g)
+    step, before = 0, 0.0
+    path = latest_checkpoint(run_dir) if resume else None
+    if path:
+        meta = resume_from(path, g, net, sgd)
+        step, before = meta["step"], meta["elapsedSec"]
+        batch, accumulate = meta["batch"], meta["accumulate"]
+    # The spec's batch is the global one: every optimizer step sees `batch` images over all ranks and micro-batches.
+    if accumulate < 1 or batch % (accumulate * world.size):
+        raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate}) x processes ({world.size})")
+    micro = batch // (accumulate * world.size)
+    # Only rank 0 writes the run folder and speaks.
+    sink = EventSink(run_dir) if world.main else NullSink()
+    if world.main:
+        os.makedirs(run_dir, exist_ok=True)
+    model = net
+    if world.size > 1:
+        # Gradients averaged over ranks in backward; batch-norm statistics per process, rank 0's broadcast at each
+        # forward (DDP's broadcast_buffers): Caffe's multi-GPU behaviour, not synchronized batch norm.
+        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[world.device] if world.device.type == "cuda" else None)
+    sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
+              batch=batch, accumulate=accumulate, images={"train": 0, "test": 0}, resumed=path is not None)
+    where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
+    sink.emit("log", level="info", message=f"torch {torch.__version__} on {world.device}, {where}; synthetic data (seed {seed})"
+              + (f"; resumed from {path} at step {step}" if path else ""))
+    window = []
+    try:
+        while step < steps and not world.any(stop["signal"] is not None):
+            t0 = time.perf_counter()
+            lr = learning_rate(t, step)
+            for p in net.parameters():
+                p.grad = None
+            parts = torch.zeros(3, device=world.device)
+            for k in range(accumulate):
+                first = (step * accumulate + k) * (batch // accumulate) + world.rank * micro
+                x, loc_t, labels = (t.to(world.device, non_blocking=True) for t in synthetic_images(g, priors, first, micro, seed))
+                # DDP reduces gradients on the last micro-batch only.
+                sync = world.size == 1 or k == accumulate - 1
+                with (contextlib.nullcontext() if sync else model.no_sync()):
+                    loc, conf = model(x)
+                    losses = multibox_loss(loc, conf, loc_t, labels)
+                    (losses[0] / accumulate).backward()
+                parts += torch.stack([l.detach() for l in losses]) / accumulate
+            loss, loc_loss, conf_loss = world.mean(parts)
+            if not torch.isfinite(loss):
+                sink.emit("error", code="loss-not-finite", message=f"the loss is {loss.item()} at step {step + 1}", where=None, fatal=True)
+                sink.emit("done", reason="failed", step=step, elapsedSec=time.perf_counter() - started, exitCode=1, metric=None)
+                return 1
+            sgd.step(lr)
+            step += 1
+            window = (window + [time.perf_counter() - t0])[-10:]
+            elapsed = before + time.perf_counter() - started
+            img_per_sec = batch * len(window) / sum(window)
+            sink.emit("progress", epoch=0, step=step, steps=steps, loss=loss.item(),
+                      parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
+                      etaSec=(steps - step) * batch / img_per_sec, elapsedSec=elapsed)
+        stopped = world.any(stop["signal"] is not None)
+        signum = stop["signal"] or signal.SIGTERM
+        if world.main:
+            meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "processes": world.size,
+                    "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
+                    "elapsedSec": before + time.perf_counter() - started}
+            path, size = write_checkpoint(run_dir, net, sgd, meta)
+            sink.emit("checkpoint", step=step, path=path, bytes=size, reason="signal" if stopped else "end")
+        world.barrier()
+        if stopped:
+            code = 130 if signum == signal.SIGINT else 143
+            sink.emit("done", reason="stopped", step=step, elapsedSec=time.perf_counter() - started, exitCode=code, metric=None)
+            return code
+        sink.emit("done", reason="completed", step=step, elapsedSec=time.perf_counter() - started, exitCode=0, metric=None)
+        return 0
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

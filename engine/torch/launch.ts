@@ -1,0 +1,103 @@
+// Starting the torch engine from Node: the graph JSON written into the run folder, `python -m dsod_torch train` spawned
+// with the Python findTorchPython found, every stdout line checked by the protocol's validator before it is handed on.
+// The bridge `dsod train --engine torch` (issue 12, item 5) will drive; nothing here prints.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { parseEngineEventLine, type EngineEvent } from '../../protocol/engine-events';
+import type { GraphJson } from '../../protocol/graph-json';
+import { writeFileAtomicSync } from '../data/files';
+import { findTorchPython, torchPackageRoot } from './python';
+
+/** The graph the torch engine trained, beside its events (the run folder's own copy: the spec may change later). */
+export const TORCH_GRAPH_FILE = 'graph.json';
+
+export interface TorchTrainRequest {
+  graph: GraphJson;
+  runDir: string;
+  /** The spec file, as the start event names it. */
+  specPath: string;
+  steps?: number;
+  batch?: number;
+  accumulate?: number;
+  resume?: boolean;
+  /** Processes training data-parallel on this machine (DDP; gloo on the CPU): `python -m dsod_torch launch`. */
+  processes?: number;
+  /** A Python with torch; found with findTorchPython when absent. */
+  python?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface TorchTrainEnd {
+  /** The process's exit status (null when a signal ended it) and that signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last 8 KB of its stderr (Python's traceback on a crash). */
+  stderr: string;
+  /** stdout lines the validator refused, with its reason: none from a healthy engine. */
+  invalid: string[];
+}
+
+export interface TorchTraining {
+  /** Ask it to stop (it writes a checkpoint, then `done` with reason `stopped`). */
+  stop(signal?: NodeJS.Signals): void;
+  done: Promise<TorchTrainEnd>;
+}
+
+const STDERR_KEEP = 8 * 1024;
+
+/** Start training; `onEvent` gets every valid event in order. Throws, before starting anything, when no Python has torch. */
+export function startTorchTraining(req: TorchTrainRequest, onEvent: (e: EngineEvent) => void): TorchTraining {
+  const env = req.env ?? process.env;
+  let python = req.python;
+  if (!python) {
+    const found = findTorchPython(env);
+    if (!found.ok) throw new Error(found.message);
+    python = found.python;
+  }
+  const runDir = resolve(req.runDir);
+  mkdirSync(runDir, { recursive: true });
+  const graphFile = join(runDir, TORCH_GRAPH_FILE);
+  writeFileAtomicSync(graphFile, JSON.stringify(req.graph) + '\n');
+  const launcher = req.processes && req.processes > 1 ? ['launch', '--nproc', String(req.processes)] : [];
+  const args = ['-m', 'dsod_torch', ...launcher, 'train', graphFile, '--out', runDir, '--spec', req.specPath];
+  if (req.steps !== undefined) args.push('--steps', String(req.steps));
+  if (req.batch !== undefined) args.push('--batch', String(req.batch));
+  if (req.accumulate !== undefined) args.push('--accumulate', String(req.accumulate));
+  if (req.resume) args.push('--resume');
+  // PYTHONPATH, not the working folder: relative paths the caller gives keep their meaning.
+  const pythonPath = [torchPackageRoot(), env.PYTHONPATH].filter(Boolean).join(delimiter);
+  const child = spawn(python, args, { env: { ...env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const invalid: string[] = [];
+  let buffer = '';
+  let stderr = '';
+  const line = (text: string) => {
+    if (!text.trim()) return;
+    const r = parseEngineEventLine(text);
+    if (r.ok) onEvent(r.event);
+    else invalid.push(`${r.error}: ${text.slice(0, 200)}`);
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      line(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_KEEP);
+  });
+  const done = new Promise<TorchTrainEnd>((resolveDone, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      line(buffer);
+      resolveDone({ code, signal, stderr, invalid });
+    });
+  });
+  return {
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    done,
+  };
+}
