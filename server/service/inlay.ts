@@ -46,47 +46,95 @@ export function inlayHints(check: SpecCheck, visible: Range, settings: HintSetti
   return out.sort((x, y) => x.position.line - y.position.line || x.position.character - y.position.character);
 }
 
+/** VS Code cuts all the hints of one line together at `editor.inlayHints.maximumLength`, 43 characters by default. */
+export const LINE_HINT_BUDGET = 43;
+
+/** One spec item's numbers: its own hint when it has a line to itself, a value in its list's hint otherwise. */
+interface Item {
+  path: Path;
+  /** The whole label: `416×75×75 · 789k params · 4.41 GMACs`. */
+  label: string;
+  /** Its value in a one-line list's hint: `789k`. */
+  value: string;
+  /** Its row in the tooltip table. */
+  row: string[];
+}
+
+/** A list whose items get numbers: what a one-line list's hint says its values are, and its tooltip's columns. */
+interface ItemList {
+  unit: string;
+  /** A shorter unit, for when the line's hint would not fit with the long one (the tooltip says it whole). */
+  shortUnit?: string;
+  columns: string[];
+  items: Item[];
+}
+
 /** The hints of one kind of number from `a`, placed on the current document of `check`. */
 function hintsOf(a: Analysis, kind: NumberKind, check: SpecCheck, visible: Range, settings: HintSettings, stale: boolean): InlayHint[] {
   const doc = check.document;
   // A text with syntax errors has no value, only the parser's best reading of it: enough to find the paths still there.
   const data = doc.value ?? doc.draft;
   const out: InlayHint[] = [];
-  // Every number names its unit ("789k params", "4.41 GMACs", "5,776 boxes"), so hints on one line of a flow list
-  // never read as one number; exact numbers in the tooltip. VS Code cuts all of a line's hints together at
-  // `editor.inlayHints.maximumLength` (43 characters by default): the extension sets it to 0 (no cut) for DSOD specs, whose
-  // flow lists carry a hint per block; each label alone stays under 43 for users who set a limit.
-  const put = (path: Path, text: string, tooltip: string) => {
-    if (valueAt(data, path) === undefined) return;
-    const at = doc.rangeOf(path).end;
-    if (!before(visible.start, at) || !before(at, visible.end)) return;
-    const listRange = doc.rangeOf(path.slice(0, -1));
-    const sharesLine = Array.isArray(valueAt(data, path.slice(0, -1))) && listRange.start.line === listRange.end.line;
-    const label = stale ? STALE_MARK + text : text;
-    out.push({ position: at, label, paddingLeft: true, paddingRight: sharesLine, tooltip: `${label}\n${stale ? `${STALE_NOTE}\n` : ''}${tooltip}` });
+  const mark = stale ? STALE_MARK : '';
+  const note = stale ? `${STALE_NOTE}\n\n` : '';
+  const inView = (at: Range['start']) => before(visible.start, at) && before(at, visible.end);
+  const table = (columns: string[], rows: string[][]) =>
+    [`| ${columns.join(' | ')} |`, `|${columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  // Every number names its unit. An item on a line of its own gets its whole label (shape, params, MACs); the items of
+  // a list written on one line share one hint after it ("params: 789k · 1.57M · 2.17M · 2.76M"), since VS Code cuts a
+  // line's hints together at 43 characters; the table of every item's numbers is in the tooltip.
+  const place = (list: ItemList) => {
+    const items = list.items.filter((it) => valueAt(data, it.path) !== undefined);
+    if (!items.length) return;
+    const listPath = items[0].path.slice(0, -1);
+    const listRange = doc.rangeOf(listPath);
+    const oneLine = Array.isArray(valueAt(data, listPath)) && listRange.start.line === listRange.end.line && items.length > 1;
+    if (!oneLine) {
+      for (const it of items) {
+        const at = doc.rangeOf(it.path).end;
+        if (inView(at)) out.push({ position: at, label: mark + it.label, paddingLeft: true, tooltip: { kind: 'markdown', value: `${note}${table(list.columns, [it.row])}` } });
+      }
+      return;
+    }
+    const at = listRange.end;
+    if (!inView(at)) return;
+    const values = items.map((it) => it.value);
+    const forms = [`${list.unit}: ${values.join(' · ')}`, `${list.unit}: ${values.join('·')}`, `${list.shortUnit ?? list.unit}: ${values.join('·')}`].map((l) => mark + l);
+    const label = forms.find((l) => l.length <= LINE_HINT_BUDGET) ?? forms[forms.length - 1];
+    out.push({ position: at, label, paddingLeft: true, tooltip: { kind: 'markdown', value: `${note}${table(list.columns, items.map((it) => it.row))}` } });
   };
   const stored = settings.params === 'stored';
-  const params = (s: { paramsLearned: number; paramsStored: number }) => `${formatCount(stored ? s.paramsStored : s.paramsLearned)} ${stored ? 'stored' : 'params'}`;
-  const exactCost = (s: { name: string; paramsLearned: number; paramsStored: number; macs: number }) =>
-    `${s.name}: ${exact(s.paramsLearned)} learned params, ${exact(s.paramsStored)} stored values, ${exact(s.macs)} MACs (${formatFlops(s.macs)})`;
+  const paramsOf = (s: { paramsLearned: number; paramsStored: number }) => (stored ? s.paramsStored : s.paramsLearned);
+  const unit = stored ? 'stored' : 'params';
+  const params = (s: { paramsLearned: number; paramsStored: number }) => `${formatCount(paramsOf(s))} ${unit}`;
+  const costColumns = ['stage', 'output', stored ? 'stored values' : 'learned params', 'MACs'];
+  const costRow = (s: { name: string; shape: number[]; paramsLearned: number; paramsStored: number; macs: number }) => [s.name, shape(s.shape), exact(paramsOf(s)), `${exact(s.macs)} (${formatMacs(s.macs)})`];
+  const stageItem = (s: Analysis['stages'][number]): Item => ({ path: s.source, label: `${shape(s.shape)} · ${params(s)} · ${formatMacs(s.macs)}`, value: formatCount(paramsOf(s)), row: costRow(s) });
   if (kind === 'backbone') {
-    for (const s of a.stages) {
-      if (s.kind !== 'stem' && s.kind !== 'block' && s.kind !== 'transition') continue;
-      put(s.source, `${shape(s.shape)} · ${params(s)} · ${formatMacs(s.macs)}`, exactCost(s));
-    }
+    for (const k of ['stem', 'block', 'transition'] as const) place({ unit, columns: costColumns, items: a.stages.filter((s) => s.kind === k).map(stageItem) });
     return out;
   }
-  a.scales.forEach((sc, i) => {
-    const structure = a.stages.find((s) => s.kind === 'scale' && s.index === sc.index);
-    const head = a.stages.find((s) => s.kind === 'head' && s.index === sc.index);
-    if (kind === 'scale') {
-      put(
-        ['prediction', 'channels', i],
-        `${shape(sc.shape)} · ${formatBoxes(sc.boxes)}${structure ? ` · ${params(structure)}` : ''}`,
-        [`${sc.name}: ${sc.priorsPerLocation} priors per location, ${exact(sc.boxes)} default boxes`, structure ? exactCost(structure) : ''].filter(Boolean).join('\n'),
-      );
-    } else if (head) put(['priors', 'aspect_ratios', i], `${sc.priorsPerLocation} priors/loc · head ${params(head)}`, exactCost(head));
-  });
+  const scaleRows = a.scales.map((sc) => ({
+    sc,
+    structure: a.stages.find((s) => s.kind === 'scale' && s.index === sc.index),
+    head: a.stages.find((s) => s.kind === 'head' && s.index === sc.index),
+  }));
+  const columns = ['scale', 'feature map', 'priors / location', 'boxes', `structure ${unit}`, `head ${unit}`];
+  const row = ({ sc, structure, head }: (typeof scaleRows)[number]) => [sc.name, shape(sc.shape), String(sc.priorsPerLocation), exact(sc.boxes), structure ? exact(paramsOf(structure)) : '–', head ? exact(paramsOf(head)) : '–'];
+  if (kind === 'scale') {
+    place({
+      unit: 'boxes',
+      columns,
+      items: scaleRows.map((r, i) => ({ path: ['prediction', 'channels', i], label: `${shape(r.sc.shape)} · ${formatBoxes(r.sc.boxes)}${r.structure ? ` · ${params(r.structure)}` : ''}`, value: exact(r.sc.boxes), row: row(r) })),
+    });
+  } else {
+    place({
+      unit: `head ${unit}`,
+      shortUnit: 'heads',
+      columns,
+      items: scaleRows.flatMap((r, i) => (r.head ? [{ path: ['priors', 'aspect_ratios', i], label: `${r.sc.priorsPerLocation} priors/loc · head ${params(r.head)}`, value: formatCount(paramsOf(r.head)), row: row(r) }] : [])),
+    });
+  }
   return out;
 }
 

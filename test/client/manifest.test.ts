@@ -109,7 +109,7 @@ test('the $dsod problem matcher reads the spec errors the CLI prints, once each,
     assert.equal(re.exec(l), null, l);
 });
 
-test('DSOD specs default to 2-space indentation and inlay hints that VS Code never cuts (a flow list has a hint per item)', () => {
+test('DSOD specs default to 2-space indentation, as the completions and snippets insert', () => {
   const defaults = pkg.contributes.configurationDefaults['[dsod]'];
-  assert.deepEqual(defaults, { 'editor.tabSize': 2, 'editor.insertSpaces': true, 'editor.inlayHints.maximumLength': 0 });
+  assert.deepEqual(defaults, { 'editor.tabSize': 2, 'editor.insertSpaces': true });
 });

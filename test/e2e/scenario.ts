@@ -74,8 +74,8 @@ export const EXPECT_ERRORS = {
   partialCodeLens: 'partial (ignoring backbone.growth_rat): DSOD300: 14.7M params (14.8M stored) · 15.1 GMACs (30.2 GFLOPs) · 8,744 boxes',
   staleStatusBar: 'DSOD: 1 error · last valid 14.7M params · 15.1 GMACs · 8,744 boxes',
   staleCodeLens: 'last valid: DSOD300: 14.7M params (14.8M stored) · 15.1 GMACs (30.2 GFLOPs) · 8,744 boxes',
-  /** Dense block 1's inlay hint, after `blocks: [6`. */
-  block1Hint: '416×75×75 · 789k params · 4.41 GMACs',
+  /** The blocks' inlay hint, after `blocks: [6, 8, 8, 8]` (one hint per one-line list: VS Code cuts a line's hints at 43 characters). */
+  block1Hint: 'params: 789k · 1.57M · 2.17M · 2.76M',
   /** What marks a stale hint (server/service/inlay.ts: STALE_MARK). */
   staleMark: '⟲ ',
   /** The input line of DSOD300, and what breaks it. */

@@ -100,7 +100,7 @@ test('hover, inlay hints, completion, code action, symbols and the graph over th
   const hover = await connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character: 11 } });
   assert.match((hover!.contents as { value: string }).value, /788,640/);
   const hints = await connection.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } } });
-  assert.ok(hints!.some((h) => h.label === '416×75×75 · 789k params · 4.41 GMACs' && String(h.tooltip).includes('788,640 learned params')));
+  assert.ok(hints!.some((h) => h.label === 'params: 789k · 1.57M · 2.17M · 2.76M' && JSON.stringify(h.tooltip).includes('| block1 | 416×75×75 | 788,640 |')));
   const completion = await connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 0 } });
   const items = Array.isArray(completion) ? completion : completion!.items;
   assert.ok(items.some((i) => i.label === 'budget'));
