@@ -165,10 +165,10 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 }
 
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
-export { defaultBoxes } from './analysis/analyze';
+export { defaultBoxes, findStage } from './analysis/analyze';
 export * from './format';
 export type { Diagnostic, Path, Position, Range, Severity } from './diagnostics';
-export type { LayerGraph, LayerNode, Shape } from './graph/types';
+export type { HeadRole, LayerGraph, LayerKind, LayerNode, ScaleHalf, Shape, StageKind } from './graph/types';
 export { formatOf, type SourceDocument, type SpecFormat } from './spec/source';
 export { LINE_BREAK, lineStarts, splitLines } from './spec/lines';
 export type { NormalizedSpec } from './spec/types';

@@ -3,8 +3,9 @@
 // because a webview is a web page and its messages are untrusted input. Type-only imports: the browser bundle must not
 // pull in the LSP runtime.
 import type { Range } from '../core/diagnostics';
+import { HEAD_ROLES, LAYER_KINDS, SCALE_HALVES, STAGE_KINDS } from '../core/graph/types';
 import type { GraphNode, GraphResult, GraphScale, SpecSummary } from './lsp';
-import { arrayOf, bool, count, finite, nullable, oneOf, shape, str as strOf, tuple, validateMessage, type Check, type Validation } from './checks';
+import { arrayOf, bool, count, finite, nullable, oneOf, optional, shape, str as strOf, tuple, validateMessage, type Check, type Validation } from './checks';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -47,10 +48,16 @@ const pathItem: Check = (v, at) => (typeof v === 'string' || (typeof v === 'numb
 const node: Check = shape({
   id: count,
   name: str(),
-  kind: str(64),
+  kind: oneOf(...LAYER_KINDS),
   stage: str(64),
-  stageKind: str(64),
+  stageKind: oneOf(...STAGE_KINDS),
+  stageIndex: nullable(count),
   group: nullable(str()),
+  denseLayer: nullable(count),
+  headRole: nullable(oneOf(...HEAD_ROLES)),
+  half: nullable(oneOf(...SCALE_HALVES)),
+  conv: optional(shape({ out: count, kernel: count, stride: count, pad: count })),
+  pool: optional(shape({ kernel: count, stride: count, pad: count })),
   inputs: arrayOf(count, 1024),
   shape: tuple(count, count, count),
   paramsLearned: count,

@@ -3,7 +3,7 @@
 import type { CodeAction, CodeLens, CompletionItem, Diagnostic as LspDiagnostic, DocumentSymbol, FoldingRange, Hover, InlayHint, Position, Range } from 'vscode-languageserver-types';
 import { checkSpec, type Diagnostic, type SpecCheck, type SpecFormat } from '../../core';
 import type { Analysis } from '../../core';
-import type { GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
+import type { GraphNode, GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
 import { PROTOCOL_VERSION } from '../../protocol/lsp';
 import { codeActions } from './actions';
 import { complete } from './completion';
@@ -128,11 +128,15 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
           ? {
               nodes: a.graph.nodes.map((n) => {
                 const l = a.layers[n.id];
-                return {
-                  id: n.id, name: n.name, kind: n.kind, stage: n.stage, stageKind: n.stageKind, group: n.group, inputs: n.inputs,
+                const node: GraphNode = {
+                  id: n.id, name: n.name, kind: n.kind, stage: n.stage, stageKind: n.stageKind, stageIndex: n.stageIndex, group: n.group,
+                  denseLayer: n.denseLayer, headRole: n.headRole, half: n.half, inputs: n.inputs,
                   shape: n.shape, paramsLearned: l.paramsLearned, paramsStored: l.paramsStored, macs: l.macs, receptiveField: l.receptiveField,
                   source: { path: n.source, range: c.document.rangeOf(n.source) },
                 };
+                if (n.conv) node.conv = n.conv;
+                if (n.pool) node.pool = n.pool;
+                return node;
               }),
               scales: a.graph.scales.map((s, i) => ({ index: s.index, feature: s.feature, loc: s.loc, conf: s.conf, priorsPerLocation: s.priorsPerLocation, boxes: a.scales[i].boxes })),
             }

@@ -1,6 +1,6 @@
 // Inlay hints beside each stage, block and scale line, and the totals lens at the top of the spec.
 import type { CodeLens, InlayHint, Range } from 'vscode-languageserver-types';
-import { NUMBERS_READ, type Analysis, type Path, type SpecCheck } from '../../core';
+import { findStage, NUMBERS_READ, type Analysis, type Path, type SpecCheck } from '../../core';
 import { displayPath } from '../../core/spec/validate';
 import { budgetChecks, type BudgetCheck } from '../../core/analysis/budget';
 import { formatBoxes, formatBytes, formatCount, formatExact as exact, formatExcess, formatFlops, formatMacs, formatShape as shape } from '../../core/format';
@@ -75,8 +75,8 @@ function hintsOf(a: Analysis, kind: NumberKind, check: SpecCheck, visible: Range
     return out;
   }
   a.scales.forEach((sc, i) => {
-    const structure = a.stages.find((s) => s.kind === 'scale' && s.index === sc.index);
-    const head = a.stages.find((s) => s.kind === 'head' && s.index === sc.index);
+    const structure = findStage(a.stages, 'scale', sc.index);
+    const head = findStage(a.stages, 'head', sc.index);
     if (kind === 'scale') {
       put(
         ['prediction', 'channels', i],
