@@ -68,6 +68,35 @@ export const shape =
     }
     return null;
   };
+/** One checker per field of `T`, no more, no fewer: a field added to the type and not to its checker does not compile. */
+export type Fields<T> = { [K in keyof T]-?: Check };
+
+/**
+ * The checker of an object type, tied to the type: `shapeOf<GraphNode>()({ id: count, ... })` (a missing or extra key
+ * is a compile error). Curried so that `T` is given and the fields are still checked as an object literal.
+ */
+export const shapeOf =
+  <T>() =>
+  (fields: Fields<T>): Check =>
+    shape(fields as Record<string, Check>);
+
+/** A message of the union `U` whose `type` is `K`, less the `type` (validateMessage has matched it). */
+export type Body<U extends { type: string }, K extends U['type']> = Omit<Extract<U, { type: K }>, 'type'>;
+
+/** The checkers of a message union, one per `type`, each tied to its variant's fields; `refine` adds a check to some. */
+export function messageChecks<U extends { type: string }>(
+  fields: { [K in U['type']]: Fields<Body<U, K>> },
+  refine: { [K in U['type']]?: Check } = {},
+): Record<U['type'], Check> {
+  const out = {} as Record<U['type'], Check>;
+  for (const type of Object.keys(fields) as U['type'][]) {
+    const base = shapeOf<Body<U, typeof type>>()(fields[type]);
+    const more = refine[type];
+    out[type] = more ? all(base, more) : base;
+  }
+  return out;
+}
+
 export const recordOf =
   (c: Check, max = 1024): Check =>
   (v, at) => {
