@@ -120,6 +120,14 @@ export const all =
     return null;
   };
 
+/**
+ * The version a peer announced (a page's `ready`, the server's answers) against ours: null when they agree, else what
+ * to tell the user. Both sides ship in one extension, so a mismatch is a page or a server left from an older one.
+ */
+export function protocolMismatch(peer: string, received: number, ours: number): string | null {
+  return received === ours ? null : `this ${peer} speaks protocol ${received}, the extension ${ours}: reload the window (Developer: Reload Window)`;
+}
+
 /** Check a message against the checker of its `type`; `side` names the sender in errors. */
 export function validateMessage<T extends { type: string }>(raw: unknown, checks: Record<string, Check>, side: string): Validation<T> {
   if (!isObject(raw)) return { ok: false, error: `${side} message must be an object` };

@@ -106,6 +106,13 @@ test('the host refuses and logs malformed webview messages, and does nothing the
   assert.match(logs[2], /unknown webview message type "save"/);
 });
 
+test('a page of another protocol version is told to reload, not served', async () => {
+  const { host, calls, logs } = recordingHost();
+  assert.equal(await handleWebviewMessage({ type: 'ready', protocol: 2 }, host), false);
+  assert.deepEqual(calls, []);
+  assert.deepEqual(logs, ['error: graph view: this graph page speaks protocol 2, the extension 1: reload the window (Developer: Reload Window)']);
+});
+
 test('a reveal must name the document the panel shows', async () => {
   const { host, calls, logs } = recordingHost();
   assert.equal(await handleWebviewMessage({ type: 'reveal', uri: 'file:///etc/passwd', range }, host), false);
