@@ -1,4 +1,5 @@
 // Diagnostics are values: every problem core finds is one of these, with the exact source range it is about.
+import type { DiagnosticCode, ParserCode } from './codes';
 
 export interface Position {
   /** 0-based line. */
@@ -18,8 +19,8 @@ export type Severity = 'error' | 'warning' | 'information' | 'hint';
 export type Path = readonly (string | number)[];
 
 export interface Diagnostic {
-  /** Stable identifier, e.g. `schema/unknown-key`, `priors/length-mismatch`, `principle/no-stem`. */
-  code: string;
+  /** Stable identifier, e.g. `schema/unknown-key`, `priors/length-mismatch`, `principle/no-stem` (core/codes.ts). */
+  code: DiagnosticCode | ParserCode;
   severity: Severity;
   message: string;
   range: Range;
@@ -31,8 +32,8 @@ export interface Diagnostic {
 
 /** A problem before its range is resolved: core's passes speak in data paths, the document maps them to text. */
 export interface Finding {
-  code: string;
-  severity: Severity;
+  /** Its severity is the code's (core/codes.ts). */
+  code: DiagnosticCode;
   message: string;
   path: Path;
   /** Point at the key of `path` (e.g. an unknown key) rather than at its value. */

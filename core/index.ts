@@ -2,6 +2,7 @@
 import { analyzeGraph, type Analysis } from './analysis/analyze';
 import { lintAnalysis, lintSpec, principleHints } from './analysis/lints';
 import { severityRank, type Diagnostic, type Finding } from './diagnostics';
+import { severityOf } from './codes';
 import { buildGraph } from './graph/build';
 import { normalizeSpec } from './spec/normalize';
 import { NETWORK_SECTIONS, partialData, readsInvalid, type NetworkSection, type SetAside } from './spec/partial';
@@ -55,7 +56,7 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
     document = parseSource(text, format);
     if (document.syntaxErrors.length === 0) {
       if (document.value === undefined || document.value === null) {
-        findings.push({ code: 'spec/empty', severity: 'error', message: 'The spec is empty: it needs at least `dsod: 1`.', path: [] });
+        findings.push({ code: 'spec/empty', message: 'The spec is empty: it needs at least `dsod: 1`.', path: [] });
       } else {
         const schemaFindings = validateSpec(document.value);
         findings.push(...schemaFindings);
@@ -91,7 +92,7 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
     }
   } catch (e) {
     // A bug of ours (or a parser's), not the user's: report it where they can see it instead of taking the editor down.
-    findings.push({ code: 'internal', severity: 'error', message: `Internal error while checking this spec: ${(e as Error).message}`, path: [], at: 'key' });
+    findings.push({ code: 'internal', message: `Internal error while checking this spec: ${(e as Error).message}`, path: [], at: 'key' });
     analysis = null;
     analysisFrom = null;
     provisional = null;
@@ -122,7 +123,7 @@ function replacementCharacters(document: SourceDocument): Diagnostic[] {
     while (text.charCodeAt(end) === 0xfffd) end++;
     out.push({
       code: 'spec/invalid-utf8',
-      severity: 'warning',
+      severity: severityOf('spec/invalid-utf8'),
       message: `${end - i === 1 ? 'A replacement character (U+FFFD)' : `${end - i} replacement characters (U+FFFD)`}: the file is probably not valid UTF-8 here; retype the text (saving keeps U+FFFD, not the original bytes).`,
       range: { start: document.positionAt(i), end: document.positionAt(end) },
       path: document.pathAt(i).path,
@@ -148,7 +149,7 @@ export function oversizedSpec(head: string, size: number, format: SpecFormat, ma
   const range = { start: { line: 0, character: 0 }, end: { line: 0, character: lineEnd } };
   const diagnostic: Diagnostic = {
     code: 'spec/too-large',
-    severity: 'error',
+    severity: severityOf('spec/too-large'),
     message: `This spec is ${(size / 1024).toFixed(0)} KB; specs over ${(maxLength / 1024).toFixed(0)} KB are not checked (a DSOD spec is a few KB).`,
     range,
     path: [],
@@ -159,7 +160,7 @@ export function oversizedSpec(head: string, size: number, format: SpecFormat, ma
 const isNetworkSection = (s: unknown): s is NetworkSection => (NETWORK_SECTIONS as readonly unknown[]).includes(s);
 
 function place(document: SourceDocument, f: Finding): Diagnostic {
-  const d: Diagnostic = { code: f.code, severity: f.severity, message: f.message, range: document.rangeOf(f.path, f.at), path: f.path };
+  const d: Diagnostic = { code: f.code, severity: severityOf(f.code), message: f.message, range: document.rangeOf(f.path, f.at), path: f.path };
   if (f.suggestion !== undefined) d.suggestion = f.suggestion;
   return d;
 }
@@ -167,6 +168,7 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes, findStage } from './analysis/analyze';
 export * from './format';
+export { DIAGNOSTIC_CODES, severityOf, type DiagnosticCode, type ParserCode } from './codes';
 export type { Diagnostic, Path, Position, Range, Severity } from './diagnostics';
 export type { HeadRole, LayerGraph, LayerKind, LayerNode, ScaleHalf, Shape, StageKind } from './graph/types';
 export { formatOf, type SourceDocument, type SpecFormat } from './spec/source';

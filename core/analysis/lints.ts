@@ -1,5 +1,6 @@
 // What core says about a valid spec beyond its numbers: semantic problems, the budget verdict, and DSOD's design
 // principles, each hint citing the effect the paper measured (docs/dsod.md, the paper's Table 3) so that a designer learns why.
+import type { DiagnosticCode } from '../codes';
 import type { Finding, Path } from '../diagnostics';
 import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
@@ -24,7 +25,6 @@ export function lintSpec(spec: NormalizedSpec, data: Json): Finding[] {
     if (list && list.length !== scales) {
       findings.push({
         code: 'priors/length-mismatch',
-        severity: 'error',
         message: `priors.${key} has ${list.length} entr${list.length === 1 ? 'y' : 'ies'} but there ${scales === 1 ? 'is 1 prediction scale' : `are ${scales} prediction scales`}: give one ${priorsKeys[key]} per scale.`,
         path: ['priors', key],
       });
@@ -34,7 +34,6 @@ export function lintSpec(spec: NormalizedSpec, data: Json): Finding[] {
     if (priors.minSizes[i] >= priors.maxSizes[i]) {
       findings.push({
         code: 'priors/min-ge-max',
-        severity: 'error',
         message: `Scale ${i + 1}: min size ${priors.minSizes[i]} must be smaller than max size ${priors.maxSizes[i]}.`,
         path: data.priors?.max_sizes ? ['priors', 'max_sizes', i] : ['priors', 'min_sizes', i],
       });
@@ -45,7 +44,6 @@ export function lintSpec(spec: NormalizedSpec, data: Json): Finding[] {
     if (m > maxSide) {
       findings.push({
         code: 'priors/size-exceeds-input',
-        severity: 'warning',
         message: `Scale ${i + 1}: min size ${m} is larger than the ${spec.input.height}x${spec.input.width} input; its boxes cover more than the image.`,
         path: ['priors', 'min_sizes', i],
       });
@@ -55,11 +53,11 @@ export function lintSpec(spec: NormalizedSpec, data: Json): Finding[] {
     ratios.forEach((r, j) => {
       const path: Path = ['priors', 'aspect_ratios', i, j];
       if (!(r > 0)) {
-        findings.push({ code: 'priors/aspect-ratio', severity: 'error', message: `Scale ${i + 1}: aspect ratio ${r} is not positive.`, path });
+        findings.push({ code: 'priors/aspect-ratio', message: `Scale ${i + 1}: aspect ratio ${r} is not positive.`, path });
       } else if (Math.abs(r - 1) < 1e-6) {
-        findings.push({ code: 'priors/aspect-ratio', severity: 'warning', message: `Scale ${i + 1}: aspect ratio 1 is always present (the min-size box); this entry adds nothing.`, path });
+        findings.push({ code: 'priors/redundant-aspect-ratio', message: `Scale ${i + 1}: aspect ratio 1 is always present (the min-size box); this entry adds nothing.`, path });
       } else if (expandAspectRatios(ratios.slice(0, j), priors.flip).some((a) => Math.abs(a - r) < 1e-6)) {
-        findings.push({ code: 'priors/aspect-ratio', severity: 'warning', message: `Scale ${i + 1}: aspect ratio ${r} is already present${priors.flip ? ' (flip adds 1/r)' : ''}; this entry adds nothing.`, path });
+        findings.push({ code: 'priors/redundant-aspect-ratio', message: `Scale ${i + 1}: aspect ratio ${r} is already present${priors.flip ? ' (flip adds 1/r)' : ''}; this entry adds nothing.`, path });
       }
     });
   });
@@ -76,7 +74,6 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
     if (cur[1] === 1 && cur[2] === 1 && prev[1] === 1 && prev[2] === 1) {
       findings.push({
         code: 'shape/degenerate',
-        severity: 'warning',
         message: `Scale ${i + 1} is 1x1 like scale ${i}: it cannot shrink further and sees nothing new. Use fewer scales or a larger input.`,
         path: a.scales[i].source,
       });
@@ -87,7 +84,6 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
   if (![t.paramsStored, t.macs, t.flops, t.activationBytesPerImage].every(Number.isSafeInteger)) {
     findings.push({
       code: 'analysis/too-large',
-      severity: 'error',
       message: `This network is too large to count exactly (${t.flops.toExponential(2)} FLOPs): totals pass 2^53.`,
       path: ['backbone'],
       at: 'key',
@@ -100,7 +96,6 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
     if (budget.params !== null && params > budget.params) {
       findings.push({
         code: 'budget/params',
-        severity: 'error',
         message: `Over budget: ${formatExact(params)} ${budget.count} parameters exceed the ${budget.target ? `${budget.target} ` : ''}limit of ${formatExact(budget.params)} by ${formatExcess(params, budget.params)}.`,
         path: from('params'),
       });
@@ -108,7 +103,6 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
     if (budget.macs !== null && t.macs > budget.macs) {
       findings.push({
         code: 'budget/macs',
-        severity: 'error',
         message: `Over budget: ${formatExact(t.macs)} MACs per image exceed the ${budget.target ? `${budget.target} ` : ''}limit of ${formatExact(budget.macs)} by ${formatExcess(t.macs, budget.macs, formatMacs)}.`,
         path: from('macs'),
       });
@@ -117,7 +111,6 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
     if (budget.activationBytes !== null && memory > budget.activationBytes) {
       findings.push({
         code: 'budget/activation-memory',
-        severity: 'error',
         message: `Over budget: activations of a training step at batch ${budget.batch} take ${formatBytes(memory)}, over the limit of ${formatBytes(budget.activationBytes)} by ${formatExcess(memory, budget.activationBytes, formatBytes)}.`,
         path: ['budget', 'activation_memory'],
       });
@@ -153,7 +146,6 @@ function stepsMismatch(a: Analysis, data: Json): Finding[] {
         : `A step of ${px(tiling)} tiles it (${px(W)} / ${w} = ${px(exact)}${how}).`;
     findings.push({
       code: 'priors/steps-mismatch',
-      severity: 'warning',
       message: `Scale ${i + 1}: its ${h}x${w} feature map × step ${px(step)} spans ${px(h * step)}x${px(w * step)} px, but the input is ${H}x${W}: its default boxes no longer tile the image (steps written for another input size?). ${fix}`,
       path: ['priors', 'steps', i],
     });
@@ -178,7 +170,8 @@ export const PRINCIPLE_KINDS = [
   'principle/narrow-first-conv',
   'principle/growth-rate',
   'principle/plain-prediction',
-] as const;
+] as const satisfies readonly DiagnosticCode[];
+export type PrincipleKind = (typeof PRINCIPLE_KINDS)[number];
 
 /** A hint and the spec it suggests: the change its message recommends (and its quick fix makes), applied. */
 interface Suggestion {
@@ -231,14 +224,14 @@ function principleSuggestions(spec: NormalizedSpec, data: Json): Suggestion[] {
   const notation: Path = ['backbone', 'notation'];
   const source = (key: string): Path => (b[key] !== undefined ? ['backbone', key] : b.notation !== undefined ? notation : ['backbone']);
   const bb = spec.backbone;
-  const hint = (code: string, message: string, path: Path, backbone: (bb: Backbone) => Partial<Backbone>, prediction: Partial<Prediction> = {}) =>
+  const hint = (code: PrincipleKind, message: string, path: Path, backbone: (bb: Backbone) => Partial<Backbone>, prediction: Partial<Prediction> = {}) =>
     hints.push({
-      finding: { code: `principle/${code}`, severity: 'information', message, path },
+      finding: { code, message, path },
       changed: (s) => ({ ...s, backbone: { ...s.backbone, ...backbone(s.backbone) }, prediction: { ...s.prediction, ...prediction } }),
     });
 
   if (bb.stem.kind === 'densenet') {
-    hint('no-stem', "No stem block: DSOD's stem (3x3 convs 64-64-128, the first with stride 2, and a 2x2 max pool) keeps more of the raw image than a 7x7/2 conv + pool; adding it gave +2.8 mAP on VOC07 (74.5 -> 77.3).", ['backbone', 'stem'],
+    hint('principle/no-stem', "No stem block: DSOD's stem (3x3 convs 64-64-128, the first with stride 2, and a 2x2 max pool) keeps more of the raw image than a 7x7/2 conv + pool; adding it gave +2.8 mAP on VOC07 (74.5 -> 77.3).", ['backbone', 'stem'],
       // `stem: true`, the quick fix: the stem's widths follow A.
       (x) => ({ stem: { kind: 'stem', convs: [x.firstConv, x.firstConv, 2 * x.firstConv], pool: true } }));
   }
@@ -246,12 +239,12 @@ function principleSuggestions(spec: NormalizedSpec, data: Json): Suggestion[] {
   if (compressed.length > 0) {
     const written = data.backbone?.transitions?.[compressed[0].i];
     const path = typeof written === 'object' && written.compression !== undefined ? ['backbone', 'transitions', compressed[0].i, 'compression'] : source('compression');
-    hint('compression', `Compression θ = ${compressed[0].t.compression} < 1 shrinks the transitions; keeping every channel (θ = 1) gave +2.9 mAP on VOC07 (61.6 -> 64.5).`, path,
+    hint('principle/compression', `Compression θ = ${compressed[0].t.compression} < 1 shrinks the transitions; keeping every channel (θ = 1) gave +2.9 mAP on VOC07 (61.6 -> 64.5).`, path,
       (x) => ({ transitions: x.transitions.map((t) => (t.channels === null ? { ...t, compression: 1 } : t)) }));
   }
   // The last transition only feeds the prediction structure; a transition w/o pooling is one with a block after it.
   if (!bb.transitions.slice(0, -1).some((t) => !t.pool)) {
-    hint('no-transition-without-pooling', 'No transition w/o pooling: one lets the backbone add a dense block without shrinking the feature maps; it gave +1.7 mAP on VOC07 (59.9 -> 61.6).', ['backbone', 'transitions'],
+    hint('principle/no-transition-without-pooling', 'No transition w/o pooling: one lets the backbone add a dense block without shrinking the feature maps; it gave +1.7 mAP on VOC07 (59.9 -> 61.6).', ['backbone', 'transitions'],
       // As in the paper's ablation (Table 3): one more dense block, like the last, behind a transition w/o pooling.
       (x) => ({
         blocks: [...x.blocks, x.blocks[x.blocks.length - 1]],
@@ -261,20 +254,20 @@ function principleSuggestions(spec: NormalizedSpec, data: Json): Suggestion[] {
   const narrow = bb.blocks.findIndex((blk) => blk.bottleneck < 4 * blk.growthRate);
   if (narrow >= 0) {
     const blk = bb.blocks[narrow];
-    hint('narrow-bottleneck', `Bottleneck width B = ${blk.bottleneck} is under 4k = ${4 * blk.growthRate}: widening the bottleneck (DS/32-12-16 -> DS/32-64-16) gave +4.1 mAP on VOC07 (64.5 -> 68.6).`, source('bottleneck'),
+    hint('principle/narrow-bottleneck', `Bottleneck width B = ${blk.bottleneck} is under 4k = ${4 * blk.growthRate}: widening the bottleneck (DS/32-12-16 -> DS/32-64-16) gave +4.1 mAP on VOC07 (64.5 -> 68.6).`, source('bottleneck'),
       (x) => ({ blocks: x.blocks.map((k) => ({ ...k, bottleneck: Math.max(k.bottleneck, 4 * k.growthRate) })) }));
   }
   if (bb.firstConv < 64) {
-    hint('narrow-first-conv', `First conv width A = ${bb.firstConv}: a wider first conv (A = 64) gave +1.1 mAP on VOC07 (68.6 -> 69.7).`, b.stem?.convs ? ['backbone', 'stem', 'convs', 0] : source('first_conv'),
+    hint('principle/narrow-first-conv', `First conv width A = ${bb.firstConv}: a wider first conv (A = 64) gave +1.1 mAP on VOC07 (68.6 -> 69.7).`, b.stem?.convs ? ['backbone', 'stem', 'convs', 0] : source('first_conv'),
       (x) => ({ firstConv: 64, stem: x.stem.kind === 'stem' ? { ...x.stem, convs: [64, 64, 128] } : { kind: 'densenet', channels: 64 } }));
   }
   const slow = bb.blocks.findIndex((blk) => blk.growthRate < 48);
   if (slow >= 0) {
-    hint('growth-rate', `Growth rate k = ${bb.blocks[slow].growthRate}: DSOD300's k = 48 with a 4k bottleneck (DS/64-64-16 -> DS/64-192-48) gave +4.8 mAP on VOC07 (69.7 -> 74.5).`, source('growth_rate'),
+    hint('principle/growth-rate', `Growth rate k = ${bb.blocks[slow].growthRate}: DSOD300's k = 48 with a 4k bottleneck (DS/64-64-16 -> DS/64-192-48) gave +4.8 mAP on VOC07 (69.7 -> 74.5).`, source('growth_rate'),
       (x) => ({ blocks: x.blocks.map((k) => (k.growthRate < 48 ? { ...k, growthRate: 48, bottleneck: 192 } : k)) }));
   }
   if (spec.prediction.structure === 'plain') {
-    hint('plain-prediction', "Plain prediction structure: the dense structure (each scale learns half of its maps and reuses the other half) gave +0.4 mAP on VOC07 (77.3 -> 77.7), and the paper's dense DSOD300 has fewer parameters than its plain one (14.8M against 18.2M).", ['prediction', 'structure'],
+    hint('principle/plain-prediction', "Plain prediction structure: the dense structure (each scale learns half of its maps and reuses the other half) gave +0.4 mAP on VOC07 (77.3 -> 77.7), and the paper's dense DSOD300 has fewer parameters than its plain one (14.8M against 18.2M).", ['prediction', 'structure'],
       () => ({}), { structure: 'dense' });
   }
   return hints;

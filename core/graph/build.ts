@@ -82,7 +82,6 @@ class Builder {
     if (mismatch) {
       this.findings.push({
         code: 'shape/concat-mismatch',
-        severity: 'error',
         message: `${name}: the maps to concatenate differ in size (${shapes.map((s) => `${s[1]}x${s[2]}`).join(' vs ')}).`,
         path: at.source,
       });
@@ -102,7 +101,6 @@ class Builder {
     if (shape[1] >= 1 && shape[2] >= 1) return;
     this.findings.push({
       code: 'shape/collapse',
-      severity: 'error',
       message: `${name}: ${op} of a ${from[0]}x${from[1]} map gives ${Math.max(shape[1], 0)}x${Math.max(shape[2], 0)}; the feature maps collapse below 1x1. Use a larger input or fewer downsampling stages.`,
       path: at.source,
     });
@@ -158,7 +156,6 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
   if (backbone.transitions.length !== backbone.blocks.length) {
     findings.push({
       code: 'backbone/transitions-length',
-      severity: 'error',
       message: `There must be one transition after each dense block: ${backbone.blocks.length} blocks, ${backbone.transitions.length} transitions.`,
       path: ['backbone', 'transitions'],
     });
@@ -184,7 +181,6 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
     if (out < 1) {
       findings.push({
         code: 'width/non-positive',
-        severity: 'error',
         message: `${tStage} would have ${out} channels (floor(${inChannels} x ${t.compression})); a layer needs at least 1.`,
         path: ['backbone', 'transitions', i],
       });
@@ -205,7 +201,6 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
   if (written[0] !== null && written[0] !== firstChannels) {
     findings.push({
       code: 'prediction/channels',
-      severity: 'error',
       message: `Scale 1 is the "First" map (transition ${prediction.first + 1}'s 1x1 conv) with ${firstChannels} channels, not ${written[0]}.`,
       path: scaleSource(0),
     });
@@ -223,7 +218,6 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
       if (reusedOut < 1) {
         findings.push({
           code: 'width/non-positive',
-          severity: 'error',
           message: `Scale 2 concatenates the backbone output (${learnedOut} channels, learned) with a reused half; ${c2} channels leave ${reusedOut} for the reused half.`,
           path: scaleSource(1),
         });
@@ -237,7 +231,6 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
       if (written[1] !== null && written[1] !== learnedOut) {
         findings.push({
           code: 'prediction/channels',
-          severity: 'error',
           message: `In the plain structure scale 2 is the backbone output with ${learnedOut} channels, not ${written[1]}.`,
           path: scaleSource(1),
         });
@@ -257,7 +250,6 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
       if (ck % 2 !== 0) {
         findings.push({
           code: 'prediction/odd-channels',
-          severity: 'error',
           message: `Scale ${k} of the dense structure is half reused, half learned, so its channels must be even (got ${ck}).`,
           path: scaleSource(k - 1),
         });

@@ -63,7 +63,7 @@ function normalizeBackbone(b: Json, findings: Finding[]): Backbone {
   if (b.notation !== undefined) {
     const parsed = parseNotation(b.notation);
     if ('error' in parsed) {
-      findings.push({ code: 'notation/invalid', severity: 'error', message: parsed.error, path: ['backbone', 'notation'] });
+      findings.push({ code: 'notation/invalid', message: parsed.error, path: ['backbone', 'notation'] });
     } else {
       notation = parsed;
     }
@@ -77,7 +77,6 @@ function normalizeBackbone(b: Json, findings: Finding[]): Backbone {
     if (explicit !== undefined && fromNotation !== undefined && explicit !== fromNotation) {
       findings.push({
         code: 'notation/conflict',
-        severity: 'error',
         message: `backbone.${prop} is ${explicit} but the notation ${b.notation} says ${symbol[key]} = ${fromNotation}.`,
         path: ['backbone', prop],
       });
@@ -86,7 +85,6 @@ function normalizeBackbone(b: Json, findings: Finding[]): Backbone {
     if (implied && value !== undefined && implied.value !== value) {
       findings.push({
         code: 'notation/conflict',
-        severity: 'error',
         message: `The stem's first conv has ${implied.value} channels but ${explicit !== undefined ? 'backbone.first_conv' : `the notation ${b.notation}`} says A = ${value}.`,
         path: implied.path,
       });
@@ -132,7 +130,6 @@ function normalizePrediction(p: Json, backbone: Backbone, findings: Finding[]): 
   if (p.scales !== undefined && written && written.length !== p.scales) {
     findings.push({
       code: 'prediction/channels-length',
-      severity: 'error',
       message: `prediction.channels lists ${written.length} scales but prediction.scales is ${p.scales}.`,
       path: ['prediction', 'channels'],
     });
@@ -145,7 +142,6 @@ function normalizePrediction(p: Json, backbone: Backbone, findings: Finding[]): 
     if (first > last) {
       findings.push({
         code: 'prediction/first',
-        severity: 'error',
         message: `prediction.first is transition ${p.first} but the backbone has ${backbone.transitions.length} transitions.`,
         path: ['prediction', 'first'],
       });
@@ -156,7 +152,6 @@ function normalizePrediction(p: Json, backbone: Backbone, findings: Finding[]): 
     if (first < 0) {
       findings.push({
         code: 'prediction/first',
-        severity: 'error',
         message: 'Scale 1 ("First") is the output of a pooling transition before the last one, and this backbone has none: add one, or set prediction.first.',
         path: ['backbone', 'transitions'],
       });

@@ -2,6 +2,7 @@
 import { isCollection, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import * as jsonc from 'jsonc-parser';
 import type { Diagnostic, Path, Position, Range } from '../diagnostics';
+import type { ParserCode } from '../codes';
 import { firstLineEnd, lineStarts, loneCrAsLf } from './lines';
 
 export type SpecFormat = 'yaml' | 'json';
@@ -70,7 +71,7 @@ function lazyLineIndex(text: string): { positionAt: (offset: number) => Position
   };
 }
 
-function syntaxError(code: string, message: string, range: Range): Diagnostic {
+function syntaxError(code: ParserCode, message: string, range: Range): Diagnostic {
   return { code, severity: 'error', message, range, path: [] };
 }
 

@@ -3,7 +3,11 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import schema from '../../schemas/dsod.schema.json';
+import type { DiagnosticCode } from '../codes';
 import type { Finding, Path } from '../diagnostics';
+
+/** The schema checks' codes, `schema/<kind>`, as core/codes.ts registers them. */
+type SchemaKind = DiagnosticCode extends infer C ? (C extends `schema/${infer K}` ? K : never) : never;
 
 export const specSchema = schema;
 
@@ -99,9 +103,8 @@ function describe(e: ErrorObject): Finding {
   const path = pointerToPath(e.instancePath);
   const where = displayPath(path);
   const parent = e.parentSchema as Record<string, unknown> | undefined;
-  const base = (code: string, message: string, at: 'key' | 'value' = 'value', p: Path = path): Finding => ({
+  const base = (code: SchemaKind, message: string, at: 'key' | 'value' = 'value', p: Path = path): Finding => ({
     code: `schema/${code}`,
-    severity: 'error',
     message,
     path: p,
     at,
@@ -170,7 +173,7 @@ function describe(e: ErrorObject): Finding {
       return base('type', `Invalid value for ${where}: expected ${orList(options)}, got ${jsonType(e.data)}.`);
     }
     default:
-      return base(e.keyword, `${where} ${e.message ?? 'is invalid'}.`);
+      return base('invalid', `${where} ${e.message ?? 'is invalid'} (${e.keyword}).`);
   }
 }
 

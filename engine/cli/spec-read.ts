@@ -1,7 +1,7 @@
 // Reading a spec file for the CLI, before any parsing: a regular file (a FIFO would block, /dev/zero never ends), no
 // larger than core checks (a larger one gets core's one `spec/too-large` diagnostic from its first bytes, the rest is
 // never read), and valid UTF-8 (decoded strictly: the first bad byte is an error at its line and column).
-import { DEFAULT_MAX_LENGTH, oversizedSpec, type SpecCheck, type SpecFormat } from '../../core';
+import { DEFAULT_MAX_LENGTH, oversizedSpec, severityOf, type SpecCheck, type SpecFormat } from '../../core';
 import { parseSource } from '../../core/spec/source';
 import { invalidUtf8, readFileChecked, readFileHead } from '../data/files';
 
@@ -23,8 +23,8 @@ export function readSpecFile(path: string, format: SpecFormat): SpecRead {
       document: parseSource('', format),
       diagnostics: [
         {
-          code: 'spec/invalid-utf8',
-          severity: 'error',
+          code: 'spec/not-utf8',
+          severity: severityOf('spec/not-utf8'),
           message: `invalid UTF-8: byte 0x${bad.byte.toString(16).toUpperCase().padStart(2, '0')} at byte offset ${bad.offset} (line ${bad.line}, column ${bad.column}); a spec must be UTF-8 (re-save it as UTF-8)`,
           range: { start: at, end: { line: at.line, character: at.character + 1 } },
           path: [],

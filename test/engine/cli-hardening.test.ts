@@ -129,10 +129,10 @@ test('dsod analyze on a spec with invalid UTF-8: an error at the bad byte, line:
   writeFileSync(latin1, Buffer.concat([Buffer.from('dsod: 1\nname: "Caf'), Buffer.from([0xe9]), Buffer.from(' DSOD"\n')]));
   const r = dsod(['analyze', latin1]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /latin1\.dsod\.yaml:2:11: error: invalid UTF-8: byte 0xE9 at byte offset 18 \(line 2, column 11\).*\[spec\/invalid-utf8\]/);
+  assert.match(r.stderr, /latin1\.dsod\.yaml:2:11: error: invalid UTF-8: byte 0xE9 at byte offset 18 \(line 2, column 11\).*\[spec\/not-utf8\]/);
   const json = dsod(['analyze', latin1, '--json']);
   const d = JSON.parse(json.stdout).diagnostics;
-  assert.deepEqual(d.map((x: { code: string; line: number; column: number }) => [x.code, x.line, x.column]), [['spec/invalid-utf8', 2, 11]]);
+  assert.deepEqual(d.map((x: { code: string; line: number; column: number }) => [x.code, x.line, x.column]), [['spec/not-utf8', 2, 11]]);
   // Valid multi-byte UTF-8 is fine, and the column counts characters (UTF-16), not bytes.
   const ok = join(dir.path, 'utf8.dsod.yaml');
   writeFileSync(ok, Buffer.concat([Buffer.from('dsod: 1\nname: "Café '), Buffer.from([0xff]), Buffer.from('"\n')]));

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Position } from 'vscode-languageserver-types';
 import { checkSpec } from '../../core';
+import type { DiagnosticCode } from '../../core/codes';
 import { applyEdits } from '../../server/service/actions';
 import { createLanguageService, DEFAULT_SETTINGS } from '../../server/service';
 import { DSOD300_YAML, edit, readRepoFile } from '../helpers';
@@ -185,7 +186,7 @@ test('quick fix: prior lists of the wrong length', () => {
 });
 
 test('quick fixes for design-principle hints: each removes its hint and adds no error', () => {
-  const cases: [string, RegExp, string][] = [
+  const cases: [string, RegExp, DiagnosticCode][] = [
     [edit(DSOD300_YAML, 'stem: { convs: [64, 64, 128], pool: max }', 'stem: false'), /stem block/, 'principle/no-stem'],
     [edit(DSOD300_YAML, 'DS/64-192-48-1 ', 'DS/64-192-48-0.5 '), /θ = 1/, 'principle/compression'],
     [edit(DSOD300_YAML, 'DS/64-192-48-1 ', 'DS/64-96-48-1 '), /4k = 192/, 'principle/narrow-bottleneck'],
