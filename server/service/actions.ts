@@ -2,10 +2,7 @@
 // Every fix is applied to the text and re-checked before it is offered: it must remove its own diagnostic and add none
 // (the file's other problems may stay: a typo's fix is offered whatever else is wrong elsewhere).
 import { CodeActionKind, type CodeAction, type Range, type TextEdit } from 'vscode-languageserver-types';
-import { checkSpec, type CheckOptions, type Diagnostic, type Path, type SpecCheck } from '../../core';
-import { normalizeSpec } from '../../core/spec/normalize';
-import { parseNotation, formatNotation, type Notation } from '../../core/spec/notation';
-import { tilingStep } from '../../core/analysis/lints';
+import { checkSpec, formatNotation, normalizeSpec, parseNotation, tilingStep, type CheckOptions, type Diagnostic, type Notation, type Path, type SpecCheck } from '../../core';
 import { lspDiagnosticRef } from './diagnostic';
 import { yamlFlow } from './schema';
 

@@ -1,9 +1,23 @@
 // Inlay hints beside each stage, block and scale line, and the totals lens at the top of the spec.
 import type { CodeLens, InlayHint, Range } from 'vscode-languageserver-types';
-import { findStage, NUMBERS_READ, type Analysis, type Path, type SpecCheck } from '../../core';
-import { displayPath } from '../../core/spec/validate';
-import { budgetChecks, type BudgetCheck } from '../../core/analysis/budget';
-import { formatBoxes, formatBytes, formatCount, formatExact as exact, formatExcess, formatFlops, formatMacs, formatShape as shape } from '../../core/format';
+import {
+  budgetChecks,
+  displayPath,
+  findStage,
+  formatBoxes,
+  formatBytes,
+  formatCount,
+  formatExact as exact,
+  formatExcess,
+  formatFlops,
+  formatMacs,
+  formatShape as shape,
+  NUMBERS_READ,
+  type Analysis,
+  type BudgetCheck,
+  type Path,
+  type SpecCheck,
+} from '../../core';
 
 export interface HintSettings {
   enabled: boolean;
