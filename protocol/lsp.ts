@@ -135,6 +135,8 @@ export interface ReportScale {
 
 /** What `dsod analyze` reports, as data for the report view: the stage and scale tables and the summary's totals. */
 export interface ReportData {
+  /** PROTOCOL_VERSION of the server that made it. */
+  protocol: number;
   uri: string;
   version: number;
   /** The spec's file name. */

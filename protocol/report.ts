@@ -66,6 +66,7 @@ const scale = shapeOf<ReportScale>()({
 });
 
 const report = shapeOf<ReportData>()({
+  protocol: count,
   uri: text,
   version: finite,
   file: text,
