@@ -252,7 +252,7 @@ function makeUnit(id: string, ns: GraphNode[], all: GraphNode[], result: GraphRe
     macs,
     receptiveField: ns.reduce((r, n) => Math.max(r, n.receptiveField), 0),
     ops: ns.length,
-    denseLayers: kind === 'block' ? new Set(ns.map((n) => n.group)).size : 0,
+    denseLayers: kind === 'block' ? ns.reduce((m, n) => Math.max(m, n.denseLayer ?? 0), 0) : 0,
     members: ns.map((n) => n.id),
     source: first.source,
     scale,
