@@ -42,6 +42,7 @@ export const DIAGNOSTIC_CODES = {
   'priors/aspect-ratio': { severity: 'error', summary: 'An aspect ratio that is not positive.' },
   'priors/redundant-aspect-ratio': { severity: 'warning', summary: 'An aspect ratio already present (1, a repeat, or 1/r with flip): it adds no box.' },
   'priors/steps-mismatch': { severity: 'warning', summary: "A scale's feature map × step no longer spans the input (the input size changed, the steps did not)." },
+  'priors/beyond-receptive-field': { severity: 'warning', summary: "A scale's largest default box is larger than the receptive field that predicts it." },
   'budget/params': { severity: 'error', summary: 'Parameters over the budget, and by how much.' },
   'budget/macs': { severity: 'error', summary: 'MACs per image over the budget, and by how much.' },
   'budget/activation-memory': { severity: 'error', summary: 'Activation memory of a training step over the budget.' },

@@ -44,6 +44,11 @@ export function formatFlops(macs: number): string {
   return `${s.value} ${s.prefix}FLOPs`;
 }
 
+/** A length in input pixels, to 2 decimals where it has them: "300", "33.33". */
+export function formatPixels(n: number): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
 /** Default boxes are few enough to read exactly: "8,744 boxes". */
 export function formatBoxes(n: number): string {
   return `${formatExact(n)} box${n === 1 ? '' : 'es'}`;

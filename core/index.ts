@@ -8,7 +8,7 @@ import { normalizeSpec } from './spec/normalize';
 import { NETWORK_SECTIONS, partialData, readsInvalid, type NetworkSection, type SetAside } from './spec/partial';
 import { parseSource, type SourceDocument, type SpecFormat } from './spec/source';
 import type { NormalizedSpec } from './spec/types';
-import { validateSpec } from './spec/validate';
+import { emptySectionsAsMappings, validateSpec } from './spec/validate';
 
 export interface SpecCheck {
   document: SourceDocument;
@@ -58,11 +58,12 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
       if (document.value === undefined || document.value === null) {
         findings.push({ code: 'spec/empty', message: 'The spec is empty: it needs at least `dsod: 1`.', path: [] });
       } else {
-        const schemaFindings = validateSpec(document.value);
+        const value = emptySectionsAsMappings(document.value);
+        const schemaFindings = validateSpec(value);
         findings.push(...schemaFindings);
         // Schema errors hide nothing they do not touch: set them aside and check the rest, so that the numbers of the
         // sections that are fine and the semantic errors elsewhere show at once (not only after a typo is fixed).
-        const partial = schemaFindings.length === 0 ? { data: document.value as Record<string, any>, setAside: [] } : partialData(document.value, schemaFindings);
+        const partial = schemaFindings.length === 0 ? { data: value as Record<string, any>, setAside: [] } : partialData(value, schemaFindings);
         if (partial) {
           setAside = partial.setAside;
           const invalid = [...new Set(setAside.flatMap((s) => (s.why === 'invalid-section' && isNetworkSection(s.path[0]) ? [s.path[0]] : [])))];
@@ -172,6 +173,7 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes, findStage } from './analysis/analyze';
 export { budgetChecks, type BudgetCheck } from './analysis/budget';
+export { diffAnalyses, isUnchanged, type AnalysisDiff, type Change, type ScaleCost, type ScaleDiff, type StageCost, type StageDiff } from './analysis/diff';
 export { tilingStep } from './analysis/lints';
 export * from './format';
 export { DIAGNOSTIC_CODES, severityOf, type DiagnosticCode, type ParserCode } from './codes';

@@ -19,6 +19,35 @@ export function priorsPerLocation(aspectRatios: readonly number[], flip: boolean
   return expandAspectRatios(aspectRatios, flip).length + (hasMaxSize ? 1 : 0);
 }
 
+/** One default box's size in input pixels (before clipping to the image). */
+export interface BoxShape {
+  width: number;
+  height: number;
+}
+
+/**
+ * The boxes of one location, in Caffe's order: the min-size square, the sqrt(min·max) square when there is a max size,
+ * then min·sqrt(r) x min/sqrt(r) for each further aspect ratio r.
+ */
+export function priorShapes(minSize: number, maxSize: number | null, aspectRatios: readonly number[], flip: boolean): BoxShape[] {
+  const out: BoxShape[] = [{ width: minSize, height: minSize }];
+  if (maxSize !== null) {
+    const side = Math.sqrt(minSize * maxSize);
+    out.push({ width: side, height: side });
+  }
+  for (const r of expandAspectRatios(aspectRatios, flip)) {
+    if (Math.abs(r - 1) < 1e-6) continue;
+    out.push({ width: minSize * Math.sqrt(r), height: minSize / Math.sqrt(r) });
+  }
+  return out;
+}
+
+/** The shortest and the longest side, in input pixels, of any box of a location (see `priorShapes`). */
+export function boxSideRange(shapes: readonly BoxShape[]): { min: number; max: number } {
+  const sides = shapes.flatMap((b) => [b.width, b.height]);
+  return { min: Math.min(...sides), max: Math.max(...sides) };
+}
+
 export interface PriorScale {
   height: number;
   width: number;
@@ -53,20 +82,12 @@ export function priorBoxes(scales: readonly PriorScale[], o: PriorOptions): Floa
   for (const s of scales) {
     const stepW = s.step ?? o.imageWidth / s.width;
     const stepH = s.step ?? o.imageHeight / s.height;
-    const ratios = expandAspectRatios(s.aspectRatios, o.flip);
+    const shapes = priorShapes(s.minSize, s.maxSize, s.aspectRatios, o.flip);
     for (let y = 0; y < s.height; y++) {
       for (let x = 0; x < s.width; x++) {
         const cx = (x + o.offset) * stepW;
         const cy = (y + o.offset) * stepH;
-        put(cx, cy, s.minSize, s.minSize);
-        if (s.maxSize !== null) {
-          const side = Math.sqrt(s.minSize * s.maxSize);
-          put(cx, cy, side, side);
-        }
-        for (const r of ratios) {
-          if (Math.abs(r - 1) < 1e-6) continue;
-          put(cx, cy, s.minSize * Math.sqrt(r), s.minSize / Math.sqrt(r));
-        }
+        for (const b of shapes) put(cx, cy, b.width, b.height);
       }
     }
   }

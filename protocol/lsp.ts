@@ -76,6 +76,10 @@ export interface GraphScale {
   conf: number;
   priorsPerLocation: number;
   boxes: number;
+  /** The receptive field of the scale's feature map, px (core's ScaleStats.receptiveField). */
+  receptiveField: number;
+  /** The shortest and longest side of the scale's default boxes, px (core's ScaleStats.boxSides). */
+  boxSides: { min: number; max: number };
 }
 
 /** The analysed network of a document, for the graph view. `graph` is null while the spec cannot be built. */

@@ -69,7 +69,16 @@ const node: Check = shapeOf<GraphNode>()({
   source: shapeOf<GraphNode['source']>()({ path: arrayOf(pathItem, 64), range }),
 });
 
-const scale: Check = shapeOf<GraphScale>()({ index: count, feature: count, loc: count, conf: count, priorsPerLocation: count, boxes: count });
+const scale: Check = shapeOf<GraphScale>()({
+  index: count,
+  feature: count,
+  loc: count,
+  conf: count,
+  priorsPerLocation: count,
+  boxes: count,
+  receptiveField: count,
+  boxSides: shapeOf<GraphScale['boxSides']>()({ min: finite, max: finite }),
+});
 
 const totals: Check = shapeOf<SpecTotals>()({ name: str(), paramsLearned: count, paramsStored: count, macs: count, flops: count, defaultBoxes: count });
 

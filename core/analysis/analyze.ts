@@ -2,7 +2,7 @@
 // multiply-accumulates, receptive fields, activation memory and default boxes.
 import type { Path } from '../diagnostics';
 import type { LayerGraph, LayerKind, LayerNode, Shape, StageKind } from '../graph/types';
-import { expandAspectRatios, priorBoxes, type PriorScale } from '../priors';
+import { boxSideRange, expandAspectRatios, priorBoxes, priorShapes, type PriorScale } from '../priors';
 import type { NormalizedSpec } from '../spec/types';
 
 export interface LayerStats {
@@ -52,7 +52,13 @@ export interface ScaleStats {
   maxSize: number | null;
   aspectRatios: number[];
   step: number;
+  /** Theoretical receptive field side of the scale's feature map, in input pixels. */
   receptiveField: number;
+  /**
+   * The shortest and longest side, in input pixels, of the scale's default boxes (the min-size square, the
+   * sqrt(min·max) square and the aspect-ratio boxes' widths and heights), unclipped: what to hold against the receptive field.
+   */
+  boxSides: { min: number; max: number };
   source: Path;
 }
 
@@ -174,6 +180,7 @@ export function analyzeGraph(spec: NormalizedSpec, graph: LayerGraph): Analysis 
       aspectRatios: expandAspectRatios(priors.aspectRatios[i] ?? [], priors.flip),
       step,
       receptiveField: layers[sc.feature].receptiveField,
+      boxSides: boxSideRange(priorShapes(priors.minSizes[i], priors.maxSizes[i] ?? null, priors.aspectRatios[i] ?? [], priors.flip)),
       source: sc.source,
     };
   });

@@ -6,7 +6,7 @@ import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
 import { analyzeGraph, type Analysis, type Totals } from './analyze';
-import { formatBytes, formatExact, formatExcess, formatMacs } from '../format';
+import { formatBytes, formatExact, formatExcess, formatMacs, formatPixels } from '../format';
 
 type Json = Record<string, any>;
 
@@ -80,6 +80,7 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
     }
   }
   findings.push(...stepsMismatch(a, data));
+  findings.push(...beyondReceptiveField(a, data));
   const t = a.totals;
   if (![t.paramsStored, t.macs, t.flops, t.activationBytesPerImage].every(Number.isSafeInteger)) {
     findings.push({
@@ -128,7 +129,7 @@ function stepsMismatch(a: Analysis, data: Json): Finding[] {
   const findings: Finding[] = [];
   const written: unknown[] = Array.isArray(data.priors?.steps) ? data.priors.steps : [];
   const { height: H, width: W } = a.spec.input;
-  const px = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  const px = formatPixels;
   a.scales.forEach((scale, i) => {
     const step = written[i];
     if (typeof step !== 'number') return;
@@ -148,6 +149,34 @@ function stepsMismatch(a: Analysis, data: Json): Finding[] {
       code: 'priors/steps-mismatch',
       message: `Scale ${i + 1}: its ${h}x${w} feature map × step ${px(step)} spans ${px(h * step)}x${px(w * step)} px, but the input is ${H}x${W}: its default boxes no longer tile the image (steps written for another input size?). ${fix}`,
       path: ['priors', 'steps', i],
+    });
+  });
+  return findings;
+}
+
+/**
+ * Scales whose largest default box is wider or taller than the scale's theoretical receptive field: the feature that
+ * predicts such a box sees only part of the object it must cover (and the effective field is smaller still). DSOD300
+ * does not: its largest boxes (42 to 373 px) sit well inside its fields (193 to 1,193 px).
+ */
+function beyondReceptiveField(a: Analysis, data: Json): Finding[] {
+  const findings: Finding[] = [];
+  const px = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+  a.scales.forEach((scale, i) => {
+    const { max } = scale.boxSides;
+    if (!(max > scale.receptiveField)) return;
+    // The largest box is the sqrt(min·max) square or an aspect-ratio box of the min size: point at the size that makes it.
+    const fromMax = scale.maxSize !== null && Math.abs(Math.sqrt(scale.minSize * scale.maxSize) - max) < 1e-9;
+    const key = fromMax ? 'max_sizes' : 'min_sizes';
+    // The size as written; else the priors section (its defaults); else, with no priors written, the scales that make them.
+    const written = Array.isArray(data.priors?.[key]);
+    const path: Path = written ? ['priors', key, i] : data.priors !== undefined ? ['priors'] : ['prediction', 'scales'];
+    const made = fromMax ? `√(min ${scale.minSize} × max ${scale.maxSize})` : max === scale.minSize ? `min size ${scale.minSize}` : `min size ${scale.minSize} at aspect ratio ${px(scale.aspectRatios.reduce((m, r) => Math.max(m, r, 1 / r), 1))}`;
+    findings.push({
+      code: 'priors/beyond-receptive-field',
+      ...(!written && data.priors !== undefined ? { at: 'key' as const } : {}),
+      message: `Scale ${i + 1}: its largest default box (${px(max)} px, ${made}) is larger than the scale's receptive field (${px(scale.receptiveField)} px): each of its predictions sees less of the image than the box it must fit, so objects of that size are classified and placed from a part of them. Use a smaller size here or predict it from a deeper scale.`,
+      path,
     });
   });
   return findings;

@@ -43,6 +43,13 @@ type Json = Record<string, any>;
 
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** A deep copy of parsed spec data (mappings, lists, scalars): what is set aside is removed from the copy only. */
+function copyData(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copyData);
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copyData(x)]));
+  return v;
+}
+
 /**
  * The spec data less its schema errors: each unknown key removed where it is, each section with any other error removed
  * whole (what is left out takes DSOD300's defaults). Null when no such spec is valid: an error of the whole spec (not an
@@ -50,7 +57,7 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
  */
 export function partialData(value: unknown, schemaFindings: readonly Finding[]): { data: Json; setAside: SetAside[] } | null {
   if (!isObject(value)) return null;
-  const data: Json = structuredClone(value);
+  const data = copyData(value) as Json;
   const setAside: SetAside[] = [];
   const sections = new Set<string>();
   for (const f of schemaFindings) {

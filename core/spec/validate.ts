@@ -22,6 +22,24 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
+/**
+ * The spec's data with every section left empty (`backbone:` and nothing under it: YAML's null) read as an empty
+ * mapping, as a writer means it while typing the section's keys; the section's own required keys still say what it
+ * lacks. Only keys whose schema allows a mapping change (`stem:` reads as `stem: {}`, the stem with its defaults); the data given is not modified.
+ */
+export function emptySectionsAsMappings(value: unknown, schemaAt: Record<string, any> = schema as Record<string, any>): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !schemaAt.properties) return value;
+  let out: Record<string, unknown> | null = null;
+  for (const [key, sub] of Object.entries(value as Record<string, unknown>)) {
+    const property = schemaAt.properties[key];
+    const types: unknown[] = Array.isArray(property?.type) ? property.type : [property?.type];
+    if (!types.includes('object')) continue;
+    const next = sub === null ? {} : emptySectionsAsMappings(sub, property);
+    if (next !== sub) (out ??= { ...(value as Record<string, unknown>) })[key] = next;
+  }
+  return out ?? value;
+}
+
 export function validateSpec(value: unknown): Finding[] {
   const validate = validator();
   if (validate(value)) return [];

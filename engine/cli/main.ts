@@ -9,6 +9,7 @@ import { ANALYZE_FORMATS, ANALYZE_USAGE, analyzeCommand, type AnalyzeFormat, typ
 import { EXIT } from '../errors';
 import { UsageError } from './args';
 import { DEMO_USAGE, demoCommand } from './demo';
+import { DIFF_USAGE, diffCommand } from './diff';
 import { isOutputClosed, outputClosed, processIo, type Io } from './engine-command';
 import { EVAL_USAGE, evalCommand } from './eval';
 import { INFER_USAGE, inferCommand } from './infer';
@@ -39,7 +40,7 @@ named), 130/143 stopped by SIGINT/SIGTERM (a training after writing a checkpoint
 const USAGE = `Usage: dsod <command> [options]   (dsod <command> --help: one command's options)
 
 Commands:
-${ANALYZE_USAGE}${Object.values(ENGINE_COMMANDS)
+${ANALYZE_USAGE}${DIFF_USAGE}${Object.values(ENGINE_COMMANDS)
   .map((c) => c.usage)
   .join('')}
 ${EXIT_STATUS}`;
@@ -57,7 +58,7 @@ export function commandHelp(usage: string): string {
 }
 
 function usageOf(command: string): string | undefined {
-  return command === 'analyze' ? ANALYZE_USAGE : ENGINE_COMMANDS[command]?.usage;
+  return command === 'analyze' ? ANALYZE_USAGE : command === 'diff' ? DIFF_USAGE : ENGINE_COMMANDS[command]?.usage;
 }
 
 /** `dsod analyze` (synchronous, pure): kept as a function tests and tools can call. */
@@ -70,6 +71,7 @@ export function run(argv: string[]): CommandResult {
     const usage = usageOf(rest[0]);
     return usage ? { stdout: commandHelp(usage), stderr: '', exitCode: EXIT.ok } : usageError(`unknown command "${rest[0]}"`);
   }
+  if (command === 'diff') return wantsHelp(rest) ? { stdout: commandHelp(DIFF_USAGE), stderr: '', exitCode: EXIT.ok } : diffCommand(rest);
   if (command !== 'analyze') return usageError(`unknown command "${command}"`);
   if (wantsHelp(rest)) return { stdout: commandHelp(ANALYZE_USAGE), stderr: '', exitCode: EXIT.ok };
   let parsed;

@@ -51,6 +51,15 @@ function stageRows(a: Analysis, s: StageStats): [string, string][] {
   ];
 }
 
+/** Pixels to a tenth: box sides such as √(60·111) = 81.6. */
+const px = (n: number): string => exact(+n.toFixed(1));
+
+/** A scale's receptive field and how much of it its largest default box takes (a warning sign past all of it). */
+function receptiveFieldText(rf: number, largestBox: number): string {
+  const part = `largest box ${share(largestBox, rf)} of it`;
+  return largestBox > rf ? `${exact(rf)} px · ⚠ ${part}: its boxes are larger than what it sees` : `${exact(rf)} px · ${part}`;
+}
+
 function describeTarget(a: Analysis, target: Target): string {
   const t = a.totals;
   switch (target.kind) {
@@ -66,7 +75,8 @@ function describeTarget(a: Analysis, target: Target): string {
         ['sizes', `min ${s.minSize}, max ${s.maxSize ?? '–'}`],
         ['aspect ratios', s.aspectRatios.map((r) => +r.toFixed(3)).join(', ')],
         ['step', `${+s.step.toFixed(3)} px`],
-        ['receptive field', `${s.receptiveField} px`],
+        ['default box sides', `${px(s.boxSides.min)} to ${px(s.boxSides.max)} px`],
+        ['receptive field', receptiveFieldText(s.receptiveField, s.boxSides.max)],
       ];
       if (structure) rows.push(['structure params / MACs', `${exact(structure.paramsLearned)} / ${exact(structure.macs)}`]);
       if (head) rows.push(['head params / MACs', `${exact(head.paramsLearned)} / ${exact(head.macs)}`]);

@@ -146,7 +146,7 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
                 if (n.pool) node.pool = n.pool;
                 return node;
               }),
-              scales: a.graph.scales.map((s, i) => ({ index: s.index, feature: s.feature, loc: s.loc, conf: s.conf, priorsPerLocation: s.priorsPerLocation, boxes: a.scales[i].boxes })),
+              scales: a.graph.scales.map((s, i) => ({ index: s.index, feature: s.feature, loc: s.loc, conf: s.conf, priorsPerLocation: s.priorsPerLocation, boxes: a.scales[i].boxes, receptiveField: a.scales[i].receptiveField, boxSides: a.scales[i].boxSides })),
             }
           : null,
         diagnostics: c.diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: d.range })),

@@ -67,7 +67,9 @@ function hintsOf(a: Analysis, kind: NumberKind, check: SpecCheck, visible: Range
   const data = doc.value ?? doc.draft;
   const out: InlayHint[] = [];
   // Every number names its unit ("789k params", "4.41 GMACs", "5,776 boxes"), so hints on one line of a flow list
-  // never read as one number; each label stays under VS Code's 43-character hint limit, exact numbers in the tooltip.
+  // never read as one number; exact numbers in the tooltip. VS Code cuts all of a line's hints together at
+  // `editor.inlayHints.maximumLength` (43 characters by default): the extension sets it to 0 (no cut) for DSOD specs, whose
+  // flow lists carry a hint per block; each label alone stays under 43 for users who set a limit.
   const put = (path: Path, text: string, tooltip: string) => {
     if (valueAt(data, path) === undefined) return;
     const at = doc.rangeOf(path).end;

@@ -108,3 +108,8 @@ test('the $dsod problem matcher reads the spec errors the CLI prints, once each,
   for (const l of ['step 3/4000 epoch 0.75 loss 19.222 (loc 3.829, conf 15.394) lr 0.0015 9.8 img/s ETA 1h12m', 'checkpoint at step 3: /r/checkpoints/step-00000003.dsodckpt (1.8 MiB)'])
     assert.equal(re.exec(l), null, l);
 });
+
+test('DSOD specs default to 2-space indentation and inlay hints that VS Code never cuts (a flow list has a hint per item)', () => {
+  const defaults = pkg.contributes.configurationDefaults['[dsod]'];
+  assert.deepEqual(defaults, { 'editor.tabSize': 2, 'editor.insertSpaces': true, 'editor.inlayHints.maximumLength': 0 });
+});

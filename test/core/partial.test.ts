@@ -91,3 +91,14 @@ test('an error of the whole spec leaves nothing to analyse', () => {
     assert.deepEqual(c.setAside, []);
   }
 });
+
+test('a section left empty while its keys are being typed (`backbone:` then nothing) reads as an empty mapping, not a type error', () => {
+  for (const text of ['dsod: 1\nbackbone:\n', 'dsod: 1\nbackbone:\n  stem:\n', 'dsod: 1\ninput:\nprediction:\n  l2norm:\n']) {
+    const c = checkSpec(text, 'yaml');
+    assert.deepEqual(c.diagnostics.filter((d) => d.severity === 'error'), [], text);
+    assert.equal(c.analysisFrom, 'full', text);
+  }
+  // Only what may be a mapping: an empty list or number is still the type error it was.
+  assert.deepEqual(checkSpec('dsod: 1\nbackbone:\n  blocks:\n', 'yaml').diagnostics.map((d) => d.code), ['schema/type']);
+  assert.deepEqual(checkSpec('dsod: 1\nclasses:\n', 'yaml').diagnostics.map((d) => d.code), ['schema/type']);
+});

@@ -126,8 +126,10 @@ describe('Editing a spec in VS Code (code-server)', { timeout: 300_000 }, () => 
       assert.equal(await suggestWidget(page).locator('.monaco-list-row[data-index="0"] .label-name').innerText(), 'DS/64-64-16-1');
       // The item says what the notation is: its detail, beside the focused label or atop the details pane when open.
       const detail = 'DSOD300 (DS/64-192-48-1)';
+      // Whichever of the two VS Code shows (the row's label hides while the details pane is open): the visible one.
       await page
-        .locator('.suggest-widget.visible .monaco-list-row.focused .details-label, .suggest-details-container .suggest-details .header', { hasText: detail })
+        .locator('.suggest-widget.visible .monaco-list-row.focused .details-label, .suggest-details-container .suggest-details .header')
+        .filter({ hasText: detail, visible: true })
         .first()
         .waitFor({ state: 'visible' });
       await screenshot('03-notation-suggest');

@@ -67,6 +67,14 @@ test('hover on a scale, on a transition, on a section and on a plain key', () =>
   assert.match(scale, /\*\*scale2\*\* · prediction scale 2/);
   assert.match(scale, /\| feature map \| 512×19×19 \|/);
   assert.match(scale, /\| default boxes \| 2,166 /);
+  // Its boxes (60/√3 to 60·√3 px) beside its receptive field: the largest takes 103.9 / 713 of it.
+  assert.match(scale, /\| default box sides \| 34\.6 to 103\.9 px \|/);
+  assert.match(scale, /\| receptive field \| 713 px · largest box 14\.6% of it \|/);
+  // Past its field (√(30·1300) = 197.5 px against 193 px), the hover says so as the warning does.
+  const wide = edit(text, 'max_sizes: [60, 111,', 'max_sizes: [1300, 111,');
+  const first = (service.hover(doc(wide), positionOf(wide, '[800, 512', 2))!.contents as { value: string }).value;
+  assert.match(first, /\*\*scale1\*\*/);
+  assert.match(first, /\| receptive field \| 193 px · ⚠ largest box 102\.3% of it: its boxes are larger than what it sees \|/);
   const transition = (service.hover(doc(text), positionOf(text, 'no-pool', 1))!.contents as { value: string }).value;
   assert.match(transition, /\*\*transition3\*\*/);
   assert.match(transition, /1,404,224/);
@@ -89,7 +97,8 @@ test('inlay hints at each stage, block and scale, and the totals lens', () => {
   const stored = createLanguageService({ ...DEFAULT_SETTINGS, inlayHints: { enabled: true, params: 'stored' } });
   assert.ok(stored.inlayHints(doc(blockStyle), all).some((h) => h.label === '416×75×75 · 794k stored · 4.41 GMACs'));
   // Items sharing a line (flow lists) get the same labels, every number with its unit, so "6 788.6k, 8 1.57M" can no
-  // longer read as "81.57M"; each label stays under VS Code's 43-character limit, padded on both sides.
+  // longer read as "81.57M"; padded on both sides. Each stays under 43 characters, VS Code's default cut (for a whole
+  // line: the manifest turns it off for DSOD specs, test/client/manifest.test.ts).
   const text = DSOD300_YAML;
   const hints = service.inlayHints(doc(text), all);
   const line = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle));

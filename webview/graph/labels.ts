@@ -1,7 +1,7 @@
 // The words and numbers on a node, in its tooltip and for screen readers. Numbers are exact (en-US grouping) because
 // they are the numbers core computed; shares are rounded. Pure: tests read the same strings the page shows.
 import { formatExact, formatFlops, formatMacs, formatParams, formatShape, formatShare } from '../../core/format';
-import type { SpecSummary } from '../../protocol/lsp';
+import type { GraphScale, SpecSummary } from '../../protocol/lsp';
 import type { Unit } from './model';
 
 export type Metric = 'macs' | 'params';
@@ -43,8 +43,14 @@ export function lodNumber(u: Unit, m: Metric): string {
 export const metricValue = (u: Unit, m: Metric): number => (m === 'macs' ? u.macs : u.paramsLearned);
 export const metricTotal = (s: SpecSummary, m: Metric): number => (m === 'macs' ? s.macs : s.paramsLearned);
 
-/** Rows of the hover tooltip: [label, value]. */
-export function tooltipRows(u: Unit, s: SpecSummary): [string, string][] {
+/** Pixels to a tenth: box sides such as √(60·111) = 81.6. */
+const px = (n: number): string => exact(+n.toFixed(1));
+
+/**
+ * Rows of the hover tooltip: [label, value]. `scales`: the graph's prediction scales, for the boxes of a scale (their
+ * sides beside the receptive field of the scale's feature map).
+ */
+export function tooltipRows(u: Unit, s: SpecSummary, scales: readonly GraphScale[] = []): [string, string][] {
   const rows: [string, string][] = [];
   if (u.shape) rows.push(['output', shapeText(u.shape)]);
   if (hasNumbers(u)) {
@@ -54,7 +60,18 @@ export function tooltipRows(u: Unit, s: SpecSummary): [string, string][] {
     if (u.kind === 'block') rows.push(['dense layers', String(u.denseLayers)]);
     rows.push(['primitive ops', String(u.ops)]);
   }
-  if (u.receptiveField > 0) rows.push(['receptive field', `${u.receptiveField} px`]);
+  const scale = u.kind === 'boxes' ? scales.find((x) => x.index === u.scale) : undefined;
+  if (scale) {
+    const { min, max } = scale.boxSides;
+    rows.push(['default box sides', `${px(min)} to ${px(max)} px`]);
+    const part = `largest box ${percent(max, scale.receptiveField)} of it`;
+    rows.push([
+      'receptive field',
+      max > scale.receptiveField
+        ? `${exact(scale.receptiveField)} px · ⚠ ${part}: its boxes are larger than what it sees`
+        : `${exact(scale.receptiveField)} px · ${part}`,
+    ]);
+  } else if (u.receptiveField > 0) rows.push(['receptive field', `${u.receptiveField} px`]);
   if (u.source) rows.push(['spec', u.source.path.join('.') || '(document)']);
   return rows;
 }

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // The hover (and keyboard focus) tooltip: a node's exact numbers and where it comes from in the spec.
-import type { SpecSummary } from '../../protocol/lsp';
+import type { GraphScale, SpecSummary } from '../../protocol/lsp';
 import { tooltipRows } from './labels';
 import type { Unit } from './model';
 
@@ -20,9 +20,9 @@ export class Tooltip {
     el.hidden = true;
   }
 
-  show(u: Unit, summary: SpecSummary, anchor: DOMRect): void {
+  show(u: Unit, summary: SpecSummary, anchor: DOMRect, scales: readonly GraphScale[] = []): void {
     const table = h('table', '');
-    for (const [k, v] of tooltipRows(u, summary)) {
+    for (const [k, v] of tooltipRows(u, summary, scales)) {
       const tr = h('tr', '');
       tr.append(h('td', '', k), h('td', '', v));
       table.append(tr);

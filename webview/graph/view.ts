@@ -272,7 +272,7 @@ export class GraphView {
 
   private showTip(g: SVGGElement): void {
     const u = this.unit(g.dataset.id ?? '');
-    if (u && this.good) this.tooltip.show(u, this.good.result.summary, g.getBoundingClientRect());
+    if (u && this.good) this.tooltip.show(u, this.good.result.summary, g.getBoundingClientRect(), this.good.result.graph?.scales ?? []);
   }
 
   private listen(): void {
