@@ -121,7 +121,7 @@ const convs = (ns: GraphNode[]) => ns.filter((n) => n.kind === 'conv');
 const kernelOf = (n: GraphNode) => (n.conv ? `${n.conv.kernel}×${n.conv.kernel}` : '');
 const strideOf = (n: GraphNode) => (n.conv && n.conv.stride > 1 ? `/${n.conv.stride}` : '');
 
-/** One line saying what the unit computes, from core's layer names and shapes. */
+/** One line saying what the unit computes, from core's typed layers: kinds, conv and pool windows, shapes (never names). */
 function describe(kind: UnitKind, ns: GraphNode[], all: GraphNode[], result: GraphResult, scale: number | null): string {
   const inC = (n: GraphNode) => all[n.inputs[0]]?.shape[0] ?? 0;
   const cs = convs(ns);
