@@ -5,8 +5,19 @@ import tseslint from 'typescript-eslint';
 
 const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'util', 'net', 'http', 'https', 'stream', 'worker_threads', 'url', 'events', 'zlib'];
 
-/** `no-restricted-imports` for a room: the modules and the other rooms it must not import, each with the reason. */
-function room(files, { modules = [], rooms = [], why }) {
+// core's front door (core/index.ts): the rooms outside the browser import core from there, or from the browser-safe
+// leaves named in core/index.ts; a deep import (`../../core/spec/validate`) ties a room to core's insides.
+const CORE_FRONT_DOOR = {
+  // A regex, not a gitignore group: a group cannot re-allow a file inside a folder it forbids (core/spec/lines).
+  regex: '(^|/)core/(?!(format|diagnostics|spec/lines|graph/types)$).+',
+  message: "import core through its front door, core/index.ts ('../core'), or a browser-safe leaf named there; export what is missing from core/index.ts",
+};
+
+/**
+ * `no-restricted-imports` for a room: the modules and the other rooms it must not import, each with the reason;
+ * `frontDoor`: core only through core/index.ts.
+ */
+function room(files, { modules = [], rooms = [], why, frontDoor = false }) {
   return {
     files,
     rules: {
@@ -16,6 +27,7 @@ function room(files, { modules = [], rooms = [], why }) {
           patterns: [
             ...(modules.length ? [{ group: modules, message: why }] : []),
             ...rooms.map((r) => ({ group: [`**/${r}`, `**/${r}/*`, `**/${r}/**`], message: `${why} (${r}/ is another room)` })),
+            ...(frontDoor ? [CORE_FRONT_DOOR] : []),
           ],
         },
       ],
@@ -52,6 +64,11 @@ export default tseslint.config(
     modules: ['vscode', '@tensorflow/*', 'sharp'],
     rooms: ['client', 'webview', 'engine'],
     why: 'the language server never runs the engine nor reads datasets',
+    frontDoor: true,
+  }),
+  room(['client/**/*.ts'], {
+    why: 'the client reaches core through its front door',
+    frontDoor: true,
   }),
   room(['webview/**/*.ts'], {
     modules: ['vscode', ...NODE_BUILTINS, '@tensorflow/*'],
@@ -62,5 +79,6 @@ export default tseslint.config(
     modules: ['vscode', 'vscode-languageclient', 'vscode-languageclient/*'],
     rooms: ['server', 'client'],
     why: 'the engine is a child process that knows nothing of the editor',
+    frontDoor: true,
   }),
 );

@@ -5,7 +5,8 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { CHECKPOINT_FILE } from '../engine/report/run-folder';
-import { validateDashboardWebviewMessage, type DashboardWebviewMessage } from '../protocol/dashboard';
+import { DASHBOARD_PROTOCOL_VERSION, validateDashboardWebviewMessage, type DashboardWebviewMessage } from '../protocol/dashboard';
+import { protocolMismatch } from '../protocol/checks';
 import { RUN_FILES } from '../protocol/run-files';
 
 export interface DashboardHost {
@@ -68,9 +69,16 @@ export async function handleDashboardMessage(raw: unknown, host: DashboardHost):
   };
   const current = host.currentRun();
   switch (m.type) {
-    case 'ready':
+    case 'ready': {
+      // A page left open from an older extension would misread what it is sent: say so instead of half working.
+      const mismatch = protocolMismatch('dashboard page', m.protocol, DASHBOARD_PROTOCOL_VERSION);
+      if (mismatch) {
+        host.log('error', `run dashboard: ${mismatch}`);
+        return false;
+      }
       host.ready();
       return true;
+    }
     case 'resume': {
       if (!current || !sameDir(m.runDir, current)) return refuse(`${m.runDir.slice(0, 200)} is not the run shown`);
       const problem = checkpointProblem(current, m.checkpoint);

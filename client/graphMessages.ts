@@ -2,7 +2,8 @@
 // it against the protocol, refuse and log anything malformed, and only then act. A reveal must name the document the
 // panel shows: a compromised page cannot make the editor open other files.
 import type { Range } from '../core/diagnostics';
-import { validateWebviewMessage, type ExportFormat, type WebviewMessage } from '../protocol/webview';
+import { WEBVIEW_PROTOCOL_VERSION, validateWebviewMessage, type ExportFormat, type WebviewMessage } from '../protocol/webview';
+import { protocolMismatch } from '../protocol/checks';
 
 export interface GraphHost {
   /** The document the panel follows. */
@@ -23,9 +24,16 @@ export async function handleWebviewMessage(raw: unknown, host: GraphHost): Promi
   }
   const m = checked.message;
   switch (m.type) {
-    case 'ready':
+    case 'ready': {
+      // A page left open from an older extension would misread what it is sent: say so instead of half working.
+      const mismatch = protocolMismatch('graph page', m.protocol, WEBVIEW_PROTOCOL_VERSION);
+      if (mismatch) {
+        host.log('error', `graph view: ${mismatch}`);
+        return false;
+      }
       host.ready();
       return true;
+    }
     case 'reveal':
       if (m.uri !== host.currentUri()) {
         host.log('warn', `graph view: refused to reveal ${m.uri.slice(0, 200)}, which is not the document shown`);

@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { GraphRequest, type GraphResult, type SpecSummary } from '../protocol/lsp';
+import { protocolMismatch } from '../protocol/checks';
+import { GraphRequest, PROTOCOL_VERSION, type GraphResult, type SpecSummary } from '../protocol/lsp';
 import type { HostMessage, WebviewMessage } from '../protocol/webview';
 import { graphHtml, makeNonce } from './graphHtml';
 import { handleWebviewMessage, type GraphHost } from './graphMessages';
@@ -156,6 +157,12 @@ export class GraphPanel implements vscode.Disposable {
     if (uri !== this.uri) return; // the panel moved to another document meanwhile
     if (!result) {
       this.post({ type: 'status', message: 'Waiting for the language server to analyse this document…' });
+      return;
+    }
+    const mismatch = protocolMismatch('language server', result.protocol, PROTOCOL_VERSION);
+    if (mismatch) {
+      this.output.error(`dsod/graph: ${mismatch}`);
+      this.post({ type: 'status', message: `The graph cannot be shown: ${mismatch}.` });
       return;
     }
     if (result.version < this.lastVersion) return; // an older answer overtaken by a newer one

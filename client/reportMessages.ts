@@ -2,7 +2,8 @@
 // validate it against the protocol, refuse and log anything malformed, and only then act. A reveal must name the
 // document the panel reports on: a compromised page cannot make the editor open other files.
 import type { Range } from '../core/diagnostics';
-import { validateReportWebviewMessage, type ReportWebviewMessage } from '../protocol/report';
+import { REPORT_PROTOCOL_VERSION, validateReportWebviewMessage, type ReportWebviewMessage } from '../protocol/report';
+import { protocolMismatch } from '../protocol/checks';
 
 export interface ReportHost {
   /** The spec the panel reports on. */
@@ -22,9 +23,16 @@ export async function handleReportMessage(raw: unknown, host: ReportHost): Promi
   }
   const m = checked.message;
   switch (m.type) {
-    case 'ready':
+    case 'ready': {
+      // A page left open from an older extension would misread what it is sent: say so instead of half working.
+      const mismatch = protocolMismatch('report page', m.protocol, REPORT_PROTOCOL_VERSION);
+      if (mismatch) {
+        host.log('error', `report view: ${mismatch}`);
+        return false;
+      }
       host.ready();
       return true;
+    }
     case 'reveal':
       if (m.uri !== host.currentUri()) {
         host.log('warn', `report view: refused to reveal ${m.uri.slice(0, 200)}, which is not the spec reported`);

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { Range } from '../core/diagnostics';
-import { ReportRequest, type ReportData } from '../protocol/lsp';
+import { protocolMismatch } from '../protocol/checks';
+import { PROTOCOL_VERSION, ReportRequest, type ReportData } from '../protocol/lsp';
 import type { ReportHostMessage, ReportWebviewMessage } from '../protocol/report';
 import { makeNonce, reportHtml } from '../webview/report/html';
 import { handleReportMessage } from './reportMessages';
@@ -61,6 +62,12 @@ class ReportPanel {
           ? 'This spec has errors (see the Problems panel); the report returns when they are fixed.'
           : 'The spec is not open in an editor: open it to bring the report up to date.',
       });
+      return;
+    }
+    const mismatch = protocolMismatch('language server', report.protocol, PROTOCOL_VERSION);
+    if (mismatch) {
+      this.output?.error(`dsod/report: ${mismatch}`);
+      this.post({ type: 'status', message: `The report cannot be shown: ${mismatch}.` });
       return;
     }
     if (report.version < this.lastVersion) return; // an older answer overtaken by a newer one

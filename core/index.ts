@@ -166,13 +166,26 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
   return d;
 }
 
+// The front door: server/, client/ and engine/ import core from here and nowhere deeper (eslint.config.mjs enforces it),
+// so core can reorganise inside without breaking a room. The exceptions are the browser-safe leaves, which import no
+// yaml or ajv and so can be bundled into a webview (or into the extension without the whole of core): core/format.ts,
+// core/diagnostics.ts, core/spec/lines.ts and core/graph/types.ts.
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
-export { defaultBoxes } from './analysis/analyze';
+export { defaultBoxes, findStage } from './analysis/analyze';
+export { budgetChecks, type BudgetCheck } from './analysis/budget';
+export { diffAnalyses, isUnchanged, type AnalysisDiff, type Change, type ScaleCost, type ScaleDiff, type StageCost, type StageDiff } from './analysis/diff';
+export { tilingStep } from './analysis/lints';
 export * from './format';
 export { DIAGNOSTIC_CODES, severityOf, type DiagnosticCode, type ParserCode } from './codes';
 export type { Diagnostic, Path, Position, Range, Severity } from './diagnostics';
-export type { LayerGraph, LayerNode, Shape } from './graph/types';
-export { formatOf, type SourceDocument, type SpecFormat } from './spec/source';
+export { convOutSize, poolOutSize } from './graph/build';
+export type { HeadRole, LayerGraph, LayerKind, LayerNode, ScaleHalf, Shape, StageKind } from './graph/types';
+export { renderReport, summaryLine } from './report';
+export { analysisTables, conventionsMarkdown, COUNTING_CONVENTIONS, TABLE_NAMES, tableToCsv, tableToMarkdown, type Table, type TableName } from './tables';
+export { formatOf, parseSource, type SourceDocument, type SpecFormat } from './spec/source';
 export { LINE_BREAK, lineStarts, splitLines } from './spec/lines';
-export type { NormalizedSpec } from './spec/types';
+export { normalizeSpec } from './spec/normalize';
+export { formatNotation, parseNotation, type Notation } from './spec/notation';
+export type { NormalizedSpec, Train } from './spec/types';
 export { NETWORK_SECTIONS, NUMBERS_READ, type NetworkSection, type SetAside } from './spec/partial';
+export { displayPath, specSchema } from './spec/validate';

@@ -68,6 +68,35 @@ export const shape =
     }
     return null;
   };
+/** One checker per field of `T`, no more, no fewer: a field added to the type and not to its checker does not compile. */
+export type Fields<T> = { [K in keyof T]-?: Check };
+
+/**
+ * The checker of an object type, tied to the type: `shapeOf<GraphNode>()({ id: count, ... })` (a missing or extra key
+ * is a compile error). Curried so that `T` is given and the fields are still checked as an object literal.
+ */
+export const shapeOf =
+  <T>() =>
+  (fields: Fields<T>): Check =>
+    shape(fields as Record<string, Check>);
+
+/** A message of the union `U` whose `type` is `K`, less the `type` (validateMessage has matched it). */
+export type Body<U extends { type: string }, K extends U['type']> = Omit<Extract<U, { type: K }>, 'type'>;
+
+/** The checkers of a message union, one per `type`, each tied to its variant's fields; `refine` adds a check to some. */
+export function messageChecks<U extends { type: string }>(
+  fields: { [K in U['type']]: Fields<Body<U, K>> },
+  refine: { [K in U['type']]?: Check } = {},
+): Record<U['type'], Check> {
+  const out = {} as Record<U['type'], Check>;
+  for (const type of Object.keys(fields) as U['type'][]) {
+    const base = shapeOf<Body<U, typeof type>>()(fields[type]);
+    const more = refine[type];
+    out[type] = more ? all(base, more) : base;
+  }
+  return out;
+}
+
 export const recordOf =
   (c: Check, max = 1024): Check =>
   (v, at) => {
@@ -90,6 +119,14 @@ export const all =
     }
     return null;
   };
+
+/**
+ * The version a peer announced (a page's `ready`, the server's answers) against ours: null when they agree, else what
+ * to tell the user. Both sides ship in one extension, so a mismatch is a page or a server left from an older one.
+ */
+export function protocolMismatch(peer: string, received: number, ours: number): string | null {
+  return received === ours ? null : `this ${peer} speaks protocol ${received}, the extension ${ours}: reload the window (Developer: Reload Window)`;
+}
 
 /** Check a message against the checker of its `type`; `side` names the sender in errors. */
 export function validateMessage<T extends { type: string }>(raw: unknown, checks: Record<string, Check>, side: string): Validation<T> {

@@ -4,7 +4,7 @@
 // page also runs outside VS Code as report.html (`dsod report`), where the host's messages are embedded in the file
 // and pass through the same validator. Engine events are checked field by field by protocol/engine-events.ts.
 //
-// No runtime imports but the checkers and the event validator (both import nothing): the browser bundle uses this file.
+// No runtime imports but the checkers and the event validator (which imports only the checkers): the browser bundle uses this file.
 import { validateEngineEvent, type EngineEvent, type MetricName } from './engine-events';
 import {
   all,
@@ -12,18 +12,19 @@ import {
   bool,
   count,
   finite,
-  isObject,
   literal,
+  messageChecks,
   nonNegative,
   nullable,
   oneOf,
   optional,
   recordOf,
-  shape,
+  shapeOf,
   str,
   tuple,
   validateMessage,
   type Check,
+  type Fields,
   type Validation,
 } from './checks';
 
@@ -198,9 +199,9 @@ const event: Check = (v, at) => {
   return r.ok ? null : `${at}: ${r.error}`;
 };
 
-const perClass = arrayOf(shape({ name: text, ap }), L.classes);
+const perClass = arrayOf(shapeOf<MetricRecordData['perClass'][number]>()({ name: text, ap }), L.classes);
 
-export const metricRecord: Check = shape({
+export const metricRecord: Check = shapeOf<MetricRecordData>()({
   metric: metricName,
   value: finite,
   extras: recordOf(finite),
@@ -213,31 +214,34 @@ export const metricRecord: Check = shape({
 
 /** Recall and precision of equal length, each in 0..1. */
 const curve: Check = (v, at) => {
-  const e = shape({ recall: arrayOf(unit, L.curvePoints), precision: arrayOf(unit, L.curvePoints), score: arrayOf(finite, L.curvePoints) })(v, at);
+  const e = shapeOf<PrCurveData>()({ recall: arrayOf(unit, L.curvePoints), precision: arrayOf(unit, L.curvePoints), score: arrayOf(finite, L.curvePoints) })(v, at);
   if (e) return e;
   const c = v as unknown as PrCurveData;
   return c.recall.length === c.precision.length && c.score.length === c.recall.length ? null : `${at}: recall, precision and score must have equal lengths`;
 };
 
+type Voc = NonNullable<PrCurvesData['voc']>;
+type Coco = NonNullable<PrCurvesData['coco']>;
+
 export const prCurves: Check = (v, at) => {
-  const e = shape({
+  const e = shapeOf<PrCurvesData>()({
     version: literal(1),
     voc: optional(
-      shape({
+      shapeOf<Voc>()({
         iouThreshold: unit,
         map11: unit,
         mapArea: unit,
-        classes: arrayOf(shape({ label: count, name: text, positives: count, ap11: ap, apArea: ap, curve }), L.classes),
+        classes: arrayOf(shapeOf<Voc['classes'][number]>()({ label: count, name: text, positives: count, ap11: ap, apArea: ap, curve }), L.classes),
       }),
     ),
     coco: optional(
-      shape({
+      shapeOf<Coco>()({
         ap: unit,
         ap50: unit,
         ap75: unit,
         recallThresholds: arrayOf(unit, 1000),
         classes: arrayOf(
-          shape({ label: count, name: text, ap, at50: nullable(arrayOf(unit, 1000)), at75: nullable(arrayOf(unit, 1000)), mean: nullable(arrayOf(unit, 1000)) }),
+          shapeOf<Coco['classes'][number]>()({ label: count, name: text, ap, at50: nullable(arrayOf(unit, 1000)), at75: nullable(arrayOf(unit, 1000)), mean: nullable(arrayOf(unit, 1000)) }),
           L.classes,
         ),
       }),
@@ -266,17 +270,17 @@ export const imageDataUrl: Check = (v, at) =>
         ? null
         : `${at} must be a base64 data: URL of a PNG, JPEG, GIF or WebP image`;
 
-const galleryImage: Check = shape({
+const galleryImage: Check = shapeOf<GalleryImage>()({
   path,
   width: count,
   height: count,
   src: nullable(imageDataUrl),
   note: nullable(text),
-  detections: arrayOf(shape({ label: count, name: text, score: unit, box }), L.boxesPerImage),
-  truth: nullable(arrayOf(shape({ name: text, box, difficult: bool }), L.boxesPerImage)),
+  detections: arrayOf(shapeOf<PredictedBox>()({ label: count, name: text, score: unit, box }), L.boxesPerImage),
+  truth: nullable(arrayOf(shapeOf<TruthBox>()({ name: text, box, difficult: bool }), L.boxesPerImage)),
 });
 
-export const gallery: Check = shape({
+export const gallery: Check = shapeOf<GalleryData>()({
   stamp: str(64),
   weights: nullable(path),
   threshold: unit,
@@ -284,10 +288,10 @@ export const gallery: Check = shape({
   images: arrayOf(galleryImage, L.galleryImages),
 });
 
-const checkpointFile: Check = shape({ path, step: count, bytes: count });
+const checkpointFile: Check = shapeOf<CheckpointFile>()({ path, step: count, bytes: count });
 const checkpoints = arrayOf(checkpointFile, L.checkpoints);
 
-const artifactFields: Record<keyof RunArtifacts, Check> = {
+const artifactFields: Fields<RunArtifacts> = {
   metrics: arrayOf(metricRecord, L.checkpoints),
   curves: nullable(prCurves),
   gallery: nullable(gallery),
@@ -296,7 +300,7 @@ const artifactFields: Record<keyof RunArtifacts, Check> = {
   training: bool,
 };
 
-const snapshot: Check = shape({
+const snapshot: Check = shapeOf<RunSnapshot>()({
   runDir: path,
   name: text,
   spec: nullable(str(L.specChars)),
@@ -308,35 +312,35 @@ const snapshot: Check = shape({
   readAt: iso,
 });
 
-const runSummary: Check = shape({
+const runSummary: Check = shapeOf<RunSummary>()({
   runDir: path,
   name: text,
   step: nullable(count),
   steps: nullable(count),
-  metric: nullable(shape({ metric: metricName, value: finite })),
+  metric: nullable(shapeOf<NonNullable<RunSummary['metric']>>()({ metric: metricName, value: finite })),
   state: str(64),
   modified: iso,
 });
 
-const hostMessages: Record<DashboardHostMessage['type'], Check> = {
-  snapshot: shape({ role: oneOf('main', 'overlay'), run: snapshot, live: bool }),
-  events: shape({ runDir: path, events: arrayOf(event, L.events), skipped: count }),
-  artifacts: shape({ runDir: path, ...artifactFields }),
-  runs: shape({ root: nullable(path), runs: arrayOf(runSummary, L.runs) }),
-  live: shape({ runDir: path, live: bool }),
-  status: shape({ message: text }),
-};
+const hostMessages = messageChecks<DashboardHostMessage>({
+  snapshot: { role: oneOf('main', 'overlay'), run: snapshot, live: bool },
+  events: { runDir: path, events: arrayOf(event, L.events), skipped: count },
+  artifacts: { runDir: path, ...artifactFields },
+  runs: { root: nullable(path), runs: arrayOf(runSummary, L.runs) },
+  live: { runDir: path, live: bool },
+  status: { message: text },
+});
 
-const webviewMessages: Record<DashboardWebviewMessage['type'], Check> = {
-  ready: shape({ protocol: count }),
-  resume: shape({ runDir: path, checkpoint: path }),
-  evaluate: shape({ runDir: path, weights: path }),
-  open: shape({ runDir: path }),
-  overlay: shape({ runDir: path }),
-  listRuns: (v, at) => (isObject(v) ? null : `${at} must be an object`),
-  rendered: shape({ runDir: path, events: count, step: nullable(count), ms: all(finite, nonNegative) }),
-  log: shape({ level: oneOf('info', 'warn', 'error'), message: text }),
-};
+const webviewMessages = messageChecks<DashboardWebviewMessage>({
+  ready: { protocol: count },
+  resume: { runDir: path, checkpoint: path },
+  evaluate: { runDir: path, weights: path },
+  open: { runDir: path },
+  overlay: { runDir: path },
+  listRuns: {},
+  rendered: { runDir: path, events: count, step: nullable(count), ms: all(finite, nonNegative) },
+  log: { level: oneOf('info', 'warn', 'error'), message: text },
+});
 
 /** Used by the page on everything the host posts (and on the data embedded in report.html). */
 export function validateDashboardHostMessage(raw: unknown): Validation<DashboardHostMessage> {

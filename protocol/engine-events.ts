@@ -1,7 +1,7 @@
 // The engine's events: what `dsod train`, `dsod eval` and `dsod infer` report, one JSON object per line
 // (events.jsonl in a run folder; stdout with --json). The CLI's progress display, the VS Code run manager and
-// any other tool read the same objects, so this file is the one definition. It imports nothing (no node
-// modules, no tfjs): the extension and the webview bundle it as it is.
+// any other tool read the same objects, so this file is the one definition. It imports only protocol/checks.ts (no
+// node modules, no tfjs): the extension and the webview bundle it as it is.
 //
 // Versioning: every event carries `v`. Adding an event type or an optional field keeps the version (readers
 // ignore fields they do not know); renaming, removing or retyping a field bumps it. A reader refuses events of a
@@ -16,6 +16,8 @@
 //   metric      an evaluation on held-out data: the mean AP and per-class APs
 //   error       something went wrong; `fatal` errors are followed by `done`
 //   done        the last event of a command: why it ended and its exit code
+
+import { arrayOf, bool, count, finite, isObject, nonNegative, nullable, oneOf, recordOf, shapeOf, str as strOf, type Check, type Fields } from './checks';
 
 export const ENGINE_EVENTS_VERSION = 1;
 
@@ -155,89 +157,69 @@ export function makeEvent<E extends EventBody>(body: E, now: Date = new Date()):
 }
 
 // ---- validation: every field checked, so a reader can trust what it accepts ----
+// With protocol/checks.ts, the kit every protocol module checks with; each event's checker is tied to its type.
 
-type Check = (x: unknown) => boolean;
-const num: Check = (x) => typeof x === 'number' && Number.isFinite(x);
-const numOrNull: Check = (x) => x === null || num(x);
-const nonNeg: Check = (x) => num(x) && (x as number) >= 0;
-const int: Check = (x) => Number.isInteger(x) && (x as number) >= 0;
-const str: Check = (x) => typeof x === 'string';
-const strOrNull: Check = (x) => x === null || str(x);
-const bool: Check = (x) => typeof x === 'boolean';
-const oneOf =
-  (...values: string[]): Check =>
-  (x) =>
-    typeof x === 'string' && values.includes(x);
-const obj =
-  (shape: Record<string, Check>): Check =>
-  (x) =>
-    isObject(x) && Object.entries(shape).every(([k, c]) => c((x as Record<string, unknown>)[k]));
-const arrayOf =
-  (item: Check): Check =>
-  (x) =>
-    Array.isArray(x) && x.every(item);
-const recordOf =
-  (item: Check): Check =>
-  (x) =>
-    isObject(x) && Object.values(x as object).every(item);
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
+const text = strOf(Number.POSITIVE_INFINITY);
+const int = count;
+const num = finite;
+const nonNeg = nonNegative;
 
 const METRIC = oneOf('voc07', 'voc', 'coco');
 
-const SHAPES: Record<EngineEventType, Record<string, Check>> = {
+/** Each event's fields less `type`, `v` and `time` (checked for every event alike). */
+type EventFields<K extends EngineEventType> = Fields<Omit<Extract<EngineEvent, { type: K }>, 'type' | 'v' | 'time'>>;
+
+const SHAPES: { [K in EngineEventType]: EventFields<K> } = {
   start: {
     command: oneOf('train', 'eval', 'infer'),
-    spec: str,
-    name: str,
-    runDir: strOrNull,
+    spec: text,
+    name: text,
+    runDir: nullable(text),
     step: int,
     steps: int,
     batch: int,
     accumulate: int,
-    images: obj({ train: int, test: int }),
+    images: shapeOf<StartEvent['images']>()({ train: int, test: int }),
     resumed: bool,
   },
   doctor: {
-    chosen: str,
-    tfBackend: str,
-    requested: str,
-    reason: str,
-    attempts: arrayOf(obj({ name: str, ok: bool, detail: str, ms: nonNeg })),
+    chosen: text,
+    tfBackend: text,
+    requested: text,
+    reason: text,
+    attempts: arrayOf(shapeOf<BackendAttemptInfo>()({ name: text, ok: bool, detail: text, ms: nonNeg }), Number.POSITIVE_INFINITY),
   },
-  log: { level: oneOf('debug', 'info', 'warn'), message: str },
+  log: { level: oneOf('debug', 'info', 'warn'), message: text },
   progress: {
     epoch: nonNeg,
     step: int,
     steps: int,
     loss: num,
-    parts: obj({ loc: num, conf: num }),
+    parts: shapeOf<ProgressEvent['parts']>()({ loc: num, conf: num }),
     lr: nonNeg,
     imgPerSec: nonNeg,
-    etaSec: (x) => x === null || nonNeg(x),
+    etaSec: nullable(nonNeg),
     elapsedSec: nonNeg,
   },
-  checkpoint: { step: int, path: str, bytes: int, reason: oneOf('interval', 'end', 'signal', 'limit') },
+  checkpoint: { step: int, path: text, bytes: int, reason: oneOf('interval', 'end', 'signal', 'limit') },
   metric: {
     metric: METRIC,
     value: num,
-    extras: recordOf(num),
-    perClass: arrayOf(obj({ name: str, ap: numOrNull })),
-    step: (x) => x === null || int(x),
+    extras: recordOf(num, Number.POSITIVE_INFINITY),
+    perClass: arrayOf(shapeOf<MetricEvent['perClass'][number]>()({ name: text, ap: nullable(num) }), Number.POSITIVE_INFINITY),
+    step: nullable(int),
     elapsedSec: nonNeg,
-    split: str,
+    split: text,
     images: int,
-    curves: strOrNull,
+    curves: nullable(text),
   },
-  error: { code: str, message: str, where: strOrNull, fatal: bool },
+  error: { code: text, message: text, where: nullable(text), fatal: bool },
   done: {
     reason: oneOf('completed', 'stopped', 'time-limit', 'step-limit', 'failed'),
-    step: (x) => x === null || int(x),
+    step: nullable(int),
     elapsedSec: nonNeg,
     exitCode: int,
-    metric: (x) => x === null || obj({ metric: METRIC, value: num })(x),
+    metric: nullable(shapeOf<NonNullable<DoneEvent['metric']>>()({ metric: METRIC, value: num })),
   },
 };
 
@@ -250,9 +232,9 @@ export function validateEngineEvent(x: unknown): EventCheck {
     return { ok: false, error: `event version ${JSON.stringify(x.v)} is not ${ENGINE_EVENTS_VERSION}: this reader and the engine that wrote it disagree` };
   }
   if (typeof x.type !== 'string' || !(x.type in SHAPES)) return { ok: false, error: `unknown event type ${JSON.stringify(x.type)}` };
-  if (!str(x.time) || Number.isNaN(Date.parse(x.time as string))) return { ok: false, error: `${x.type}: "time" must be an ISO 8601 string` };
-  const shape = SHAPES[x.type as EngineEventType];
-  const bad = Object.keys(shape).filter((k) => !shape[k](x[k]));
+  if (typeof x.time !== 'string' || Number.isNaN(Date.parse(x.time))) return { ok: false, error: `${x.type}: "time" must be an ISO 8601 string` };
+  const fields: Record<string, Check> = SHAPES[x.type as EngineEventType];
+  const bad = Object.keys(fields).filter((k) => fields[k](x[k], k) !== null);
   if (bad.length) return { ok: false, error: `${x.type}: invalid or missing ${bad.map((k) => `"${k}"`).join(', ')}` };
   return { ok: true, event: x as unknown as EngineEvent };
 }

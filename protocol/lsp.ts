@@ -1,6 +1,7 @@
 // The language server's custom messages, shared by server/ and client/ (one definition, both sides typed).
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { Path, Range, Severity } from '../core/diagnostics';
+import type { HeadRole, LayerKind, LayerNode, ScaleHalf, StageKind } from '../core/graph/types';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -41,13 +42,23 @@ export interface SpecSummary {
   lastValid: SpecTotals | null;
 }
 
+/** A layer of core's graph with its numbers. Its place (stage, dense layer, head role, scale half) is typed data: read
+ * it from these fields, never from `name`, which is for people. */
 export interface GraphNode {
   id: number;
   name: string;
-  kind: string;
+  kind: LayerKind;
   stage: string;
-  stageKind: string;
+  stageKind: StageKind;
+  /** 1-based block, transition, scale or head number; null for the input and the stem. */
+  stageIndex: number | null;
   group: string | null;
+  denseLayer: number | null;
+  headRole: HeadRole | null;
+  half: ScaleHalf | null;
+  /** A conv's and a pool's window, as core built them. */
+  conv?: LayerNode['conv'];
+  pool?: LayerNode['pool'];
   inputs: number[];
   shape: [number, number, number];
   paramsLearned: number;
@@ -93,7 +104,7 @@ export interface ReportSource {
 /** A row of the report's stage table (the input is left out). Exact numbers; shares are fractions of the totals. */
 export interface ReportStage {
   name: string;
-  kind: string;
+  kind: StageKind;
   /** Output of the stage's last layer. */
   shape: [number, number, number];
   /** A head's two outputs (box offsets and class scores); null for every other stage. */
@@ -128,6 +139,8 @@ export interface ReportScale {
 
 /** What `dsod analyze` reports, as data for the report view: the stage and scale tables and the summary's totals. */
 export interface ReportData {
+  /** PROTOCOL_VERSION of the server that made it. */
+  protocol: number;
   uri: string;
   version: number;
   /** The spec's file name. */

@@ -2,9 +2,9 @@
 // discriminated union per direction, and a validator for each: both sides check every incoming message before use
 // (a webview is a web page; its messages are untrusted input). Type-only imports but the checkers: the browser bundle
 // uses this file.
-import type { Range } from '../core/diagnostics';
-import type { ReportData } from './lsp';
-import { arrayOf, count, finite, nonNegative, nullable, oneOf, shape, str, tuple, validateMessage, type Check, type Validation } from './checks';
+import type { Position, Range } from '../core/diagnostics';
+import type { ReportData, ReportScale, ReportSource, ReportStage } from './lsp';
+import { arrayOf, count, finite, messageChecks, nonNegative, nullable, oneOf, shapeOf, str, tuple, validateMessage, type Check, type Validation } from './checks';
 
 export const REPORT_PROTOCOL_VERSION = 1;
 
@@ -29,18 +29,18 @@ export type ReportWebviewMessage =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 const text = str(MAX_TEXT);
-const position = shape({ line: count, character: count });
-const range = shape({ start: position, end: position });
+const position = shapeOf<Position>()({ line: count, character: count });
+const range = shapeOf<Range>()({ start: position, end: position });
 const pathItem: Check = (v, at) => (typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? null : `${at} must be a key or an index`);
-const source = shape({ path: arrayOf(pathItem, 64), range });
+const source = shapeOf<ReportSource>()({ path: arrayOf(pathItem, 64), range });
 const shape3 = tuple(count, count, count);
 const fraction: Check = (v, at) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `${at} must be a number from 0 to 1`);
 
-const stage = shape({
+const stage = shapeOf<ReportStage>()({
   name: str(256),
   kind: oneOf('stem', 'block', 'transition', 'scale', 'head'),
   shape: shape3,
-  head: nullable(shape({ loc: shape3, conf: shape3 })),
+  head: nullable(shapeOf<NonNullable<ReportStage['head']>>()({ loc: shape3, conf: shape3 })),
   paramsLearned: count,
   paramsShare: fraction,
   macs: count,
@@ -49,7 +49,7 @@ const stage = shape({
   source,
 });
 
-const scale = shape({
+const scale = shapeOf<ReportScale>()({
   name: str(256),
   shape: shape3,
   priorsPerLocation: count,
@@ -65,17 +65,18 @@ const scale = shape({
   source,
 });
 
-const report = shape({
+const report = shapeOf<ReportData>()({
+  protocol: count,
   uri: text,
   version: finite,
   file: text,
   partial: nullable(text),
   name: text,
-  input: shape({ channels: count, height: count, width: count }),
+  input: shapeOf<ReportData['input']>()({ channels: count, height: count, width: count }),
   classes: count,
   stages: arrayOf(stage, MAX_ROWS),
   scales: arrayOf(scale, MAX_ROWS),
-  totals: shape({
+  totals: shapeOf<ReportData['totals']>()({
     layers: count,
     convLayers: count,
     bnLayers: count,
@@ -90,17 +91,17 @@ const report = shape({
   }),
 });
 
-const hostMessages: Record<ReportHostMessage['type'], Check> = {
-  report: shape({ report }),
-  status: shape({ message: text }),
-};
+const hostMessages = messageChecks<ReportHostMessage>({
+  report: { report },
+  status: { message: text },
+});
 
-const webviewMessages: Record<ReportWebviewMessage['type'], Check> = {
-  ready: shape({ protocol: count }),
-  reveal: shape({ uri: text, range }),
-  rendered: shape({ uri: text, version: finite, stages: count, scales: count }),
-  log: shape({ level: oneOf('info', 'warn', 'error'), message: text }),
-};
+const webviewMessages = messageChecks<ReportWebviewMessage>({
+  ready: { protocol: count },
+  reveal: { uri: text, range },
+  rendered: { uri: text, version: finite, stages: count, scales: count },
+  log: { level: oneOf('info', 'warn', 'error'), message: text },
+});
 
 /** Used by the page on everything the host posts. */
 export function validateReportHostMessage(raw: unknown): Validation<ReportHostMessage> {

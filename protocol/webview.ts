@@ -2,9 +2,10 @@
 // discriminated union per direction, and a validator for each: both sides check every incoming message before use,
 // because a webview is a web page and its messages are untrusted input. Type-only imports: the browser bundle must not
 // pull in the LSP runtime.
-import type { Range } from '../core/diagnostics';
-import type { GraphNode, GraphResult, GraphScale, SpecSummary } from './lsp';
-import { arrayOf, bool, count, finite, nullable, oneOf, shape, str as strOf, tuple, validateMessage, type Check, type Validation } from './checks';
+import type { Position, Range, Severity } from '../core/diagnostics';
+import { HEAD_ROLES, LAYER_KINDS, SCALE_HALVES, STAGE_KINDS } from '../core/graph/types';
+import type { GraphNode, GraphResult, GraphScale, SpecSummary, SpecTotals } from './lsp';
+import { arrayOf, bool, count, finite, messageChecks, nullable, oneOf, optional, shapeOf, str as strOf, tuple, validateMessage, type Check, type Validation } from './checks';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -40,29 +41,48 @@ export type { Validation } from './checks';
 // The small checkers are shared with the dashboard's protocol (protocol/checks.ts).
 const str = (max = MAX_URI_CHARS): Check => strOf(max);
 
-const position = shape({ line: count, character: count });
-const range = shape({ start: position, end: position });
+const position = shapeOf<Position>()({ line: count, character: count });
+const range = shapeOf<Range>()({ start: position, end: position });
+// Listed as a record so that a new severity in core cannot be left out here.
+const SEVERITIES: Record<Severity, true> = { error: true, warning: true, information: true, hint: true };
 const pathItem: Check = (v, at) => (typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? null : `${at} must be a key or an index`);
 
-const node: Check = shape({
+const node: Check = shapeOf<GraphNode>()({
   id: count,
   name: str(),
-  kind: str(64),
+  kind: oneOf(...LAYER_KINDS),
   stage: str(64),
-  stageKind: str(64),
+  stageKind: oneOf(...STAGE_KINDS),
+  stageIndex: nullable(count),
   group: nullable(str()),
+  denseLayer: nullable(count),
+  headRole: nullable(oneOf(...HEAD_ROLES)),
+  half: nullable(oneOf(...SCALE_HALVES)),
+  conv: optional(shapeOf<NonNullable<GraphNode['conv']>>()({ out: count, kernel: count, stride: count, pad: count })),
+  pool: optional(shapeOf<NonNullable<GraphNode['pool']>>()({ kernel: count, stride: count, pad: count })),
   inputs: arrayOf(count, 1024),
   shape: tuple(count, count, count),
   paramsLearned: count,
   paramsStored: count,
   macs: count,
   receptiveField: count,
-  source: shape({ path: arrayOf(pathItem, 64), range }),
+  source: shapeOf<GraphNode['source']>()({ path: arrayOf(pathItem, 64), range }),
 });
 
-const scale: Check = shape({ index: count, feature: count, loc: count, conf: count, priorsPerLocation: count, boxes: count, receptiveField: count, boxSides: shape({ min: finite, max: finite }) });
+const scale: Check = shapeOf<GraphScale>()({
+  index: count,
+  feature: count,
+  loc: count,
+  conf: count,
+  priorsPerLocation: count,
+  boxes: count,
+  receptiveField: count,
+  boxSides: shapeOf<GraphScale['boxSides']>()({ min: finite, max: finite }),
+});
 
-const summary: Check = shape({
+const totals: Check = shapeOf<SpecTotals>()({ name: str(), paramsLearned: count, paramsStored: count, macs: count, flops: count, defaultBoxes: count });
+
+const summary: Check = shapeOf<SpecSummary>()({
   uri: str(),
   version: finite,
   name: str(),
@@ -74,11 +94,13 @@ const summary: Check = shape({
   errors: count,
   warnings: count,
   withinBudget: nullable(bool),
+  analysis: oneOf('full', 'partial', 'none'),
+  lastValid: nullable(totals),
 });
 
 /** Node ids must index the node list and inputs must point backwards: the drawing code relies on both. */
 const graph: Check = (v, at) => {
-  const e = shape({ nodes: arrayOf(node, MAX_NODES), scales: arrayOf(scale, 64) })(v, at);
+  const e = shapeOf<NonNullable<GraphResult['graph']>>()({ nodes: arrayOf(node, MAX_NODES), scales: arrayOf(scale, 64) })(v, at);
   if (e) return e;
   const g = v as { nodes: GraphNode[]; scales: GraphScale[] };
   for (let i = 0; i < g.nodes.length; i++) {
@@ -93,36 +115,39 @@ const graph: Check = (v, at) => {
   return null;
 };
 
-const graphResult: Check = shape({
+const graphResult: Check = shapeOf<GraphResult>()({
   protocol: count,
   uri: str(),
   version: finite,
   summary,
   graph: nullable(graph),
-  diagnostics: arrayOf(shape({ severity: oneOf('error', 'warning', 'information', 'hint'), message: str(MAX_LOG_CHARS), range }), 10_000),
+  diagnostics: arrayOf(shapeOf<GraphResult['diagnostics'][number]>()({ severity: oneOf(...Object.keys(SEVERITIES)), message: str(MAX_LOG_CHARS), range }), 10_000),
 });
 
-const hostMessages: Record<HostMessage['type'], Check> = {
-  graph: shape({ title: str(), result: graphResult }),
-  status: shape({ message: str(MAX_LOG_CHARS) }),
-};
+const hostMessages = messageChecks<HostMessage>({
+  graph: { title: str(), result: graphResult },
+  status: { message: str(MAX_LOG_CHARS) },
+});
 
 const base64: Check = (v, at) => (typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v) ? null : `${at} must be base64`);
 
-const webviewMessages: Record<WebviewMessage['type'], Check> = {
-  ready: shape({ protocol: count }),
-  reveal: shape({ uri: str(), range }),
-  export: (v, at) => {
-    const e = shape({ format: oneOf('svg', 'png'), name: str(255), data: str(MAX_EXPORT_CHARS) })(v, at);
-    if (e) return e;
-    const m = v as { format: ExportFormat; name: string; data: string };
-    if (!/^[\w.-]+$/.test(m.name)) return `${at}.name must be a plain file name`;
-    if (m.format === 'png') return base64(m.data, `${at}.data`);
-    return m.data.trimStart().startsWith('<svg') ? null : `${at}.data must be an SVG document`;
+const webviewMessages = messageChecks<WebviewMessage>(
+  {
+    ready: { protocol: count },
+    reveal: { uri: str(), range },
+    export: { format: oneOf('svg', 'png'), name: str(255), data: str(MAX_EXPORT_CHARS) },
+    rendered: { uri: str(), version: finite, nodes: count, edges: count, layout: oneOf('cached', 'computed'), ms: finite },
+    log: { level: oneOf('info', 'warn', 'error'), message: str(MAX_LOG_CHARS) },
   },
-  rendered: shape({ uri: str(), version: finite, nodes: count, edges: count, layout: oneOf('cached', 'computed'), ms: finite }),
-  log: shape({ level: oneOf('info', 'warn', 'error'), message: str(MAX_LOG_CHARS) }),
-};
+  {
+    export: (v, at) => {
+      const m = v as { format: ExportFormat; name: string; data: string };
+      if (!/^[\w.-]+$/.test(m.name)) return `${at}.name must be a plain file name`;
+      if (m.format === 'png') return base64(m.data, `${at}.data`);
+      return m.data.trimStart().startsWith('<svg') ? null : `${at}.data must be an SVG document`;
+    },
+  },
+);
 
 /** Used by the webview on everything the host posts. */
 export function validateHostMessage(raw: unknown): Validation<HostMessage> {

@@ -146,7 +146,6 @@ export function analyzeGraph(spec: NormalizedSpec, graph: LayerGraph): Analysis 
 
   const stages: StageStats[] = [];
   const byName = new Map<string, StageStats>();
-  const denseGroups = new Map<StageStats, Set<string>>();
   for (const node of graph.nodes) {
     const l = layers[node.id];
     let s = byName.get(node.stage);
@@ -158,13 +157,8 @@ export function analyzeGraph(spec: NormalizedSpec, graph: LayerGraph): Analysis 
     s.shape = l.shape;
     s.receptiveField = l.receptiveField;
     s.ops++;
-    // A block's nodes are grouped per dense layer (`block1/layer3`), so its groups count its dense layers.
-    if (node.stageKind === 'block' && node.group !== null) {
-      const groups = denseGroups.get(s) ?? new Set<string>();
-      groups.add(node.group);
-      denseGroups.set(s, groups);
-      s.denseLayers = groups.size;
-    }
+    // Dense layers are built in order, so the last one seen is the block's count.
+    if (node.denseLayer !== null) s.denseLayers = Math.max(s.denseLayers, node.denseLayer);
     s.paramsLearned += l.paramsLearned;
     s.paramsStored += l.paramsStored;
     s.macs += l.macs;
@@ -221,6 +215,11 @@ function stageSource(node: LayerNode): Path {
 }
 
 /** The default boxes of an analysed network, as Caffe's PriorBox makes them (corners, normalised). */
+/** The stage of a kind and 1-based index (`block 3`, `head 2`): found by its typed place, never by its name. */
+export function findStage(stages: readonly StageStats[], kind: StageKind, index: number | null = null): StageStats | undefined {
+  return stages.find((s) => s.kind === kind && s.index === index);
+}
+
 export function defaultBoxes(analysis: Analysis): Float32Array {
   const { spec } = analysis;
   const scales: PriorScale[] = analysis.scales.map((s, i) => ({

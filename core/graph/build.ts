@@ -3,7 +3,7 @@
 import type { Finding, Path } from '../diagnostics';
 import { priorsPerLocation } from '../priors';
 import type { NormalizedSpec } from '../spec/types';
-import type { LayerGraph, LayerKind, LayerNode, ScaleNode, Shape, StageKind } from './types';
+import type { HeadRole, LayerGraph, LayerKind, LayerNode, ScaleHalf, ScaleNode, Shape, StageKind } from './types';
 
 /** Caffe's convolution output size: floor. */
 export function convOutSize(size: number, kernel: number, stride: number, pad: number): number {
@@ -25,6 +25,9 @@ interface Place {
   stageKind: StageKind;
   stageIndex: number | null;
   group: string | null;
+  denseLayer: number | null;
+  headRole: HeadRole | null;
+  half: ScaleHalf | null;
   source: Path;
 }
 
@@ -34,7 +37,7 @@ class Builder {
 
   private add(kind: LayerKind, name: string, inputs: number[], shape: Shape, at: Place, attrs: Partial<LayerNode> = {}): number {
     const id = this.nodes.length;
-    this.nodes.push({ id, name, kind, inputs, shape, stage: at.stage, stageKind: at.stageKind, stageIndex: at.stageIndex, group: at.group, source: at.source, ...attrs });
+    this.nodes.push({ id, name, kind, inputs, shape, stage: at.stage, stageKind: at.stageKind, stageIndex: at.stageIndex, group: at.group, denseLayer: at.denseLayer, headRole: at.headRole, half: at.half, source: at.source, ...attrs });
     return id;
   }
 
@@ -120,7 +123,16 @@ export function buildGraph(spec: NormalizedSpec, findings: Finding[]): LayerGrap
 
 function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGraph | null {
   const { backbone, prediction } = spec;
-  const place = (stage: string, stageKind: StageKind, source: Path, group: string | null = null, stageIndex: number | null = null): Place => ({ stage, stageKind, stageIndex, group, source });
+  const place = (stage: string, stageKind: StageKind, source: Path, group: string | null = null, stageIndex: number | null = null): Place => ({
+    stage,
+    stageKind,
+    stageIndex,
+    group,
+    denseLayer: null,
+    headRole: null,
+    half: null,
+    source,
+  });
   let x = b.input([spec.input.channels, spec.input.height, spec.input.width], place('input', 'input', ['input']));
 
   // Stem: conv-BN-ReLU (post-activation), first conv stride 2; or DenseNet's 7x7/2 entry.
@@ -156,7 +168,7 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
     const stage = `block${i + 1}`;
     for (let l = 0; l < block.layers; l++) {
       const group = `${stage}/layer${l + 1}`;
-      const at = place(stage, 'block', ['backbone', 'blocks', i], group, i + 1);
+      const at = { ...place(stage, 'block', ['backbone', 'blocks', i], group, i + 1), denseLayer: l + 1 };
       const bottleneck = b.bnReluConv(x, `${group}/conv1x1`, block.bottleneck, 1, 1, 0, at);
       const fresh = b.bnReluConv(bottleneck, `${group}/conv3x3`, block.growthRate, 3, 1, 1, at);
       x = b.concat([x, fresh], `${group}/concat`, at);
@@ -211,8 +223,9 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
         });
         return null;
       }
-      const pooled = b.pool(first, 'scale2/reused/pool', 2, 2, 0, { ...at, group: 'scale2/reused' });
-      const reused = b.bnReluConv(pooled, 'scale2/reused/conv1x1', reusedOut, 1, 1, 0, { ...at, group: 'scale2/reused' });
+      const reusedAt: Place = { ...at, group: 'scale2/reused', half: 'reused' };
+      const pooled = b.pool(first, 'scale2/reused/pool', 2, 2, 0, reusedAt);
+      const reused = b.bnReluConv(pooled, 'scale2/reused/conv1x1', reusedOut, 1, 1, 0, reusedAt);
       features.push(b.concat([backboneOutput, reused], 'scale2/concat', at));
     } else {
       if (written[1] !== null && written[1] !== learnedOut) {
@@ -243,8 +256,8 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
         return null;
       }
       const half = ck / 2;
-      const reusedAt = { ...at, group: `${stage}/reused` };
-      const learnedAt = { ...at, group: `${stage}/learned` };
+      const reusedAt: Place = { ...at, group: `${stage}/reused`, half: 'reused' };
+      const learnedAt: Place = { ...at, group: `${stage}/learned`, half: 'learned' };
       const pooled = b.pool(prev, `${stage}/reused/pool`, 2, 2, 0, reusedAt);
       const reused = b.bnReluConv(pooled, `${stage}/reused/conv1x1`, half, 1, 1, 0, reusedAt);
       const squeezed = b.bnReluConv(prev, `${stage}/learned/conv1x1`, half, 1, 1, 0, learnedAt);
@@ -267,10 +280,10 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
     const perLocation = priorsPerLocation(ratios, priors.flip, priors.maxSizes[i] !== undefined);
     let h = feature;
     const l2 = prediction.l2norm;
-    if (l2 && (l2.scales === 'all' || k === 1)) h = b.l2norm(h, `${stage}/l2norm`, l2.init, place(stage, 'head', ['prediction', 'l2norm'], null, k));
+    if (l2 && (l2.scales === 'all' || k === 1)) h = b.l2norm(h, `${stage}/l2norm`, l2.init, { ...place(stage, 'head', ['prediction', 'l2norm'], null, k), headRole: 'l2norm' });
     const pad = (heads.kernel - 1) / 2;
     const branch = (role: 'loc' | 'conf', out: number) => {
-      const at = place(stage, 'head', source, `${stage}/${role}`, k);
+      const at: Place = { ...place(stage, 'head', source, `${stage}/${role}`, k), headRole: role };
       let y = b.conv(h, `${stage}/${role}/conv`, out, heads.kernel, 1, pad, at);
       if (heads.batchNorm) y = b.bn(y, `${stage}/${role}/bn`, heads.bnEps, at);
       return y;

@@ -4,10 +4,21 @@ import type { Path } from '../diagnostics';
 /** [channels, height, width] of one image. */
 export type Shape = [number, number, number];
 
-export type LayerKind = 'input' | 'conv' | 'bn' | 'relu' | 'pool' | 'concat' | 'l2norm';
+// The unions as lists too, so that validators of messages carrying them (protocol/) check against the same values.
+export const LAYER_KINDS = ['input', 'conv', 'bn', 'relu', 'pool', 'concat', 'l2norm'] as const;
+export type LayerKind = (typeof LAYER_KINDS)[number];
 
 /** Where a layer sits in the detector; stages are what summaries list, one row each. */
-export type StageKind = 'input' | 'stem' | 'block' | 'transition' | 'scale' | 'head';
+export const STAGE_KINDS = ['input', 'stem', 'block', 'transition', 'scale', 'head'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
+
+/** The parts of a head: the optional L2Norm of its feature map, the box-offset branch, the class-score branch. */
+export const HEAD_ROLES = ['l2norm', 'loc', 'conf'] as const;
+export type HeadRole = (typeof HEAD_ROLES)[number];
+
+/** The halves of a dense-structure scale: pooled from the previous scale (reused) or computed from it (learned). */
+export const SCALE_HALVES = ['reused', 'learned'] as const;
+export type ScaleHalf = (typeof SCALE_HALVES)[number];
 
 export interface LayerNode {
   id: number;
@@ -23,6 +34,12 @@ export interface LayerNode {
   stageIndex: number | null;
   /** A finer group inside the stage: one dense layer (`block1/layer3`), a half of a scale, a head branch. */
   group: string | null;
+  /** 1-based dense layer of a block (`block1/layer3` -> 3); null outside dense blocks. */
+  denseLayer: number | null;
+  /** The part of a head this layer belongs to; set on every head layer, null outside heads. */
+  headRole: HeadRole | null;
+  /** The half of a dense-structure scale this layer computes; null for the scale's concat and outside such scales. */
+  half: ScaleHalf | null;
   /** The spec data path that made this layer. */
   source: Path;
   conv?: { out: number; kernel: number; stride: number; pad: number };

@@ -1,7 +1,18 @@
 // `dsod analyze <spec>`: the exact cost of a detector, as a table people can quote or as one JSON object.
-import { checkSpec, formatOf, type Diagnostic, type SpecCheck } from '../../core';
-import { renderReport } from '../../core/report';
-import { analysisTables, conventionsMarkdown, COUNTING_CONVENTIONS, TABLE_NAMES, tableToCsv, tableToMarkdown, type TableName } from '../../core/tables';
+import {
+  analysisTables,
+  checkSpec,
+  conventionsMarkdown,
+  COUNTING_CONVENTIONS,
+  formatOf,
+  renderReport,
+  TABLE_NAMES,
+  tableToCsv,
+  tableToMarkdown,
+  type Diagnostic,
+  type SpecCheck,
+  type TableName,
+} from '../../core';
 import { EXIT } from '../errors';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 

@@ -4,7 +4,7 @@
 // it is stopped); see signals.ts.
 import { catchStopSignals, releaseStopSignals } from './signals';
 import { parseArgs } from 'node:util';
-import { TABLE_NAMES, type TableName } from '../../core/tables';
+import { TABLE_NAMES, type TableName } from '../../core';
 import { ANALYZE_FORMATS, ANALYZE_USAGE, analyzeCommand, type AnalyzeFormat, type CommandResult } from './analyze';
 import { EXIT } from '../errors';
 import { UsageError } from './args';

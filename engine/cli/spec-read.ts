@@ -1,8 +1,7 @@
 // Reading a spec file for the CLI, before any parsing: a regular file (a FIFO would block, /dev/zero never ends), no
 // larger than core checks (a larger one gets core's one `spec/too-large` diagnostic from its first bytes, the rest is
 // never read), and valid UTF-8 (decoded strictly: the first bad byte is an error at its line and column).
-import { DEFAULT_MAX_LENGTH, oversizedSpec, severityOf, type SpecCheck, type SpecFormat } from '../../core';
-import { parseSource } from '../../core/spec/source';
+import { DEFAULT_MAX_LENGTH, oversizedSpec, parseSource, severityOf, type SpecCheck, type SpecFormat } from '../../core';
 import { invalidUtf8, readFileChecked, readFileHead } from '../data/files';
 
 export type SpecRead = { text: string; check?: undefined } | { text?: undefined; check: SpecCheck };

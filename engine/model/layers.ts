@@ -1,6 +1,6 @@
 // The layer operations of core's graph on NHWC tensors, with Caffe's arithmetic.
 import * as tf from '@tensorflow/tfjs';
-import { poolOutSize } from '../../core/graph/build';
+import { poolOutSize } from '../../core';
 
 /** Convolution without bias, symmetric zero padding, output size floor((in + 2 pad - k) / stride) + 1 (Caffe's). */
 export function conv(x: tf.Tensor4D, weight: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {

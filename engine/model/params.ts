@@ -28,9 +28,9 @@ export interface InitOptions {
   headStd?: number;
 }
 
-/** Head convolutions are those of nodes named `head...` (core's naming). */
+/** Head convolutions are those of nodes in a head stage (core's typed place, not its naming). */
 export function isHeadNode(node: LayerNode): boolean {
-  return node.name.startsWith('head');
+  return node.stageKind === 'head';
 }
 
 let modelCounter = 0;

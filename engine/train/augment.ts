@@ -6,7 +6,7 @@
 //         ssd-like crops vs 0.19 with flips after 250 steps)
 //   none  the images as they are
 import type { BatchOptions } from '../data/batches';
-import type { Train } from '../../core/spec/types';
+import type { Train } from '../../core';
 
 export type AugmentPreset = Train['augment'];
 

@@ -1,6 +1,6 @@
 // The learning rate at each optimizer step: Caffe's "multistep" policy (base lr x gamma^k, k = milestones
 // passed) with a linear warm-up over the first `warmup` steps, as the paper's recipe and spec.train describe.
-import type { Train } from '../../core/spec/types';
+import type { Train } from '../../core';
 
 export interface Schedule {
   lr: number;

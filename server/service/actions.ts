@@ -2,10 +2,8 @@
 // Every fix is applied to the text and re-checked before it is offered: it must remove its own diagnostic and add none
 // (the file's other problems may stay: a typo's fix is offered whatever else is wrong elsewhere).
 import { CodeActionKind, type CodeAction, type Range, type TextEdit } from 'vscode-languageserver-types';
-import { checkSpec, type CheckOptions, type Diagnostic, type Path, type SpecCheck } from '../../core';
-import { normalizeSpec } from '../../core/spec/normalize';
-import { parseNotation, formatNotation, type Notation } from '../../core/spec/notation';
-import { tilingStep } from '../../core/analysis/lints';
+import { checkSpec, formatNotation, normalizeSpec, parseNotation, tilingStep, type CheckOptions, type Diagnostic, type Notation, type Path, type SpecCheck } from '../../core';
+import { lspDiagnosticRef } from './diagnostic';
 import { yamlFlow } from './schema';
 
 interface Fix {
@@ -26,14 +24,14 @@ export function codeActions(check: SpecCheck, uri: string, range: Range, options
       const key = JSON.stringify([fix.title, fix.edits]);
       const earlier = same.get(key);
       if (earlier) {
-        if (improves(check, d, fix.edits, options)) earlier.diagnostics!.push(toLspDiagnosticRef(d));
+        if (improves(check, d, fix.edits, options)) earlier.diagnostics!.push(lspDiagnosticRef(d));
         continue;
       }
       if (!improves(check, d, fix.edits, options)) continue;
       const action: CodeAction = {
         title: fix.title,
         kind: CodeActionKind.QuickFix,
-        diagnostics: [toLspDiagnosticRef(d)],
+        diagnostics: [lspDiagnosticRef(d)],
         isPreferred: !fix.fallback && !out.some((a) => a.isPreferred),
         edit: { changes: { [uri]: fix.edits } },
       };
@@ -42,11 +40,6 @@ export function codeActions(check: SpecCheck, uri: string, range: Range, options
     }
   }
   return out;
-}
-
-function toLspDiagnosticRef(d: Diagnostic) {
-  const severity = { error: 1, warning: 2, information: 3, hint: 4 }[d.severity] as 1 | 2 | 3 | 4;
-  return { range: d.range, message: d.message, code: d.code, severity, source: 'dsod' };
 }
 
 function overlaps(a: Range, b: Range): boolean {

@@ -1,11 +1,11 @@
 // The DSOD language service: plain functions over document text and positions, built on core/. It knows nothing of
 // connections or editors (server/main.ts wires it to LSP), so tests call it directly.
 import type { CodeAction, CodeLens, CompletionItem, Diagnostic as LspDiagnostic, DocumentSymbol, FoldingRange, Hover, InlayHint, Position, Range } from 'vscode-languageserver-types';
-import { checkSpec, type Diagnostic, type SpecCheck, type SpecFormat } from '../../core';
-import type { Analysis } from '../../core';
-import type { GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
+import { checkSpec, formatOf, type Analysis, type SpecCheck } from '../../core';
+import type { GraphNode, GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
 import { PROTOCOL_VERSION } from '../../protocol/lsp';
 import { codeActions } from './actions';
+import { SEVERITY, toLspDiagnostic } from './diagnostic';
 import { complete } from './completion';
 import { hover } from './hover';
 import { codeLenses, inlayHints, type HintSettings } from './inlay';
@@ -31,25 +31,33 @@ export interface TextDocumentLike {
   getText(): string;
 }
 
-/** `.json` documents are JSON; the rest (`*.dsod.yaml`, `*.dsod.yml`, untitled) YAML. */
-export function formatOfUri(uri: string): SpecFormat {
-  return /\.json$/i.test(uri) ? 'json' : 'yaml';
+export { SEVERITY, toLspDiagnostic };
+
+/** What the language server asks of the service; server/main.ts wires each to its LSP request. */
+export interface LanguageService {
+  /** New settings; every cached analysis is dropped (hints and lenses depend on them). */
+  configure(next: ServiceSettings): void;
+  /** core's check of the document's current version (cached per version). */
+  check(doc: TextDocumentLike): SpecCheck;
+  /** The document was closed: drop its analyses. */
+  forget(uri: string): void;
+  diagnostics(doc: TextDocumentLike): LspDiagnostic[];
+  hover(doc: TextDocumentLike, position: Position): Hover | null;
+  inlayHints(doc: TextDocumentLike, range: Range): InlayHint[];
+  codeLenses(doc: TextDocumentLike): CodeLens[];
+  completion(doc: TextDocumentLike, position: Position): CompletionItem[];
+  codeActions(doc: TextDocumentLike, range: Range): CodeAction[];
+  documentSymbols(doc: TextDocumentLike): DocumentSymbol[];
+  foldingRanges(doc: TextDocumentLike): FoldingRange[];
+  /** The totals a status bar shows (sent as `dsod/analyzed`). */
+  summary(doc: TextDocumentLike): SpecSummary;
+  /** `dsod/report`: null while the spec cannot be analysed. */
+  report(doc: TextDocumentLike): ReportData | null;
+  /** `dsod/graph`. */
+  graph(doc: TextDocumentLike): GraphResult;
 }
 
-const SEVERITY = { error: 1, warning: 2, information: 3, hint: 4 } as const;
-
-export function toLspDiagnostic(d: Diagnostic): LspDiagnostic {
-  return {
-    range: d.range,
-    severity: SEVERITY[d.severity],
-    code: d.code,
-    source: 'dsod',
-    message: d.message,
-    ...(d.suggestion !== undefined ? { data: { suggestion: d.suggestion } } : {}),
-  };
-}
-
-export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTINGS) {
+export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTINGS): LanguageService {
   let settings = initial;
   // One analysis per open document version: hovers, hints and lenses of the same version share it.
   const cache = new Map<string, { version: number; check: SpecCheck }>();
@@ -60,7 +68,7 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
   const check = (doc: TextDocumentLike): SpecCheck => {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit.check;
-    const result = checkSpec(doc.getText(), formatOfUri(doc.uri), { hints: settings.designHints });
+    const result = checkSpec(doc.getText(), formatOf(doc.uri), { hints: settings.designHints });
     cache.set(doc.uri, { version: doc.version, check: result });
     if (result.analysisFrom === 'full') lastValid.set(doc.uri, result.analysis!);
     return result;
@@ -128,11 +136,15 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
           ? {
               nodes: a.graph.nodes.map((n) => {
                 const l = a.layers[n.id];
-                return {
-                  id: n.id, name: n.name, kind: n.kind, stage: n.stage, stageKind: n.stageKind, group: n.group, inputs: n.inputs,
+                const node: GraphNode = {
+                  id: n.id, name: n.name, kind: n.kind, stage: n.stage, stageKind: n.stageKind, stageIndex: n.stageIndex, group: n.group,
+                  denseLayer: n.denseLayer, headRole: n.headRole, half: n.half, inputs: n.inputs,
                   shape: n.shape, paramsLearned: l.paramsLearned, paramsStored: l.paramsStored, macs: l.macs, receptiveField: l.receptiveField,
                   source: { path: n.source, range: c.document.rangeOf(n.source) },
                 };
+                if (n.conv) node.conv = n.conv;
+                if (n.pool) node.pool = n.pool;
+                return node;
               }),
               scales: a.graph.scales.map((s, i) => ({ index: s.index, feature: s.feature, loc: s.loc, conf: s.conf, priorsPerLocation: s.priorsPerLocation, boxes: a.scales[i].boxes, receptiveField: a.scales[i].receptiveField, boxSides: a.scales[i].boxSides })),
             }
@@ -149,4 +161,3 @@ function totalsOf(a: Analysis | null): SpecTotals | null {
   return { name: a.spec.name, paramsLearned: t.paramsLearned, paramsStored: t.paramsStored, macs: t.macs, flops: t.flops, defaultBoxes: t.defaultBoxes };
 }
 
-export type LanguageService = ReturnType<typeof createLanguageService>;

@@ -1,9 +1,23 @@
 // Inlay hints beside each stage, block and scale line, and the totals lens at the top of the spec.
 import type { CodeLens, InlayHint, Range } from 'vscode-languageserver-types';
-import { NUMBERS_READ, type Analysis, type Path, type SpecCheck } from '../../core';
-import { displayPath } from '../../core/spec/validate';
-import { budgetChecks, type BudgetCheck } from '../../core/analysis/budget';
-import { formatBoxes, formatBytes, formatCount, formatExact as exact, formatExcess, formatFlops, formatMacs, formatShape as shape } from '../../core/format';
+import {
+  budgetChecks,
+  displayPath,
+  findStage,
+  formatBoxes,
+  formatBytes,
+  formatCount,
+  formatExact as exact,
+  formatExcess,
+  formatFlops,
+  formatMacs,
+  formatShape as shape,
+  NUMBERS_READ,
+  type Analysis,
+  type BudgetCheck,
+  type Path,
+  type SpecCheck,
+} from '../../core';
 
 export interface HintSettings {
   enabled: boolean;
@@ -116,8 +130,8 @@ function hintsOf(a: Analysis, kind: NumberKind, check: SpecCheck, visible: Range
   }
   const scaleRows = a.scales.map((sc) => ({
     sc,
-    structure: a.stages.find((s) => s.kind === 'scale' && s.index === sc.index),
-    head: a.stages.find((s) => s.kind === 'head' && s.index === sc.index),
+    structure: findStage(a.stages, 'scale', sc.index),
+    head: findStage(a.stages, 'head', sc.index),
   }));
   const columns = ['scale', 'feature map', 'priors / location', 'boxes', `structure ${unit}`, `head ${unit}`];
   const row = ({ sc, structure, head }: (typeof scaleRows)[number]) => [sc.name, shape(sc.shape), String(sc.priorsPerLocation), exact(sc.boxes), structure ? exact(paramsOf(structure)) : '–', head ? exact(paramsOf(head)) : '–'];

@@ -3,7 +3,7 @@
 // everything it shows is computed here.
 import type { SpecCheck } from '../../core';
 import type { Path } from '../../core/diagnostics';
-import type { ReportData, ReportSource } from '../../protocol/lsp';
+import { PROTOCOL_VERSION, type ReportData, type ReportSource } from '../../protocol/lsp';
 import { setAsideText } from './inlay';
 
 const share = (part: number, whole: number): number => (whole > 0 ? part / whole : 0);
@@ -17,6 +17,7 @@ export function reportData(c: SpecCheck, uri: string, version: number, batch = 1
   const nodes = a.graph.nodes;
   const heads = new Map(a.graph.scales.map((s) => [s.index, { loc: nodes[s.loc].shape, conf: nodes[s.conf].shape }]));
   return {
+    protocol: PROTOCOL_VERSION,
     uri,
     version,
     // The file name: the whole URI says nothing more and crowds the header.

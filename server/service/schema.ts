@@ -1,6 +1,5 @@
 // Look-ups in the spec's JSON Schema by data path: what a key means, which keys and values are allowed there.
-import type { Path } from '../../core';
-import { specSchema } from '../../core/spec/validate';
+import { specSchema, type Path } from '../../core';
 
 export type SchemaNode = Record<string, any>;
 

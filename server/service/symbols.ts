@@ -1,6 +1,6 @@
 // The outline (document symbols) and folding of a spec: sections, stages, blocks and scales.
 import { SymbolKind, type DocumentSymbol, type FoldingRange } from 'vscode-languageserver-types';
-import type { Path, SpecCheck } from '../../core';
+import { findStage, type Path, type SpecCheck, type StageKind } from '../../core';
 import { formatBoxes, formatMacs, formatParams, formatShape as shape } from '../../core/format';
 
 export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
@@ -8,9 +8,8 @@ export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
   const data = doc.value;
   if (!data || typeof data !== 'object' || Array.isArray(data)) return [];
   const a = check.analysis;
-  const stage = (name: string) => a?.stages.find((s) => s.name === name);
-  const detail = (name: string) => {
-    const s = stage(name);
+  const detail = (kind: StageKind, index: number | null = null) => {
+    const s = a && findStage(a.stages, kind, index);
     return s ? `${shape(s.shape)} · ${formatParams(s.paramsLearned)} · ${formatMacs(s.macs)}` : undefined;
   };
   const symbol = (name: string, path: Path, kind: SymbolKind, info?: string, children?: DocumentSymbol[]): DocumentSymbol => {
@@ -26,10 +25,10 @@ export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
     if (key === 'backbone' && value && typeof value === 'object') {
       if (value.stem !== undefined) children.push(symbol('stem', ['backbone', 'stem'], SymbolKind.Module, detail('stem')));
       (Array.isArray(value.blocks) ? value.blocks : []).forEach((blk: unknown, i: number) =>
-        children.push(symbol(`block ${i + 1}`, ['backbone', 'blocks', i], SymbolKind.Class, detail(`block${i + 1}`) ?? `${typeof blk === 'number' ? blk : (blk as any)?.layers} layers`)),
+        children.push(symbol(`block ${i + 1}`, ['backbone', 'blocks', i], SymbolKind.Class, detail('block', i + 1) ?? `${typeof blk === 'number' ? blk : (blk as any)?.layers} layers`)),
       );
       (Array.isArray(value.transitions) ? value.transitions : []).forEach((_: unknown, i: number) =>
-        children.push(symbol(`transition ${i + 1}`, ['backbone', 'transitions', i], SymbolKind.Function, detail(`transition${i + 1}`))),
+        children.push(symbol(`transition ${i + 1}`, ['backbone', 'transitions', i], SymbolKind.Function, detail('transition', i + 1))),
       );
       const backbone = a?.stages.filter((s) => ['stem', 'block', 'transition'].includes(s.kind));
       info = backbone ? formatParams(backbone.reduce((n, s) => n + s.paramsLearned, 0)) : undefined;

@@ -1,5 +1,5 @@
 // What a place in the spec stands for in the analysed network: a stage, a prediction scale, or a whole section.
-import type { Analysis, Path, StageStats } from '../../core';
+import { findStage, type Analysis, type Path, type StageKind, type StageStats } from '../../core';
 
 export type Target =
   | { kind: 'stage'; stage: StageStats }
@@ -10,16 +10,16 @@ export type Target =
 const PRIOR_LISTS = new Set(['min_sizes', 'max_sizes', 'aspect_ratios', 'steps']);
 
 export function targetAt(a: Analysis, path: Path): Target | null {
-  const stage = (name: string): Target | null => {
-    const s = a.stages.find((x) => x.name === name);
+  const stage = (kind: StageKind, index: number | null = null): Target | null => {
+    const s = findStage(a.stages, kind, index);
     return s ? { kind: 'stage', stage: s } : null;
   };
   const [section, key, index] = path;
   if (path.length <= 1 && (section === undefined || section === 'name' || section === 'dsod')) return { kind: 'totals' };
   if (section === 'backbone') {
     if (key === 'stem') return stage('stem');
-    if (key === 'blocks' && typeof index === 'number') return stage(`block${index + 1}`);
-    if (key === 'transitions' && typeof index === 'number') return stage(`transition${index + 1}`);
+    if (key === 'blocks' && typeof index === 'number') return stage('block', index + 1);
+    if (key === 'transitions' && typeof index === 'number') return stage('transition', index + 1);
     if (key === 'blocks') return { kind: 'stages', title: 'Dense blocks', stages: a.stages.filter((s) => s.kind === 'block') };
     if (key === 'transitions') return { kind: 'stages', title: 'Transitions', stages: a.stages.filter((s) => s.kind === 'transition') };
     return { kind: 'stages', title: 'Backbone', stages: a.stages.filter((s) => ['stem', 'block', 'transition'].includes(s.kind)) };
@@ -37,7 +37,7 @@ export function targetAt(a: Analysis, path: Path): Target | null {
 /** The stage stats of scale `index` (0-based): its prediction-structure stage (none for scale 1) and its head. */
 export function scaleStages(a: Analysis, index: number): { structure: StageStats | null; head: StageStats | null } {
   return {
-    structure: a.stages.find((s) => s.name === `scale${index + 1}`) ?? null,
-    head: a.stages.find((s) => s.name === `head${index + 1}`) ?? null,
+    structure: findStage(a.stages, 'scale', index + 1) ?? null,
+    head: findStage(a.stages, 'head', index + 1) ?? null,
   };
 }

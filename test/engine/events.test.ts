@@ -83,8 +83,12 @@ test('problems are named: version, type, each bad field; extra fields are allowe
   assert.equal(validateEngineEvent({ ...done, exitCode: -1 }).ok, false);
 });
 
-test('the protocol file imports nothing, so the VS Code client and webview can bundle it', () => {
+test('the protocol file imports only the checker kit, which imports nothing, so the VS Code client and webview can bundle it', () => {
   const source = readFileSync(join(repoRoot, 'protocol', 'engine-events.ts'), 'utf8');
-  assert.doesNotMatch(source, /^\s*import\s/m);
+  const imports = [...source.matchAll(/^\s*import\s[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
+  assert.deepEqual(imports, ['./checks']);
   assert.doesNotMatch(source, /require\(/);
+  const kit = readFileSync(join(repoRoot, 'protocol', 'checks.ts'), 'utf8');
+  assert.doesNotMatch(kit, /^\s*import\s/m);
+  assert.doesNotMatch(kit, /require\(/);
 });

@@ -204,7 +204,7 @@ test('initialisation: xavier bodies, Gaussian 0.01 heads, gamma 1, beta 0, L2Nor
     for (const p of model.params) {
       const v = p.variable.dataSync() as Float32Array;
       if (p.role === 'weight') {
-        if (p.node.name.startsWith('head')) {
+        if (p.node.stageKind === 'head') {
           const std = Math.sqrt(v.reduce((s, a) => s + a * a, 0) / v.length);
           assert.ok(Math.abs(std - 0.01) < 0.002, `${p.name}: std ${std}`);
         } else {
@@ -225,6 +225,23 @@ test('initialisation: xavier bodies, Gaussian 0.01 heads, gamma 1, beta 0, L2Nor
       }
     }
   });
+});
+
+test("head convolutions are found by their stage, not their names: renamed layers still start as Gaussian 0.01", () => {
+  const graph = analyze(TINY).graph;
+  const renamed = { ...graph, nodes: graph.nodes.map((n) => ({ ...n, name: `layer${n.id}` })) };
+  const model = createModel(renamed, { seed: 5 });
+  try {
+    const heads = model.params.filter((p) => p.role === 'weight' && p.node.stageKind === 'head');
+    assert.ok(heads.length > 0);
+    for (const p of heads) {
+      const v = p.variable.dataSync() as Float32Array;
+      const std = Math.sqrt(v.reduce((s, a) => s + a * a, 0) / v.length);
+      assert.ok(Math.abs(std - 0.01) < 0.002, `${p.name}: std ${std}`);
+    }
+  } finally {
+    model.dispose();
+  }
 });
 
 test('weights round-trip through the plain map and its byte encoding; mismatches are refused', async () => {

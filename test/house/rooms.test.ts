@@ -36,6 +36,11 @@ const forbidden: [string, string][] = [
   ['webview', '../client/extension'],
   ['engine', 'vscode'],
   ['engine', '../server/main'],
+  // core's front door: no deep imports from server/, client/ or engine/ (issue 11, item 4).
+  ['server', '../core/spec/validate'],
+  ['client', '../core/spec/normalize'],
+  ['engine', '../core/graph/build'],
+  ['engine', '../core/analysis/analyze'],
 ];
 const allowed: [string, string][] = [
   ['core', './format'],
@@ -45,6 +50,12 @@ const allowed: [string, string][] = [
   ['engine', 'node:fs'],
   ['client', 'vscode'],
   ['client', '../engine/report/html'],
+  ['engine', '../core'],
+  // the browser-safe leaves named in core/index.ts
+  ['client', '../core/format'],
+  ['client', '../core/spec/lines'],
+  ['server', '../core/diagnostics'],
+  ['engine', '../core/graph/types'],
 ];
 
 test('each room refuses the imports its rule forbids', async () => {

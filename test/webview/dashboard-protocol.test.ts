@@ -83,6 +83,15 @@ describe('page -> host', () => {
   };
   const ckpt = (step: number) => join(runDir, 'checkpoints', `step-${String(step).padStart(8, '0')}.dsodckpt`);
 
+  test('a page of another protocol version is told to reload, not served', async () => {
+    const { h, calls, logs } = host();
+    assert.equal(await handleDashboardMessage({ type: 'ready', protocol: DASHBOARD_PROTOCOL_VERSION + 1 }, h), false);
+    assert.deepEqual(calls, []);
+    assert.deepEqual(logs, [`error: run dashboard: this dashboard page speaks protocol ${DASHBOARD_PROTOCOL_VERSION + 1}, the extension ${DASHBOARD_PROTOCOL_VERSION}: reload the window (Developer: Reload Window)`]);
+    assert.ok(await handleDashboardMessage({ type: 'ready', protocol: DASHBOARD_PROTOCOL_VERSION }, h));
+    assert.deepEqual(calls, [['ready']]);
+  });
+
   test('resume and evaluate: only the run shown, only its own checkpoints that exist, or its weights', async () => {
     const { h, calls, logs } = host();
     assert.ok(await handleDashboardMessage({ type: 'resume', runDir, checkpoint: ckpt(560) }, h));

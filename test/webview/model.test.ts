@@ -128,6 +128,15 @@ test('the plain prediction structure and the DenseNet entry are drawn as what th
   assert.match(unit(noStem, 'stem').detail, /^7×7\/2 conv \d+ · max pool$/);
 });
 
+test('the drawing reads the layers\' typed places, never their names: renamed layers draw the same graph', () => {
+  // Names are for people; a renamed layer (another engine's naming, a refactor of core's) must change nothing drawn.
+  for (const text of [DSOD300_YAML, readRepoFile('examples/ablation/07-stem.dsod.yaml')]) {
+    const result = graphOf(text);
+    const renamed = { ...result, graph: { ...result.graph!, nodes: result.graph!.nodes.map((n) => ({ ...n, name: `layer #${n.id}` })) } };
+    for (const expanded of [new Set<string>(), ALL_BLOCKS]) assert.deepEqual(buildViewGraph(renamed, expanded), buildViewGraph(result, expanded));
+  }
+});
+
 test('a spec with errors has no graph to draw', () => {
   const broken = graphOf(edit(DSOD300_YAML, 'blocks: [6, 8, 8, 8]', 'blocks: [6, 8, 8, 8, 8]'));
   assert.equal(broken.graph, null);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { graphCsp, graphHtml, makeNonce } from '../../client/graphHtml';
 import { handleWebviewMessage, type GraphHost } from '../../client/graphMessages';
+import { count, shapeOf } from '../../protocol/checks';
 import { validateHostMessage, validateWebviewMessage } from '../../protocol/webview';
 import { createLanguageService } from '../../server/service';
 import { DSOD300_YAML } from '../helpers';
@@ -28,6 +29,12 @@ test('the host\'s graph message for DSOD300 is valid, and each kind of damage is
   assert.equal(damaged((r) => (r.graph!.nodes[2].id = 3)), 'graph.result.graph.nodes[2].id must be 2');
   assert.equal(damaged((r) => (r.graph!.scales[0].loc = 9999)), 'graph.result.graph.scales[0] names a node that does not exist');
   assert.equal(damaged((r) => (r.summary.withinBudget = 'yes' as never)), 'graph.result.summary.withinBudget must be a boolean');
+  // A layer's place is typed data, checked against core's unions.
+  assert.equal(damaged((r) => (r.graph!.nodes[3].kind = 'lstm' as never)), 'graph.result.graph.nodes[3].kind must be one of input, conv, bn, relu, pool, concat, l2norm');
+  const head = result.graph!.nodes.findIndex((n) => n.stageKind === 'head');
+  assert.equal(damaged((r) => (r.graph!.nodes[head].headRole = 'box' as never)), `graph.result.graph.nodes[${head}].headRole must be one of l2norm, loc, conf`);
+  assert.equal(damaged((r) => delete (r.graph!.nodes[4] as Partial<(typeof r.graph & {})['nodes'][number]>).half), 'graph.result.graph.nodes[4].half must be one of reused, learned');
+  assert.equal(damaged((r) => (r.summary.analysis = 'some' as never)), 'graph.result.summary.analysis must be one of full, partial, none');
   assert.equal(damaged((r) => (r.version = Number.NaN)), 'graph.result.version must be a finite number');
   assert.equal(damaged((r) => (r.diagnostics = [{ severity: 'fatal', message: 'x', range }] as never)), 'graph.result.diagnostics[0].severity must be one of error, warning, information, hint');
   assert.equal(damaged((r) => (r.graph!.nodes[0].name = 'x'.repeat(5000))), 'graph.result.graph.nodes[0].name is longer than 4096 characters');
@@ -99,6 +106,13 @@ test('the host refuses and logs malformed webview messages, and does nothing the
   assert.match(logs[2], /unknown webview message type "save"/);
 });
 
+test('a page of another protocol version is told to reload, not served', async () => {
+  const { host, calls, logs } = recordingHost();
+  assert.equal(await handleWebviewMessage({ type: 'ready', protocol: 2 }, host), false);
+  assert.deepEqual(calls, []);
+  assert.deepEqual(logs, ['error: graph view: this graph page speaks protocol 2, the extension 1: reload the window (Developer: Reload Window)']);
+});
+
 test('a reveal must name the document the panel shows', async () => {
   const { host, calls, logs } = recordingHost();
   assert.equal(await handleWebviewMessage({ type: 'reveal', uri: 'file:///etc/passwd', range }, host), false);
@@ -126,4 +140,18 @@ test('the page allows only its nonce\'d bundle: no inline code, no eval, no remo
   assert.deepEqual(scripts, [`<script nonce="${nonce}" src="https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/graph.js">`]);
   assert.doesNotMatch(html, /<style|\sstyle=|\son\w+=/);
   assert.match(graphHtml({ scriptUri: 'x" onload="alert(1)', nonce }), /src="x&quot; onload=&quot;alert\(1\)"/);
+});
+
+test('a checker is tied to its type: a field left out of it, or one the type lacks, does not compile', () => {
+  interface Point {
+    x: number;
+    y: number;
+  }
+  // @ts-expect-error `y` has no checker
+  shapeOf<Point>()({ x: count });
+  // @ts-expect-error `z` is no field of Point
+  shapeOf<Point>()({ x: count, y: count, z: count });
+  const point = shapeOf<Point>()({ x: count, y: count });
+  assert.equal(point({ x: 1, y: 'a' }, 'p'), 'p.y must be a non-negative integer');
+  assert.equal(point({ x: 1, y: 2 }, 'p'), null);
 });

@@ -65,12 +65,14 @@ test('the host reveals only the spec it reports on, and acts on nothing malforme
   assert.equal(await handleReportMessage({ type: 'reveal', uri: 'file:///etc/passwd', range }, host), false);
   assert.equal(await handleReportMessage({ type: 'reveal', uri: URI }, host), false);
   assert.equal(await handleReportMessage({ type: 'rendered', uri: URI, version: 3, stages: 20, scales: 6 }, host), true);
+  assert.equal(await handleReportMessage({ type: 'ready', protocol: 0 }, host), false);
   assert.deepEqual(did, [
     'ready',
     `reveal ${URI} 11:11`,
     'warn: report view: refused to reveal file:///etc/passwd, which is not the spec reported',
     'warn: report view: refused a malformed message (reveal.range must be an object)',
     'rendered 3',
+    'error: report view: this report page speaks protocol 0, the extension 1: reload the window (Developer: Reload Window)',
   ]);
 });
 

@@ -75,10 +75,8 @@ export interface ViewGraph {
   topology: string;
 }
 
-const scaleOf = (stage: string): number | null => {
-  const m = /^(?:scale|head)(\d+)$/.exec(stage);
-  return m ? Number(m[1]) : null;
-};
+/** The prediction scale a layer belongs to: its stage's number in a scale or a head (core's typed place). */
+const scaleOf = (n: GraphNode): number | null => (n.stageKind === 'scale' || n.stageKind === 'head' ? n.stageIndex : null);
 
 /** The unit a layer belongs to, given which blocks are expanded. */
 function unitIdOf(n: GraphNode, expanded: ReadonlySet<string>): string {
@@ -109,21 +107,21 @@ function kindOf(first: GraphNode, id: string): UnitKind {
     case 'stem':
       return 'stem';
     case 'block':
-      return id.includes('/') ? 'layer' : 'block';
+      return id === first.stage ? 'block' : 'layer';
     case 'transition':
       return first.kind === 'pool' ? 'pool' : 'transition';
     case 'scale':
-      return id.endsWith('/reused') ? 'reused' : id.endsWith('/learned') ? 'learned' : id.endsWith('/concat') ? 'concat' : 'plain';
-    default:
-      return id.endsWith('/loc') ? 'loc' : id.endsWith('/conf') ? 'conf' : 'l2norm';
+      return first.half ?? (first.kind === 'concat' ? 'concat' : 'plain');
+    case 'head':
+      return first.headRole ?? 'l2norm';
   }
 }
 
 const convs = (ns: GraphNode[]) => ns.filter((n) => n.kind === 'conv');
-const kernelOf = (n: GraphNode) => /conv(\d+x\d+)/.exec(n.name)?.[1]?.replace('x', '×') ?? '';
-const strided = (n: GraphNode, inputs: GraphNode[]) => (inputs[0] && inputs[0].shape[1] > n.shape[1] ? '/2' : '');
+const kernelOf = (n: GraphNode) => (n.conv ? `${n.conv.kernel}×${n.conv.kernel}` : '');
+const strideOf = (n: GraphNode) => (n.conv && n.conv.stride > 1 ? `/${n.conv.stride}` : '');
 
-/** One line saying what the unit computes, from core's layer names and shapes. */
+/** One line saying what the unit computes, from core's typed layers: kinds, conv and pool windows, shapes (never names). */
 function describe(kind: UnitKind, ns: GraphNode[], all: GraphNode[], result: GraphResult, scale: number | null): string {
   const inC = (n: GraphNode) => all[n.inputs[0]]?.shape[0] ?? 0;
   const cs = convs(ns);
@@ -133,13 +131,13 @@ function describe(kind: UnitKind, ns: GraphNode[], all: GraphNode[], result: Gra
     case 'input':
       return 'image';
     case 'stem': {
-      const seven = cs.length === 1 && kernelOf(cs[0]) === '7×7';
+      const seven = cs.length === 1 && cs[0].conv?.kernel === 7;
       return `${seven ? '7×7/2 conv' : '3×3 convs'} ${cs.map((c) => c.shape[0]).join('-')}${pooled ? ' · max pool' : ''}`;
     }
     case 'block': {
-      const layers = new Set(ns.map((n) => n.group)).size;
-      const b = cs.find((c) => c.name.includes('conv1x1'));
-      const k = cs.find((c) => c.name.includes('conv3x3'));
+      const layers = ns.reduce((m, n) => Math.max(m, n.denseLayer ?? 0), 0);
+      const b = cs.find((c) => c.conv?.kernel === 1);
+      const k = cs.find((c) => c.conv?.kernel === 3);
       return `${layers} layers · k ${k?.shape[0] ?? '?'} · B ${b?.shape[0] ?? '?'} · ${inC(ns[0])}→${last.shape[0]} ch`;
     }
     case 'layer': {
@@ -158,11 +156,11 @@ function describe(kind: UnitKind, ns: GraphNode[], all: GraphNode[], result: Gra
       return `max pool 2×2 → 1×1 conv ${inC(ns[0])}→${last.shape[0]}`;
     case 'learned':
     case 'plain':
-      return cs.map((c) => `${kernelOf(c)}${strided(c, c.inputs.map((i) => all[i]))} conv ${c.shape[0]}`).join(' → ');
+      return cs.map((c) => `${kernelOf(c)}${strideOf(c)} conv ${c.shape[0]}`).join(' → ');
     case 'concat': {
       const parts = last.inputs.map((i) => all[i]);
-      const half = (n: GraphNode) => (n.group?.endsWith('/reused') ? 'reused' : 'learned');
-      return parts.map((p) => `${half(p)} ${p.shape[0]}`).join(' + ') + ' ch';
+      // Scale 2's learned half is the backbone output itself, a node of no half.
+      return parts.map((p) => `${p.half ?? 'learned'} ${p.shape[0]}`).join(' + ') + ' ch';
     }
     case 'l2norm':
       return `scale ${scale} feature map`;
@@ -178,14 +176,15 @@ function describe(kind: UnitKind, ns: GraphNode[], all: GraphNode[], result: Gra
   }
 }
 
-function titleOf(kind: UnitKind, id: string, stage: string, scale: number | null): string {
+function titleOf(kind: UnitKind, id: string, first: GraphNode, scale: number | null): string {
+  const stage = first.stage;
   switch (kind) {
     case 'pool':
       return `${stage} · pool`;
     case 'block':
       return `${id} · dense block`;
     case 'layer':
-      return id.split('/')[1];
+      return `layer${first.denseLayer}`;
     case 'reused':
       return `scale ${scale} · reused half`;
     case 'learned':
@@ -205,12 +204,13 @@ function titleOf(kind: UnitKind, id: string, stage: string, scale: number | null
   }
 }
 
-function shortOf(kind: UnitKind, id: string, stage: string, scale: number | null): string {
+function shortOf(kind: UnitKind, id: string, first: GraphNode, scale: number | null): string {
+  const stage = first.stage;
   switch (kind) {
     case 'pool':
       return `${stage} pool`;
     case 'layer':
-      return id.split('/')[1];
+      return `layer${first.denseLayer}`;
     case 'reused':
     case 'learned':
       return `${kind} ${scale}`;
@@ -232,7 +232,7 @@ const compact = (params: number, macs: number) => `${formatCount(params)} params
 function makeUnit(id: string, ns: GraphNode[], all: GraphNode[], result: GraphResult, parent: string | null, expanded: boolean | null): Unit {
   const first = ns[0];
   const kind = expanded ? 'block' : kindOf(first, id);
-  const scale = scaleOf(first.stage);
+  const scale = scaleOf(first);
   const last = ns[ns.length - 1];
   const paramsLearned = ns.reduce((s, n) => s + n.paramsLearned, 0);
   const macs = ns.reduce((s, n) => s + n.macs, 0);
@@ -242,9 +242,9 @@ function makeUnit(id: string, ns: GraphNode[], all: GraphNode[], result: GraphRe
     id,
     kind,
     parent,
-    title: titleOf(kind, id, first.stage, scale),
+    title: titleOf(kind, id, first, scale),
     detail: describe(kind, ns, all, result, scale),
-    short: shortOf(kind, id, first.stage, scale),
+    short: shortOf(kind, id, first, scale),
     brief: kind === 'input' || kind === 'concat' || kind === 'pool' ? formatShape(last.shape) : compact(paramsLearned, macs), // a concat computes nothing: its size says more
     shape: [...(fresh ?? last).shape],
     paramsLearned,
@@ -252,7 +252,7 @@ function makeUnit(id: string, ns: GraphNode[], all: GraphNode[], result: GraphRe
     macs,
     receptiveField: ns.reduce((r, n) => Math.max(r, n.receptiveField), 0),
     ops: ns.length,
-    denseLayers: kind === 'block' ? new Set(ns.map((n) => n.group)).size : 0,
+    denseLayers: kind === 'block' ? ns.reduce((m, n) => Math.max(m, n.denseLayer ?? 0), 0) : 0,
     members: ns.map((n) => n.id),
     source: first.source,
     scale,
@@ -337,7 +337,7 @@ export function buildViewGraph(result: GraphResult, expanded: ReadonlySet<string
       const fk = kindById.get(from);
       // Into a scale's concat, whatever is not the reused half is the learned half (scale 2's is the backbone output).
       const role: EdgeRole = tk === 'reused' || fk === 'reused' ? 'reused' : tk === 'learned' || fk === 'learned' || tk === 'concat' ? 'learned' : 'data';
-      addEdge(src, dst, role, scaleOf(n.stage));
+      addEdge(src, dst, role, scaleOf(n));
     }
   }
 
