@@ -94,14 +94,18 @@ export class GraphPanel implements vscode.Disposable {
     panel.webview.html = graphHtml({ scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(this.root, 'graph.js')).toString(), nonce: makeNonce() });
     panel.title = this.title();
     const host = this.host();
-    panel.webview.onDidReceiveMessage((raw: unknown) => void handleWebviewMessage(raw, host).catch((e) => this.output.error(`graph view: ${e}`)), null, this.disposables);
+    // The panel's listeners live as long as the panel: each reopen adds its own and its close removes them (not the
+    // controller's lifetime list, which would grow by two with every reopen).
+    const own: vscode.Disposable[] = [];
+    panel.webview.onDidReceiveMessage((raw: unknown) => void handleWebviewMessage(raw, host).catch((e) => this.output.error(`graph view: ${e}`)), null, own);
     panel.onDidDispose(
       () => {
         if (this.panel === panel) this.panel = undefined;
         this.ready = false;
+        for (const d of own.splice(0)) d.dispose();
       },
       null,
-      this.disposables,
+      own,
     );
   }
 
