@@ -9,35 +9,21 @@
 // Versioning: `version` bumps when a field is renamed, removed or retyped; adding an optional field keeps it.
 // Readers refuse a version they do not know.
 import type { Analysis } from '../core';
-import type { LayerKind, Shape, StageKind } from '../core/graph/types';
+import { HEAD_ROLES, LAYER_KINDS, SCALE_HALVES, STAGE_KINDS, type LayerKind, type LayerNode, type Shape } from '../core/graph/types';
 import type { Priors, Train } from '../core/spec/types';
-import { arrayOf, bool, count, finite, isObject, literal, nullable, oneOf, optional, shape, str, tuple, type Check } from './checks';
+import { arrayOf, bool, count, finite, isObject, literal, nullable, oneOf, optional, shape, shapeOf, str, tuple, type Check } from './checks';
 
 export const GRAPH_JSON_FORMAT = 'dsod-graph';
 export const GRAPH_JSON_VERSION = 1;
 
-export interface GraphJsonNode {
-  /** Its index in `nodes`; nodes are in topological order (every input id is smaller). */
-  id: number;
-  /** Unique, path-like (`block1/layer3/conv3x3/conv`); parameters are named `<name>/<role>` by both engines. */
-  name: string;
-  kind: LayerKind;
-  inputs: number[];
-  /** Output [channels, height, width] of one image. */
-  shape: Shape;
-  stage: string;
-  stageKind: StageKind;
-  stageIndex: number | null;
-  group: string | null;
-  /** Convolutions have no bias; zero padding on every side; Caffe's floor rounding. */
-  conv?: { out: number; kernel: number; stride: number; pad: number };
-  /** Max pooling with Caffe's ceil rounding. */
-  pool?: { kernel: number; stride: number; pad: number };
-  /** Caffe's BatchNorm (running statistics as decayed sums + factor) followed by Scale (gamma, beta). */
-  bn?: { eps: number };
-  /** SSD's Normalize layer: per-channel learned scale, initialised to `init`. */
-  l2norm?: { init: number };
-}
+/**
+ * A layer as core built it (core/graph/types.ts LayerNode, less its spec path): its index in `nodes` (topological: every
+ * input id is smaller), a unique path-like name (parameters are named `<name>/<role>` by both engines), its kind and
+ * attributes (convolutions without bias, zero padding, floor rounding; max pooling with ceil rounding; Caffe's BatchNorm +
+ * Scale; SSD's Normalize with a learned per-channel scale), inputs, output shape, and its place: stage kind and index,
+ * dense layer, head role (l2norm, loc, conf), scale half (reused, learned).
+ */
+export type GraphJsonNode = Omit<LayerNode, 'source'>;
 
 export interface GraphJsonScale {
   /** 1-based. */
@@ -91,16 +77,10 @@ export function toGraphJson(a: Analysis, o: { hash?: string | null } = {}): Grap
       priors: spec.priors,
       train: spec.train,
     },
-    nodes: graph.nodes.map((n) => ({
-      id: n.id,
-      name: n.name,
-      kind: n.kind,
+    nodes: graph.nodes.map(({ source: _source, ...n }) => ({
+      ...n,
       inputs: [...n.inputs],
       shape: [...n.shape] as Shape,
-      stage: n.stage,
-      stageKind: n.stageKind,
-      stageIndex: n.stageIndex,
-      group: n.group,
       ...(n.conv ? { conv: { ...n.conv } } : {}),
       ...(n.pool ? { pool: { ...n.pool } } : {}),
       ...(n.bn ? { bn: { ...n.bn } } : {}),
@@ -116,16 +96,19 @@ export function toGraphJson(a: Analysis, o: { hash?: string | null } = {}): Grap
 const positive: Check = (v, at) => count(v, at) ?? ((v as number) > 0 ? null : `${at} must be positive`);
 const shape3 = tuple(positive, positive, positive);
 const window = shape({ kernel: positive, stride: positive, pad: count });
-const nodeCheck = shape({
+const nodeCheck = shapeOf<GraphJsonNode>()({
   id: count,
   name: str(1024),
-  kind: oneOf('input', 'conv', 'bn', 'relu', 'pool', 'concat', 'l2norm'),
+  kind: oneOf(...LAYER_KINDS),
   inputs: arrayOf(count, 10_000),
   shape: shape3,
   stage: str(256),
-  stageKind: oneOf('input', 'stem', 'block', 'transition', 'scale', 'head'),
+  stageKind: oneOf(...STAGE_KINDS),
   stageIndex: nullable(positive),
   group: nullable(str(1024)),
+  denseLayer: nullable(positive),
+  headRole: nullable(oneOf(...HEAD_ROLES)),
+  half: nullable(oneOf(...SCALE_HALVES)),
   conv: optional(shape({ out: positive, kernel: positive, stride: positive, pad: count })),
   pool: optional(window),
   bn: optional(shape({ eps: (v, at) => finite(v, at) ?? ((v as number) > 0 ? null : `${at} must be above 0`) })),

@@ -1,7 +1,7 @@
 // The language server's custom messages, shared by server/ and client/ (one definition, both sides typed).
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { Path, Range, Severity } from '../core/diagnostics';
-import type { HeadRole, LayerKind, LayerNode, ScaleHalf, StageKind } from '../core/graph/types';
+import type { LayerNode, LayerPlace, StageKind } from '../core/graph/types';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -20,15 +20,9 @@ export interface SpecTotals {
 }
 
 /** The totals a status bar or a header shows. */
-export interface SpecSummary {
+export interface SpecSummary extends SpecTotals {
   uri: string;
   version: number;
-  name: string;
-  paramsLearned: number;
-  paramsStored: number;
-  macs: number;
-  flops: number;
-  defaultBoxes: number;
   errors: number;
   warnings: number;
   /** `null` when the spec has no budget. */
@@ -44,23 +38,7 @@ export interface SpecSummary {
 
 /** A layer of core's graph with its numbers. Its place (stage, dense layer, head role, scale half) is typed data: read
  * it from these fields, never from `name`, which is for people. */
-export interface GraphNode {
-  id: number;
-  name: string;
-  kind: LayerKind;
-  stage: string;
-  stageKind: StageKind;
-  /** 1-based block, transition, scale or head number; null for the input and the stem. */
-  stageIndex: number | null;
-  group: string | null;
-  denseLayer: number | null;
-  headRole: HeadRole | null;
-  half: ScaleHalf | null;
-  /** A conv's and a pool's window, as core built them. */
-  conv?: LayerNode['conv'];
-  pool?: LayerNode['pool'];
-  inputs: number[];
-  shape: [number, number, number];
+export interface GraphNode extends Omit<LayerPlace, 'source'>, Pick<LayerNode, 'id' | 'name' | 'kind' | 'inputs' | 'shape' | 'conv' | 'pool'> {
   paramsLearned: number;
   paramsStored: number;
   macs: number;

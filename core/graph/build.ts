@@ -3,7 +3,7 @@
 import type { Finding, Path } from '../diagnostics';
 import { priorsPerLocation } from '../priors';
 import type { NormalizedSpec } from '../spec/types';
-import type { HeadRole, LayerGraph, LayerKind, LayerNode, ScaleHalf, ScaleNode, Shape, StageKind } from './types';
+import type { LayerGraph, LayerKind, LayerNode, LayerPlace, ScaleNode, Shape, StageKind } from './types';
 
 /** Caffe's convolution output size: floor. */
 export function convOutSize(size: number, kernel: number, stride: number, pad: number): number {
@@ -20,16 +20,7 @@ export function poolOutSize(size: number, kernel: number, stride: number, pad: n
 /** Building stops at the first layer whose output would be empty; the finding says where. */
 class Collapse extends Error {}
 
-interface Place {
-  stage: string;
-  stageKind: StageKind;
-  stageIndex: number | null;
-  group: string | null;
-  denseLayer: number | null;
-  headRole: HeadRole | null;
-  half: ScaleHalf | null;
-  source: Path;
-}
+type Place = LayerPlace;
 
 class Builder {
   readonly nodes: LayerNode[] = [];

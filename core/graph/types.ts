@@ -20,13 +20,8 @@ export type HeadRole = (typeof HEAD_ROLES)[number];
 export const SCALE_HALVES = ['reused', 'learned'] as const;
 export type ScaleHalf = (typeof SCALE_HALVES)[number];
 
-export interface LayerNode {
-  id: number;
-  /** Unique, path-like: `block1/layer3/conv3x3`, `scale4/reused/pool`, `head2/conf/conv`. */
-  name: string;
-  kind: LayerKind;
-  inputs: number[];
-  shape: Shape;
+/** Where a layer sits in the detector: typed data, so nothing ever reads it back out of a name. */
+export interface LayerPlace {
   /** `stem`, `block1`, `transition2`, `scale3`, `head6`, ... */
   stage: string;
   stageKind: StageKind;
@@ -42,6 +37,15 @@ export interface LayerNode {
   half: ScaleHalf | null;
   /** The spec data path that made this layer. */
   source: Path;
+}
+
+export interface LayerNode extends LayerPlace {
+  id: number;
+  /** Unique, path-like: `block1/layer3/conv3x3`, `scale4/reused/pool`, `head2/conf/conv`. */
+  name: string;
+  kind: LayerKind;
+  inputs: number[];
+  shape: Shape;
   conv?: { out: number; kernel: number; stride: number; pad: number };
   /** Always max pooling with Caffe's ceil rounding. */
   pool?: { kernel: number; stride: number; pad: number };
