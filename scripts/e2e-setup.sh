@@ -28,24 +28,7 @@ trap 'rm -rf "$xdg"' EXIT
 code_server() { XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" XDG_CACHE_HOME="$xdg/cache" "$BIN" --config /dev/null "$@"; }
 
 # 1. Debian packages, only the missing ones.
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then missing+=("$p"); fi
-done
-if ((${#missing[@]})); then
-  SUDO=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { log "missing packages (${missing[*]}) and not root: install them first"; exit 1; }
-    SUDO=(sudo)
-  fi
-  log "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # A fresh machine has no package lists; an installed one may have stale ones: update, then install.
-  "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  log "Debian packages present: ${APT_PACKAGES[*]}"
-fi
+bash "$(dirname "$0")/apt-ensure.sh" e2e-setup "${APT_PACKAGES[@]}"
 for exe in /usr/bin/chromium /usr/bin/rg; do [ -x "$exe" ] || { log "$exe not found after apt"; exit 1; }; done
 
 # 2. code-server, into the cache folder. `.complete` marks a finished install; anything else is redone from scratch.
