@@ -28,3 +28,38 @@ export function strictCsp(nonce: string, images: 'blob:' | 'data:'): string {
 
 export const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 export const escapeText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+export interface PageOptions {
+  title: string;
+  nonce: string;
+  /** The one image source the page needs (see strictCsp). */
+  images: 'blob:' | 'data:';
+  /** What the body holds: the page's script (scriptTag), and any data it reads. */
+  body: string;
+  bodyAttributes?: Record<string, string>;
+  /** Markup right after the policy (a test puts hostile content there). */
+  afterPolicy?: string;
+}
+
+/** A page of ours: the policy first in <head>, then the title, then the body the page brings. */
+export function pageHtml(o: PageOptions): string {
+  const attributes = Object.entries(o.bodyAttributes ?? {}).map(([k, v]) => ` ${k}="${escapeAttr(v)}"`).join('');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(strictCsp(o.nonce, o.images))}">
+${o.afterPolicy ? `${o.afterPolicy}\n` : ''}<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeText(o.title)}</title>
+</head>
+<body${attributes}>
+${o.body}
+</body>
+</html>
+`;
+}
+
+/** The page's bundle, loaded by URI and allowed by its nonce. */
+export function scriptTag(nonce: string, uri: string): string {
+  return `<script nonce="${escapeAttr(nonce)}" src="${escapeAttr(uri)}"></script>`;
+}

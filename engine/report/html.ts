@@ -4,7 +4,7 @@
 // no remote host anywhere, so the report works offline and can reach nothing. No vscode import: the tests load the
 // very same page.
 import { REPORT_DATA_ID, type DashboardHostMessage } from '../../protocol/dashboard';
-import { escapeAttr, escapeText, makeNonce, strictCsp } from '../../webview/page-html';
+import { escapeAttr, makeNonce, pageHtml, scriptTag, strictCsp } from '../../webview/page-html';
 
 export const DASHBOARD_VIEW_TYPE = 'dsod.dashboard';
 export { makeNonce, REPORT_DATA_ID };
@@ -39,24 +39,15 @@ export interface DashboardHtmlOptions {
 }
 
 export function dashboardHtml(o: DashboardHtmlOptions): string {
-  const nonce = escapeAttr(o.nonce);
   const script =
-    o.scriptText !== undefined
-      ? `<script nonce="${nonce}">${inlineScript(o.scriptText)}</script>`
-      : `<script nonce="${nonce}" src="${escapeAttr(o.scriptUri ?? '')}"></script>`;
+    o.scriptText !== undefined ? `<script nonce="${escapeAttr(o.nonce)}">${inlineScript(o.scriptText)}</script>` : scriptTag(o.nonce, o.scriptUri ?? '');
   const data = o.data ? `<script type="application/json" id="${REPORT_DATA_ID}">${scriptJson(o.data)}</script>\n` : '';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(dashboardCsp(o.nonce))}">
-${o.inject ?? ''}
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${escapeText(o.title ?? 'DSOD Run')}</title>
-</head>
-<body data-rebuild="${o.rebuild ?? 'off'}" data-mode="${o.data ? 'report' : 'vscode'}">
-${data}${script}
-</body>
-</html>
-`;
+  return pageHtml({
+    title: o.title ?? 'DSOD Run',
+    nonce: o.nonce,
+    images: 'data:',
+    afterPolicy: o.inject,
+    bodyAttributes: { 'data-rebuild': o.rebuild ?? 'off', 'data-mode': o.data ? 'report' : 'vscode' },
+    body: `${data}${script}`,
+  });
 }

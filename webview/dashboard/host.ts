@@ -2,15 +2,9 @@
 // The page's link to whoever hosts it: VS Code's webview API (acquirable once) inside the editor, nothing in
 // report.html (an offline file has no one to talk to: the buttons that would ask the host are not drawn).
 import type { DashboardWebviewMessage } from '../../protocol/dashboard';
+import { vscodeApi } from '../vscode-api';
 import type { SortDir, SortKey } from './rows';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare const acquireVsCodeApi: (() => VsCodeApi) | undefined;
 
 export interface Host {
   /** The page can ask the host to act (resume, evaluate, open another run). */
@@ -21,8 +15,8 @@ export interface Host {
 }
 
 export function connectHost(): Host {
-  if (typeof acquireVsCodeApi === 'function') {
-    const api = acquireVsCodeApi();
+  const api = vscodeApi<DashboardWebviewMessage>();
+  if (api) {
     return { interactive: true, post: (m) => api.postMessage(m), getState: () => api.getState(), setState: (s) => api.setState(s) };
   }
   let state: unknown;

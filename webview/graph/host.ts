@@ -2,18 +2,11 @@
 // The page's link to the extension host: VS Code's webview API (acquirable once), typed by the shared protocol, and
 // the state VS Code keeps for a hidden or restored panel.
 import type { WebviewMessage } from '../../protocol/webview';
+import { requireVsCodeApi } from '../vscode-api';
 import type { Metric } from './labels';
 import type { Transform } from './viewport';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const api = acquireVsCodeApi();
+const api = requireVsCodeApi<WebviewMessage>();
 
 export function post(message: WebviewMessage): void {
   api.postMessage(message);

@@ -2,17 +2,10 @@
 // The page's link to the extension host: VS Code's webview API (acquirable once), typed by the shared protocol, and
 // the state VS Code keeps for a hidden panel (the sort of each table).
 import type { ReportWebviewMessage } from '../../protocol/report';
+import { requireVsCodeApi } from '../vscode-api';
 import type { SortState } from './model';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const api = acquireVsCodeApi();
+const api = requireVsCodeApi<ReportWebviewMessage>();
 
 export function post(message: ReportWebviewMessage): void {
   api.postMessage(message);

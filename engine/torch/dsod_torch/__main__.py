@@ -59,13 +59,23 @@ def cmd_check(a):
     return 0
 
 
-def cmd_forward(a):
+def read_tensors(path):
+    """A tensor file of the engine's weights format (name -> tensor)."""
+    with open(path, "rb") as f:
+        return decode_weights(f.read(), path)
+
+
+def net_with_weights(a):
+    """The graph's network with the tfjs engine's weights loaded, and the input batch to run it on."""
     g = load_graph(a.graph)
     net = GraphNet(g)
     weights, _ = read_weights_file(a.weights)
     load_into(net, weights)
-    with open(a.input, "rb") as f:
-        x = decode_weights(f.read(), a.input)["input"]
+    return g, net, read_tensors(a.input)["input"]
+
+
+def cmd_forward(a):
+    _, net, x = net_with_weights(a)
     net.train(a.train)
     with torch.no_grad():
         if a.train:
@@ -75,8 +85,7 @@ def cmd_forward(a):
         loc, conf = net(x, check=True)
         out = {"loc": loc, "conf": conf}
         if a.targets:
-            with open(a.targets, "rb") as f:
-                t = decode_weights(f.read(), a.targets)
+            t = read_tensors(a.targets)
             out["loss"] = torch.stack(multibox_loss(loc, conf, t["loc_t"], t["labels"].round().long()))
     with open(a.out, "wb") as f:
         f.write(encode_weights(out))
@@ -86,14 +95,8 @@ def cmd_forward(a):
 def cmd_step(a):
     from .train import CaffeSgd
 
-    g = load_graph(a.graph)
-    net = GraphNet(g)
-    weights, _ = read_weights_file(a.weights)
-    load_into(net, weights)
-    with open(a.input, "rb") as f:
-        x = decode_weights(f.read(), a.input)["input"]
-    with open(a.targets, "rb") as f:
-        t = decode_weights(f.read(), a.targets)
+    g, net, x = net_with_weights(a)
+    t = read_tensors(a.targets)
     net.train()
     train = g["spec"]["train"]
     sgd = CaffeSgd(net.parameters(), train["momentum"], train["weightDecay"])
