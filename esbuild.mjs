@@ -14,7 +14,15 @@ const entries = [
   { in: 'webview/graph/main.ts', out: 'webview/graph', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
   // The run dashboard webview (and report.html, which inlines it): uPlot bundled, its stylesheet imported as text and
   // added under the page's nonce.
-  { in: 'webview/dashboard/main.ts', out: 'webview/dashboard', platform: 'browser', format: 'iife', target: 'chrome120', minify: true, loader: { '.css': 'text' } },
+  {
+    in: 'webview/dashboard/main.ts',
+    out: 'webview/dashboard',
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    minify: true,
+    loader: { '.css': 'text' },
+  },
   // The analysis report webview (`DSOD: Show Analysis Report`): its tables, sorting and row reveal, no dependencies.
   { in: 'webview/report/main.ts', out: 'webview/report', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
 ];

@@ -3,7 +3,24 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'util', 'net', 'http', 'https', 'stream', 'worker_threads', 'url', 'events', 'zlib'];
+const NODE_BUILTINS = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'util',
+  'net',
+  'http',
+  'https',
+  'stream',
+  'worker_threads',
+  'url',
+  'events',
+  'zlib',
+];
 
 // core's front door (core/index.ts): the rooms outside the browser import core from there, or from the browser-safe
 // leaves named in core/index.ts; a deep import (`../../core/spec/validate`) ties a room to core's insides.

@@ -31,7 +31,21 @@ function history(recorded: RunSnapshot, steps: number): { snapshot: RunSnapshot;
   const head = recorded.events.slice(0, recorded.events.findIndex((e) => e.type === 'start') + 1);
   const at = (step: number): ProgressEvent => {
     const p = progress[(step - 1) % progress.length];
-    return { ...p, ...makeEvent({ type: 'progress', epoch: step / 30, step, steps: Math.max(4000, steps + 10_000), loss: p.loss, parts: p.parts, lr: p.lr, imgPerSec: p.imgPerSec, etaSec: 100, elapsedSec: step / 3 }) };
+    return {
+      ...p,
+      ...makeEvent({
+        type: 'progress',
+        epoch: step / 30,
+        step,
+        steps: Math.max(4000, steps + 10_000),
+        loss: p.loss,
+        parts: p.parts,
+        lr: p.lr,
+        imgPerSec: p.imgPerSec,
+        etaSec: 100,
+        elapsedSec: step / 3,
+      }),
+    };
   };
   const events: EngineEvent[] = [...head];
   for (let s = 1; s <= steps; s++) events.push(at(s));
@@ -101,7 +115,7 @@ async function scenario(browser: Browser, name: string, recorded: RunSnapshot, s
       if (side === 'ours') row.oursWall.push(performance.now() - sent);
     }
   }
-  for (const side of ['ours', 'peer'] as const) row.task[side] = ((await taskSeconds(side)) - before[side]) * 1000 / EVENTS;
+  for (const side of ['ours', 'peer'] as const) row.task[side] = (((await taskSeconds(side)) - before[side]) * 1000) / EVENTS;
   // The floor: the same pacing with a message that redraws only the header (the harness's own transport, the frame).
   const floor0 = await taskSeconds('ours');
   const t1 = performance.now();
@@ -109,7 +123,7 @@ async function scenario(browser: Browser, name: string, recorded: RunSnapshot, s
     await sleep(t1 + (1000 * i) / RATE - performance.now());
     await pages.ours.sendAndDraw({ type: 'status', message: '' });
   }
-  row.floor = ((await taskSeconds('ours')) - floor0) * 1000 / EVENTS;
+  row.floor = (((await taskSeconds('ours')) - floor0) * 1000) / EVENTS;
   for (const side of ['ours', 'peer'] as const) {
     const points = (await pages[side].chart('loss')).points;
     if (points !== steps + WARMUP + EVENTS) throw new Error(`${side}: ${points} points drawn, expected ${steps + WARMUP + EVENTS}`);
@@ -151,9 +165,9 @@ async function main(): Promise<void> {
   const lines = [
     `run dashboard: cost of one live event in the page at ${RATE} events/s, Chromium ${version} headless; median (p90) ms over ${EVENTS} events after ${WARMUP} of warm-up`,
     '',
-    'page: the page\'s own work per event (message in -> parts drawn, its `rendered` ms); renderer: main-thread task time per event (CDP TaskDuration over the paced window: script, style, layout, paint, GC, the page\'s timers)',
+    "page: the page's own work per event (message in -> parts drawn, its `rendered` ms); renderer: main-thread task time per event (CDP TaskDuration over the paced window: script, style, layout, paint, GC, the page's timers)",
     '',
-    'floor: renderer task time per message for a message that redraws only the header (the test harness\'s DevTools transport, the frame), paid by both sides',
+    "floor: renderer task time per message for a message that redraws only the header (the test harness's DevTools transport, the frame), paid by both sides",
     '',
     '| history | steps drawn | ours: page | ours: renderer | peer (charts rebuilt per event): page | peer: renderer | floor | peer / ours (page) | peer / ours (renderer above the floor) | ours: one core busy at 10 events/s (renderer) | ours: message -> drawn through the harness |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

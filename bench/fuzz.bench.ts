@@ -47,7 +47,9 @@ async function main(): Promise<void> {
     requests += result.requests;
     errorResponses.push(...result.errorResponses);
     if (chunk === 0) rssWarm = memory(server.process.pid).rss;
-    process.stderr.write(`\r${edits.toLocaleString('en-US')} edits, ${requests.toLocaleString('en-US')} requests, ${((Date.now() - started) / 1000).toFixed(0)} s, RSS ${memory(server.process.pid).rss.toFixed(0)} MiB   `);
+    process.stderr.write(
+      `\r${edits.toLocaleString('en-US')} edits, ${requests.toLocaleString('en-US')} requests, ${((Date.now() - started) / 1000).toFixed(0)} s, RSS ${memory(server.process.pid).rss.toFixed(0)} MiB   `,
+    );
     if (result.crashed) {
       crashes++;
       errorLines += server.errorLines().length;
@@ -82,7 +84,9 @@ async function main(): Promise<void> {
   console.log('\nper request            count      p50 ms   p99 ms   max ms');
   for (const [method, xs] of [...latencies].sort()) {
     xs.sort((a, b) => a - b);
-    console.log(`${method.padEnd(18)} ${String(xs.length).padStart(9)} ${quantile(xs, 0.5).toFixed(2).padStart(10)} ${quantile(xs, 0.99).toFixed(2).padStart(8)} ${xs[xs.length - 1].toFixed(1).padStart(8)}`);
+    console.log(
+      `${method.padEnd(18)} ${String(xs.length).padStart(9)} ${quantile(xs, 0.5).toFixed(2).padStart(10)} ${quantile(xs, 0.99).toFixed(2).padStart(8)} ${xs[xs.length - 1].toFixed(1).padStart(8)}`,
+    );
   }
   for (const e of errorResponses.slice(0, 3)) console.log(`error response: ${e.method}: ${e.message}`);
   for (const e of firstErrors) console.log(`error line: ${e.split('\n')[0]}`);

@@ -43,7 +43,7 @@ const sameDir = (a: string, b: string) => resolve(a) === resolve(b);
 /** Why a checkpoint path from the page is refused, or null: it must be RUNDIR/checkpoints/step-N.dsodckpt and exist. */
 export function checkpointProblem(runDir: string, path: string): string | null {
   if (!isAbsolute(path)) return 'the checkpoint path is not absolute';
-  if (!sameDir(dirname(resolve(path)), join(runDir, RUN_FILES.checkpoints))) return 'the checkpoint is not in the run\'s checkpoints folder';
+  if (!sameDir(dirname(resolve(path)), join(runDir, RUN_FILES.checkpoints))) return "the checkpoint is not in the run's checkpoints folder";
   if (!CHECKPOINT_FILE.test(basename(path))) return 'the file is not a checkpoint (step-N.dsodckpt)';
   if (!isFile(path)) return 'the checkpoint file is not there any more';
   return null;

@@ -197,7 +197,11 @@ export class GraphPanel implements vscode.Disposable {
     const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
     const doc = visible?.document ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri)));
-    const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, selection: range, preserveFocus: false });
+    const editor = await vscode.window.showTextDocument(doc, {
+      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+      selection: range,
+      preserveFocus: false,
+    });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 

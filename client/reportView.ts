@@ -129,17 +129,18 @@ export class ReportView implements vscode.Disposable {
     const report = new ReportPanel(spec, panel, this.client, this.output);
     this.panels.set(spec, report);
     panel.webview.html = reportHtml({ scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(this.root, 'report.js')).toString(), nonce: makeNonce() });
-    panel.webview.onDidReceiveMessage((raw: unknown) =>
-      void handleReportMessage(raw, {
-        currentUri: () => spec,
-        ready: () => {
-          report.ready = true;
-          void report.refresh();
-        },
-        reveal: (uri, range) => this.reveal(uri, range),
-        rendered: (m) => this.renderedEmitter.fire(m),
-        log: (level, message) => (this.output ? this.output[level](message) : undefined),
-      }).catch((e) => this.output?.error(`report view: ${e}`)),
+    panel.webview.onDidReceiveMessage(
+      (raw: unknown) =>
+        void handleReportMessage(raw, {
+          currentUri: () => spec,
+          ready: () => {
+            report.ready = true;
+            void report.refresh();
+          },
+          reveal: (uri, range) => this.reveal(uri, range),
+          rendered: (m) => this.renderedEmitter.fire(m),
+          log: (level, message) => (this.output ? this.output[level](message) : undefined),
+        }).catch((e) => this.output?.error(`report view: ${e}`)),
     );
     panel.onDidDispose(() => {
       report.dispose();
@@ -157,7 +158,11 @@ export class ReportView implements vscode.Disposable {
     const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
     const doc = visible?.document ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri)));
-    const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, selection: range, preserveFocus: false });
+    const editor = await vscode.window.showTextDocument(doc, {
+      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+      selection: range,
+      preserveFocus: false,
+    });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 

@@ -11,7 +11,10 @@ export interface CodeInfo {
 export const DIAGNOSTIC_CODES = {
   'spec/empty': { severity: 'error', summary: 'The spec has no content; it needs at least `dsod: 1`.' },
   'spec/too-large': { severity: 'error', summary: 'Over 512 KB: refused before parsing (a DSOD spec is a few KB).' },
-  'spec/invalid-utf8': { severity: 'warning', summary: 'Replacement characters in the text: the file was probably not valid UTF-8 there (the editor gets text already decoded).' },
+  'spec/invalid-utf8': {
+    severity: 'warning',
+    summary: 'Replacement characters in the text: the file was probably not valid UTF-8 there (the editor gets text already decoded).',
+  },
   'spec/not-utf8': { severity: 'error', summary: 'The file is not UTF-8: the CLI reads its bytes and names the first bad one.' },
   'syntax/collection-key': { severity: 'error', summary: 'A list or a mapping used as a key.' },
   'schema/required': { severity: 'error', summary: 'A required key is missing.' },
@@ -23,7 +26,10 @@ export const DIAGNOSTIC_CODES = {
   'schema/items': { severity: 'error', summary: 'A list with too few or too many items.' },
   'schema/unique': { severity: 'error', summary: 'A list that names the same item twice.' },
   'schema/empty': { severity: 'error', summary: 'An empty string or list where a value is needed.' },
-  'schema/invalid': { severity: 'error', summary: 'A value the schema refuses for a reason without a code of its own (a schema keyword the checker does not word yet).' },
+  'schema/invalid': {
+    severity: 'error',
+    summary: 'A value the schema refuses for a reason without a code of its own (a schema keyword the checker does not word yet).',
+  },
   'schema/format': { severity: 'error', summary: 'A value not in its written form (a notation, a size like `14.8M`).' },
   'notation/invalid': { severity: 'error', summary: 'A `DS/A-B-k-θ` notation that does not parse.' },
   'notation/conflict': { severity: 'error', summary: 'An explicit width that contradicts the notation.' },
@@ -33,7 +39,10 @@ export const DIAGNOSTIC_CODES = {
   'shape/concat-mismatch': { severity: 'error', summary: 'Maps to concatenate differ in size.' },
   'shape/degenerate': { severity: 'warning', summary: 'A 1×1 scale after a 1×1 scale: it sees nothing new.' },
   'prediction/channels-length': { severity: 'error', summary: '`prediction.channels` lists another number of scales than `prediction.scales`.' },
-  'prediction/channels': { severity: 'error', summary: 'A scale width the structure cannot have (scale 1 is the First map; plain scale 2 is the backbone output).' },
+  'prediction/channels': {
+    severity: 'error',
+    summary: 'A scale width the structure cannot have (scale 1 is the First map; plain scale 2 is the backbone output).',
+  },
   'prediction/odd-channels': { severity: 'error', summary: 'A dense scale with odd channels (half reused, half learned).' },
   'prediction/first': { severity: 'error', summary: '`prediction.first` names no suitable pooling transition.' },
   'priors/length-mismatch': { severity: 'error', summary: 'A prior list with another length than the number of scales.' },
@@ -41,7 +50,10 @@ export const DIAGNOSTIC_CODES = {
   'priors/size-exceeds-input': { severity: 'warning', summary: 'A min size larger than the input: its boxes cover more than the image.' },
   'priors/aspect-ratio': { severity: 'error', summary: 'An aspect ratio that is not positive.' },
   'priors/redundant-aspect-ratio': { severity: 'warning', summary: 'An aspect ratio already present (1, a repeat, or 1/r with flip): it adds no box.' },
-  'priors/steps-mismatch': { severity: 'warning', summary: "A scale's feature map × step no longer spans the input (the input size changed, the steps did not)." },
+  'priors/steps-mismatch': {
+    severity: 'warning',
+    summary: "A scale's feature map × step no longer spans the input (the input size changed, the steps did not).",
+  },
   'priors/beyond-receptive-field': { severity: 'warning', summary: "A scale's largest default box is larger than the receptive field that predicts it." },
   'budget/params': { severity: 'error', summary: 'Parameters over the budget, and by how much.' },
   'budget/macs': { severity: 'error', summary: 'MACs per image over the budget, and by how much.' },

@@ -101,9 +101,7 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
   const diagnostics = [...document.syntaxErrors, ...findings.map((f) => place(document, f)), ...replacementCharacters(document)];
   diagnostics.sort(
     (a, b) =>
-      a.range.start.line - b.range.start.line ||
-      a.range.start.character - b.range.start.character ||
-      severityRank[a.severity] - severityRank[b.severity],
+      a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || severityRank[a.severity] - severityRank[b.severity],
   );
   return { document, diagnostics, spec, analysis, analysisFrom, setAside, provisional };
 }

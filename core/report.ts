@@ -9,7 +9,10 @@ const shape = (s: readonly number[]) => formatShape(s, true);
 function table(header: string[], rows: string[][], rightAligned: Set<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd() + '\n';
+    cells
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd() + '\n';
   return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
 }
 
@@ -17,7 +20,15 @@ export function renderReport(file: string, a: Analysis, batch: number): string {
   const t = a.totals;
   const stageRows = a.stages
     .filter((s) => s.kind !== 'input')
-    .map((s) => [s.name, shape(s.shape), int(s.paramsLearned), share(s.paramsLearned, t.paramsLearned), int(s.macs), share(s.macs, t.macs), String(s.receptiveField)]);
+    .map((s) => [
+      s.name,
+      shape(s.shape),
+      int(s.paramsLearned),
+      share(s.paramsLearned, t.paramsLearned),
+      int(s.macs),
+      share(s.macs, t.macs),
+      String(s.receptiveField),
+    ]);
   stageRows.push(['total', '', int(t.paramsLearned), '100.0%', int(t.macs), '100.0%', '']);
   const scaleRows = a.scales.map((s) => [
     s.name,

@@ -214,7 +214,10 @@ export const metricRecord: Check = shapeOf<MetricRecordData>()({
 
 /** Recall and precision of equal length, each in 0..1. */
 const curve: Check = (v, at) => {
-  const e = shapeOf<PrCurveData>()({ recall: arrayOf(unit, L.curvePoints), precision: arrayOf(unit, L.curvePoints), score: arrayOf(finite, L.curvePoints) })(v, at);
+  const e = shapeOf<PrCurveData>()({ recall: arrayOf(unit, L.curvePoints), precision: arrayOf(unit, L.curvePoints), score: arrayOf(finite, L.curvePoints) })(
+    v,
+    at,
+  );
   if (e) return e;
   const c = v as unknown as PrCurveData;
   return c.recall.length === c.precision.length && c.score.length === c.recall.length ? null : `${at}: recall, precision and score must have equal lengths`;
@@ -241,7 +244,14 @@ export const prCurves: Check = (v, at) => {
         ap75: unit,
         recallThresholds: arrayOf(unit, 1000),
         classes: arrayOf(
-          shapeOf<Coco['classes'][number]>()({ label: count, name: text, ap, at50: nullable(arrayOf(unit, 1000)), at75: nullable(arrayOf(unit, 1000)), mean: nullable(arrayOf(unit, 1000)) }),
+          shapeOf<Coco['classes'][number]>()({
+            label: count,
+            name: text,
+            ap,
+            at50: nullable(arrayOf(unit, 1000)),
+            at75: nullable(arrayOf(unit, 1000)),
+            mean: nullable(arrayOf(unit, 1000)),
+          }),
           L.classes,
         ),
       }),
@@ -253,7 +263,8 @@ export const prCurves: Check = (v, at) => {
     const n = c.recallThresholds.length;
     for (let i = 0; i < c.classes.length; i++) {
       const k = c.classes[i];
-      for (const row of [k.at50, k.at75, k.mean]) if (row && row.length !== n) return `${at}.coco.classes[${i}]: a precision row must have one value per recall threshold`;
+      for (const row of [k.at50, k.at75, k.mean])
+        if (row && row.length !== n) return `${at}.coco.classes[${i}]: a precision row must have one value per recall threshold`;
     }
   }
   return null;

@@ -175,7 +175,8 @@ export function validateGraphJson(x: unknown): GraphJsonCheck {
     if (conf !== s.priorsPerLocation * g.spec.classes.count) {
       return fail(`graph.scales[${i}]: the conf head has ${conf} channels, not priorsPerLocation x classes = ${s.priorsPerLocation * g.spec.classes.count}`);
     }
-    if (g.nodes[s.loc].shape[0] !== s.priorsPerLocation * 4) return fail(`graph.scales[${i}]: the loc head has ${g.nodes[s.loc].shape[0]} channels, not ${4 * s.priorsPerLocation}`);
+    if (g.nodes[s.loc].shape[0] !== s.priorsPerLocation * 4)
+      return fail(`graph.scales[${i}]: the loc head has ${g.nodes[s.loc].shape[0]} channels, not ${4 * s.priorsPerLocation}`);
   }
   return { ok: true, graph: g };
 }

@@ -4,7 +4,21 @@
 // uses this file.
 import type { Position, Range } from '../core/diagnostics';
 import type { ReportData, ReportScale, ReportSource, ReportStage } from './lsp';
-import { arrayOf, count, finite, messageChecks, nonNegative, nullable, oneOf, shapeOf, str, tuple, validateMessage, type Check, type Validation } from './checks';
+import {
+  arrayOf,
+  count,
+  finite,
+  messageChecks,
+  nonNegative,
+  nullable,
+  oneOf,
+  shapeOf,
+  str,
+  tuple,
+  validateMessage,
+  type Check,
+  type Validation,
+} from './checks';
 
 export const REPORT_PROTOCOL_VERSION = 1;
 
@@ -31,7 +45,8 @@ export type ReportWebviewMessage =
 const text = str(MAX_TEXT);
 const position = shapeOf<Position>()({ line: count, character: count });
 const range = shapeOf<Range>()({ start: position, end: position });
-const pathItem: Check = (v, at) => (typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? null : `${at} must be a key or an index`);
+const pathItem: Check = (v, at) =>
+  typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? null : `${at} must be a key or an index`;
 const source = shapeOf<ReportSource>()({ path: arrayOf(pathItem, 64), range });
 const shape3 = tuple(count, count, count);
 const fraction: Check = (v, at) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `${at} must be a number from 0 to 1`);

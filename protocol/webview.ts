@@ -5,7 +5,22 @@
 import type { Position, Range, Severity } from '../core/diagnostics';
 import { HEAD_ROLES, LAYER_KINDS, SCALE_HALVES, STAGE_KINDS } from '../core/graph/types';
 import type { GraphNode, GraphResult, GraphScale, SpecSummary, SpecTotals } from './lsp';
-import { arrayOf, bool, count, finite, messageChecks, nullable, oneOf, optional, shapeOf, str as strOf, tuple, validateMessage, type Check, type Validation } from './checks';
+import {
+  arrayOf,
+  bool,
+  count,
+  finite,
+  messageChecks,
+  nullable,
+  oneOf,
+  optional,
+  shapeOf,
+  str as strOf,
+  tuple,
+  validateMessage,
+  type Check,
+  type Validation,
+} from './checks';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -45,7 +60,8 @@ const position = shapeOf<Position>()({ line: count, character: count });
 const range = shapeOf<Range>()({ start: position, end: position });
 // Listed as a record so that a new severity in core cannot be left out here.
 const SEVERITIES: Record<Severity, true> = { error: true, warning: true, information: true, hint: true };
-const pathItem: Check = (v, at) => (typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? null : `${at} must be a key or an index`);
+const pathItem: Check = (v, at) =>
+  typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? null : `${at} must be a key or an index`;
 
 const node: Check = shapeOf<GraphNode>()({
   id: count,
@@ -121,7 +137,10 @@ const graphResult: Check = shapeOf<GraphResult>()({
   version: finite,
   summary,
   graph: nullable(graph),
-  diagnostics: arrayOf(shapeOf<GraphResult['diagnostics'][number]>()({ severity: oneOf(...Object.keys(SEVERITIES)), message: str(MAX_LOG_CHARS), range }), 10_000),
+  diagnostics: arrayOf(
+    shapeOf<GraphResult['diagnostics'][number]>()({ severity: oneOf(...Object.keys(SEVERITIES)), message: str(MAX_LOG_CHARS), range }),
+    10_000,
+  ),
 });
 
 const hostMessages = messageChecks<HostMessage>({

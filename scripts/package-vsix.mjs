@@ -48,7 +48,16 @@ export function hostTarget() {
 }
 
 /** Files of the extension root that ship (besides dist/, handled below), relative to the repository. */
-const ROOT_FILES = ['package.json', 'README.md', 'LICENSE', 'LICENSE.md', 'CHANGELOG.md', '.vscodeignore', 'language-configuration.json', 'examples/tiny.dsod.yaml'];
+const ROOT_FILES = [
+  'package.json',
+  'README.md',
+  'LICENSE',
+  'LICENSE.md',
+  'CHANGELOG.md',
+  '.vscodeignore',
+  'language-configuration.json',
+  'examples/tiny.dsod.yaml',
+];
 const ROOT_DIRS = ['syntaxes', 'schemas'];
 /** Not needed at run time inside node_modules packages. */
 const SKIP_IN_PACKAGES = /(\.d\.[cm]?ts|\.map|\.md|\.gyp|\.cc|\.h)$/i;
@@ -81,7 +90,10 @@ export function runtimePackages(target) {
   const nativeDir = packageDir(native, sharpDir);
   if (!nativeDir) {
     const version = readJson(join(sharpDir, 'package.json')).version;
-    const [os, cpu] = target.replace(/^alpine/, 'linux').replace('armhf', 'arm').split('-');
+    const [os, cpu] = target
+      .replace(/^alpine/, 'linux')
+      .replace('armhf', 'arm')
+      .split('-');
     throw new Error(
       `${native} is not installed, so a ${target} package would have no image decoder. Install it first:\n` +
         `  npm install --no-save --os=${os} --cpu=${cpu}${target.startsWith('alpine') ? ' --libc=musl' : ''} sharp@${version}`,
@@ -102,7 +114,14 @@ function copyTree(from, to, filter = () => true) {
 }
 
 export function packageVsix({ target = hostTarget(), out, log = (m) => process.stderr.write(`[package] ${m}\n`) } = {}) {
-  for (const f of ['dist/dsod.js', 'dist/client/extension.js', 'dist/server/main.js', 'dist/webview/graph.js', 'dist/webview/dashboard.js', 'dist/webview/report.js']) {
+  for (const f of [
+    'dist/dsod.js',
+    'dist/client/extension.js',
+    'dist/server/main.js',
+    'dist/webview/graph.js',
+    'dist/webview/dashboard.js',
+    'dist/webview/report.js',
+  ]) {
     if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
   const wasm = existsSync(join(repo, 'dist', 'wasm')) ? readdirSync(join(repo, 'dist', 'wasm')).filter((f) => f.endsWith('.wasm')) : [];
@@ -113,7 +132,8 @@ export function packageVsix({ target = hostTarget(), out, log = (m) => process.s
     for (const f of ROOT_FILES) if (existsSync(join(repo, f))) copyTree(join(repo, f), join(stage, f));
     for (const d of ROOT_DIRS) copyTree(join(repo, d), join(stage, d));
     copyTree(join(repo, 'dist'), join(stage, 'dist'), (src) => !src.endsWith('.map') && !relative(join(repo, 'dist'), src).startsWith('node_modules'));
-    for (const [name, dir] of packages) copyTree(dir, join(stage, 'dist', 'node_modules', name), (src) => !SKIP_IN_PACKAGES.test(src) && !relative(dir, src).includes('node_modules'));
+    for (const [name, dir] of packages)
+      copyTree(dir, join(stage, 'dist', 'node_modules', name), (src) => !SKIP_IN_PACKAGES.test(src) && !relative(dir, src).includes('node_modules'));
     log(`staged ${packages.size} runtime packages for ${target}: ${[...packages.keys()].join(', ')}`);
     const vsix = resolve(out ?? join(repo, `dsod-studio-${target}.vsix`));
     mkdirSync(dirname(vsix), { recursive: true });

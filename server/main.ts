@@ -120,14 +120,20 @@ connection.onFoldingRanges(withDoc('foldingRange', [], (doc) => service.foldingR
 connection.onCodeLens(withDoc('codeLens', [], (doc) => service.codeLenses(doc)));
 connection.languages.inlayHint.on(withDoc('inlayHint', [], (doc, p) => service.inlayHints(doc, p.range)));
 
-connection.onRequest(GraphRequest, guard('dsod/graph', null, (p: { uri: string }) => {
-  const doc = documents.get(p.uri);
-  return doc ? service.graph(doc) : null;
-}));
-connection.onRequest(ReportRequest, guard('dsod/report', null, (p: { uri: string }) => {
-  const doc = documents.get(p.uri);
-  return doc ? service.report(doc) : null;
-}));
+connection.onRequest(
+  GraphRequest,
+  guard('dsod/graph', null, (p: { uri: string }) => {
+    const doc = documents.get(p.uri);
+    return doc ? service.graph(doc) : null;
+  }),
+);
+connection.onRequest(
+  ReportRequest,
+  guard('dsod/report', null, (p: { uri: string }) => {
+    const doc = documents.get(p.uri);
+    return doc ? service.report(doc) : null;
+  }),
+);
 
 documents.listen(connection);
 connection.listen();

@@ -27,7 +27,9 @@ export function analyze(text: string, format: SpecFormat = 'yaml') {
   const result = checkSpec(text, format);
   const errors = result.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning');
   if (errors.length || !result.analysis) {
-    throw new Error(`expected a valid spec, got:\n${errors.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`).join('\n')}`);
+    throw new Error(
+      `expected a valid spec, got:\n${errors.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`).join('\n')}`,
+    );
   }
   return result.analysis;
 }

@@ -43,7 +43,9 @@ export interface PageOptions {
 
 /** A page of ours: the policy first in <head>, then the title, then the body the page brings. */
 export function pageHtml(o: PageOptions): string {
-  const attributes = Object.entries(o.bodyAttributes ?? {}).map(([k, v]) => ` ${k}="${escapeAttr(v)}"`).join('');
+  const attributes = Object.entries(o.bodyAttributes ?? {})
+    .map(([k, v]) => ` ${k}="${escapeAttr(v)}"`)
+    .join('');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

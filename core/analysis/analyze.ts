@@ -142,7 +142,13 @@ function layerStats(node: LayerNode, inputs: LayerStats[]): LayerStats {
 
 export function analyzeGraph(spec: NormalizedSpec, graph: LayerGraph): Analysis {
   const layers: LayerStats[] = [];
-  for (const node of graph.nodes) layers.push(layerStats(node, node.inputs.map((i) => layers[i])));
+  for (const node of graph.nodes)
+    layers.push(
+      layerStats(
+        node,
+        node.inputs.map((i) => layers[i]),
+      ),
+    );
 
   const stages: StageStats[] = [];
   const byName = new Map<string, StageStats>();
@@ -150,7 +156,20 @@ export function analyzeGraph(spec: NormalizedSpec, graph: LayerGraph): Analysis 
     const l = layers[node.id];
     let s = byName.get(node.stage);
     if (!s) {
-      s = { name: node.stage, kind: node.stageKind, index: node.stageIndex, shape: l.shape, ops: 0, denseLayers: 0, paramsLearned: 0, paramsStored: 0, macs: 0, receptiveField: 0, activationBytes: 0, source: stageSource(node) };
+      s = {
+        name: node.stage,
+        kind: node.stageKind,
+        index: node.stageIndex,
+        shape: l.shape,
+        ops: 0,
+        denseLayers: 0,
+        paramsLearned: 0,
+        paramsStored: 0,
+        macs: 0,
+        receptiveField: 0,
+        activationBytes: 0,
+        source: stageSource(node),
+      };
       byName.set(node.stage, s);
       stages.push(s);
     }

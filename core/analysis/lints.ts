@@ -55,9 +55,17 @@ export function lintSpec(spec: NormalizedSpec, data: Json): Finding[] {
       if (!(r > 0)) {
         findings.push({ code: 'priors/aspect-ratio', message: `Scale ${i + 1}: aspect ratio ${r} is not positive.`, path });
       } else if (Math.abs(r - 1) < 1e-6) {
-        findings.push({ code: 'priors/redundant-aspect-ratio', message: `Scale ${i + 1}: aspect ratio 1 is always present (the min-size box); this entry adds nothing.`, path });
+        findings.push({
+          code: 'priors/redundant-aspect-ratio',
+          message: `Scale ${i + 1}: aspect ratio 1 is always present (the min-size box); this entry adds nothing.`,
+          path,
+        });
       } else if (expandAspectRatios(ratios.slice(0, j), priors.flip).some((a) => Math.abs(a - r) < 1e-6)) {
-        findings.push({ code: 'priors/redundant-aspect-ratio', message: `Scale ${i + 1}: aspect ratio ${r} is already present${priors.flip ? ' (flip adds 1/r)' : ''}; this entry adds nothing.`, path });
+        findings.push({
+          code: 'priors/redundant-aspect-ratio',
+          message: `Scale ${i + 1}: aspect ratio ${r} is already present${priors.flip ? ' (flip adds 1/r)' : ''}; this entry adds nothing.`,
+          path,
+        });
       }
     });
   });
@@ -171,7 +179,11 @@ function beyondReceptiveField(a: Analysis, data: Json): Finding[] {
     // The size as written; else the priors section (its defaults); else, with no priors written, the scales that make them.
     const written = Array.isArray(data.priors?.[key]);
     const path: Path = written ? ['priors', key, i] : data.priors !== undefined ? ['priors'] : ['prediction', 'scales'];
-    const made = fromMax ? `√(min ${scale.minSize} × max ${scale.maxSize})` : max === scale.minSize ? `min size ${scale.minSize}` : `min size ${scale.minSize} at aspect ratio ${px(scale.aspectRatios.reduce((m, r) => Math.max(m, r, 1 / r), 1))}`;
+    const made = fromMax
+      ? `√(min ${scale.minSize} × max ${scale.maxSize})`
+      : max === scale.minSize
+        ? `min size ${scale.minSize}`
+        : `min size ${scale.minSize} at aspect ratio ${px(scale.aspectRatios.reduce((m, r) => Math.max(m, r, 1 / r), 1))}`;
     findings.push({
       code: 'priors/beyond-receptive-field',
       ...(!written && data.priors !== undefined ? { at: 'key' as const } : {}),
@@ -260,44 +272,78 @@ function principleSuggestions(spec: NormalizedSpec, data: Json): Suggestion[] {
     });
 
   if (bb.stem.kind === 'densenet') {
-    hint('principle/no-stem', "No stem block: DSOD's stem (3x3 convs 64-64-128, the first with stride 2, and a 2x2 max pool) keeps more of the raw image than a 7x7/2 conv + pool; adding it gave +2.8 mAP on VOC07 (74.5 -> 77.3).", ['backbone', 'stem'],
+    hint(
+      'principle/no-stem',
+      "No stem block: DSOD's stem (3x3 convs 64-64-128, the first with stride 2, and a 2x2 max pool) keeps more of the raw image than a 7x7/2 conv + pool; adding it gave +2.8 mAP on VOC07 (74.5 -> 77.3).",
+      ['backbone', 'stem'],
       // `stem: true`, the quick fix: the stem's widths follow A.
-      (x) => ({ stem: { kind: 'stem', convs: [x.firstConv, x.firstConv, 2 * x.firstConv], pool: true } }));
+      (x) => ({ stem: { kind: 'stem', convs: [x.firstConv, x.firstConv, 2 * x.firstConv], pool: true } }),
+    );
   }
   const compressed = bb.transitions.map((t, i) => ({ t, i })).filter(({ t }) => t.channels === null && t.compression < 1);
   if (compressed.length > 0) {
     const written = data.backbone?.transitions?.[compressed[0].i];
-    const path = typeof written === 'object' && written.compression !== undefined ? ['backbone', 'transitions', compressed[0].i, 'compression'] : source('compression');
-    hint('principle/compression', `Compression θ = ${compressed[0].t.compression} < 1 shrinks the transitions; keeping every channel (θ = 1) gave +2.9 mAP on VOC07 (61.6 -> 64.5).`, path,
-      (x) => ({ transitions: x.transitions.map((t) => (t.channels === null ? { ...t, compression: 1 } : t)) }));
+    const path =
+      typeof written === 'object' && written.compression !== undefined ? ['backbone', 'transitions', compressed[0].i, 'compression'] : source('compression');
+    hint(
+      'principle/compression',
+      `Compression θ = ${compressed[0].t.compression} < 1 shrinks the transitions; keeping every channel (θ = 1) gave +2.9 mAP on VOC07 (61.6 -> 64.5).`,
+      path,
+      (x) => ({ transitions: x.transitions.map((t) => (t.channels === null ? { ...t, compression: 1 } : t)) }),
+    );
   }
   // The last transition only feeds the prediction structure; a transition w/o pooling is one with a block after it.
   if (!bb.transitions.slice(0, -1).some((t) => !t.pool)) {
-    hint('principle/no-transition-without-pooling', 'No transition w/o pooling: one lets the backbone add a dense block without shrinking the feature maps; it gave +1.7 mAP on VOC07 (59.9 -> 61.6).', ['backbone', 'transitions'],
+    hint(
+      'principle/no-transition-without-pooling',
+      'No transition w/o pooling: one lets the backbone add a dense block without shrinking the feature maps; it gave +1.7 mAP on VOC07 (59.9 -> 61.6).',
+      ['backbone', 'transitions'],
       // As in the paper's ablation (Table 3): one more dense block, like the last, behind a transition w/o pooling.
       (x) => ({
         blocks: [...x.blocks, x.blocks[x.blocks.length - 1]],
-        transitions: [...x.transitions.slice(0, -1), { pool: false, channels: null, compression: x.transitions[x.transitions.length - 1].compression }, x.transitions[x.transitions.length - 1]],
-      }));
+        transitions: [
+          ...x.transitions.slice(0, -1),
+          { pool: false, channels: null, compression: x.transitions[x.transitions.length - 1].compression },
+          x.transitions[x.transitions.length - 1],
+        ],
+      }),
+    );
   }
   const narrow = bb.blocks.findIndex((blk) => blk.bottleneck < 4 * blk.growthRate);
   if (narrow >= 0) {
     const blk = bb.blocks[narrow];
-    hint('principle/narrow-bottleneck', `Bottleneck width B = ${blk.bottleneck} is under 4k = ${4 * blk.growthRate}: widening the bottleneck (DS/32-12-16 -> DS/32-64-16) gave +4.1 mAP on VOC07 (64.5 -> 68.6).`, source('bottleneck'),
-      (x) => ({ blocks: x.blocks.map((k) => ({ ...k, bottleneck: Math.max(k.bottleneck, 4 * k.growthRate) })) }));
+    hint(
+      'principle/narrow-bottleneck',
+      `Bottleneck width B = ${blk.bottleneck} is under 4k = ${4 * blk.growthRate}: widening the bottleneck (DS/32-12-16 -> DS/32-64-16) gave +4.1 mAP on VOC07 (64.5 -> 68.6).`,
+      source('bottleneck'),
+      (x) => ({ blocks: x.blocks.map((k) => ({ ...k, bottleneck: Math.max(k.bottleneck, 4 * k.growthRate) })) }),
+    );
   }
   if (bb.firstConv < 64) {
-    hint('principle/narrow-first-conv', `First conv width A = ${bb.firstConv}: a wider first conv (A = 64) gave +1.1 mAP on VOC07 (68.6 -> 69.7).`, b.stem?.convs ? ['backbone', 'stem', 'convs', 0] : source('first_conv'),
-      (x) => ({ firstConv: 64, stem: x.stem.kind === 'stem' ? { ...x.stem, convs: [64, 64, 128] } : { kind: 'densenet', channels: 64 } }));
+    hint(
+      'principle/narrow-first-conv',
+      `First conv width A = ${bb.firstConv}: a wider first conv (A = 64) gave +1.1 mAP on VOC07 (68.6 -> 69.7).`,
+      b.stem?.convs ? ['backbone', 'stem', 'convs', 0] : source('first_conv'),
+      (x) => ({ firstConv: 64, stem: x.stem.kind === 'stem' ? { ...x.stem, convs: [64, 64, 128] } : { kind: 'densenet', channels: 64 } }),
+    );
   }
   const slow = bb.blocks.findIndex((blk) => blk.growthRate < 48);
   if (slow >= 0) {
-    hint('principle/growth-rate', `Growth rate k = ${bb.blocks[slow].growthRate}: DSOD300's k = 48 with a 4k bottleneck (DS/64-64-16 -> DS/64-192-48) gave +4.8 mAP on VOC07 (69.7 -> 74.5).`, source('growth_rate'),
-      (x) => ({ blocks: x.blocks.map((k) => (k.growthRate < 48 ? { ...k, growthRate: 48, bottleneck: 192 } : k)) }));
+    hint(
+      'principle/growth-rate',
+      `Growth rate k = ${bb.blocks[slow].growthRate}: DSOD300's k = 48 with a 4k bottleneck (DS/64-64-16 -> DS/64-192-48) gave +4.8 mAP on VOC07 (69.7 -> 74.5).`,
+      source('growth_rate'),
+      (x) => ({ blocks: x.blocks.map((k) => (k.growthRate < 48 ? { ...k, growthRate: 48, bottleneck: 192 } : k)) }),
+    );
   }
   if (spec.prediction.structure === 'plain') {
-    hint('principle/plain-prediction', "Plain prediction structure: the dense structure (each scale learns half of its maps and reuses the other half) gave +0.4 mAP on VOC07 (77.3 -> 77.7), and the paper's dense DSOD300 has fewer parameters than its plain one (14.8M against 18.2M).", ['prediction', 'structure'],
-      () => ({}), { structure: 'dense' });
+    hint(
+      'principle/plain-prediction',
+      "Plain prediction structure: the dense structure (each scale learns half of its maps and reuses the other half) gave +0.4 mAP on VOC07 (77.3 -> 77.7), and the paper's dense DSOD300 has fewer parameters than its plain one (14.8M against 18.2M).",
+      ['prediction', 'structure'],
+      () => ({}),
+      { structure: 'dense' },
+    );
   }
   return hints;
 }

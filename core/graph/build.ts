@@ -28,7 +28,22 @@ class Builder {
 
   private add(kind: LayerKind, name: string, inputs: number[], shape: Shape, at: Place, attrs: Partial<LayerNode> = {}): number {
     const id = this.nodes.length;
-    this.nodes.push({ id, name, kind, inputs, shape, stage: at.stage, stageKind: at.stageKind, stageIndex: at.stageIndex, group: at.group, denseLayer: at.denseLayer, headRole: at.headRole, half: at.half, source: at.source, ...attrs });
+    this.nodes.push({
+      id,
+      name,
+      kind,
+      inputs,
+      shape,
+      stage: at.stage,
+      stageKind: at.stageKind,
+      stageIndex: at.stageIndex,
+      group: at.group,
+      denseLayer: at.denseLayer,
+      headRole: at.headRole,
+      half: at.half,
+      source: at.source,
+      ...attrs,
+    });
     return id;
   }
 
@@ -271,7 +286,8 @@ function build(spec: NormalizedSpec, b: Builder, findings: Finding[]): LayerGrap
     const perLocation = priorsPerLocation(ratios, priors.flip, priors.maxSizes[i] !== undefined);
     let h = feature;
     const l2 = prediction.l2norm;
-    if (l2 && (l2.scales === 'all' || k === 1)) h = b.l2norm(h, `${stage}/l2norm`, l2.init, { ...place(stage, 'head', ['prediction', 'l2norm'], null, k), headRole: 'l2norm' });
+    if (l2 && (l2.scales === 'all' || k === 1))
+      h = b.l2norm(h, `${stage}/l2norm`, l2.init, { ...place(stage, 'head', ['prediction', 'l2norm'], null, k), headRole: 'l2norm' });
     const pad = (heads.kernel - 1) / 2;
     const branch = (role: 'loc' | 'conf', out: number) => {
       const at: Place = { ...place(stage, 'head', source, `${stage}/${role}`, k), headRole: role };

@@ -158,7 +158,10 @@ function normalizePrediction(p: Json, backbone: Backbone, findings: Finding[]): 
     }
   }
   const l2 = p.l2norm ?? true;
-  const l2norm = l2 === false ? null : { init: l2 === true ? DSOD300_DEFAULTS.l2normInit : l2.init ?? DSOD300_DEFAULTS.l2normInit, scales: l2 === true ? 'all' : l2.scales ?? 'all' };
+  const l2norm =
+    l2 === false
+      ? null
+      : { init: l2 === true ? DSOD300_DEFAULTS.l2normInit : (l2.init ?? DSOD300_DEFAULTS.l2normInit), scales: l2 === true ? 'all' : (l2.scales ?? 'all') };
   return { structure: p.structure ?? 'dense', scales, channels, first, l2norm };
 }
 
@@ -230,7 +233,16 @@ function normalizeBudget(b: Json): Budget {
 
 const DECIMAL: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
 const BYTES: Record<string, number> = {
-  B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40,
+  B: 1,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
 };
 
 /** "6M" -> 6000000; numbers pass through. The schema's pattern guarantees the form. */

@@ -91,7 +91,13 @@ function parseYaml(text: string): SourceDocument {
     Pair(_, pair) {
       const key = pair.key as YamlNode | null;
       if (isCollection(key) && key.range) {
-        syntaxErrors.push({ code: 'syntax/collection-key', severity: 'error', message: 'A key must be a name, not a list or a mapping.', range: span(key.range[0], key.range[1]), path: [] });
+        syntaxErrors.push({
+          code: 'syntax/collection-key',
+          severity: 'error',
+          message: 'A key must be a name, not a list or a mapping.',
+          range: span(key.range[0], key.range[1]),
+          path: [],
+        });
       }
     },
   });
@@ -122,7 +128,7 @@ function parseYaml(text: string): SourceDocument {
         break; // missing, or an alias: the nearest ancestor stands for it
       }
     }
-    const target = at === 'key' && keyNode ? keyNode : (node as YamlNode | null) ?? keyNode;
+    const target = at === 'key' && keyNode ? keyNode : ((node as YamlNode | null) ?? keyNode);
     if (target?.range) return span(target.range[0], target.range[1]);
     if (keyNode?.range) return span(keyNode.range[0], keyNode.range[1]);
     return span(0, firstLineEnd(text));
@@ -184,11 +190,22 @@ function parseJson(text: string): SourceDocument {
     root = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   } catch (e) {
     // Pathological nesting overflows the parser's recursion.
-    return failed(text, 'json', syntaxError('syntax/resource-exhaustion', `JSON could not be parsed: ${(e as Error).message}`, span(0, firstLineEnd(text))), lazyLineIndex(text));
+    return failed(
+      text,
+      'json',
+      syntaxError('syntax/resource-exhaustion', `JSON could not be parsed: ${(e as Error).message}`, span(0, firstLineEnd(text))),
+      lazyLineIndex(text),
+    );
   }
   const syntaxErrors = errors.map((e) =>
-    syntaxError(`syntax/${jsonc.printParseErrorCode(e.error).replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
-      describeJsonError(e.error), span(e.offset, e.offset + Math.max(1, e.length))),
+    syntaxError(
+      `syntax/${jsonc
+        .printParseErrorCode(e.error)
+        .replace(/([a-z])([A-Z])/g, '$1-$2')
+        .toLowerCase()}`,
+      describeJsonError(e.error),
+      span(e.offset, e.offset + Math.max(1, e.length)),
+    ),
   );
   const draft = root ? jsonc.getNodeValue(root) : undefined;
   const value = errors.length === 0 ? draft : undefined;
@@ -232,14 +249,23 @@ function parseJson(text: string): SourceDocument {
 function failed(text: string, format: SpecFormat, error: Diagnostic, index: ReturnType<typeof lazyLineIndex>): SourceDocument {
   const start = error.range;
   return {
-    text, format, value: undefined, draft: undefined, syntaxErrors: [error], rangeOf: () => start, ...index,
+    text,
+    format,
+    value: undefined,
+    draft: undefined,
+    syntaxErrors: [error],
+    rangeOf: () => start,
+    ...index,
     pathAt: () => ({ path: [], on: 'value' }),
     collections: () => [],
   };
 }
 
 function describeJsonError(code: jsonc.ParseErrorCode): string {
-  const words = jsonc.printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const words = jsonc
+    .printParseErrorCode(code)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
   return `JSON syntax error: ${words}`;
 }
 

@@ -177,7 +177,10 @@ function describe(e: ErrorObject): Finding {
     case 'uniqueItems': {
       const { i, j } = e.params as { i: number; j: number };
       const [earlier, later] = [Math.min(i, j), Math.max(i, j)];
-      return base('unique', `${where} lists ${JSON.stringify((e.data as unknown[])[later])} twice (items ${earlier + 1} and ${later + 1}).`, 'value', [...path, later]);
+      return base('unique', `${where} lists ${JSON.stringify((e.data as unknown[])[later])} twice (items ${earlier + 1} and ${later + 1}).`, 'value', [
+        ...path,
+        later,
+      ]);
     }
     case 'minLength':
       return base('empty', `${where} must not be empty.`);

@@ -46,7 +46,11 @@ export async function scoreDetectionsFile(sink: EventSink, o: DetectionsRequest)
       message: `${loaded.outside} ${loaded.outside === 1 ? 'entry' : 'entries'} of ${file} for images of the dataset outside the split scored (${(o.splits ?? source.test).join('+')}): left out`,
     });
   if (loaded.missing)
-    sink.emit({ type: 'log', level: 'warn', message: `${loaded.missing} of the ${gt.records.length} images have no entry in ${file}: scored as images with no detections` });
+    sink.emit({
+      type: 'log',
+      level: 'warn',
+      message: `${loaded.missing} of the ${gt.records.length} images have no entry in ${file}: scored as images with no detections`,
+    });
   if (loaded.threshold !== null && loaded.threshold > 0.01)
     sink.emit({
       type: 'log',

@@ -66,7 +66,16 @@ export async function reportEvaluation(sink: EventSink, e: Evaluation): Promise<
 /** The start event of `dsod eval` / `dsod infer` (a run's events.jsonl tells processes apart by it). */
 export function emitStart(
   sink: EventSink,
-  o: { command: EngineCommand; spec: LoadedSpec | null; specPath?: string; runDir: string | null; step: number | null; steps?: number; train: number; test: number },
+  o: {
+    command: EngineCommand;
+    spec: LoadedSpec | null;
+    specPath?: string;
+    runDir: string | null;
+    step: number | null;
+    steps?: number;
+    train: number;
+    test: number;
+  },
 ): void {
   sink.emit({
     type: 'start',

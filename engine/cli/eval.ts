@@ -69,7 +69,9 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     const { spec, explicit } = targetSpec(positionals[0], runDir);
     const weights = targetWeights(values.weights, runDir);
     if (!spec || !weights)
-      throw new UsageError(runDir ? `${runDir} has no checkpoint or weights yet` : 'eval needs --weights FILE (a run folder holds weights.dsodw), or --run RUNDIR');
+      throw new UsageError(
+        runDir ? `${runDir} has no checkpoint or weights yet` : 'eval needs --weights FILE (a run folder holds weights.dsodw), or --run RUNDIR',
+      );
     await chooseBackend(sink, values.backend);
     const { model, step, meta } = loadTrainedModel(spec, weights);
     try {

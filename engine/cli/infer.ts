@@ -89,7 +89,11 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
         // The same statistics `dsod eval` and the run's evaluations use; without the training images, as stored.
         try {
           const n = await recalibrateLikeTheRun(model, meta, await calibrationImages(meta, data, spec));
-          sink.emit({ type: 'log', level: 'info', message: `batch-norm statistics (step ${step}) recomputed over ${n} training images, as the run did before evaluating` });
+          sink.emit({
+            type: 'log',
+            level: 'info',
+            message: `batch-norm statistics (step ${step}) recomputed over ${n} training images, as the run did before evaluating`,
+          });
         } catch (e) {
           if (!(e instanceof DataSourceError)) throw e;
           sink.emit({ type: 'log', level: 'warn', message: `batch-norm statistics used as stored: ${e.message}` });

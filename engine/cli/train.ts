@@ -101,7 +101,11 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
   const stop: StopFlag = { requested: null };
   let training = false;
   const uninstall = installStopHandlers(stop, (signal) =>
-    sink.emit({ type: 'log', level: 'info', message: training ? `${signal}: saving a checkpoint, then stopping` : `${signal}: stopping before training starts` }),
+    sink.emit({
+      type: 'log',
+      level: 'info',
+      message: training ? `${signal}: saving a checkpoint, then stopping` : `${signal}: stopping before training starts`,
+    }),
   );
   // A macrotask turn first: a signal is delivered by the event loop, and backend selection or loading a cached data set
   // may resolve as microtasks only.

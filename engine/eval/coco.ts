@@ -128,7 +128,8 @@ export function evaluateCoco(
     const v = xs.filter((x): x is number => x !== null);
     return v.length ? mean(v) : -1;
   };
-  const apOf = (a: number, rows?: (p: number[][]) => number[][]) => over(acc[a][2].map((c) => (c ? meanPrecision(rows ? rows(c.precision) : c.precision) : null)));
+  const apOf = (a: number, rows?: (p: number[][]) => number[][]) =>
+    over(acc[a][2].map((c) => (c ? meanPrecision(rows ? rows(c.precision) : c.precision) : null)));
   const arOf = (a: number, k: number) => over(acc[a][k].map((c) => (c ? mean(c.recall) : null)));
   const at = (t: number) => (p: number[][]) => [p[thresholdIndex(thrs, t)]];
   const summary: CocoSummary = {

@@ -140,7 +140,12 @@ function cocoResults(path: string, results: unknown[], gt: DetectionDataset, coc
     const [x, y, w, h] = d.bbox as number[];
     out[k].push({ box: [x / W, y / H, (x + w) / W, (y + h) / H], label, score: d.score });
   });
-  refuse(path, [...unknown].map((id) => `image_id ${id}`), [], gt);
+  refuse(
+    path,
+    [...unknown].map((id) => `image_id ${id}`),
+    [],
+    gt,
+  );
   if (unknownCats.size) throw new DetectionsFileError(`${path}: category_id ${list([...unknownCats])} not in the categories of ${cocoFiles.join(', ')}`);
   return { format: 'coco-results', detections: out, missing: gt.records.length - present.size, outside: 0, threshold: null, dropped };
 }
@@ -170,8 +175,7 @@ function refuse(path: string, unknown: string[], ambiguous: string[], gt: Detect
   const where = `the ground truth (${gt.records.length} images under ${gt.root})`;
   if (unknown.length)
     throw new DetectionsFileError(`${path}: ${unknown.length} image${unknown.length === 1 ? ' is' : 's are'} not in ${where}: ${list(unknown)}`);
-  if (ambiguous.length)
-    throw new DetectionsFileError(`${path}: ${list(ambiguous)}: more than one image of ${where} has this file name; give the full path`);
+  if (ambiguous.length) throw new DetectionsFileError(`${path}: ${list(ambiguous)}: more than one image of ${where} has this file name; give the full path`);
 }
 
 function list(xs: string[]): string {

@@ -53,8 +53,7 @@ export interface EvalOutcome {
 export async function evaluateModel(model: DsodModel, dataset: DetectionDataset, priors: Float32Array, o: EvalOptions): Promise<EvalOutcome | null> {
   const started = performance.now();
   const [height, width] = model.inputShape;
-  const subset =
-    o.maxImages !== undefined && o.maxImages < dataset.records.length ? { ...dataset, records: dataset.records.slice(0, o.maxImages) } : dataset;
+  const subset = o.maxImages !== undefined && o.maxImages < dataset.records.length ? { ...dataset, records: dataset.records.slice(0, o.maxImages) } : dataset;
   const skipped: DataProblem[] = [];
   const loader = new BatchLoader(subset, {
     batchSize: o.batchSize ?? 8,

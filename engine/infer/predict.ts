@@ -3,7 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { DsodModel } from '../model/model';
 
 /** Box offsets [N·P·4] and class scores [N·P·C] for a batch of NHWC images; every tensor is disposed. */
-export async function predictArrays(model: DsodModel, images: Float32Array, shape: [number, number, number, number]): Promise<{ loc: Float32Array; conf: Float32Array }> {
+export async function predictArrays(
+  model: DsodModel,
+  images: Float32Array,
+  shape: [number, number, number, number],
+): Promise<{ loc: Float32Array; conf: Float32Array }> {
   const x = tf.tensor4d(images, shape);
   const out = model.forward(x);
   try {

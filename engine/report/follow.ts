@@ -78,14 +78,18 @@ const WATCHED = [RUN_FILES.metrics, RUN_FILES.curves, RUN_FILES.weights, INFEREN
 /** The watched files' sizes and times, and whether a live process trains the run (a killed one changes nothing on disk). */
 function signature(runDir: string): string {
   const training = trainingHolder(runDir) !== null ? 'training' : 'idle';
-  return training + '|' + WATCHED.map((f) => {
-    try {
-      const s = statSync(join(runDir, f));
-      return `${s.mtimeMs}:${s.size}`;
-    } catch {
-      return '-';
-    }
-  }).join('|');
+  return (
+    training +
+    '|' +
+    WATCHED.map((f) => {
+      try {
+        const s = statSync(join(runDir, f));
+        return `${s.mtimeMs}:${s.size}`;
+      } catch {
+        return '-';
+      }
+    }).join('|')
+  );
 }
 
 export interface FollowCallbacks {

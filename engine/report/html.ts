@@ -15,7 +15,10 @@ export function dashboardCsp(nonce: string): string {
 
 /** JSON inside <script type="application/json">: no `<` at all, so neither `</script>` nor `<!--` can end it. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** A script's text inside <script>: `</script` (in a string or a regular expression of the bundle) would end it early. */

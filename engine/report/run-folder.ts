@@ -197,7 +197,8 @@ export function sniffImage(head: Uint8Array): 'png' | 'jpeg' | 'gif' | 'webp' | 
 
 const IMAGE_NAME = /\.(jpe?g|png|gif|webp)$/i;
 const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const boxOf = (x: unknown): [number, number, number, number] | null => (Array.isArray(x) && x.length === 4 && x.every(num) ? (x as [number, number, number, number]) : null);
+const boxOf = (x: unknown): [number, number, number, number] | null =>
+  Array.isArray(x) && x.length === 4 && x.every(num) ? (x as [number, number, number, number]) : null;
 const clampScore = (x: number) => Math.min(1, Math.max(0, x));
 
 /**
@@ -238,7 +239,10 @@ export async function readGallery(runDir: string, limits: GalleryLimits = DEFAUL
     const detections = (Array.isArray(r.detections) ? r.detections : [])
       .filter(isObject)
       .map((d) => ({ label: d.label, name: d.name, score: d.score, box: boxOf(d.box) }))
-      .filter((d): d is GalleryImage['detections'][number] => Number.isSafeInteger(d.label) && (d.label as number) >= 0 && typeof d.name === 'string' && num(d.score) && d.box !== null)
+      .filter(
+        (d): d is GalleryImage['detections'][number] =>
+          Number.isSafeInteger(d.label) && (d.label as number) >= 0 && typeof d.name === 'string' && num(d.score) && d.box !== null,
+      )
       .map((d) => ({ ...d, name: d.name.slice(0, 200), score: clampScore(d.score) }))
       .slice(0, L.boxesPerImage);
     const truth = Array.isArray(r.truth)
@@ -289,7 +293,8 @@ async function loadImage(candidates: string[], limits: GalleryLimits, budget: nu
       continue;
     }
     if (!st.isFile()) continue;
-    if (st.size > limits.maxBytes) return `not shown: ${(st.size / 1048576).toFixed(1)} MiB is over the ${(limits.maxBytes / 1048576).toFixed(1)} MiB limit per image`;
+    if (st.size > limits.maxBytes)
+      return `not shown: ${(st.size / 1048576).toFixed(1)} MiB is over the ${(limits.maxBytes / 1048576).toFixed(1)} MiB limit per image`;
     if (st.size > budget) return `not shown: the gallery's ${(limits.maxTotalBytes / 1048576).toFixed(0)} MiB are used`;
     const data = await fsp.readFile(path);
     const type = sniffImage(data.subarray(0, 16));
@@ -348,7 +353,10 @@ export async function isRunFolder(dir: string): Promise<boolean> {
     exists(join(dir, RUN_FILES.events)),
     exists(join(dir, RUN_FILES.spec)),
     exists(join(dir, RUN_FILES.weights)),
-    fsp.stat(join(dir, RUN_FILES.checkpoints)).then((s) => s.isDirectory(), () => false),
+    fsp.stat(join(dir, RUN_FILES.checkpoints)).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ),
   ]);
   return events || spec || weights || checkpoints;
 }
@@ -377,7 +385,8 @@ export function emptySnapshot(runDir: string): RunSnapshot {
 /** Read a run folder into a snapshot. Throws only when `runDir` is not a run folder. */
 export async function readRunSnapshot(runDir: string, o: ReadOptions = {}): Promise<RunSnapshot> {
   const dir = resolve(runDir);
-  if (!(await isRunFolder(dir))) throw new Error(`${dir} is not a run folder (no ${RUN_FILES.events}, ${RUN_FILES.spec}, ${RUN_FILES.weights} or ${RUN_FILES.checkpoints}/)`);
+  if (!(await isRunFolder(dir)))
+    throw new Error(`${dir} is not a run folder (no ${RUN_FILES.events}, ${RUN_FILES.spec}, ${RUN_FILES.weights} or ${RUN_FILES.checkpoints}/)`);
   const [ev, spec, artifacts] = await Promise.all([readEvents(dir, o.maxProgress ?? DEFAULT_MAX_PROGRESS), readSpec(dir), readArtifacts(dir, o)]);
   return {
     runDir: dir,

@@ -25,9 +25,7 @@ export interface PythonAttempt {
   problem: string | null;
 }
 
-export type TorchPython =
-  | { ok: true; python: string; torch: string; attempts: PythonAttempt[] }
-  | { ok: false; message: string; attempts: PythonAttempt[] };
+export type TorchPython = { ok: true; python: string; torch: string; attempts: PythonAttempt[] } | { ok: false; message: string; attempts: PythonAttempt[] };
 
 const PROBE = 'import sys, torch; print(torch.__version__); print(sys.version.split()[0])';
 
@@ -49,5 +47,9 @@ export function findTorchPython(env: NodeJS.ProcessEnv = process.env): TorchPyth
     return { ok: true, python, torch: r.stdout.trim().split('\n')[0], attempts };
   }
   const tried = attempts.map((a) => `${a.python} (${a.problem})`).join(', ');
-  return { ok: false, message: `no Python with PyTorch found: tried ${tried}. Install it: ${TORCH_INSTALL_HINT}; or set DSOD_PYTHON to a python that has torch.`, attempts };
+  return {
+    ok: false,
+    message: `no Python with PyTorch found: tried ${tried}. Install it: ${TORCH_INSTALL_HINT}; or set DSOD_PYTHON to a python that has torch.`,
+    attempts,
+  };
 }

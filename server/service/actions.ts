@@ -2,7 +2,18 @@
 // Every fix is applied to the text and re-checked before it is offered: it must remove its own diagnostic and add none
 // (the file's other problems may stay: a typo's fix is offered whatever else is wrong elsewhere).
 import { CodeActionKind, type CodeAction, type Range, type TextEdit } from 'vscode-languageserver-types';
-import { checkSpec, formatNotation, normalizeSpec, parseNotation, tilingStep, type CheckOptions, type Diagnostic, type Notation, type Path, type SpecCheck } from '../../core';
+import {
+  checkSpec,
+  formatNotation,
+  normalizeSpec,
+  parseNotation,
+  tilingStep,
+  type CheckOptions,
+  type Diagnostic,
+  type Notation,
+  type Path,
+  type SpecCheck,
+} from '../../core';
 import { lspDiagnosticRef } from './diagnostic';
 import { yamlFlow } from './schema';
 
@@ -117,7 +128,9 @@ function fixesFor(check: SpecCheck, d: Diagnostic): Fix[] {
     delete rest.priors[key];
     const spec = normalizeSpec(rest).spec;
     const n = spec.prediction.scales;
-    const defaults = { min_sizes: spec.priors.minSizes, max_sizes: spec.priors.maxSizes, aspect_ratios: spec.priors.aspectRatios, steps: spec.priors.steps }[key] as unknown[];
+    const defaults = { min_sizes: spec.priors.minSizes, max_sizes: spec.priors.maxSizes, aspect_ratios: spec.priors.aspectRatios, steps: spec.priors.steps }[
+      key
+    ] as unknown[];
     if (current.length < n && defaults.slice(current.length, n).some((v) => v === null)) return [];
     const list = [...current.slice(0, n), ...defaults.slice(current.length, n)];
     const verb = current.length > n ? 'Drop' : 'Add';
@@ -142,11 +155,17 @@ function principleFixes(check: SpecCheck, d: Diagnostic, data: Record<string, an
     case 'principle/no-stem':
       return [{ title: "Use DSOD's stem block (stem: true)", edits: [setValue(['backbone', 'stem'], true)] }];
     case 'principle/compression':
-      return onNotation ? notationFix('Keep every channel in the transitions (θ = 1)', (n) => ({ ...n, compression: 1 })) : [{ title: 'Keep every channel in the transitions (θ = 1)', edits: [setValue(d.path, 1)] }];
+      return onNotation
+        ? notationFix('Keep every channel in the transitions (θ = 1)', (n) => ({ ...n, compression: 1 }))
+        : [{ title: 'Keep every channel in the transitions (θ = 1)', edits: [setValue(d.path, 1)] }];
     case 'principle/narrow-bottleneck': {
       const k = check.spec?.backbone.blocks.find((blk) => blk.bottleneck < 4 * blk.growthRate)?.growthRate;
       if (k === undefined) return [];
-      return onNotation ? notationFix(`Widen the bottleneck to 4k = ${4 * k}`, (n) => ({ ...n, bottleneck: 4 * k })) : d.path[1] === 'bottleneck' ? [{ title: `Widen the bottleneck to 4k = ${4 * k}`, edits: [setValue(d.path, 4 * k)] }] : [];
+      return onNotation
+        ? notationFix(`Widen the bottleneck to 4k = ${4 * k}`, (n) => ({ ...n, bottleneck: 4 * k }))
+        : d.path[1] === 'bottleneck'
+          ? [{ title: `Widen the bottleneck to 4k = ${4 * k}`, edits: [setValue(d.path, 4 * k)] }]
+          : [];
     }
     case 'principle/narrow-first-conv':
       if (onNotation) return notationFix('Widen the first conv to A = 64', (n) => ({ ...n, firstConv: 64 }));
@@ -155,13 +174,19 @@ function principleFixes(check: SpecCheck, d: Diagnostic, data: Record<string, an
     case 'principle/growth-rate':
       if (onNotation) return notationFix('Use growth rate 48 with a 4k bottleneck (192), as DSOD300', (n) => ({ ...n, growthRate: 48, bottleneck: 192 }));
       if (d.path[1] !== 'growth_rate') return [];
-      return [{ title: 'Use growth rate 48 with a 4k bottleneck (192), as DSOD300', edits: [setValue(d.path, 48), ...(b.bottleneck !== undefined ? [setValue(['backbone', 'bottleneck'], 192)] : [])] }];
+      return [
+        {
+          title: 'Use growth rate 48 with a 4k bottleneck (192), as DSOD300',
+          edits: [setValue(d.path, 48), ...(b.bottleneck !== undefined ? [setValue(['backbone', 'bottleneck'], 192)] : [])],
+        },
+      ];
     case 'principle/plain-prediction': {
       const edits = [setValue(['prediction', 'structure'], 'dense')];
       const channels: number[] | undefined = data.prediction?.channels;
       const backboneOut = check.analysis?.scales[1]?.shape[0];
       // The dense scale 2 is the backbone output plus as many reused maps: its width doubles.
-      if (channels && channels.length > 1 && backboneOut !== undefined && channels[1] === backboneOut) edits.push(setValue(['prediction', 'channels', 1], 2 * backboneOut));
+      if (channels && channels.length > 1 && backboneOut !== undefined && channels[1] === backboneOut)
+        edits.push(setValue(['prediction', 'channels', 1], 2 * backboneOut));
       return [{ title: 'Use the dense prediction structure (learn half, reuse half)', edits }];
     }
     default:
@@ -246,7 +271,11 @@ function ignoreHintFix(check: SpecCheck, kind: string): Fix[] {
   const map = path.length === 0 ? data : data.hints;
   const keys = Object.keys(map);
   if (json || text[start] === '{') {
-    const entry = json ? `${JSON.stringify(key)}: ${JSON.stringify(value).replace(/([:,])(?=\S)/g, '$1 ').replace(/^\{(.*)\}$/, '{ $1 }')}` : `${key}: ${yamlFlow(value)}`;
+    const entry = json
+      ? `${JSON.stringify(key)}: ${JSON.stringify(value)
+          .replace(/([:,])(?=\S)/g, '$1 ')
+          .replace(/^\{(.*)\}$/, '{ $1 }')}`
+      : `${key}: ${yamlFlow(value)}`;
     if (keys.length === 0) return done({ range: doc.rangeOf(path), newText: `{ ${entry} }` });
     const lastKey = doc.rangeOf([...path, keys[keys.length - 1]], 'key');
     const lastValue = offsets([...path, keys[keys.length - 1]]);
@@ -294,7 +323,9 @@ function yamlBlock(key: string, value: unknown, indent: string, style: YamlStyle
   }
   if (value && typeof value === 'object') {
     if (style.flowMaps) return `${indent}${key}: ${yamlFlow(value)}`;
-    return `${indent}${key}:${Object.entries(value).map(([k, v]) => `${eol}${yamlBlock(k, v, inner, style, eol)}`).join('')}`;
+    return `${indent}${key}:${Object.entries(value)
+      .map(([k, v]) => `${eol}${yamlBlock(k, v, inner, style, eol)}`)
+      .join('')}`;
   }
   return `${indent}${key}: ${yamlFlow(value)}`;
 }

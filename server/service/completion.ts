@@ -44,7 +44,9 @@ export function complete(check: SpecCheck, position: Position): CompletionItem[]
   const isNotation = !context.item && context.path.join('.') === 'backbone.notation';
   const values = valuesFor(s);
   if (isNotation) for (const n of Object.keys(NOTATIONS)) if (!values.includes(n)) values.push(n);
-  const scalar = json ? jsonScalar(doc.text, doc.offsetAt(position)) : yamlScalar(doc.text, position, context.flow, doc.offsetAt({ line: position.line, character: 0 }));
+  const scalar = json
+    ? jsonScalar(doc.text, doc.offsetAt(position))
+    : yamlScalar(doc.text, position, context.flow, doc.offsetAt({ line: position.line, character: 0 }));
   const range: Range = { start: doc.positionAt(scalar.start), end: doc.positionAt(scalar.end) };
   const typedRaw = doc.text.slice(scalar.start, Math.max(scalar.start, Math.min(doc.offsetAt(position), scalar.end)));
   const typed = typedRaw.trim();
@@ -191,11 +193,23 @@ function jsonKeyToken(text: string, offset: number): { start: number; end: numbe
  * and the rows of the paper's Table 3 as examples/ablation gives them.
  */
 const NOTATIONS: Record<string, { detail: string; doc: string }> = {
-  'DS/64-192-48-1': { detail: 'DSOD300 (DS/64-192-48-1)', doc: "DSOD300's backbone (VOC and COCO): first conv 64, bottleneck 192, growth rate 48, compression 1. Table 3 rows 6-8 (74.5 to 77.7 mAP on VOC 2007 test)." },
-  'DS/64-64-16-1': { detail: 'the lite variant (Table 3 row 5)', doc: 'The small backbone of `dsod300-lite`: first conv 64, bottleneck 64, growth rate 16, compression 1. Table 3 row 5 (69.7 mAP).' },
-  'DS/32-12-16-0.5': { detail: 'Table 3 rows 1-2 (59.9, 61.6 mAP)', doc: "The starting point of the paper's Table 3 ablation: first conv 32, bottleneck 12, growth rate 16, compression 0.5." },
+  'DS/64-192-48-1': {
+    detail: 'DSOD300 (DS/64-192-48-1)',
+    doc: "DSOD300's backbone (VOC and COCO): first conv 64, bottleneck 192, growth rate 48, compression 1. Table 3 rows 6-8 (74.5 to 77.7 mAP on VOC 2007 test).",
+  },
+  'DS/64-64-16-1': {
+    detail: 'the lite variant (Table 3 row 5)',
+    doc: 'The small backbone of `dsod300-lite`: first conv 64, bottleneck 64, growth rate 16, compression 1. Table 3 row 5 (69.7 mAP).',
+  },
+  'DS/32-12-16-0.5': {
+    detail: 'Table 3 rows 1-2 (59.9, 61.6 mAP)',
+    doc: "The starting point of the paper's Table 3 ablation: first conv 32, bottleneck 12, growth rate 16, compression 0.5.",
+  },
   'DS/32-12-16-1': { detail: 'Table 3 row 3 (64.5 mAP)', doc: 'Table 3 row 3: compression θ = 1 (first conv 32, bottleneck 12, growth rate 16).' },
-  'DS/32-64-16-1': { detail: 'Table 3 row 4 (68.6 mAP)', doc: 'Table 3 row 4: the wide bottleneck (first conv 32, bottleneck 64, growth rate 16, compression 1).' },
+  'DS/32-64-16-1': {
+    detail: 'Table 3 row 4 (68.6 mAP)',
+    doc: 'Table 3 row 4: the wide bottleneck (first conv 32, bottleneck 64, growth rate 16, compression 1).',
+  },
   'DS/16-32-8-1': { detail: 'the tiny example', doc: 'The backbone of `tiny`: first conv 16, bottleneck 32 (= 4k), growth rate 8, compression 1.' },
 };
 
@@ -259,7 +273,9 @@ function jsonScalar(text: string, offset: number): Scalar {
 }
 
 function typeSummary(s: SchemaNode): string {
-  const types = s.enum ? s.enum.map((v: unknown) => JSON.stringify(v)).join(' | ') : ([] as string[]).concat(s.type ?? (s.anyOf ? 'value' : 'object')).join(' | ');
+  const types = s.enum
+    ? s.enum.map((v: unknown) => JSON.stringify(v)).join(' | ')
+    : ([] as string[]).concat(s.type ?? (s.anyOf ? 'value' : 'object')).join(' | ');
   return s.default !== undefined ? `${types} (default ${JSON.stringify(s.default)})` : types;
 }
 
@@ -322,10 +338,18 @@ function yamlContext(text: string, position: Position): Context | null {
   if (flow) {
     const key = KEY_LINE.exec(line);
     let base: Path;
-    if (key) base = [...(key[2] ? [...containerPath(lines, position.line, lead, true), itemIndex(lines, position.line, lead)] : containerPath(lines, position.line, lead, false)), key[3]];
+    if (key)
+      base = [
+        ...(key[2]
+          ? [...containerPath(lines, position.line, lead, true), itemIndex(lines, position.line, lead)]
+          : containerPath(lines, position.line, lead, false)),
+        key[3],
+      ];
     else if (ITEM_LINE.test(line)) base = [...containerPath(lines, position.line, lead, true), itemIndex(lines, position.line, lead)];
     else base = containerPath(lines, position.line, lead, false);
-    return flow.kind === 'key' ? { kind: 'key', path: [...base, ...flow.path], indent: '', flow: true } : { kind: 'value', path: [...base, ...flow.path], item: flow.item, flow: true };
+    return flow.kind === 'key'
+      ? { kind: 'key', path: [...base, ...flow.path], indent: '', flow: true }
+      : { kind: 'value', path: [...base, ...flow.path], item: flow.item, flow: true };
   }
   const keyOnly = /^(\s*)(-\s+)?([\w-]*)$/.exec(prefix);
   if (keyOnly) {
@@ -363,7 +387,7 @@ function flowContext(prefix: string): { kind: 'key' | 'value'; path: Path; item:
     const c = prefix[i];
     const top = stack[stack.length - 1];
     if (c === '{' || c === '[') {
-      const key = top ? (top.type === 'seq' ? top.index : top.pending ?? '') : '';
+      const key = top ? (top.type === 'seq' ? top.index : (top.pending ?? '')) : '';
       stack.push({ type: c === '{' ? 'map' : 'seq', key, index: 0, pending: null });
     } else if (c === '}' || c === ']') {
       stack.pop();
@@ -425,7 +449,8 @@ function denseBlockSnippet(style: Style, col: string, braces: boolean): Completi
 
 /** DSOD300's dense prediction structure, as the keys of `prediction`. */
 function predictionText(style: Style, indent: string): string {
-  if (style === 'json') return '"structure": "dense", "scales": ${1:6}, "channels": [${2:800, 512, 512, 256, 256, 256}], "l2norm": { "init": 20, "scales": "all" }';
+  if (style === 'json')
+    return '"structure": "dense", "scales": ${1:6}, "channels": [${2:800, 512, 512, 256, 256, 256}], "l2norm": { "init": 20, "scales": "all" }';
   const lines = ['structure: dense', 'scales: ${1:6}', 'channels: [${2:800, 512, 512, 256, 256, 256}]', 'l2norm: { init: 20, scales: all }'];
   return style === 'flow' ? lines.join(', ') : lines.join(`\n${indent}`);
 }
@@ -485,7 +510,10 @@ function snippetsFor(context: Extract<Context, { kind: 'key' }>, p: SnippetPlace
         {
           label: 'DSOD300',
           detail: 'the whole DSOD300 spec (VOC, 300x300)',
-          documentation: { kind: 'markdown', value: 'DSOD300 as the official code builds it: 14,715,804 learned parameters, 15.08 GMACs, 8,744 default boxes.' },
+          documentation: {
+            kind: 'markdown',
+            value: 'DSOD300 as the official code builds it: 14,715,804 learned parameters, 15.08 GMACs, 8,744 default boxes.',
+          },
         },
         text,
       ),
@@ -494,7 +522,11 @@ function snippetsFor(context: Extract<Context, { kind: 'key' }>, p: SnippetPlace
   const prediction = {
     label: 'prediction scales (dense)',
     detail: "DSOD300's dense prediction structure: 6 scales, learn half / reuse half",
-    documentation: { kind: 'markdown' as const, value: 'The six scales of DSOD300: the first from the backbone (800 channels, L2-normalized), each next one half learned, half the previous scale downsampled.' },
+    documentation: {
+      kind: 'markdown' as const,
+      value:
+        'The six scales of DSOD300: the first from the backbone (800 channels, L2-normalized), each next one half learned, half the previous scale downsampled.',
+    },
   };
   if (where === 'prediction' && !['structure', 'scales', 'channels'].some((k) => present.has(k))) {
     out.push(snippet(prediction, predictionText(style, context.indent)));

@@ -25,7 +25,10 @@ function keyDocs(path: readonly (string | number)[]): string | null {
     if (typeof path[n - 1] !== 'string') continue;
     const s = schemaAt(path.slice(0, n));
     if (s?.markdownDescription) {
-      const name = path.slice(0, n).filter((p) => typeof p === 'string').join('.');
+      const name = path
+        .slice(0, n)
+        .filter((p) => typeof p === 'string')
+        .join('.');
       const def = s.default !== undefined ? `\n\nDefault: \`${JSON.stringify(s.default)}\`` : '';
       return `**${name}**: ${s.markdownDescription}${def}`;
     }

@@ -1,6 +1,17 @@
 // The DSOD language service: plain functions over document text and positions, built on core/. It knows nothing of
 // connections or editors (server/main.ts wires it to LSP), so tests call it directly.
-import type { CodeAction, CodeLens, CompletionItem, Diagnostic as LspDiagnostic, DocumentSymbol, FoldingRange, Hover, InlayHint, Position, Range } from 'vscode-languageserver-types';
+import type {
+  CodeAction,
+  CodeLens,
+  CompletionItem,
+  Diagnostic as LspDiagnostic,
+  DocumentSymbol,
+  FoldingRange,
+  Hover,
+  InlayHint,
+  Position,
+  Range,
+} from 'vscode-languageserver-types';
 import { checkSpec, formatOf, type Analysis, type SpecCheck } from '../../core';
 import type { GraphNode, GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
 import { PROTOCOL_VERSION } from '../../protocol/lsp';
@@ -137,16 +148,38 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
               nodes: a.graph.nodes.map((n) => {
                 const l = a.layers[n.id];
                 const node: GraphNode = {
-                  id: n.id, name: n.name, kind: n.kind, stage: n.stage, stageKind: n.stageKind, stageIndex: n.stageIndex, group: n.group,
-                  denseLayer: n.denseLayer, headRole: n.headRole, half: n.half, inputs: n.inputs,
-                  shape: n.shape, paramsLearned: l.paramsLearned, paramsStored: l.paramsStored, macs: l.macs, receptiveField: l.receptiveField,
+                  id: n.id,
+                  name: n.name,
+                  kind: n.kind,
+                  stage: n.stage,
+                  stageKind: n.stageKind,
+                  stageIndex: n.stageIndex,
+                  group: n.group,
+                  denseLayer: n.denseLayer,
+                  headRole: n.headRole,
+                  half: n.half,
+                  inputs: n.inputs,
+                  shape: n.shape,
+                  paramsLearned: l.paramsLearned,
+                  paramsStored: l.paramsStored,
+                  macs: l.macs,
+                  receptiveField: l.receptiveField,
                   source: { path: n.source, range: c.document.rangeOf(n.source) },
                 };
                 if (n.conv) node.conv = n.conv;
                 if (n.pool) node.pool = n.pool;
                 return node;
               }),
-              scales: a.graph.scales.map((s, i) => ({ index: s.index, feature: s.feature, loc: s.loc, conf: s.conf, priorsPerLocation: s.priorsPerLocation, boxes: a.scales[i].boxes, receptiveField: a.scales[i].receptiveField, boxSides: a.scales[i].boxSides })),
+              scales: a.graph.scales.map((s, i) => ({
+                index: s.index,
+                feature: s.feature,
+                loc: s.loc,
+                conf: s.conf,
+                priorsPerLocation: s.priorsPerLocation,
+                boxes: a.scales[i].boxes,
+                receptiveField: a.scales[i].receptiveField,
+                boxSides: a.scales[i].boxSides,
+              })),
             }
           : null,
         diagnostics: c.diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: d.range })),
@@ -160,4 +193,3 @@ function totalsOf(a: Analysis | null): SpecTotals | null {
   const t = a.totals;
   return { name: a.spec.name, paramsLearned: t.paramsLearned, paramsStored: t.paramsStored, macs: t.macs, flops: t.flops, defaultBoxes: t.defaultBoxes };
 }
-

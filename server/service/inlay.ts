@@ -106,24 +106,53 @@ function hintsOf(a: Analysis, kind: NumberKind, check: SpecCheck, visible: Range
     if (!oneLine) {
       for (const it of items) {
         const at = doc.rangeOf(it.path).end;
-        if (inView(at)) out.push({ position: at, label: mark + it.label, paddingLeft: true, tooltip: { kind: 'markdown', value: `${note}${table(list.columns, [it.row])}` } });
+        if (inView(at))
+          out.push({
+            position: at,
+            label: mark + it.label,
+            paddingLeft: true,
+            tooltip: { kind: 'markdown', value: `${note}${table(list.columns, [it.row])}` },
+          });
       }
       return;
     }
     const at = listRange.end;
     if (!inView(at)) return;
     const values = items.map((it) => it.value);
-    const forms = [`${list.unit}: ${values.join(' · ')}`, `${list.unit}: ${values.join('·')}`, `${list.shortUnit ?? list.unit}: ${values.join('·')}`].map((l) => mark + l);
+    const forms = [`${list.unit}: ${values.join(' · ')}`, `${list.unit}: ${values.join('·')}`, `${list.shortUnit ?? list.unit}: ${values.join('·')}`].map(
+      (l) => mark + l,
+    );
     const label = forms.find((l) => l.length <= LINE_HINT_BUDGET) ?? forms[forms.length - 1];
-    out.push({ position: at, label, paddingLeft: true, tooltip: { kind: 'markdown', value: `${note}${table(list.columns, items.map((it) => it.row))}` } });
+    out.push({
+      position: at,
+      label,
+      paddingLeft: true,
+      tooltip: {
+        kind: 'markdown',
+        value: `${note}${table(
+          list.columns,
+          items.map((it) => it.row),
+        )}`,
+      },
+    });
   };
   const stored = settings.params === 'stored';
   const paramsOf = (s: { paramsLearned: number; paramsStored: number }) => (stored ? s.paramsStored : s.paramsLearned);
   const unit = stored ? 'stored' : 'params';
   const params = (s: { paramsLearned: number; paramsStored: number }) => `${formatCount(paramsOf(s))} ${unit}`;
   const costColumns = ['stage', 'output', stored ? 'stored values' : 'learned params', 'MACs'];
-  const costRow = (s: { name: string; shape: number[]; paramsLearned: number; paramsStored: number; macs: number }) => [s.name, shape(s.shape), exact(paramsOf(s)), `${exact(s.macs)} (${formatMacs(s.macs)})`];
-  const stageItem = (s: Analysis['stages'][number]): Item => ({ path: s.source, label: `${shape(s.shape)} · ${params(s)} · ${formatMacs(s.macs)}`, value: formatCount(paramsOf(s)), row: costRow(s) });
+  const costRow = (s: { name: string; shape: number[]; paramsLearned: number; paramsStored: number; macs: number }) => [
+    s.name,
+    shape(s.shape),
+    exact(paramsOf(s)),
+    `${exact(s.macs)} (${formatMacs(s.macs)})`,
+  ];
+  const stageItem = (s: Analysis['stages'][number]): Item => ({
+    path: s.source,
+    label: `${shape(s.shape)} · ${params(s)} · ${formatMacs(s.macs)}`,
+    value: formatCount(paramsOf(s)),
+    row: costRow(s),
+  });
   if (kind === 'backbone') {
     for (const k of ['stem', 'block', 'transition'] as const) place({ unit, columns: costColumns, items: a.stages.filter((s) => s.kind === k).map(stageItem) });
     return out;
@@ -134,19 +163,42 @@ function hintsOf(a: Analysis, kind: NumberKind, check: SpecCheck, visible: Range
     head: findStage(a.stages, 'head', sc.index),
   }));
   const columns = ['scale', 'feature map', 'priors / location', 'boxes', `structure ${unit}`, `head ${unit}`];
-  const row = ({ sc, structure, head }: (typeof scaleRows)[number]) => [sc.name, shape(sc.shape), String(sc.priorsPerLocation), exact(sc.boxes), structure ? exact(paramsOf(structure)) : '–', head ? exact(paramsOf(head)) : '–'];
+  const row = ({ sc, structure, head }: (typeof scaleRows)[number]) => [
+    sc.name,
+    shape(sc.shape),
+    String(sc.priorsPerLocation),
+    exact(sc.boxes),
+    structure ? exact(paramsOf(structure)) : '–',
+    head ? exact(paramsOf(head)) : '–',
+  ];
   if (kind === 'scale') {
     place({
       unit: 'boxes',
       columns,
-      items: scaleRows.map((r, i) => ({ path: ['prediction', 'channels', i], label: `${shape(r.sc.shape)} · ${formatBoxes(r.sc.boxes)}${r.structure ? ` · ${params(r.structure)}` : ''}`, value: exact(r.sc.boxes), row: row(r) })),
+      items: scaleRows.map((r, i) => ({
+        path: ['prediction', 'channels', i],
+        label: `${shape(r.sc.shape)} · ${formatBoxes(r.sc.boxes)}${r.structure ? ` · ${params(r.structure)}` : ''}`,
+        value: exact(r.sc.boxes),
+        row: row(r),
+      })),
     });
   } else {
     place({
       unit: `head ${unit}`,
       shortUnit: 'heads',
       columns,
-      items: scaleRows.flatMap((r, i) => (r.head ? [{ path: ['priors', 'aspect_ratios', i], label: `${r.sc.priorsPerLocation} priors/loc · head ${params(r.head)}`, value: formatCount(paramsOf(r.head)), row: row(r) }] : [])),
+      items: scaleRows.flatMap((r, i) =>
+        r.head
+          ? [
+              {
+                path: ['priors', 'aspect_ratios', i],
+                label: `${r.sc.priorsPerLocation} priors/loc · head ${params(r.head)}`,
+                value: formatCount(paramsOf(r.head)),
+                row: row(r),
+              },
+            ]
+          : [],
+      ),
     });
   }
   return out;
@@ -182,7 +234,8 @@ export function setAsideText(check: SpecCheck): string {
  * the last valid one, said so ("last valid: "); null when there is neither.
  */
 export function totalsTitle(check: SpecCheck, lastValid: Analysis | null = null): string | null {
-  if (check.analysis) return check.analysisFrom === 'partial' ? `partial (${setAsideText(check)}): ${analysisTitle(check.analysis)}` : analysisTitle(check.analysis);
+  if (check.analysis)
+    return check.analysisFrom === 'partial' ? `partial (${setAsideText(check)}): ${analysisTitle(check.analysis)}` : analysisTitle(check.analysis);
   return lastValid ? `last valid: ${analysisTitle(lastValid)}` : null;
 }
 

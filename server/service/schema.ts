@@ -51,7 +51,10 @@ export function valuesFor(s: SchemaNode | undefined): unknown[] {
 /** A value as it reads in YAML flow style (`[2, 3]`, `{ pool: false, channels: 256 }`). */
 export function yamlFlow(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(yamlFlow).join(', ')}]`;
-  if (v && typeof v === 'object') return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${yamlFlow(x)}`).join(', ')} }`;
+  if (v && typeof v === 'object')
+    return `{ ${Object.entries(v)
+      .map(([k, x]) => `${k}: ${yamlFlow(x)}`)
+      .join(', ')} }`;
   if (typeof v === 'string') return /^[A-Za-z_][\w./-]*$/.test(v) && !['true', 'false', 'null', 'yes', 'no'].includes(v) ? v : JSON.stringify(v);
   return String(v);
 }

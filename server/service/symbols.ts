@@ -25,7 +25,14 @@ export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
     if (key === 'backbone' && value && typeof value === 'object') {
       if (value.stem !== undefined) children.push(symbol('stem', ['backbone', 'stem'], SymbolKind.Module, detail('stem')));
       (Array.isArray(value.blocks) ? value.blocks : []).forEach((blk: unknown, i: number) =>
-        children.push(symbol(`block ${i + 1}`, ['backbone', 'blocks', i], SymbolKind.Class, detail('block', i + 1) ?? `${typeof blk === 'number' ? blk : (blk as any)?.layers} layers`)),
+        children.push(
+          symbol(
+            `block ${i + 1}`,
+            ['backbone', 'blocks', i],
+            SymbolKind.Class,
+            detail('block', i + 1) ?? `${typeof blk === 'number' ? blk : (blk as any)?.layers} layers`,
+          ),
+        ),
       );
       (Array.isArray(value.transitions) ? value.transitions : []).forEach((_: unknown, i: number) =>
         children.push(symbol(`transition ${i + 1}`, ['backbone', 'transitions', i], SymbolKind.Function, detail('transition', i + 1))),
@@ -35,13 +42,17 @@ export function documentSymbols(check: SpecCheck): DocumentSymbol[] {
     } else if (key === 'prediction' && value && typeof value === 'object' && Array.isArray(value.channels)) {
       value.channels.forEach((_: unknown, i: number) => {
         const sc = a?.scales[i];
-        children.push(symbol(`scale ${i + 1}`, ['prediction', 'channels', i], SymbolKind.Array, sc ? `${shape(sc.shape)} · ${formatBoxes(sc.boxes)}` : undefined));
+        children.push(
+          symbol(`scale ${i + 1}`, ['prediction', 'channels', i], SymbolKind.Array, sc ? `${shape(sc.shape)} · ${formatBoxes(sc.boxes)}` : undefined),
+        );
       });
       info = a ? `${a.scales.length} scales, ${formatBoxes(a.totals.defaultBoxes)}` : undefined;
     } else if (key === 'name' || key === 'dsod') {
       info = String(value);
     }
-    out.push(symbol(key, [key], key === 'backbone' || key === 'prediction' ? SymbolKind.Namespace : SymbolKind.Property, info, children.length ? children : undefined));
+    out.push(
+      symbol(key, [key], key === 'backbone' || key === 'prediction' ? SymbolKind.Namespace : SymbolKind.Property, info, children.length ? children : undefined),
+    );
   }
   return out;
 }

@@ -2,10 +2,7 @@
 import { findStage, type Analysis, type Path, type StageKind, type StageStats } from '../../core';
 
 export type Target =
-  | { kind: 'stage'; stage: StageStats }
-  | { kind: 'scale'; index: number }
-  | { kind: 'stages'; title: string; stages: StageStats[] }
-  | { kind: 'totals' };
+  { kind: 'stage'; stage: StageStats } | { kind: 'scale'; index: number } | { kind: 'stages'; title: string; stages: StageStats[] } | { kind: 'totals' };
 
 const PRIOR_LISTS = new Set(['min_sizes', 'max_sizes', 'aspect_ratios', 'steps']);
 

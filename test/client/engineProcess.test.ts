@@ -49,7 +49,13 @@ function train(runDir: string, extra: { resume?: boolean; from?: string; steps?:
   const p = new EngineProcess({
     enginePath: engine,
     command: 'train',
-    args: trainArgs({ spec, runDir, resume: extra.resume, from: extra.from, extra: ['--data', data, ...(extra.steps ? ['--steps', String(extra.steps)] : [])] }),
+    args: trainArgs({
+      spec,
+      runDir,
+      resume: extra.resume,
+      from: extra.from,
+      extra: ['--data', data, ...(extra.steps ? ['--steps', String(extra.steps)] : [])],
+    }),
     cwd: dir,
   });
   if (p.pid !== undefined) pids.push(p.pid);
@@ -106,7 +112,10 @@ test('a training run streams valid events; stop (SIGINT) writes a checkpoint, ex
   assert.equal(info?.state, 'stopped');
   assert.equal(info?.step, stoppedAt);
   assert.equal(info?.spec, spec);
-  assert.deepEqual(info?.checkpoints.map((c) => c.path), [checkpoint]);
+  assert.deepEqual(
+    info?.checkpoints.map((c) => c.path),
+    [checkpoint],
+  );
 });
 
 test('resume continues from the checkpoint the stop wrote', async () => {

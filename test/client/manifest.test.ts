@@ -31,7 +31,10 @@ test('the run commands are declared as "DSOD: <title>" and registered by the ext
     assert.ok(c, `${id} is not declared`);
     assert.equal(`${c.category}: ${c.title}`, `DSOD: ${title}`);
     assert.ok(source.includes(`cmd('${id}'`), `${id} is not registered in runManager.ts`);
-    assert.ok(menus.commandPalette.some((e) => e.command === id), `${id} is not in the palette`);
+    assert.ok(
+      menus.commandPalette.some((e) => e.command === id),
+      `${id} is not in the palette`,
+    );
   }
 });
 
@@ -105,7 +108,10 @@ test('the $dsod problem matcher reads the spec errors the CLI prints, once each,
   assert.equal(matcher.severity, 'error');
   assert.equal(re.exec('C:\\w\\a.dsod.yaml:2:1: warning: something [x/y]')?.[1], 'C:\\w\\a.dsod.yaml');
   // Progress and log lines are not problems.
-  for (const l of ['step 3/4000 epoch 0.75 loss 19.222 (loc 3.829, conf 15.394) lr 0.0015 9.8 img/s ETA 1h12m', 'checkpoint at step 3: /r/checkpoints/step-00000003.dsodckpt (1.8 MiB)'])
+  for (const l of [
+    'step 3/4000 epoch 0.75 loss 19.222 (loc 3.829, conf 15.394) lr 0.0015 9.8 img/s ETA 1h12m',
+    'checkpoint at step 3: /r/checkpoints/step-00000003.dsodckpt (1.8 MiB)',
+  ])
     assert.equal(re.exec(l), null, l);
 });
 

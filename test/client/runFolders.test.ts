@@ -8,7 +8,18 @@ import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { evalArgs, inferArgs, trainArgs } from '../../client/runs/engineArgs';
-import { isImagePath, isSpecPath, listRuns, newRunDir, runDirName, runsOfSpec, specOfRun, specStem, testImagesOfSpec, weightsOfRun } from '../../client/runs/runFolders';
+import {
+  isImagePath,
+  isSpecPath,
+  listRuns,
+  newRunDir,
+  runDirName,
+  runsOfSpec,
+  specOfRun,
+  specStem,
+  testImagesOfSpec,
+  weightsOfRun,
+} from '../../client/runs/runFolders';
 import { CostMeter, eventLine, lastRunText, parseWhere, progressText, runLineText } from '../../client/runs/runText';
 import { listRuns as dashboardRunList, readRunSnapshot, readRunStatus, type RunStatus } from '../../engine/report/run-folder';
 import { formatEngineEvent, makeEvent, type EngineEvent, type EventBody, type ProgressEvent, type StartEvent } from '../../protocol/engine-events';
@@ -30,9 +41,32 @@ function writeEvents(runDir: string, events: EngineEvent[]): void {
   appendFileSync(join(runDir, 'events.jsonl'), events.map((e) => formatEngineEvent(e) + '\n').join(''));
 }
 const start = (spec: string, step = 0, command: 'train' | 'eval' | 'infer' = 'train'): EventBody =>
-  ({ type: 'start', command, spec, name: 'tiny', runDir: null, step, steps: 100, batch: 8, accumulate: 1, images: { train: 32, test: 8 }, resumed: step > 0 }) as EventBody;
+  ({
+    type: 'start',
+    command,
+    spec,
+    name: 'tiny',
+    runDir: null,
+    step,
+    steps: 100,
+    batch: 8,
+    accumulate: 1,
+    images: { train: 32, test: 8 },
+    resumed: step > 0,
+  }) as EventBody;
 const progress = (step: number, etaSec: number | null = null): EventBody =>
-  ({ type: 'progress', epoch: step / 4, step, steps: 100, loss: 3, parts: { loc: 1, conf: 2 }, lr: 0.01, imgPerSec: 20, etaSec, elapsedSec: step }) as EventBody;
+  ({
+    type: 'progress',
+    epoch: step / 4,
+    step,
+    steps: 100,
+    loss: 3,
+    parts: { loc: 1, conf: 2 },
+    lr: 0.01,
+    imgPerSec: 20,
+    etaSec,
+    elapsedSec: step,
+  }) as EventBody;
 const done = (reason: 'completed' | 'stopped' | 'failed' | 'step-limit', step: number | null): EventBody =>
   ({ type: 'done', reason, step, elapsedSec: 1, exitCode: reason === 'stopped' ? 130 : reason === 'failed' ? 1 : 0, metric: null }) as EventBody;
 
@@ -58,7 +92,8 @@ async function readRun(runDir: string): Promise<RunStatus> {
 }
 const names = (runs: RunStatus[]) => runs.map((r) => basename(r.runDir));
 /** A lock as a training leaves it (engine/train/run-lock.ts). */
-const lock = (runDir: string, pid: number) => writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid, host: hostname(), started: new Date().toISOString() }) + '\n');
+const lock = (runDir: string, pid: number) =>
+  writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid, host: hostname(), started: new Date().toISOString() }) + '\n');
 /** The pid of a process that has exited: a trainer killed by SIGKILL leaves its lock with such a pid. */
 const deadPid = () => Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
 
@@ -77,7 +112,10 @@ test('reading run folders: state, spec, step, metric, checkpoints, newest first,
   assert.equal(info.steps, 100);
   assert.equal(info.spec, spec);
   assert.equal(info.metric, null);
-  assert.deepEqual(info.checkpoints.map((c) => c.path), [join(a, 'checkpoints', 'step-00000002.dsodckpt')]);
+  assert.deepEqual(
+    info.checkpoints.map((c) => c.path),
+    [join(a, 'checkpoints', 'step-00000002.dsodckpt')],
+  );
   assert.equal(weightsOfRun(info), join(a, 'checkpoints', 'step-00000002.dsodckpt'));
   assert.equal(specOfRun(info), spec);
   assert.equal(lastRunText(info), 'last run: stopped at step 2');
@@ -98,7 +136,13 @@ test('reading run folders: state, spec, step, metric, checkpoints, newest first,
   assert.equal(lastRunText(info), 'last run: 0.500 mAP');
   assert.equal(runLineText(info), 'step 3/100 · mAP 0.500 · completed');
   // metrics.json counts when the events hold no evaluation (the dashboard's rule): here they hold one.
-  writeFileSync(join(a, 'metrics.json'), JSON.stringify({ version: 1, evaluations: [{ metric: 'voc07', value: 0.803, extras: {}, perClass: [], step: 3, elapsedSec: 1, split: 'test', images: 8 }] }));
+  writeFileSync(
+    join(a, 'metrics.json'),
+    JSON.stringify({
+      version: 1,
+      evaluations: [{ metric: 'voc07', value: 0.803, extras: {}, perClass: [], step: 3, elapsedSec: 1, split: 'test', images: 8 }],
+    }),
+  );
   assert.equal((await readRun(a)).metric?.value, 0.5);
   writeFileSync(join(a, 'weights.dsodw'), '');
   assert.equal(weightsOfRun(await readRun(a)), join(a, 'weights.dsodw'));
@@ -192,18 +236,28 @@ test('the code lens, the quick picks and the dashboard agree on the recorded run
     const shown = await dashboardView(runDir);
     assert.equal(status.state, expected[runDir], runDir);
     assert.deepEqual(
-      { state: status.state, step: status.step, steps: status.steps, metric: status.metric, checkpoints: status.checkpoints.map((c) => c.path), weights: status.weights },
+      {
+        state: status.state,
+        step: status.step,
+        steps: status.steps,
+        metric: status.metric,
+        checkpoints: status.checkpoints.map((c) => c.path),
+        weights: status.weights,
+      },
       shown,
       `${runDir}: the lens and quick picks read what the dashboard shows`,
     );
     const row = list.find((r) => r.runDir === runDir);
     assert.ok(row, `${runDir} in the dashboard's run list`);
-    assert.deepEqual({ state: row.state, step: row.step, steps: row.steps, metric: row.metric }, { state: shown.state, step: shown.step, steps: shown.steps, metric: shown.metric && { metric: shown.metric.metric, value: shown.metric.value } });
+    assert.deepEqual(
+      { state: row.state, step: row.step, steps: row.steps, metric: row.metric },
+      { state: shown.state, step: shown.step, steps: shown.steps, metric: shown.metric && { metric: shown.metric.metric, value: shown.metric.value } },
+    );
     // The same words: the dashboard's state badge (STATE_TEXT) in the quick pick, and in the lens unless a metric says
     // all of a run that ended as asked.
     const words = STATE_TEXT[shown.state];
     assert.ok(runLineText(status).includes(words), runLineText(status));
-    assert.equal(runLineText(status), runLineText(row), 'the dashboard\'s own run picker says the same');
+    assert.equal(runLineText(status), runLineText(row), "the dashboard's own run picker says the same");
     if (shown.state !== 'step-limit' || !status.metric) assert.ok(lastRunText(status).includes(words), lastRunText(status));
   }
   // The killed run never reads as running.

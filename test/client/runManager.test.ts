@@ -53,7 +53,17 @@ before(() => {
 
 after(async () => {
   // DSOD_TEST_LOG=FILE keeps what the "DSOD Runs" output channel showed, and the notifications, to read.
-  if (process.env.DSOD_TEST_LOG) writeFileSync(process.env.DSOD_TEST_LOG, [...state.output, '', ...state.progress.flatMap((p) => [`[progress] ${p.title}`, ...p.messages.map((m) => `  ${m}`)]), '', ...state.shown.map((s) => `[${s.kind}] ${s.message} [${s.items.join(', ')}]`)].join('\n') + '\n');
+  if (process.env.DSOD_TEST_LOG)
+    writeFileSync(
+      process.env.DSOD_TEST_LOG,
+      [
+        ...state.output,
+        '',
+        ...state.progress.flatMap((p) => [`[progress] ${p.title}`, ...p.messages.map((m) => `  ${m}`)]),
+        '',
+        ...state.shown.map((s) => `[${s.kind}] ${s.message} [${s.items.join(', ')}]`),
+      ].join('\n') + '\n',
+    );
   await runs.shutdown();
   for (const d of context.subscriptions) d.dispose();
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
@@ -82,7 +92,9 @@ function follow(runDir: string): { events: EngineEvent[]; result: Promise<Engine
 }
 
 const lensTitles = async () =>
-  (await Promise.all(state.codeLensProviders.map((p) => p.provideCodeLenses({ uri: Uri.file(spec), languageId: 'dsod' })))).flat().map((l: CodeLens) => l.command!.title);
+  (await Promise.all(state.codeLensProviders.map((p) => p.provideCodeLenses({ uri: Uri.file(spec), languageId: 'dsod' }))))
+    .flat()
+    .map((l: CodeLens) => l.command!.title);
 
 let runDir = '';
 let stoppedAt = 0;
@@ -118,8 +130,14 @@ test('"DSOD: Train" on the active spec: a new run folder, the dashboard, progres
   assert.equal(note.cancellable, true);
   await until('step 8', () => p.events.some((e) => e.type === 'progress' && e.step >= 8));
   await until('the cost', () => note.messages.find((m) => /img\/s measured over steps 2-6/.test(m)));
-  assert.ok(note.messages.some((m) => /^4,000 steps of batch 8 \(32,000 images\) on 32 training images; measuring the speed…$/.test(m)), note.messages.join('\n'));
-  assert.match(note.messages.find((m) => /measured over/.test(m))!, /^4,000 steps × batch 8 = 32,000 images; [\d.]+ img\/s measured over steps 2-6; about \S+ to the end$/);
+  assert.ok(
+    note.messages.some((m) => /^4,000 steps of batch 8 \(32,000 images\) on 32 training images; measuring the speed…$/.test(m)),
+    note.messages.join('\n'),
+  );
+  assert.match(
+    note.messages.find((m) => /measured over/.test(m))!,
+    /^4,000 steps × batch 8 = 32,000 images; [\d.]+ img\/s measured over steps 2-6; about \S+ to the end$/,
+  );
   assert.deepEqual(opened, [runDir], 'the dashboard opens the run once it started');
   await until('the status bar', () => /^\$\(sync~spin\) DSOD \d+\/4,000 · loss \d+\.\d{3} · ETA \S+$/.test(state.status.text));
   assert.equal(state.status.visible, true);
@@ -243,7 +261,10 @@ test('an engine killed from outside is a failed run, reported with its last step
   // interrupted, not running.
   await until('the run to leave the manager', () => !runs.manager.activeRun(dir));
   const titles = await lensTitles();
-  assert.ok(titles.some((t) => t.startsWith(`last run: ${STATE_TEXT.interrupted} at step `)), titles.join(' | '));
+  assert.ok(
+    titles.some((t) => t.startsWith(`last run: ${STATE_TEXT.interrupted} at step `)),
+    titles.join(' | '),
+  );
   const run = await readRunStatus(dir);
   assert.equal(run?.state, 'interrupted');
   assert.ok(run && describeRun(run).includes(STATE_TEXT.interrupted), run ? describeRun(run) : dir);
@@ -269,7 +290,10 @@ test('shutdown (deactivate) stops every run gracefully, with a checkpoint, and l
 test('the dsod task: the runtime with dist/dsod.js, ELECTRON_RUN_AS_NODE, $dsod, and it runs', async () => {
   const provider = new DsodTaskProvider(repoRoot);
   const folder = { uri: Uri.file(ws), name: 'ws', index: 0 };
-  const task = (await provider.resolveTask({ definition: { type: 'dsod', command: 'train', spec: 'tiny.dsod.yaml', args: ['--steps', '1'] }, scope: folder } as never)) as unknown as {
+  const task = (await provider.resolveTask({
+    definition: { type: 'dsod', command: 'train', spec: 'tiny.dsod.yaml', args: ['--steps', '1'] },
+    scope: folder,
+  } as never)) as unknown as {
     execution: { process: string; args: string[]; options: { cwd: string; env: Record<string, string> } };
     problemMatchers: string[];
     name: string;
@@ -284,9 +308,16 @@ test('the dsod task: the runtime with dist/dsod.js, ELECTRON_RUN_AS_NODE, $dsod,
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /done \(step-limit\) at step 1/);
   // Again: the same task continues its run folder.
-  const again = spawnSync(task.execution.process, [...task.execution.args.slice(0, -1), '2'], { cwd: ws, env: { ...process.env, ...task.execution.options.env }, encoding: 'utf8' });
+  const again = spawnSync(task.execution.process, [...task.execution.args.slice(0, -1), '2'], {
+    cwd: ws,
+    env: { ...process.env, ...task.execution.options.env },
+    encoding: 'utf8',
+  });
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /resuming .* at step 1 of 4000/);
-  const evalTask = (await provider.resolveTask({ definition: { type: 'dsod', command: 'eval', spec: 'tiny.dsod.yaml' }, scope: folder } as never)) as unknown as { execution: { args: string[] } };
-  assert.deepEqual(evalTask.execution.args.slice(1), ['eval', spec, '--run', out], 'eval defaults to the newest run of the spec (the task\'s own)');
+  const evalTask = (await provider.resolveTask({
+    definition: { type: 'dsod', command: 'eval', spec: 'tiny.dsod.yaml' },
+    scope: folder,
+  } as never)) as unknown as { execution: { args: string[] } };
+  assert.deepEqual(evalTask.execution.args.slice(1), ['eval', spec, '--run', out], "eval defaults to the newest run of the spec (the task's own)");
 });

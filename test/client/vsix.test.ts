@@ -58,8 +58,14 @@ test('the platform .vsix carries the bundles, the wasm binaries, sharp with its 
   ])
     assert.ok(names.has(f), `${f} is not in the package`);
   if (target === 'linux-x64') {
-    assert.ok([...names].some((n) => /^extension\/dist\/node_modules\/@img\/sharp-linux-x64\/lib\/sharp-linux-x64-[\d.]+\.node$/.test(n)), 'no sharp addon');
-    assert.ok([...names].some((n) => /^extension\/dist\/node_modules\/@img\/sharp-libvips-linux-x64\/lib\/libvips-cpp\.so/.test(n)), 'no libvips');
+    assert.ok(
+      [...names].some((n) => /^extension\/dist\/node_modules\/@img\/sharp-linux-x64\/lib\/sharp-linux-x64-[\d.]+\.node$/.test(n)),
+      'no sharp addon',
+    );
+    assert.ok(
+      [...names].some((n) => /^extension\/dist\/node_modules\/@img\/sharp-libvips-linux-x64\/lib\/libvips-cpp\.so/.test(n)),
+      'no libvips',
+    );
   }
   // Nothing for development.
   const dev = [...names].filter((n) => /\.map$|\.d\.[cm]?ts$|^extension\/(core|engine|server|client|protocol|test|node_modules|out)\//.test(n));
@@ -73,7 +79,11 @@ test('the unpacked extension trains the tiny example with its own engine, wasm b
   assert.ok(ext && existsSync(join(ext, 'dist', 'dsod.js')), 'the packaging test must run first');
   const engine = join(ext, 'dist', 'dsod.js');
   data = join(dir, 'data');
-  const synth = spawnSync(process.execPath, [engine, 'synth', '--out', data, '--count', '24'], { encoding: 'utf8', cwd: dir, env: { ...process.env, ...cleanEnv() } });
+  const synth = spawnSync(process.execPath, [engine, 'synth', '--out', data, '--count', '24'], {
+    encoding: 'utf8',
+    cwd: dir,
+    env: { ...process.env, ...cleanEnv() },
+  });
   assert.equal(synth.status, 0, synth.stderr);
   const spec = join(ext, 'examples', 'tiny.dsod.yaml');
   const p = new EngineProcess({

@@ -64,4 +64,3 @@ export function extractZip(file: string, dir: string): ZipEntry[] {
   }
   return entries;
 }
-

@@ -31,7 +31,10 @@ test('every batch norm stores 2C+1 running statistics besides its 2C learned val
     assert.equal(l.paramsLearned, 2 * l.shape[0]);
     assert.equal(l.paramsStored - l.paramsLearned, 2 * l.shape[0] + 1);
   }
-  assert.equal(bns.reduce((n, l) => n + 2 * l.shape[0] + 1, 0), 80_024);
+  assert.equal(
+    bns.reduce((n, l) => n + 2 * l.shape[0] + 1, 0),
+    80_024,
+  );
 });
 
 test('no convolution has a bias, and only convolutions cost MACs', () => {
@@ -85,9 +88,17 @@ test('a dense layer is BN-ReLU-conv1x1 (192) then BN-ReLU-conv3x3 (48), concaten
 });
 
 test('prediction scales: First, then learned half + reused half', () => {
-  assert.deepEqual(a.scales.map((s) => s.shape), [
-    [800, 38, 38], [512, 19, 19], [512, 10, 10], [256, 5, 5], [256, 3, 3], [256, 2, 2],
-  ]);
+  assert.deepEqual(
+    a.scales.map((s) => s.shape),
+    [
+      [800, 38, 38],
+      [512, 19, 19],
+      [512, 10, 10],
+      [256, 5, 5],
+      [256, 3, 3],
+      [256, 2, 2],
+    ],
+  );
   assert.equal(a.graph.scales[0].feature, node('transition2/conv1x1/conv').id);
   // Scale 2: concat[learned (last transition, 256), reused (pool of First -> BN-ReLU-conv1x1 256)].
   assert.deepEqual(node('scale2/concat').inputs, [node('transition4/conv1x1/conv').id, node('scale2/reused/conv1x1/conv').id]);
@@ -106,7 +117,10 @@ test('L2 normalization on all six scales, initial scale 20; heads are conv 3x3 +
   const l2 = a.graph.nodes.filter((n) => n.kind === 'l2norm');
   assert.equal(l2.length, 6);
   assert.ok(l2.every((n) => n.l2norm!.init === 20));
-  assert.equal(a.layers.filter((l) => l.kind === 'l2norm').reduce((n, l) => n + l.paramsLearned, 0), 800 + 512 + 512 + 256 + 256 + 256);
+  assert.equal(
+    a.layers.filter((l) => l.kind === 'l2norm').reduce((n, l) => n + l.paramsLearned, 0),
+    800 + 512 + 512 + 256 + 256 + 256,
+  );
   const priors = [4, 6, 6, 6, 4, 4];
   a.graph.scales.forEach((s, i) => {
     assert.equal(s.priorsPerLocation, priors[i]);
@@ -120,7 +134,10 @@ test('L2 normalization on all six scales, initial scale 20; heads are conv 3x3 +
 });
 
 test('pooling rounds up and convolutions round down, as in Caffe', () => {
-  assert.deepEqual([75, 19, 5, 3].map((n) => poolOutSize(n, 2, 2, 0)), [38, 10, 3, 2]);
+  assert.deepEqual(
+    [75, 19, 5, 3].map((n) => poolOutSize(n, 2, 2, 0)),
+    [38, 10, 3, 2],
+  );
   assert.equal(convOutSize(300, 3, 2, 1), 150);
   assert.equal(convOutSize(19, 3, 2, 1), 10);
   assert.equal(convOutSize(5, 3, 2, 1), 3);
@@ -162,7 +179,7 @@ test('the JSON form of DSOD300 gives the same network', () => {
   assert.deepEqual(fromJson.layers, a.layers);
 });
 
-test('left-out priors are DSOD300\'s, box for box', () => {
+test("left-out priors are DSOD300's, box for box", () => {
   const minimal = analyze('dsod: 1\n');
   assert.deepEqual(defaultBoxes(minimal), defaultBoxes(a));
 });
@@ -171,5 +188,8 @@ test('the frozen DSOD300 that position-pinning tests use is the same network as 
   const example = analyze(DSOD300_YAML);
   const frozen = analyze(DSOD300_FROZEN_YAML);
   assert.deepEqual(frozen.totals, example.totals);
-  assert.deepEqual(frozen.layers.map((l) => [l.name, l.shape]), example.layers.map((l) => [l.name, l.shape]));
+  assert.deepEqual(
+    frozen.layers.map((l) => [l.name, l.shape]),
+    example.layers.map((l) => [l.name, l.shape]),
+  );
 });

@@ -37,7 +37,16 @@ test('every layer of a dense scale is one of its halves, except the concatenatio
   // Scale 2 reuses half (its learned half is the backbone output); scales 3-6 have both: pool + BN-ReLU-conv reused,
   // two BN-ReLU-convs learned.
   const halves = (k: number, half: 'reused' | 'learned') => scales.filter((n) => n.stageIndex === k && n.half === half).length;
-  assert.deepEqual([2, 3, 4, 5, 6].map((k) => [halves(k, 'reused'), halves(k, 'learned')]), [[4, 0], [4, 6], [4, 6], [4, 6], [4, 6]]);
+  assert.deepEqual(
+    [2, 3, 4, 5, 6].map((k) => [halves(k, 'reused'), halves(k, 'learned')]),
+    [
+      [4, 0],
+      [4, 6],
+      [4, 6],
+      [4, 6],
+      [4, 6],
+    ],
+  );
   // The plain structure has no halves.
   for (const n of plain.graph.nodes) assert.equal(n.half, null, n.name);
 });
@@ -51,7 +60,12 @@ test('every layer of a dense block knows its dense layer, and a block counts the
   }
   assert.deepEqual(
     dsod300.stages.filter((s) => s.kind === 'block').map((s) => [s.index, s.denseLayers]),
-    [[1, 6], [2, 8], [3, 8], [4, 8]],
+    [
+      [1, 6],
+      [2, 8],
+      [3, 8],
+      [4, 8],
+    ],
   );
 });
 

@@ -33,7 +33,10 @@ test('hints.ignore normalizes to a list of kinds; left out, to an empty one', ()
 
 test('hints.ignore refuses what is not a hint kind, at the list item, and duplicates', () => {
   const bad = checkSpec('dsod: 1\nhints: { ignore: [principle/no-stem, shape/degenerate] }\n', 'yaml').diagnostics;
-  assert.deepEqual(bad.map((d) => [d.code, d.range.start.line, d.range.start.character, d.range.end.character]), [['schema/enum', 1, 37, 53]]);
+  assert.deepEqual(
+    bad.map((d) => [d.code, d.range.start.line, d.range.start.character, d.range.end.character]),
+    [['schema/enum', 1, 37, 53]],
+  );
   assert.match(bad[0].message, /"shape\/degenerate" is not a kind of design-principle hint; hints.ignore takes principle\/no-stem, principle\/compression/);
   assert.deepEqual(codes('dsod: 1\nhints: { ignore: [principle/no-stem, principle/no-stem] }\n'), ['schema/unique']);
   assert.deepEqual(codes('dsod: 1\nhints: { ignore: principle/no-stem }\n'), ['schema/type']);
@@ -72,7 +75,14 @@ test('a hint whose change costs less stays, even where the spec is over its budg
 
 test("SSD's convention for steps: input / feature map size, written as the scale's stride where that tiles", () => {
   // SSD300 (VGG; its last two scales come from stride-1 convs, stride 64): the released [8, 16, 32, 64, 100, 300].
-  const ssd300 = [[38, 8], [19, 16], [10, 32], [5, 64], [3, 64], [1, 64]].map(([map, stride]) => conventionalStep(300, map, stride));
+  const ssd300 = [
+    [38, 8],
+    [19, 16],
+    [10, 32],
+    [5, 64],
+    [3, 64],
+    [1, 64],
+  ].map(([map, stride]) => conventionalStep(300, map, stride));
   assert.deepEqual(ssd300, [8, 16, 32, 64, 100, 300]);
   // SSD512: [8, 16, 32, 64, 128, 256, 512].
   const ssd512 = [64, 32, 16, 8, 4, 2, 1].map((map, i) => conventionalStep(512, map, Math.min(8 * 2 ** i, 128)));
@@ -87,21 +97,33 @@ test("SSD's convention for steps: input / feature map size, written as the scale
 test('steps copied from DSOD300 into a 512x512 spec are flagged at each step that no longer tiles', () => {
   assert.deepEqual(codes(DSOD300_YAML), []);
   const d = checkSpec(edit(DSOD300_YAML, 'size: [300, 300]', 'size: [512, 512]'), 'yaml').diagnostics;
-  assert.deepEqual(d.map((x) => [x.code, x.severity, x.path.join('.')]), [
-    ['priors/steps-mismatch', 'warning', 'priors.steps.4'],
-    ['priors/steps-mismatch', 'warning', 'priors.steps.5'],
-  ]);
+  assert.deepEqual(
+    d.map((x) => [x.code, x.severity, x.path.join('.')]),
+    [
+      ['priors/steps-mismatch', 'warning', 'priors.steps.4'],
+      ['priors/steps-mismatch', 'warning', 'priors.steps.5'],
+    ],
+  );
   assert.match(d[1].message, /Scale 6: its 2x2 feature map × step 300 spans 600x600 px, but the input is 512x512: .*A step of 256 tiles it \(512 \/ 2 = 256\)/);
   // 600: scale 5's 600 / 5 = 120 is written as its stride, 128 (6.7% over, as SSD300's 32 for 300 / 10).
   const six = checkSpec(edit(DSOD300_YAML, 'size: [300, 300]', 'size: [600, 600]'), 'yaml').diagnostics;
-  assert.match(six[0].message, /Scale 5: its 5x5 feature map × step 100 spans 500x500 px, .*A step of 128 tiles it \(600 \/ 5 = 120, written as the scale's stride as SSD does\)/);
+  assert.match(
+    six[0].message,
+    /Scale 5: its 5x5 feature map × step 100 spans 500x500 px, .*A step of 128 tiles it \(600 \/ 5 = 120, written as the scale's stride as SSD does\)/,
+  );
   // Non-square: no single step, the message says how to get one per side.
   const wide = checkSpec(edit(DSOD300_YAML, 'size: [300, 300]', 'size: [300, 500]'), 'yaml').diagnostics;
-  assert.ok(wide.some((x) => /No one step tiles both sides of this map: leave priors.steps out/.test(x.message)), wide.map((x) => x.message).join('\n'));
+  assert.ok(
+    wide.some((x) => /No one step tiles both sides of this map: leave priors.steps out/.test(x.message)),
+    wide.map((x) => x.message).join('\n'),
+  );
 });
 
 test('steps that tile stay quiet: written within 10%, left out, or the input side on the last scale', () => {
-  assert.deepEqual(codes(readRepoFile('examples/tiny.dsod.yaml')).filter((c) => c.startsWith('priors/')), []);
+  assert.deepEqual(
+    codes(readRepoFile('examples/tiny.dsod.yaml')).filter((c) => c.startsWith('priors/')),
+    [],
+  );
   // Left out, the steps follow the input (input / feature map size).
   assert.deepEqual(codes('dsod: 1\ninput: { size: 512 }\n'), []);
   // 5 x 64 = 320 px for a 300 input is SSD's own (6.7%); 5 x 70 = 350 px is 17% over.

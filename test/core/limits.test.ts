@@ -16,7 +16,10 @@ for (const [name, text, format] of [
     const started = performance.now();
     const c = checkSpec(text, format);
     const ms = performance.now() - started;
-    assert.deepEqual(c.diagnostics.map((d) => `${d.code} ${d.severity}`), ['spec/too-large error']);
+    assert.deepEqual(
+      c.diagnostics.map((d) => `${d.code} ${d.severity}`),
+      ['spec/too-large error'],
+    );
     assert.match(c.diagnostics[0].message, /^This spec is \d+ KB; specs over 512 KB are not checked/);
     // The parser saw at most the first 256 characters of the first line: what the diagnostic covers.
     assert.ok(c.document.text.length <= 256, `parsed ${c.document.text.length} characters`);
@@ -33,7 +36,10 @@ test('the first line of a too-large spec is what its diagnostic covers, as befor
   assert.deepEqual(c.diagnostics[0].range, { start: { line: 0, character: 0 }, end: { line: 0, character: 7 } });
   // The CLI's way in: a head of the file and its size in bytes.
   const fromHead = oversizedSpec('dsod: 1\nname: x\n', 6_000_000, 'yaml');
-  assert.deepEqual(fromHead.diagnostics.map((d) => d.message), ['This spec is 5859 KB; specs over 512 KB are not checked (a DSOD spec is a few KB).']);
+  assert.deepEqual(
+    fromHead.diagnostics.map((d) => d.message),
+    ['This spec is 5859 KB; specs over 512 KB are not checked (a DSOD spec is a few KB).'],
+  );
 });
 
 test('U+FFFD is a spec/invalid-utf8 warning at each run of them; the spec is still checked', () => {
@@ -51,5 +57,8 @@ test('U+FFFD is a spec/invalid-utf8 warning at each run of them; the spec is sti
   );
   assert.match(bad[0].message, /^2 replacement characters \(U\+FFFD\)/);
   assert.ok(c.analysis, 'the spec is still analysed');
-  assert.deepEqual(checkSpec(DSOD300_YAML, 'yaml').diagnostics.filter((d) => d.code === 'spec/invalid-utf8'), []);
+  assert.deepEqual(
+    checkSpec(DSOD300_YAML, 'yaml').diagnostics.filter((d) => d.code === 'spec/invalid-utf8'),
+    [],
+  );
 });

@@ -21,17 +21,25 @@ test('a valid spec is analysed in full, nothing set aside', () => {
   assert.equal(c.analysis!.totals.paramsLearned, DSOD300_LEARNED);
 });
 
-test('an unknown key is set aside: the rest is analysed, its numbers are the spec\'s own', () => {
+test("an unknown key is set aside: the rest is analysed, its numbers are the spec's own", () => {
   const c = check(typo);
-  assert.deepEqual(c.diagnostics.map((d) => d.code), ['schema/unknown-key']);
+  assert.deepEqual(
+    c.diagnostics.map((d) => d.code),
+    ['schema/unknown-key'],
+  );
   assert.equal(c.analysisFrom, 'partial');
   assert.deepEqual(c.setAside, [{ path: ['backbone', 'growth_rat'], why: 'unknown-key' }]);
   assert.equal(c.analysis!.totals.paramsLearned, DSOD300_LEARNED);
   assert.equal(c.analysis!.totals.macs, DSOD300_MACS);
   assert.equal(c.spec!.name, 'DSOD300');
   // Unknown keys at the top and deep in a list are dropped the same way.
-  const deep = check(edit(DSOD300_YAML, 'dsod: 1\n', 'dsod: 1\nnotes: draft\n').replace('{ pool: false, channels: 256 }', '{ pool: false, channels: 256, chanels: 8 }'));
-  assert.deepEqual(deep.setAside.map((s) => s.path), [['notes'], ['backbone', 'transitions', 3, 'chanels']]);
+  const deep = check(
+    edit(DSOD300_YAML, 'dsod: 1\n', 'dsod: 1\nnotes: draft\n').replace('{ pool: false, channels: 256 }', '{ pool: false, channels: 256, chanels: 8 }'),
+  );
+  assert.deepEqual(
+    deep.setAside.map((s) => s.path),
+    [['notes'], ['backbone', 'transitions', 3, 'chanels']],
+  );
   assert.equal(deep.analysis!.totals.paramsLearned, DSOD300_LEARNED);
   // JSON specs the same.
   const json = checkSpec('{ "dsod": 1, "backbone": { "notation": "DS/64-192-48-1", "growth_rat": 48 } }', 'json');
@@ -48,7 +56,10 @@ test('a key typo no longer hides a notation error elsewhere', () => {
 
 test('an invalid section that shapes no number is set aside and the analysis stays', () => {
   const c = check(edit(DSOD300_YAML, 'lr: 0.1', 'lr: fast'));
-  assert.deepEqual(c.diagnostics.map((d) => d.code), ['schema/type']);
+  assert.deepEqual(
+    c.diagnostics.map((d) => d.code),
+    ['schema/type'],
+  );
   assert.equal(c.analysisFrom, 'partial');
   assert.deepEqual(c.setAside, [{ path: ['train'], why: 'invalid-section' }]);
   assert.equal(c.analysis!.totals.paramsLearned, DSOD300_LEARNED);
@@ -62,11 +73,15 @@ test('an invalid section that shapes the network: no analysis, a provisional one
   assert.deepEqual(c.provisional?.invalid, ['priors']);
   // The backbone reads nothing of the priors: its stages are DSOD300's exactly.
   const full = check(DSOD300_YAML).analysis!;
-  const backbone = (a: typeof full) => a.stages.filter((s) => s.kind === 'stem' || s.kind === 'block' || s.kind === 'transition').map((s) => [s.name, s.paramsLearned, s.macs]);
+  const backbone = (a: typeof full) =>
+    a.stages.filter((s) => s.kind === 'stem' || s.kind === 'block' || s.kind === 'transition').map((s) => [s.name, s.paramsLearned, s.macs]);
   assert.deepEqual(backbone(c.provisional!.analysis), backbone(full));
   // A semantic error in a section that reads nothing invalid still shows; the defaults stand in silently.
   const notation = check(edit(edit(DSOD300_YAML, 'flip: true', 'flip: yes please'), 'DS/64-192-48-1 ', 'DS/64-192-48-x '));
-  assert.deepEqual(notation.diagnostics.map((d) => d.code), ['notation/invalid', 'schema/type']);
+  assert.deepEqual(
+    notation.diagnostics.map((d) => d.code),
+    ['notation/invalid', 'schema/type'],
+  );
 });
 
 test('findings that read an invalid section are not reported: they would be artefacts of its defaults', () => {
@@ -77,10 +92,17 @@ test('findings that read an invalid section are not reported: they would be arte
     '  aspect_ratios: [[2], [2, 3], [2, 3], [2, 3], [2]]',
   );
   const c = check(five);
-  assert.deepEqual(c.diagnostics.map((d) => d.code), ['schema/type']);
+  assert.deepEqual(
+    c.diagnostics.map((d) => d.code),
+    ['schema/type'],
+  );
   assert.deepEqual(c.provisional?.invalid, ['prediction']);
   // The same priors list with valid prediction is the real error it is.
-  assert.ok(codes(edit(DSOD300_YAML, '  aspect_ratios: [[2], [2, 3], [2, 3], [2, 3], [2], [2]]', '  aspect_ratios: [[2], [2, 3], [2, 3], [2, 3], [2]]')).includes('priors/length-mismatch'));
+  assert.ok(
+    codes(edit(DSOD300_YAML, '  aspect_ratios: [[2], [2, 3], [2, 3], [2, 3], [2], [2]]', '  aspect_ratios: [[2], [2, 3], [2, 3], [2, 3], [2]]')).includes(
+      'priors/length-mismatch',
+    ),
+  );
 });
 
 test('an error of the whole spec leaves nothing to analyse', () => {
@@ -95,10 +117,20 @@ test('an error of the whole spec leaves nothing to analyse', () => {
 test('a section left empty while its keys are being typed (`backbone:` then nothing) reads as an empty mapping, not a type error', () => {
   for (const text of ['dsod: 1\nbackbone:\n', 'dsod: 1\nbackbone:\n  stem:\n', 'dsod: 1\ninput:\nprediction:\n  l2norm:\n']) {
     const c = checkSpec(text, 'yaml');
-    assert.deepEqual(c.diagnostics.filter((d) => d.severity === 'error'), [], text);
+    assert.deepEqual(
+      c.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+      text,
+    );
     assert.equal(c.analysisFrom, 'full', text);
   }
   // Only what may be a mapping: an empty list or number is still the type error it was.
-  assert.deepEqual(checkSpec('dsod: 1\nbackbone:\n  blocks:\n', 'yaml').diagnostics.map((d) => d.code), ['schema/type']);
-  assert.deepEqual(checkSpec('dsod: 1\nclasses:\n', 'yaml').diagnostics.map((d) => d.code), ['schema/type']);
+  assert.deepEqual(
+    checkSpec('dsod: 1\nbackbone:\n  blocks:\n', 'yaml').diagnostics.map((d) => d.code),
+    ['schema/type'],
+  );
+  assert.deepEqual(
+    checkSpec('dsod: 1\nclasses:\n', 'yaml').diagnostics.map((d) => d.code),
+    ['schema/type'],
+  );
 });

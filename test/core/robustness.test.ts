@@ -13,7 +13,10 @@ function survives(text: string, format: SpecFormat = 'yaml', label = '') {
   assert.ok(!r.diagnostics.some((d) => d.code === 'internal'), `${label}: ${r.diagnostics.find((d) => d.code === 'internal')?.message}`);
   for (const d of r.diagnostics) {
     assert.ok(d.range.start.line >= 0 && d.range.start.character >= 0, label);
-    assert.ok(d.range.end.line > d.range.start.line || (d.range.end.line === d.range.start.line && d.range.end.character >= d.range.start.character), `${label}: inverted range`);
+    assert.ok(
+      d.range.end.line > d.range.start.line || (d.range.end.line === d.range.start.line && d.range.end.character >= d.range.start.character),
+      `${label}: inverted range`,
+    );
     assert.ok(d.message.length > 0 && d.code.length > 0, label);
   }
   return r;
@@ -35,8 +38,23 @@ test('wrong types in every section', () => {
   const sections = ['input', 'classes', 'backbone', 'prediction', 'heads', 'priors', 'train', 'data', 'budget', 'name'];
   const values = ['1', '-1', '"x"', '[]', '{}', 'null', 'true', '[[[]]]', '1e308', '.nan', '.inf', '-.inf'];
   for (const s of sections) for (const v of values) survives(`dsod: 1\n${s}: ${v}\n`, 'yaml', `${s}: ${v}`);
-  const keys = ['size', 'channels', 'notation', 'stem', 'blocks', 'transitions', 'structure', 'scales', 'channels', 'l2norm', 'min_sizes', 'aspect_ratios', 'params'];
-  for (const s of ['input', 'backbone', 'prediction', 'priors', 'budget']) for (const k of keys) for (const v of values) survives(`dsod: 1\n${s}: { ${k}: ${v} }\n`, 'yaml', `${s}.${k}: ${v}`);
+  const keys = [
+    'size',
+    'channels',
+    'notation',
+    'stem',
+    'blocks',
+    'transitions',
+    'structure',
+    'scales',
+    'channels',
+    'l2norm',
+    'min_sizes',
+    'aspect_ratios',
+    'params',
+  ];
+  for (const s of ['input', 'backbone', 'prediction', 'priors', 'budget'])
+    for (const k of keys) for (const v of values) survives(`dsod: 1\n${s}: { ${k}: ${v} }\n`, 'yaml', `${s}.${k}: ${v}`);
 });
 
 test('absurd numbers give range errors, not overflow or a hang', () => {
@@ -47,7 +65,8 @@ test('absurd numbers give range errors, not overflow or a hang', () => {
     'dsod: 1\nbackbone: { growth_rate: 1e12 }\n',
     'dsod: 1\nprediction: { scales: 1000 }\n',
     'dsod: 1\nclasses: 1e9\n',
-  ]) assert.ok(errorsOf(t).length > 0, t);
+  ])
+    assert.ok(errorsOf(t).length > 0, t);
   // A generous limit is no error.
   assert.deepEqual(errorsOf('dsod: 1\nbudget: { params: 99999999999999999999999T }\n'), []);
   // The largest network the schema allows is still counted, or refused as too large to count exactly.
@@ -69,11 +88,20 @@ test('pathological YAML and JSON: deep nesting, alias bombs, huge files', () => 
   survives('['.repeat(20_000) + ']'.repeat(20_000));
   survives('['.repeat(20_000) + ']'.repeat(20_000), 'json');
   survives('{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000), 'json');
-  const bomb = ['a: &a [1,1,1,1,1,1,1,1,1]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]', 'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]'].join('\n');
+  const bomb = [
+    'a: &a [1,1,1,1,1,1,1,1,1]',
+    'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+    'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+    'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+    'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+  ].join('\n');
   assert.ok(errorsOf(bomb).length > 0);
   const big = 'dsod: 1\npriors:\n  min_sizes: [' + Array.from({ length: 1_000_000 }, () => '1.5').join(', ') + ']\n';
   const started = Date.now();
-  assert.deepEqual(errorsOf(big).map((d) => d.code), ['spec/too-large']);
+  assert.deepEqual(
+    errorsOf(big).map((d) => d.code),
+    ['spec/too-large'],
+  );
   assert.ok(Date.now() - started < 2000, 'a 4 MB file is refused without parsing it');
   // Just under the limit, a long list is parsed and judged by the schema.
   const long = 'dsod: 1\npriors:\n  min_sizes: [' + Array.from({ length: 20_000 }, () => '1.5').join(', ') + ']\n';
@@ -89,18 +117,57 @@ test('CRLF line endings keep exact ranges', () => {
 test('2,000 random edits of the examples (deleting, duplicating, swapping, mutating lines) never break the checker', () => {
   const r = rng(42);
   const sources = exampleFiles().map((f) => readRepoFile(f));
-  const tokens = ['', ':', '-', '[', ']', '{', '}', ',', '#', '&a', '*a', '!!str', '"', "'", '0', '-1', '1e9', 'null', 'true', '  ', '\t', 'pool', 'dense', '|'];
+  const tokens = [
+    '',
+    ':',
+    '-',
+    '[',
+    ']',
+    '{',
+    '}',
+    ',',
+    '#',
+    '&a',
+    '*a',
+    '!!str',
+    '"',
+    "'",
+    '0',
+    '-1',
+    '1e9',
+    'null',
+    'true',
+    '  ',
+    '\t',
+    'pool',
+    'dense',
+    '|',
+  ];
   for (let i = 0; i < 2000; i++) {
     const lines = r.pick(sources).split('\n');
     const edits = r.int(1, 4);
     for (let e = 0; e < edits; e++) {
       const at = r.int(0, lines.length - 1);
       switch (r.int(0, 4)) {
-        case 0: lines.splice(at, 1); break;
-        case 1: lines.splice(at, 0, lines[at]); break;
-        case 2: { const b = r.int(0, lines.length - 1); [lines[at], lines[b]] = [lines[b], lines[at]]; break; }
-        case 3: { const l = lines[at] ?? ''; const c = r.int(0, l.length); lines[at] = l.slice(0, c) + r.pick(tokens) + l.slice(c + 1); break; }
-        default: lines[at] = (lines[at] ?? '').replace(/[0-9]+/, String(r.int(0, 5000)));
+        case 0:
+          lines.splice(at, 1);
+          break;
+        case 1:
+          lines.splice(at, 0, lines[at]);
+          break;
+        case 2: {
+          const b = r.int(0, lines.length - 1);
+          [lines[at], lines[b]] = [lines[b], lines[at]];
+          break;
+        }
+        case 3: {
+          const l = lines[at] ?? '';
+          const c = r.int(0, l.length);
+          lines[at] = l.slice(0, c) + r.pick(tokens) + l.slice(c + 1);
+          break;
+        }
+        default:
+          lines[at] = (lines[at] ?? '').replace(/[0-9]+/, String(r.int(0, 5000)));
       }
     }
     survives(lines.join('\n'), 'yaml', `edit ${i}`);

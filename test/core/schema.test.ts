@@ -26,14 +26,47 @@ const all = properties(specSchema);
 test('the schema covers the whole DSOD family', () => {
   const names = new Set(all.map((p) => p.path.join('.')));
   for (const required of [
-    'input.size', 'input.channels', 'classes', 'backbone.notation', 'backbone.stem', 'backbone.stem.convs', 'backbone.first_conv',
-    'backbone.bottleneck', 'backbone.growth_rate', 'backbone.compression', 'backbone.blocks', 'backbone.blocks.[].layers',
-    'backbone.blocks.[].growth_rate', 'backbone.blocks.[].bottleneck', 'backbone.transitions', 'backbone.transitions.[].pool',
-    'backbone.transitions.[].compression', 'backbone.transitions.[].channels', 'prediction.structure', 'prediction.scales',
-    'prediction.channels', 'prediction.l2norm', 'prediction.l2norm.init', 'heads.kernel', 'heads.batch_norm', 'priors.min_sizes',
-    'priors.max_sizes', 'priors.aspect_ratios', 'priors.steps', 'priors.offset', 'priors.variances', 'priors.clip', 'train.lr',
-    'train.milestones', 'data.format', 'budget.target', 'budget.params', 'budget.macs', 'budget.activation_memory',
-  ]) assert.ok(names.has(required), `missing ${required}`);
+    'input.size',
+    'input.channels',
+    'classes',
+    'backbone.notation',
+    'backbone.stem',
+    'backbone.stem.convs',
+    'backbone.first_conv',
+    'backbone.bottleneck',
+    'backbone.growth_rate',
+    'backbone.compression',
+    'backbone.blocks',
+    'backbone.blocks.[].layers',
+    'backbone.blocks.[].growth_rate',
+    'backbone.blocks.[].bottleneck',
+    'backbone.transitions',
+    'backbone.transitions.[].pool',
+    'backbone.transitions.[].compression',
+    'backbone.transitions.[].channels',
+    'prediction.structure',
+    'prediction.scales',
+    'prediction.channels',
+    'prediction.l2norm',
+    'prediction.l2norm.init',
+    'heads.kernel',
+    'heads.batch_norm',
+    'priors.min_sizes',
+    'priors.max_sizes',
+    'priors.aspect_ratios',
+    'priors.steps',
+    'priors.offset',
+    'priors.variances',
+    'priors.clip',
+    'train.lr',
+    'train.milestones',
+    'data.format',
+    'budget.target',
+    'budget.params',
+    'budget.macs',
+    'budget.activation_memory',
+  ])
+    assert.ok(names.has(required), `missing ${required}`);
   assert.equal(specSchema.properties.dsod.const, 1);
 });
 
@@ -55,7 +88,11 @@ test('defaults and examples are themselves valid', () => {
       path.slice(0, -1).forEach((k) => (at = at[k] = {}));
       at[path[path.length - 1]] = value;
       const errors = checkSpec(YAML.stringify(data), 'yaml').diagnostics.filter((d) => d.code.startsWith('schema/'));
-      assert.deepEqual(errors.map((d) => d.message), [], `${path.join('.')} = ${JSON.stringify(value)}`);
+      assert.deepEqual(
+        errors.map((d) => d.message),
+        [],
+        `${path.join('.')} = ${JSON.stringify(value)}`,
+      );
       checked++;
     }
   }

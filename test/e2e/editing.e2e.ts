@@ -68,12 +68,15 @@ async function accept(page: Page): Promise<void> {
 }
 
 describe('Editing a spec in VS Code (code-server)', { timeout: 300_000 }, () => {
-  before(async () => {
-    assert.notEqual(twoProblems, s.broken, 'DSOD300 has a `  lr: 0.1` line to break');
-    vscode = await openVSCode({ extraFiles: { [TWO_PROBLEMS_FILE]: twoProblems, [FRESH_FILE]: '', [BLOCKS_FILE]: BLOCKS_HEAD }, resultsSubdir: 'editing' });
-    vscode.page.setDefaultTimeout(30_000);
-    log(`workbench up in ${Date.now() - started} ms`);
-  }, { timeout: 240_000 });
+  before(
+    async () => {
+      assert.notEqual(twoProblems, s.broken, 'DSOD300 has a `  lr: 0.1` line to break');
+      vscode = await openVSCode({ extraFiles: { [TWO_PROBLEMS_FILE]: twoProblems, [FRESH_FILE]: '', [BLOCKS_FILE]: BLOCKS_HEAD }, resultsSubdir: 'editing' });
+      vscode.page.setDefaultTimeout(30_000);
+      log(`workbench up in ${Date.now() - started} ms`);
+    },
+    { timeout: 240_000 },
+  );
 
   after(async () => {
     await vscode?.close();
@@ -105,11 +108,15 @@ describe('Editing a spec in VS Code (code-server)', { timeout: 300_000 }, () => 
         const rows = await problems(page);
         assert.ok(!rows.some((r) => r.includes('growth_rat')), rows.join('\n'));
         assert.ok(rows.includes(`${TWO_PROBLEMS_FILE} 1`), rows.join('\n'));
-        assert.ok(rows.some((r) => r.includes(LR_MESSAGE)), rows.join('\n'));
+        assert.ok(
+          rows.some((r) => r.includes(LR_MESSAGE)),
+          rows.join('\n'),
+        );
       }, 30_000);
       assert.equal(await saveAndRead(page, TWO_PROBLEMS_FILE), twoProblems.replace('growth_rat: 48', 'growth_rate: 48'));
       await screenshot('02-two-problems-fixed');
-    }));
+    }),
+  );
 
   test('b. accepting a notation over a half-typed value replaces it whole, labelled with what it is', { timeout: 90_000 }, () =>
     step('b-notation', async ({ page, screenshot }) => {
@@ -138,7 +145,8 @@ describe('Editing a spec in VS Code (code-server)', { timeout: 300_000 }, () => 
       assert.equal(saved.split('\n')[line], '  notation: DS/64-192-48-1');
       assert.equal(saved, lines.map((l, i) => (i === line ? '  notation: DS/64-192-48-1' : l)).join('\n'));
       await screenshot('04-notation-accepted');
-    }));
+    }),
+  );
 
   test('c. accepting `backbone` in a new file opens its block on the next line, indented as the editor indents', { timeout: 90_000 }, () =>
     step('c-backbone-key', async ({ page, screenshot }) => {
@@ -169,7 +177,8 @@ describe('Editing a spec in VS Code (code-server)', { timeout: 300_000 }, () => 
       await page.keyboard.press('Escape');
       assert.equal(await saveAndRead(page, FRESH_FILE), 'dsod: 1\nbackbone:\n  notation: DS/64-192-48-1\n  transitions:\n    - pool');
       await screenshot('07-backbone-block-typed');
-    }));
+    }),
+  );
 
   test('d. the dense block snippet in a block list: its keys under the first, not indented twice', { timeout: 90_000 }, () =>
     step('d-dense-block', async ({ page, screenshot }) => {
@@ -185,5 +194,6 @@ describe('Editing a spec in VS Code (code-server)', { timeout: 300_000 }, () => 
       await page.keyboard.press('Escape');
       assert.equal(await saveAndRead(page, BLOCKS_FILE), `${BLOCKS_HEAD}layers: 8\n      growth_rate: 48\n      bottleneck: 192`);
       await screenshot('09-dense-block-accepted');
-    }));
+    }),
+  );
 });

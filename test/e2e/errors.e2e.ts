@@ -25,10 +25,13 @@ const { step } = stepRunner(() => vscode, { escapeFirst: true });
 const statusText = async (page: Page) => (await totals(page).innerText()).replace(/\s+/g, ' ').trim();
 
 describe('DSOD Studio in VS Code: the numbers through errors', { timeout: 240_000 }, () => {
-  before(async () => {
-    vscode = await openVSCode({ extraFiles: { [BROKEN_FILE]: s.broken }, resultsSubdir: 'errors' });
-    vscode.page.setDefaultTimeout(30_000);
-  }, { timeout: 240_000 });
+  before(
+    async () => {
+      vscode = await openVSCode({ extraFiles: { [BROKEN_FILE]: s.broken }, resultsSubdir: 'errors' });
+      vscode.page.setDefaultTimeout(30_000);
+    },
+    { timeout: 240_000 },
+  );
 
   after(async () => {
     await vscode?.close();
@@ -50,7 +53,8 @@ describe('DSOD Studio in VS Code: the numbers through errors', { timeout: 240_00
       assert.ok(!text.includes(E.staleMark.trim()), `a partial analysis is current, not stale: ${text}`);
       log(`blocks line: ${text}`);
       await screenshot('01-editor-one-error');
-    }));
+    }),
+  );
 
   test('q. an error that leaves no analysis: the last valid numbers stay, marked stale', { timeout: 90_000 }, () =>
     step('q-last-valid', async ({ page, screenshot }) => {
@@ -64,7 +68,9 @@ describe('DSOD Studio in VS Code: the numbers through errors', { timeout: 240_00
       await page.keyboard.type(E.badInputSize);
       await totals(page).filter({ hasText: E.staleStatusBar }).waitFor();
       assert.equal(await statusText(page), E.staleStatusBar);
-      await line(page, 'blocks: [6').filter({ hasText: E.staleMark + E.block1Hint }).waitFor();
+      await line(page, 'blocks: [6')
+        .filter({ hasText: E.staleMark + E.block1Hint })
+        .waitFor();
       await page.keyboard.press('Control+Home');
       await lens(page, E.staleCodeLens).waitFor();
       await screenshot('02-editor-last-valid');
@@ -72,5 +78,6 @@ describe('DSOD Studio in VS Code: the numbers through errors', { timeout: 240_00
       await page.keyboard.press('Control+Z');
       await totals(page).filter({ hasText: '14.7M params' }).filter({ hasNotText: 'error' }).waitFor();
       assert.ok(!(await line(page, 'blocks: [6').innerText()).includes(E.staleMark.trim()));
-    }));
+    }),
+  );
 });

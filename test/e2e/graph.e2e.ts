@@ -30,18 +30,21 @@ async function assertFitted(graph: FrameLocator, what: string): Promise<void> {
 const nodes = (graph: FrameLocator) => graph.locator('g.node').count();
 
 describe('the architecture graph in VS Code (code-server)', { timeout: 300_000 }, () => {
-  before(async () => {
-    vscode = await openVSCode({ resultsSubdir: 'graph' });
-    vscode.page.setDefaultTimeout(30_000);
-    log(`workbench up in ${Date.now() - started} ms`);
-  }, { timeout: 240_000 });
+  before(
+    async () => {
+      vscode = await openVSCode({ resultsSubdir: 'graph' });
+      vscode.page.setDefaultTimeout(30_000);
+      log(`workbench up in ${Date.now() - started} ms`);
+    },
+    { timeout: 240_000 },
+  );
 
   after(async () => {
     await vscode?.close();
     log(`suite done in ${Date.now() - started} ms`);
   });
 
-  test('x. the status bar opens DSOD300\'s graph beside the spec, fitted, and fitted again when the pane resizes', { timeout: 120_000 }, () =>
+  test("x. the status bar opens DSOD300's graph beside the spec, fitted, and fitted again when the pane resizes", { timeout: 120_000 }, () =>
     step('x-graph-fitted', async ({ page, screenshot }) => {
       await openFile(page, DSOD300_FILE);
       await statusBarEntry(page, 'dsod-studio.dsod-studio.dsod.totals').filter({ hasText: /boxes/ }).click();
@@ -65,9 +68,10 @@ describe('the architecture graph in VS Code (code-server)', { timeout: 300_000 }
       await expectSoon(() => assertFitted(graph, 'the pane grown'));
       await page.keyboard.press('Control+B');
       await expectSoon(() => assertFitted(graph, 'the pane back'));
-    }));
+    }),
+  );
 
-  test('y. every block expanded: fitted again, and the drawing uses the pane\'s width', { timeout: 90_000 }, () =>
+  test("y. every block expanded: fitted again, and the drawing uses the pane's width", { timeout: 90_000 }, () =>
     step('y-graph-expanded', async ({ page, screenshot }) => {
       const graph = graphFrame(page);
       await graph.locator('#expand-all').click();
@@ -76,7 +80,8 @@ describe('the architecture graph in VS Code (code-server)', { timeout: 300_000 }
       const d = (await graph.locator('svg.graph > g.drawing').boundingBox())!;
       assert.ok(d.width / d.height > 0.6, `expanded, the drawing is ${(d.width / d.height).toFixed(2)} as wide as it is tall`);
       await screenshot('02-all-expanded');
-    }));
+    }),
+  );
 
   test('z. zoomed in, the nodes show their full numbers', { timeout: 90_000 }, () =>
     step('z-graph-zoomed', async ({ page, screenshot }) => {
@@ -99,5 +104,6 @@ describe('the architecture graph in VS Code (code-server)', { timeout: 300_000 }
       assert.equal(await conf.locator('.numbers').textContent(), '580,860 params · 209,599,488 MACs');
       await page.mouse.move(5, 5);
       await screenshot('03-zoomed-full-numbers');
-    }));
+    }),
+  );
 });

@@ -22,7 +22,6 @@ export const CODE_SERVER_VERSION = '4.100.3';
 const cacheDir = process.env.DSOD_E2E_CACHE ?? join(homedir(), '.cache', 'dsod-e2e');
 export const codeServerBin = process.env.CODE_SERVER_BIN ?? join(cacheDir, `code-server-${CODE_SERVER_VERSION}`, 'node_modules', '.bin', 'code-server');
 
-
 /** User settings: nothing that pops up, downloads or moves the layout between runs. */
 const USER_SETTINGS = {
   'workbench.startupEditor': 'none',
@@ -161,7 +160,10 @@ export interface SessionOptions {
  * groups) and removes it, also when a step failed.
  */
 export async function openVSCode(options: SessionOptions = {}): Promise<Session> {
-  for (const [what, bin] of [['code-server', codeServerBin], ['Chromium', chromiumBin]]) {
+  for (const [what, bin] of [
+    ['code-server', codeServerBin],
+    ['Chromium', chromiumBin],
+  ]) {
     if (!existsSync(bin)) throw new Error(`${what} not found at ${bin}: run \`bash scripts/e2e-setup.sh\` first`);
   }
   // A fresh results folder: no screenshot of an earlier run is taken for this one's (other sessions' subfolders stay).
@@ -226,9 +228,12 @@ export async function openVSCode(options: SessionOptions = {}): Promise<Session>
       codeServerBin,
       [
         ...common,
-        '--bind-addr', `127.0.0.1:${port}`,
-        '--auth', 'none',
-        '--config', '/dev/null',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--auth',
+        'none',
+        '--config',
+        '/dev/null',
         '--disable-telemetry',
         '--disable-update-check',
         ...(options.trust === 'restricted' ? [] : ['--disable-workspace-trust']),
@@ -529,4 +534,3 @@ export async function showHover(page: Page, hover: Locator): Promise<void> {
     await hover.first().waitFor({ state: 'visible', timeout: 3_000 });
   });
 }
-

@@ -25,7 +25,7 @@ const mocha = findMocha();
 const testsPath = join(repoRoot, 'out', 'test', 'vscode', 'suite', 'index.js');
 
 test(
-  'the @vscode/test-electron suite passes in code-server\'s extension host',
+  "the @vscode/test-electron suite passes in code-server's extension host",
   { timeout: 240_000, skip: mocha ? false : 'mocha is not installed (devDependency of test:vscode)' },
   async () => {
     assert.ok(existsSync(testsPath), `${testsPath} is missing: compile with \`npx tsc -p .\` first`);

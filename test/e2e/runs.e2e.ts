@@ -14,7 +14,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { activeTab, build, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, statusBarEntry, stepRunner, until, type Session } from './harness';
+import {
+  activeTab,
+  build,
+  log,
+  openFile,
+  openVSCode,
+  problems,
+  repoRoot,
+  runCommand,
+  showProblems,
+  statusBarEntry,
+  stepRunner,
+  until,
+  type Session,
+} from './harness';
 
 const SPEC = 'examples/tiny.dsod.yaml';
 const SPEC_NAME = 'tiny DSOD (DS/16-32-8-1, 96x96)';
@@ -241,7 +255,10 @@ async function runCommandKeepOpen(page: Page, label: string): Promise<void> {
 
 const quickRows = (page: Page) => page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
 /** The quick pick row whose label is exactly `label` (a row's text also holds its description and actions). */
-const quickRow = (page: Page, label: string) => quickRows(page).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) }).first();
+const quickRow = (page: Page, label: string) =>
+  quickRows(page)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) })
+    .first();
 async function quickRowTexts(page: Page): Promise<string[]> {
   return (await quickRows(page).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
 }
@@ -323,7 +340,9 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       log(`status bar: ${status}`);
 
       // The dashboard opened beside, on this run, running; its loss chart grows.
-      await onDashboard(page, 'shows the run, running', async (f) => ((await text(f, '#run-state')) === 'running' && (await text(f, '#run-dir')) === dir ? true : undefined));
+      await onDashboard(page, 'shows the run, running', async (f) =>
+        (await text(f, '#run-state')) === 'running' && (await text(f, '#run-dir')) === dir ? true : undefined,
+      );
       assert.equal(await text(await dashboard(page).then((f) => f!), '#run-name'), SPEC_NAME);
       const first = await onDashboard(page, 'the loss chart has points', async (f) => {
         const n = await lossPoints(f);
@@ -342,21 +361,27 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       const header = await text(f, '#run-step');
       log(`loss chart ${first} -> ${grown} points; dashboard step ${header}; loss ${await text(f, '#run-loss')}`);
       assert.match(header, /^[\d,]+ \/ 4,000$/);
-      assert.equal(await f.locator('#chart-loss canvas').count() > 0, true, 'the loss chart is drawn on a canvas');
+      assert.equal((await f.locator('#chart-loss canvas').count()) > 0, true, 'the loss chart is drawn on a canvas');
       // The status bar follows too.
       assert.match((await item.innerText()).trim(), /DSOD [\d,]+\/4,000 · loss \d+\.\d{3}/);
       await screenshot('01-train-progress');
-    }));
+    }),
+  );
 
   test('h. Cancel on the notification: a checkpoint in the run folder, the dashboard shows the run stopped', { timeout: 180_000 }, () =>
     step('h-cancel', async ({ page, screenshot }) => {
       assert.ok(run.dir, 'step g made a run');
       await clickCancel(page, 'DSOD: Training');
       // The notification says it is writing the checkpoint, then goes; the file is on disk.
-      const steps = await until('a checkpoint file in the run folder', () => {
-        const s = checkpointSteps(run.dir);
-        return s.length ? s : undefined;
-      }, 60_000, 200);
+      const steps = await until(
+        'a checkpoint file in the run folder',
+        () => {
+          const s = checkpointSteps(run.dir);
+          return s.length ? s : undefined;
+        },
+        60_000,
+        200,
+      );
       run.stoppedAt = steps[steps.length - 1];
       assert.ok(run.stoppedAt >= TRAIN_STEPS, `checkpoint at step ${run.stoppedAt}`);
       await toast(page, 'DSOD: Training').first().waitFor({ state: 'detached', timeout: 60_000 });
@@ -383,7 +408,8 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       log(`stopped at step ${run.stoppedAt}; ${run.pointsAtStop} loss points`);
       await scrollTo(f, '#section-checkpoints');
       await screenshot('02-cancelled-checkpoint');
-    }));
+    }),
+  );
 
   test('i. "DSOD: Resume Run" continues from the checkpoint\'s step; "DSOD: Stop Run" stops it again', { timeout: 240_000 }, () =>
     step('i-resume', async ({ page, screenshot }) => {
@@ -395,10 +421,19 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       assert.match(await note.innerText(), new RegExp(`DSOD: Training ${run.name}`), 'the same run folder');
       // Progress resumes above the checkpoint: the status bar, the dashboard, and the events on disk.
       const target = run.stoppedAt + RESUME_STEPS;
-      await until(`the status bar past step ${target}`, async () => {
-        const m = /DSOD ([\d,]+)\/4,000/.exec(await runItem(page).innerText().catch(() => ''));
-        return m && Number(m[1].replace(/,/g, '')) >= target ? true : undefined;
-      }, 180_000, 200);
+      await until(
+        `the status bar past step ${target}`,
+        async () => {
+          const m = /DSOD ([\d,]+)\/4,000/.exec(
+            await runItem(page)
+              .innerText()
+              .catch(() => ''),
+          );
+          return m && Number(m[1].replace(/,/g, '')) >= target ? true : undefined;
+        },
+        180_000,
+        200,
+      );
       const points = await onDashboard(page, `running again, its loss chart past ${run.pointsAtStop} points`, async (f) => {
         const n = await lossPoints(f);
         return (await text(f, '#run-state')) === 'running' && n > run.pointsAtStop ? n : undefined;
@@ -406,7 +441,7 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       const ev = events(run.dir);
       const starts = ev.filter((e) => e.type === 'start' && e.command === 'train');
       assert.equal(starts.length, 2);
-      assert.equal(starts[1].step, run.stoppedAt, 'the second process starts at the checkpoint\'s step');
+      assert.equal(starts[1].step, run.stoppedAt, "the second process starts at the checkpoint's step");
       assert.equal(starts[1].resumed, true);
       const afterResume = ev.slice(ev.indexOf(starts[1])).filter((e) => e.type === 'progress');
       assert.equal(afterResume[0]?.step, run.stoppedAt + 1, 'the first step after the resume is the next one: none skipped, none redone');
@@ -415,14 +450,22 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       await scrollTo((await dashboard(page))!, 'body');
       // The code lens says it trains, with a Stop.
       await specLens(page, /training: step [\d,]+\/4,000 · loss/).waitFor({ timeout: 30_000 });
-      assert.match((await specLens(page, 'training: step').first().innerText()).replace(/\s+/g, ' '), /^Stop \| Evaluate \| training: step [\d,]+\/4,000 · loss \d+\.\d{3} \| tiny DSOD/);
+      assert.match(
+        (await specLens(page, 'training: step').first().innerText()).replace(/\s+/g, ' '),
+        /^Stop \| Evaluate \| training: step [\d,]+\/4,000 · loss \d+\.\d{3} \| tiny DSOD/,
+      );
       await screenshot('03-resumed');
 
       await runCommand(page, 'DSOD: Stop Run');
-      const steps = await until('a second checkpoint, later than the first', () => {
-        const s = checkpointSteps(run.dir);
-        return s.length && s[s.length - 1] > run.stoppedAt ? s : undefined;
-      }, 60_000, 200);
+      const steps = await until(
+        'a second checkpoint, later than the first',
+        () => {
+          const s = checkpointSteps(run.dir);
+          return s.length && s[s.length - 1] > run.stoppedAt ? s : undefined;
+        },
+        60_000,
+        200,
+      );
       run.resumedStoppedAt = steps[steps.length - 1];
       await note.waitFor({ state: 'detached', timeout: 60_000 });
       await noEngineLeft(run.dir);
@@ -430,7 +473,8 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
         (await text(f, '#run-state')) === 'stopped' && (await text(f, '#run-step')) === `${run.resumedStoppedAt} / 4,000` ? true : undefined,
       );
       log(`stopped again at step ${run.resumedStoppedAt}`);
-    }));
+    }),
+  );
 
   test('j. "DSOD: Evaluate": the dashboard shows the mAP and the per-class AP table', { timeout: 240_000 }, () =>
     step('j-evaluate', async ({ page, screenshot }) => {
@@ -439,14 +483,21 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       await runCommand(page, 'DSOD: Evaluate');
       // Evaluating: the notification, then the metric on disk (metrics.json) and in the dashboard.
       await toast(page, 'DSOD: Evaluating').first().waitFor({ timeout: 60_000 });
-      const record = await until('metrics.json with the evaluation', () => {
-        try {
-          const m = JSON.parse(readFileSync(join(run.dir, 'metrics.json'), 'utf8')) as { evaluations: { metric: string; value: number; step: number | null; perClass: { name: string; ap: number | null }[] }[] };
-          return m.evaluations.find((e) => e.step === run.resumedStoppedAt);
-        } catch {
-          return undefined;
-        }
-      }, 180_000, 250);
+      const record = await until(
+        'metrics.json with the evaluation',
+        () => {
+          try {
+            const m = JSON.parse(readFileSync(join(run.dir, 'metrics.json'), 'utf8')) as {
+              evaluations: { metric: string; value: number; step: number | null; perClass: { name: string; ap: number | null }[] }[];
+            };
+            return m.evaluations.find((e) => e.step === run.resumedStoppedAt);
+          } catch {
+            return undefined;
+          }
+        },
+        180_000,
+        250,
+      );
       await toast(page, 'DSOD: Evaluating').first().waitFor({ state: 'detached', timeout: 60_000 });
       await noEngineLeft(run.dir);
       const expected = `${record.value.toFixed(4)} (VOC07 mAP (11-point) at step ${run.resumedStoppedAt})`;
@@ -455,9 +506,11 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       );
       const f = (await dashboard(page))!;
       // Each class with the AP of the evaluation, to 4 decimals.
-      const rows = await f.locator('#ap-table tbody tr').evaluateAll((trs) =>
-        trs.map((tr) => [tr.getAttribute('data-class'), ...Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())]),
-      );
+      const rows = await f
+        .locator('#ap-table tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [tr.getAttribute('data-class'), ...Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())]),
+        );
       assert.deepEqual(rows.map((r) => r[0]).sort(), [...CLASSES].sort());
       for (const r of rows) {
         const ap = record.perClass.find((c) => c.name === r[0])?.ap;
@@ -474,7 +527,8 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       // A user scrolls to the table.
       await scrollTo(f, '#section-table');
       await screenshot('04-evaluated');
-    }));
+    }),
+  );
 
   test('k. "DSOD: Run Inference" on the spec: the dashboard\'s gallery shows the images with boxes', { timeout: 240_000 }, () =>
     step('k-inference', async ({ page, screenshot }) => {
@@ -491,7 +545,9 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       const f = (await dashboard(page))!;
       const boxes = await f.locator('#gallery-grid .box.pred').count();
       const truth = await f.locator('#gallery-grid .box.truth').count();
-      const images = await f.locator('#gallery-grid img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length);
+      const images = await f
+        .locator('#gallery-grid img')
+        .evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length);
       log(`gallery: ${cards} images, ${boxes} predicted boxes, ${truth} true boxes, ${images} images decoded; ${await text(f, '#gallery-count')}`);
       assert.ok(boxes > 0, 'predicted boxes in the gallery');
       assert.ok(truth > 0, 'the ground truth beside');
@@ -501,7 +557,7 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       await specLens(page, 'last run:').waitFor({ timeout: 10_000 });
       // The score slider: at its lowest, every predicted box shows.
       const slider = f.locator('#threshold');
-      await slider.fill(await slider.getAttribute('min') ?? '0');
+      await slider.fill((await slider.getAttribute('min')) ?? '0');
       await until('every predicted box shown at the lowest threshold', async () => {
         const m = /^(\d+) of (\d+) predicted boxes shown/.exec(await text(f, '#gallery-count'));
         return m && m[1] === m[2] ? true : undefined;
@@ -510,9 +566,10 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       // A user scrolls to the gallery.
       await scrollTo(f, '#section-gallery');
       await screenshot('05-inference-gallery');
-    }));
+    }),
+  );
 
-  test('l. the code lens on the spec\'s first line shows the last run', { timeout: 120_000 }, () =>
+  test("l. the code lens on the spec's first line shows the last run", { timeout: 120_000 }, () =>
     step('l-code-lens', async ({ page, screenshot }) => {
       await focusSpec(page);
       await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
@@ -532,18 +589,26 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       const last = await lens.first().locator('a', { hasText: 'last run:' }).boundingBox();
       assert.ok(editor && last && last.x + last.width <= editor.x + editor.width, `the "last run" lens is cut off: ${JSON.stringify({ editor, last })}`);
       await screenshot('06-code-lens');
-    }));
+    }),
+  );
   test('m. the dashboard closed and reopened mid-run ("DSOD: Open Run...") shows every step so far and keeps growing', { timeout: 300_000 }, () =>
     step('m-reopen', async ({ page, screenshot }) => {
       await focusSpec(page);
       const before = new Set(runFolders());
       await runCommand(page, 'DSOD: Train');
-      const dir = await until('a second run folder under <workspace>/runs', () => runFolders().find((d) => !before.has(d) && existsSync(join(d, 'events.jsonl'))), 60_000);
+      const dir = await until(
+        'a second run folder under <workspace>/runs',
+        () => runFolders().find((d) => !before.has(d) && existsSync(join(d, 'events.jsonl'))),
+        60_000,
+      );
       second.dir = dir;
       second.name = dir.split('/').pop()!;
       // Its dashboard opened beside (a new tab in the dashboards' group), running, its chart growing.
-      await onDashboardOf(page, dir, `running, ${BEFORE_CLOSE_STEPS} steps on the loss chart`, async (f) =>
-        (await text(f, '#run-state')) === 'running' && (await lossPoints(f)) >= BEFORE_CLOSE_STEPS ? true : undefined,
+      await onDashboardOf(
+        page,
+        dir,
+        `running, ${BEFORE_CLOSE_STEPS} steps on the loss chart`,
+        async (f) => ((await text(f, '#run-state')) === 'running' && (await lossPoints(f)) >= BEFORE_CLOSE_STEPS ? true : undefined),
         180_000,
       );
       // The user closes the dashboard's tab (the active one of its group: this run's) while the run trains on.
@@ -553,7 +618,12 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       assert.ok(engineProcesses(dir).length > 0, 'the training runs on without its dashboard');
       log(`dashboard closed at step ${closedAt}`);
       // Training goes on with nobody watching: the steps land in events.jsonl.
-      await until(`step ${closedAt + WHILE_CLOSED_STEPS} in events.jsonl`, () => (latestStep(dir) >= closedAt + WHILE_CLOSED_STEPS ? true : undefined), 120_000, 200);
+      await until(
+        `step ${closedAt + WHILE_CLOSED_STEPS} in events.jsonl`,
+        () => (latestStep(dir) >= closedAt + WHILE_CLOSED_STEPS ? true : undefined),
+        120_000,
+        200,
+      );
 
       // "DSOD: Open Run...": the runs under the run root, newest first (this one, then the run of g-l), and "Browse...".
       await focusSpec(page);
@@ -588,20 +658,31 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       );
       log(`reopened: ${seen.n} loss points, events.jsonl at step ${seen.lo}-${seen.hi} (closed at ${closedAt})`);
       // It keeps growing, live.
-      const grown = await onDashboardOf(page, dir, `the loss chart grows past ${seen.n + 3} points`, async (f) => {
-        const n = await lossPoints(f);
-        return n >= seen.n + 3 ? n : undefined;
-      }, 120_000);
+      const grown = await onDashboardOf(
+        page,
+        dir,
+        `the loss chart grows past ${seen.n + 3} points`,
+        async (f) => {
+          const n = await lossPoints(f);
+          return n >= seen.n + 3 ? n : undefined;
+        },
+        120_000,
+      );
       log(`and grows: ${grown} points`);
       await scrollTo((await dashboardOf(page, dir))!, 'body');
       await screenshot('08-reopened-mid-run');
 
       // Stop it: a checkpoint, and then the chart holds exactly the steps on disk.
       await runCommand(page, 'DSOD: Stop Run');
-      const steps = await until('a checkpoint of the second run', () => {
-        const s = checkpointSteps(dir);
-        return s.length ? s : undefined;
-      }, 60_000, 200);
+      const steps = await until(
+        'a checkpoint of the second run',
+        () => {
+          const s = checkpointSteps(dir);
+          return s.length ? s : undefined;
+        },
+        60_000,
+        200,
+      );
       second.stoppedAt = steps[steps.length - 1];
       await toast(page, 'DSOD: Training').first().waitFor({ state: 'detached', timeout: 60_000 });
       await noEngineLeft(dir);
@@ -611,7 +692,8 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
         (await text(f, '#run-state')) === 'stopped' && (await lossPoints(f)) === last ? true : undefined,
       );
       log(`second run stopped at step ${second.stoppedAt}`);
-    }));
+    }),
+  );
 
   test('n. "Developer: Reload Window" mid-run: the engine stops gracefully (checkpoint), no process left, the dashboard comes back', { timeout: 300_000 }, () =>
     step('n-reload', async ({ page, screenshot }) => {
@@ -623,8 +705,11 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       await toast(page, 'DSOD: Training').first().waitFor({ timeout: 60_000 });
       assert.match(await toast(page, 'DSOD: Training').first().innerText(), new RegExp(`DSOD: Training ${second.name}`));
       const target = second.stoppedAt + 3;
-      await onDashboardOf(page, dir, `running again, past step ${target}`, async (f) =>
-        (await text(f, '#run-state')) === 'running' && (await lossPoints(f)) >= target ? true : undefined,
+      await onDashboardOf(
+        page,
+        dir,
+        `running again, past step ${target}`,
+        async (f) => ((await text(f, '#run-state')) === 'running' && (await lossPoints(f)) >= target ? true : undefined),
         180_000,
       );
       const pids = engineProcesses(dir);
@@ -635,20 +720,30 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
 
       // The reload: VS Code deactivates the extension, whose deactivate() stops the run (SIGINT: checkpoint, then exit).
       await runCommand(page, 'Developer: Reload Window');
-      const cp = await until('a checkpoint for the signal in events.jsonl', () => {
-        const ev = events(dir);
-        const lastStart = ev.map((e) => e.type === 'start').lastIndexOf(true);
-        return ev.slice(lastStart).find((e) => e.type === 'checkpoint' && e.reason === 'signal');
-      }, 60_000, 200);
+      const cp = await until(
+        'a checkpoint for the signal in events.jsonl',
+        () => {
+          const ev = events(dir);
+          const lastStart = ev.map((e) => e.type === 'start').lastIndexOf(true);
+          return ev.slice(lastStart).find((e) => e.type === 'checkpoint' && e.reason === 'signal');
+        },
+        60_000,
+        200,
+      );
       second.reloadStoppedAt = cp.step as number;
       assert.ok(second.reloadStoppedAt >= target, `the checkpoint (step ${second.reloadStoppedAt}) is past step ${target}`);
       assert.ok(checkpointSteps(dir).includes(second.reloadStoppedAt), `checkpoints/step-${second.reloadStoppedAt} on disk`);
       // The resumed process's own done (the one of m's process, before it, says stopped too).
-      const done = await until('a done event of the resumed process', () => {
-        const ev = events(dir);
-        const lastStart = ev.map((e) => e.type === 'start').lastIndexOf(true);
-        return ev.slice(lastStart).find((e) => e.type === 'done');
-      }, 30_000, 200);
+      const done = await until(
+        'a done event of the resumed process',
+        () => {
+          const ev = events(dir);
+          const lastStart = ev.map((e) => e.type === 'start').lastIndexOf(true);
+          return ev.slice(lastStart).find((e) => e.type === 'done');
+        },
+        30_000,
+        200,
+      );
       assert.equal(done.reason, 'stopped', `done: ${JSON.stringify(done)}`);
       assert.equal(done.step, second.reloadStoppedAt, `done at the checkpoint's step: ${JSON.stringify(done)}`);
       assert.equal(latestStep(dir), second.reloadStoppedAt, 'no step after the checkpoint');
@@ -657,12 +752,16 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
 
       // After the reload: the dashboard panel is back (its serializer), showing the run stopped with its whole history.
       await workbenchBack(page);
-      await onDashboardOf(page, dir, `back, stopped at step ${second.reloadStoppedAt} with every loss point`, async (f) =>
-        (await text(f, '#run-state')) === 'stopped' &&
-        (await lossPoints(f)) === second.reloadStoppedAt &&
-        (await text(f, '#run-step')) === `${second.reloadStoppedAt} / 4,000`
-          ? true
-          : undefined,
+      await onDashboardOf(
+        page,
+        dir,
+        `back, stopped at step ${second.reloadStoppedAt} with every loss point`,
+        async (f) =>
+          (await text(f, '#run-state')) === 'stopped' &&
+          (await lossPoints(f)) === second.reloadStoppedAt &&
+          (await text(f, '#run-step')) === `${second.reloadStoppedAt} / 4,000`
+            ? true
+            : undefined,
         120_000,
       );
       assert.equal(events(dir).filter((e) => e.type === 'start').length, startsBefore, 'the reloaded window started nothing');
@@ -672,79 +771,104 @@ describe('DSOD Studio runs in VS Code (code-server)', { timeout: 900_000 }, () =
       await specLens(page, `last run: stopped at step ${second.reloadStoppedAt}`).waitFor({ timeout: 60_000 });
       await scrollTo((await dashboardOf(page, dir))!, 'body');
       await screenshot('09-reloaded-stopped');
-    }));
+    }),
+  );
 
-  test('o. the dsod task type: tasks for the spec in "Tasks: Run Task", a train task finishing in the terminal, a broken spec in Problems through $dsod', { timeout: 300_000 }, () =>
-    step('o-tasks', async ({ page, screenshot }) => {
-      // "Tasks: Run Task" -> dsod: the provider's train and eval tasks for the workspace's spec.
-      await runCommandKeepOpen(page, 'Tasks: Run Task');
-      const typeRow = quickRow(page, 'dsod');
-      await typeRow.waitFor({ timeout: 60_000 });
-      const top = await quickRowTexts(page);
-      log(`Run Task: ${top.join(' | ')}`);
-      assert.ok(top.some((r) => r.includes(TASK_LABEL)), `the tasks.json task is offered: ${top.join(' | ')}`);
-      await typeRow.click();
-      await quickRows(page).filter({ hasText: 'eval tiny.dsod.yaml' }).first().waitFor({ timeout: 60_000 });
-      const provided = await quickRowTexts(page);
-      log(`dsod tasks: ${provided.join(' | ')}`);
-      assert.ok(provided.some((r) => /train tiny\.dsod\.yaml/.test(r)), provided.join(' | '));
-      assert.ok(provided.some((r) => /eval tiny\.dsod\.yaml/.test(r)), provided.join(' | '));
-      await screenshot('10-task-list');
-      await page.keyboard.press('Escape');
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  test(
+    'o. the dsod task type: tasks for the spec in "Tasks: Run Task", a train task finishing in the terminal, a broken spec in Problems through $dsod',
+    { timeout: 300_000 },
+    () =>
+      step('o-tasks', async ({ page, screenshot }) => {
+        // "Tasks: Run Task" -> dsod: the provider's train and eval tasks for the workspace's spec.
+        await runCommandKeepOpen(page, 'Tasks: Run Task');
+        const typeRow = quickRow(page, 'dsod');
+        await typeRow.waitFor({ timeout: 60_000 });
+        const top = await quickRowTexts(page);
+        log(`Run Task: ${top.join(' | ')}`);
+        assert.ok(
+          top.some((r) => r.includes(TASK_LABEL)),
+          `the tasks.json task is offered: ${top.join(' | ')}`,
+        );
+        await typeRow.click();
+        await quickRows(page).filter({ hasText: 'eval tiny.dsod.yaml' }).first().waitFor({ timeout: 60_000 });
+        const provided = await quickRowTexts(page);
+        log(`dsod tasks: ${provided.join(' | ')}`);
+        assert.ok(
+          provided.some((r) => /train tiny\.dsod\.yaml/.test(r)),
+          provided.join(' | '),
+        );
+        assert.ok(
+          provided.some((r) => /eval tiny\.dsod\.yaml/.test(r)),
+          provided.join(' | '),
+        );
+        await screenshot('10-task-list');
+        await page.keyboard.press('Escape');
+        await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 
-      // The tasks.json task: dsod train --steps 3 in runs/tiny, in the terminal, to its end.
-      const taskRun = join(vscode!.workspace, 'runs', 'tiny');
-      await runCommandKeepOpen(page, 'Tasks: Run Task');
-      await quickRows(page).filter({ hasText: TASK_LABEL }).first().click();
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-      const finished = await until(
-        'the task to finish in the terminal',
-        async () => {
-          const t = await terminalText(page);
-          return /done \(step-limit\) at step 3/.test(t) && /Terminal will be reused by tasks/.test(t) ? t : undefined;
-        },
-        180_000,
-        250,
-      );
-      log(`terminal:\n${finished.split('\n').filter((l) => l.trim()).slice(-8).join('\n')}`);
-      assert.match(finished, /report: .*runs\/tiny\/report\.html/);
-      const done = events(taskRun).filter((e) => e.type === 'done').at(-1);
-      assert.equal(done?.reason, 'step-limit');
-      assert.deepEqual(checkpointSteps(taskRun), [TASK_STEPS]);
-      await noEngineLeft(taskRun);
-      await screenshot('11-task-finished');
+        // The tasks.json task: dsod train --steps 3 in runs/tiny, in the terminal, to its end.
+        const taskRun = join(vscode!.workspace, 'runs', 'tiny');
+        await runCommandKeepOpen(page, 'Tasks: Run Task');
+        await quickRows(page).filter({ hasText: TASK_LABEL }).first().click();
+        await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+        const finished = await until(
+          'the task to finish in the terminal',
+          async () => {
+            const t = await terminalText(page);
+            return /done \(step-limit\) at step 3/.test(t) && /Terminal will be reused by tasks/.test(t) ? t : undefined;
+          },
+          180_000,
+          250,
+        );
+        log(
+          `terminal:\n${finished
+            .split('\n')
+            .filter((l) => l.trim())
+            .slice(-8)
+            .join('\n')}`,
+        );
+        assert.match(finished, /report: .*runs\/tiny\/report\.html/);
+        const done = events(taskRun)
+          .filter((e) => e.type === 'done')
+          .at(-1);
+        assert.equal(done?.reason, 'step-limit');
+        assert.deepEqual(checkpointSteps(taskRun), [TASK_STEPS]);
+        await noEngineLeft(taskRun);
+        await screenshot('11-task-finished');
 
-      // A broken spec (the typo `growth_rat: 48`, never opened in an editor, so the language server says nothing of it):
-      // the provider's train task for it fails, and $dsod puts the engine's error into Problems at its file, line and column.
-      const tiny = readFileSync(join(vscode!.workspace, SPEC), 'utf8');
-      const broken = tiny.replace(/^( {2}notation: .*\n)/m, '$1  growth_rat: 48\n');
-      assert.notEqual(broken, tiny);
-      writeFileSync(join(vscode!.workspace, BROKEN_SPEC), broken);
-      const line = broken.split('\n').findIndex((l) => l.startsWith('  growth_rat:')) + 1;
-      await runCommandKeepOpen(page, 'Tasks: Run Task');
-      await quickRow(page, 'dsod').click();
-      const brokenTask = quickRows(page).filter({ hasText: 'train broken.dsod.yaml' }).first();
-      await brokenTask.waitFor({ timeout: 60_000 });
-      await brokenTask.click();
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-      await until('the task to fail in the terminal', async () => (/done \(failed\)/.test(await terminalText(page)) ? true : undefined), 120_000, 250);
-      await showProblems(page);
-      const row = page.locator('.markers-panel .monaco-list-row', { hasText: BROKEN_MESSAGE });
-      await row.waitFor({ timeout: 30_000 });
-      assert.equal(await row.locator('.marker-message').innerText(), BROKEN_MESSAGE);
-      assert.equal(await row.locator('.marker-line').innerText(), `[Ln ${line}, Col 3]`);
-      assert.match(await row.locator('.marker-code').innerText(), /schema\/unknown-key/);
-      assert.equal(await row.locator('.marker-source').innerText(), 'dsod');
-      assert.equal(await row.locator('.marker-icon.error').count(), 1);
-      const all = await problems(page);
-      log(`Problems: ${all.join(' | ')}`);
-      // The file's row: its name, its folder (examples) and one problem.
-      assert.ok(all.some((r) => /^broken\.dsod\.yaml\s*examples 1$/.test(r)), `the file's row in Problems: ${all.join(' | ')}`);
-      await screenshot('12-task-problem');
-      // The row leads to the place: the broken spec opens with the cursor on the typo.
-      await row.dblclick();
-      await activeTab(page, 'broken.dsod.yaml').waitFor();
-      await page.locator('#status\\.editor\\.selection', { hasText: `Ln ${line}, Col 3` }).waitFor();
-    }));
+        // A broken spec (the typo `growth_rat: 48`, never opened in an editor, so the language server says nothing of it):
+        // the provider's train task for it fails, and $dsod puts the engine's error into Problems at its file, line and column.
+        const tiny = readFileSync(join(vscode!.workspace, SPEC), 'utf8');
+        const broken = tiny.replace(/^( {2}notation: .*\n)/m, '$1  growth_rat: 48\n');
+        assert.notEqual(broken, tiny);
+        writeFileSync(join(vscode!.workspace, BROKEN_SPEC), broken);
+        const line = broken.split('\n').findIndex((l) => l.startsWith('  growth_rat:')) + 1;
+        await runCommandKeepOpen(page, 'Tasks: Run Task');
+        await quickRow(page, 'dsod').click();
+        const brokenTask = quickRows(page).filter({ hasText: 'train broken.dsod.yaml' }).first();
+        await brokenTask.waitFor({ timeout: 60_000 });
+        await brokenTask.click();
+        await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+        await until('the task to fail in the terminal', async () => (/done \(failed\)/.test(await terminalText(page)) ? true : undefined), 120_000, 250);
+        await showProblems(page);
+        const row = page.locator('.markers-panel .monaco-list-row', { hasText: BROKEN_MESSAGE });
+        await row.waitFor({ timeout: 30_000 });
+        assert.equal(await row.locator('.marker-message').innerText(), BROKEN_MESSAGE);
+        assert.equal(await row.locator('.marker-line').innerText(), `[Ln ${line}, Col 3]`);
+        assert.match(await row.locator('.marker-code').innerText(), /schema\/unknown-key/);
+        assert.equal(await row.locator('.marker-source').innerText(), 'dsod');
+        assert.equal(await row.locator('.marker-icon.error').count(), 1);
+        const all = await problems(page);
+        log(`Problems: ${all.join(' | ')}`);
+        // The file's row: its name, its folder (examples) and one problem.
+        assert.ok(
+          all.some((r) => /^broken\.dsod\.yaml\s*examples 1$/.test(r)),
+          `the file's row in Problems: ${all.join(' | ')}`,
+        );
+        await screenshot('12-task-problem');
+        // The row leads to the place: the broken spec opens with the cursor on the typo.
+        await row.dblclick();
+        await activeTab(page, 'broken.dsod.yaml').waitFor();
+        await page.locator('#status\\.editor\\.selection', { hasText: `Ln ${line}, Col 3` }).waitFor();
+      }),
+  );
 });

@@ -13,7 +13,22 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { formatBoxes, formatCount, formatMacs } from '../../core/format';
-import { activeTab, build, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, showHover, statusBarEntry, stepRunner, type Session } from './harness';
+import {
+  activeTab,
+  build,
+  goTo,
+  log,
+  openFile,
+  openVSCode,
+  problems,
+  repoRoot,
+  runCommand,
+  showProblems,
+  showHover,
+  statusBarEntry,
+  stepRunner,
+  type Session,
+} from './harness';
 
 const SPEC = 'tiny.dsod.yaml';
 /** The message "DSOD: Train" shows in Restricted Mode (client/runs/runManager.ts: TRUST_MESSAGE), its start. */
@@ -25,8 +40,7 @@ const totalsItem = (page: Page) => statusBarEntry(page, 'dsod-studio.dsod-studio
 const restrictedItem = (page: Page) => statusBarEntry(page, 'status.workspaceTrust');
 const toast = (page: Page, text: string) => page.locator('.notifications-toasts .notification-list-item', { hasText: text });
 /** The action buttons in the title of the active editor, by their label (a command's title, its keybinding after it). */
-const titleAction = (page: Page, title: string) =>
-  page.locator(`.editor-group-container.active .editor-actions .action-label[aria-label^="${title}"]`);
+const titleAction = (page: Page, title: string) => page.locator(`.editor-group-container.active .editor-actions .action-label[aria-label^="${title}"]`);
 /** The code lenses above the spec's first line (one decoration holds every lens of a line). */
 const lens = (page: Page, hasText: string | RegExp) => page.locator('.editor-group-container.active .codelens-decoration', { hasText });
 
@@ -37,7 +51,9 @@ interface Expected {
   block1: { line: number; column: number; learned: string; output: string };
 }
 function expected(): Expected {
-  const a = JSON.parse(execFileSync(process.execPath, [join(repoRoot, 'dist', 'dsod.js'), 'analyze', '--json', join(repoRoot, 'examples', SPEC)], { encoding: 'utf8' })) as {
+  const a = JSON.parse(
+    execFileSync(process.execPath, [join(repoRoot, 'dist', 'dsod.js'), 'analyze', '--json', join(repoRoot, 'examples', SPEC)], { encoding: 'utf8' }),
+  ) as {
     params: { learned: number };
     macs: number;
     defaultBoxes: number;
@@ -132,7 +148,8 @@ describe('DSOD Studio in a workspace that is not trusted (code-server, Restricte
       await screenshot('02-restricted-graph');
       await runCommand(page, 'View: Close All Editors');
       await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached' });
-    }));
+    }),
+  );
 
   test('v. Restricted Mode: "DSOD: Train" says why it is disabled, starts nothing, and has no button', { timeout: 120_000 }, () =>
     step('v-train-refused', async ({ page, screenshot }) => {
@@ -155,9 +172,10 @@ describe('DSOD Studio in a workspace that is not trusted (code-server, Restricte
       assert.deepEqual(runFolders(), []);
       assert.equal(await toast(page, 'DSOD: Training').count(), 0);
       await screenshot('03-train-refused');
-    }));
+    }),
+  );
 
-  test('w. trusted from the message\'s button: the Train button and lens appear, Restricted Mode is gone', { timeout: 120_000 }, () =>
+  test("w. trusted from the message's button: the Train button and lens appear, Restricted Mode is gone", { timeout: 120_000 }, () =>
     step('w-trusted', async ({ page, screenshot }) => {
       const note = toast(page, TRUST_MESSAGE_START).first();
       await note.hover();
@@ -184,5 +202,6 @@ describe('DSOD Studio in a workspace that is not trusted (code-server, Restricte
       await page.locator('.monaco-hover:not(.hidden), .workbench-hover', { hasText: 'Train' }).first().waitFor();
       log(`Train button: ${await titleAction(page, 'Train').getAttribute('aria-label')}`);
       await screenshot('05-trusted-train-button');
-    }));
+    }),
+  );
 });

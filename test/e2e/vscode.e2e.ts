@@ -6,7 +6,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { expectSoon, goTo, log, openFile, openVSCode, problems, repoRoot, runCommand, showProblems, showHover, statusBarEntry, stepRunner, type Session } from './harness';
+import {
+  expectSoon,
+  goTo,
+  log,
+  openFile,
+  openVSCode,
+  problems,
+  repoRoot,
+  runCommand,
+  showProblems,
+  showHover,
+  statusBarEntry,
+  stepRunner,
+  type Session,
+} from './harness';
 import { BROKEN_FILE, DSOD300_FILE, EXPECT, scenario } from './scenario';
 
 const s = scenario(repoRoot);
@@ -18,11 +32,14 @@ let vscode: Session | undefined;
 const { step } = stepRunner(() => vscode, { escapeFirst: true });
 
 describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
-  before(async () => {
-    vscode = await openVSCode({ extraFiles: { [BROKEN_FILE]: s.broken } });
-    vscode.page.setDefaultTimeout(30_000);
-    log(`workbench up in ${Date.now() - started} ms`);
-  }, { timeout: 240_000 });
+  before(
+    async () => {
+      vscode = await openVSCode({ extraFiles: { [BROKEN_FILE]: s.broken } });
+      vscode.page.setDefaultTimeout(30_000);
+      log(`workbench up in ${Date.now() - started} ms`);
+    },
+    { timeout: 240_000 },
+  );
 
   after(async () => {
     await vscode?.close();
@@ -48,12 +65,17 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
       );
       // The only problem of the file: its header row counts 1.
       const rows = await problems(page);
-      assert.deepEqual(rows.filter((r) => r.startsWith(BROKEN_FILE)), [`${BROKEN_FILE} 1`], rows.join('\n'));
+      assert.deepEqual(
+        rows.filter((r) => r.startsWith(BROKEN_FILE)),
+        [`${BROKEN_FILE} 1`],
+        rows.join('\n'),
+      );
       // The error is squiggled at the key in the editor, and the status bar says the spec has an error.
       await page.locator('.editor-group-container.active .squiggly-error').first().waitFor();
       await totals(page).filter({ hasText: EXPECT.brokenStatusBar }).waitFor();
       await screenshot('01-broken-spec-problems');
-    }));
+    }),
+  );
 
   test('b. hovering a dense block shows its parameter count', { timeout: 90_000 }, () =>
     step('b-hover', async ({ page, screenshot }) => {
@@ -70,7 +92,8 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
       await screenshot('02-hover-block1');
       await page.keyboard.press('Escape');
       await hover.first().waitFor({ state: 'hidden' });
-    }));
+    }),
+  );
 
   test('c. the status bar shows the totals of DSOD300', { timeout: 90_000 }, () =>
     step('c-status-bar', async ({ page, screenshot }) => {
@@ -97,7 +120,8 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
         });
       await screenshot('03-status-bar-dsod300');
       await page.mouse.move(800, 400);
-    }));
+    }),
+  );
 
   test('d. the quick fix corrects the typo and the error leaves the Problems panel', { timeout: 90_000 }, () =>
     step('d-quick-fix', async ({ page, screenshot }) => {
@@ -128,7 +152,8 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
       const saved = readFileSync(join(vscode!.workspace, BROKEN_FILE), 'utf8');
       assert.equal(saved, s.broken.replace('growth_rat: 48', 'growth_rate: 48'));
       await screenshot('05-fixed');
-    }));
+    }),
+  );
 
   test('e. the report command opens the report view beside the spec: it sorts, and a row click selects its spec text', { timeout: 120_000 }, () =>
     step('e-report', async ({ page, screenshot }) => {
@@ -147,19 +172,22 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
       // Sorted by MACs (descending on the first click): dense block 1 costs the most.
       await report.locator('#stages thead th[data-key="macs"] button').click();
       await report.locator('#stages thead th[data-key="macs"][aria-sort="descending"]').waitFor();
-      assert.deepEqual(await report.locator('#stages tbody tr').evaluateAll((rows) => rows.slice(0, 3).map((r) => (r as HTMLElement).dataset.name)), ['block1', 'stem', 'block2']);
+      assert.deepEqual(await report.locator('#stages tbody tr').evaluateAll((rows) => rows.slice(0, 3).map((r) => (r as HTMLElement).dataset.name)), [
+        'block1',
+        'stem',
+        'block2',
+      ]);
       await screenshot('06-report-view');
       // Clicking block 1's row selects the `6` of `blocks: [6, 8, 8, 8]` in the spec.
       await report.locator('#stages tbody tr[data-name="block1"]').click();
-      await page
-        .locator('#status\\.editor\\.selection', { hasText: `Ln ${s.block1.line}, Col ${s.block1.column + 1} (1 selected)` })
-        .waitFor();
+      await page.locator('#status\\.editor\\.selection', { hasText: `Ln ${s.block1.line}, Col ${s.block1.column + 1} (1 selected)` }).waitFor();
       await screenshot('06b-report-row-selects');
       // Close the report: the graph step finds its own webview.
       await tab.first().click();
       await runCommand(page, 'View: Close Editor');
       await tab.first().waitFor({ state: 'detached' });
-    }));
+    }),
+  );
 
   test('f. the status bar opens the graph; clicking a node selects the spec text that made it', { timeout: 120_000 }, () =>
     step('f-graph', async ({ page, screenshot }) => {
@@ -175,9 +203,8 @@ describe('DSOD Studio in VS Code (code-server)', { timeout: 300_000 }, () => {
       await screenshot('07-graph');
       // Clicking block 1 selects the `6` of `blocks: [6, 8, 8, 8]` in the spec.
       await graph.locator('g.node[data-id="block1"] > rect.box').click();
-      await page
-        .locator('#status\\.editor\\.selection', { hasText: `Ln ${s.block1.line}, Col ${s.block1.column + 1} (1 selected)` })
-        .waitFor();
+      await page.locator('#status\\.editor\\.selection', { hasText: `Ln ${s.block1.line}, Col ${s.block1.column + 1} (1 selected)` }).waitFor();
       await screenshot('08-graph-click-selects');
-    }));
+    }),
+  );
 });

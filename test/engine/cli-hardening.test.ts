@@ -78,11 +78,15 @@ test('dsod train with a FIFO spec ends with an input error and a done event, exi
 test('data files that are FIFOs (a VOC list, a VOC annotation, a COCO JSON) are reported with their path, never read', () => {
   // In a child process: a blocking read would hang it, not this test runner.
   const script = (body: string) =>
-    spawnSync(process.execPath, ['-e', `(async () => { ${body} })().then((x) => console.log(JSON.stringify(x)), (e) => { console.error(e); process.exit(1); })`], {
-      cwd: join(repoRoot, 'out'),
-      encoding: 'utf8',
-      timeout: 15_000,
-    });
+    spawnSync(
+      process.execPath,
+      ['-e', `(async () => { ${body} })().then((x) => console.log(JSON.stringify(x)), (e) => { console.error(e); process.exit(1); })`],
+      {
+        cwd: join(repoRoot, 'out'),
+        encoding: 'utf8',
+        timeout: 15_000,
+      },
+    );
   const voc = join(dir.path, 'voc-fifo');
   spawnSync('cp', ['-r', data, voc]);
   const ann = readdirSync(join(voc, 'Annotations'))[0];
@@ -90,15 +94,25 @@ test('data files that are FIFOs (a VOC list, a VOC annotation, a COCO JSON) are 
   mkfifo(join(voc, 'Annotations', ann));
   rmSync(join(voc, 'ImageSets', 'Main', 'test.txt'));
   mkfifo(join(voc, 'ImageSets', 'Main', 'test.txt'));
-  const v = script(`const { loadVoc } = require('./engine/data/voc'); const d = await loadVoc({ root: ${JSON.stringify(voc)}, splits: ['train', 'test'] }); return d.report.problems;`);
+  const v = script(
+    `const { loadVoc } = require('./engine/data/voc'); const d = await loadVoc({ root: ${JSON.stringify(voc)}, splits: ['train', 'test'] }); return d.report.problems;`,
+  );
   assert.equal(v.signal, null, 'loadVoc did not hang');
   const problems = JSON.parse(v.stdout) as { path: string; message: string }[];
-  assert.ok(problems.some((p) => p.path.endsWith(join('ImageSets', 'Main', 'test.txt')) && /FIFO/.test(p.message)), v.stdout);
-  assert.ok(problems.some((p) => p.path.endsWith(join('Annotations', ann)) && /FIFO/.test(p.message)), v.stdout);
+  assert.ok(
+    problems.some((p) => p.path.endsWith(join('ImageSets', 'Main', 'test.txt')) && /FIFO/.test(p.message)),
+    v.stdout,
+  );
+  assert.ok(
+    problems.some((p) => p.path.endsWith(join('Annotations', ann)) && /FIFO/.test(p.message)),
+    v.stdout,
+  );
 
   const coco = join(dir.path, 'instances_fifo.json');
   mkfifo(coco);
-  const c = script(`const { loadCoco } = require('./engine/data/coco'); const d = await loadCoco({ annotationFile: ${JSON.stringify(coco)}, imageDir: ${JSON.stringify(dir.path)} }); return d.report.problems;`);
+  const c = script(
+    `const { loadCoco } = require('./engine/data/coco'); const d = await loadCoco({ annotationFile: ${JSON.stringify(coco)}, imageDir: ${JSON.stringify(dir.path)} }); return d.report.problems;`,
+  );
   assert.equal(c.signal, null, 'loadCoco did not hang');
   assert.match(c.stdout, /FIFO/);
   assert.match(c.stdout, /instances_fifo\.json/);
@@ -132,7 +146,10 @@ test('dsod analyze on a spec with invalid UTF-8: an error at the bad byte, line:
   assert.match(r.stderr, /latin1\.dsod\.yaml:2:11: error: invalid UTF-8: byte 0xE9 at byte offset 18 \(line 2, column 11\).*\[spec\/not-utf8\]/);
   const json = dsod(['analyze', latin1, '--json']);
   const d = JSON.parse(json.stdout).diagnostics;
-  assert.deepEqual(d.map((x: { code: string; line: number; column: number }) => [x.code, x.line, x.column]), [['spec/not-utf8', 2, 11]]);
+  assert.deepEqual(
+    d.map((x: { code: string; line: number; column: number }) => [x.code, x.line, x.column]),
+    [['spec/not-utf8', 2, 11]],
+  );
   // Valid multi-byte UTF-8 is fine, and the column counts characters (UTF-16), not bytes.
   const ok = join(dir.path, 'utf8.dsod.yaml');
   writeFileSync(ok, Buffer.concat([Buffer.from('dsod: 1\nname: "Café '), Buffer.from([0xff]), Buffer.from('"\n')]));

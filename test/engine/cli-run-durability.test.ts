@@ -30,7 +30,11 @@ const metrics = (run: string): Evaluation[] =>
   existsSync(join(run, 'metrics.json')) ? (JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')).evaluations as Evaluation[]) : [];
 
 before(async () => {
-  ({ dir, data, spec } = await microWorkspace('run-durability', 40, '{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 4, seed: 1 }'));
+  ({ dir, data, spec } = await microWorkspace(
+    'run-durability',
+    40,
+    '{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 4, seed: 1 }',
+  ));
   const ref = join(dir.path, 'run-reference');
   const r = spawnSync(process.execPath, [bin, 'train', spec, '--data', data, '--out', ref, '--steps', '12', '--eval-every', '4', '--json'], {
     cwd: dir.path,
@@ -57,7 +61,7 @@ function deadPid(): number {
 
 const run = () => join(dir.path, 'run-killed');
 
-test('a SIGKILL between a checkpoint and its evaluation: --resume evaluates that checkpoint first, with the uninterrupted run\'s number', async () => {
+test("a SIGKILL between a checkpoint and its evaluation: --resume evaluates that checkpoint first, with the uninterrupted run's number", async () => {
   const first = start(['train', spec, '--data', data, '--out', run(), '--eval-every', '4']);
   await first.waitFor((e) => e.type === 'checkpoint' && e.step === 8);
   first.kill('SIGKILL');

@@ -22,7 +22,11 @@ let data: string;
 let weights: string;
 
 before(async () => {
-  ({ dir, data, spec } = await microWorkspace('cli-train', 40, '{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 4, seed: 1 }'));
+  ({ dir, data, spec } = await microWorkspace(
+    'cli-train',
+    40,
+    '{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 4, seed: 1 }',
+  ));
 });
 after(() => dir.remove());
 
@@ -96,7 +100,10 @@ test('when the reader of its output goes away (the editor died), training checkp
   const end = await p.exit;
   assert.equal(end.code, 143, 'stopped as on SIGTERM');
   // What it could no longer print is in the run folder: the stop's checkpoint, then done "stopped".
-  const events = readFileSync(join(run, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EngineEvent);
+  const events = readFileSync(join(run, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EngineEvent);
   const ckpt = events.find((e) => e.type === 'checkpoint');
   assert.ok(ckpt && ckpt.type === 'checkpoint' && ckpt.reason === 'signal' && existsSync(ckpt.path));
   const done = events.at(-1)!;

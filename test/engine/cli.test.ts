@@ -22,13 +22,36 @@ test('analyze --json gives the exact DSOD300 numbers', () => {
   assert.equal(o.macs, 15_079_798_528);
   assert.equal(o.flops, 30_159_597_056);
   assert.equal(o.defaultBoxes, 8_744);
-  assert.deepEqual(o.scales.map((s: any) => s.shape[0]), [800, 512, 512, 256, 256, 256]);
-  assert.deepEqual(o.scales.map((s: any) => [s.name, s.priorsPerLocation, s.boxes]), [
-    ['scale1', 4, 5776], ['scale2', 6, 2166], ['scale3', 6, 600], ['scale4', 6, 150], ['scale5', 4, 36], ['scale6', 4, 16],
-  ]);
+  assert.deepEqual(
+    o.scales.map((s: any) => s.shape[0]),
+    [800, 512, 512, 256, 256, 256],
+  );
+  assert.deepEqual(
+    o.scales.map((s: any) => [s.name, s.priorsPerLocation, s.boxes]),
+    [
+      ['scale1', 4, 5776],
+      ['scale2', 6, 2166],
+      ['scale3', 6, 600],
+      ['scale4', 6, 150],
+      ['scale5', 4, 36],
+      ['scale6', 4, 16],
+    ],
+  );
   const first = o.layers.find((l: any) => l.name === 'stem/conv1');
-  assert.deepEqual(first, { name: 'stem/conv1', kind: 'conv', stage: 'stem', shape: [64, 150, 150], paramsLearned: 1728, paramsStored: 1728, macs: 38_880_000, receptiveField: 3 });
-  assert.equal(o.layers.reduce((n: number, l: any) => n + l.macs, 0), o.macs);
+  assert.deepEqual(first, {
+    name: 'stem/conv1',
+    kind: 'conv',
+    stage: 'stem',
+    shape: [64, 150, 150],
+    paramsLearned: 1728,
+    paramsStored: 1728,
+    macs: 38_880_000,
+    receptiveField: 3,
+  });
+  assert.equal(
+    o.layers.reduce((n: number, l: any) => n + l.macs, 0),
+    o.macs,
+  );
   assert.deepEqual(o.diagnostics, []);
 });
 
@@ -38,7 +61,10 @@ test('analyze prints the stage table and the summary line people quote', () => {
   assert.match(r.stdout, /^block1 +416x75x75 +788,640 +5\.4% +4,406,400,000 +29\.2% +61$/m);
   assert.match(r.stdout, /^total +14,715,804 +100\.0% +15,079,798,528 +100\.0%$/m);
   assert.match(r.stdout, /^scale6 +256x2x2 +4 +16 +264\/315/m);
-  assert.match(r.stdout, /DSOD300 summary: .*14,715,804 learned parameters, 14,795,828 stored values \(learned \+ 80,024 BN running statistics\), 15,079,798,528 MACs = 30\.2 GFLOPs \(FLOPs = 2 x MACs\), 8,744 default boxes/);
+  assert.match(
+    r.stdout,
+    /DSOD300 summary: .*14,715,804 learned parameters, 14,795,828 stored values \(learned \+ 80,024 BN running statistics\), 15,079,798,528 MACs = 30\.2 GFLOPs \(FLOPs = 2 x MACs\), 8,744 default boxes/,
+  );
 });
 
 test('a spec with errors prints file:line:col lines and exits 1', () => {
@@ -54,7 +80,13 @@ test('a spec with errors prints file:line:col lines and exits 1', () => {
   ]);
   const json = dsod('analyze', file, '--json');
   assert.equal(json.code, 1);
-  assert.deepEqual(JSON.parse(json.stdout).diagnostics.map((d: any) => [d.line, d.column, d.code]), [[3, 3, 'schema/unknown-key'], [4, 26, 'schema/enum']]);
+  assert.deepEqual(
+    JSON.parse(json.stdout).diagnostics.map((d: any) => [d.line, d.column, d.code]),
+    [
+      [3, 3, 'schema/unknown-key'],
+      [4, 26, 'schema/enum'],
+    ],
+  );
 });
 
 test('JSON specs, hints on stderr, and usage errors', () => {
@@ -92,7 +124,9 @@ test('analyze --format csv prints one table per file, the counting conventions a
   assert.equal(sum(5), 14_715_804);
   assert.equal(sum(7), 15_079_798_528);
   // The per-layer and per-scale tables; an aspect-ratio list stays one field.
-  const layers = dsod('analyze', 'examples/dsod300.dsod.yaml', '--format', 'csv', '--table', 'layers').stdout.split('\n').filter((l) => l && !l.startsWith('#'));
+  const layers = dsod('analyze', 'examples/dsod300.dsod.yaml', '--format', 'csv', '--table', 'layers')
+    .stdout.split('\n')
+    .filter((l) => l && !l.startsWith('#'));
   assert.equal(layers.length - 1, 1 + JSON.parse(dsod('analyze', 'examples/dsod300.dsod.yaml', '--json').stdout).layers.length - 1);
   const scales = dsod('analyze', 'examples/dsod300.dsod.yaml', '--format', 'csv', '--table', 'scales').stdout;
   assert.match(scales, /^scale2,512x19x19,6,2166,60,111,1 2 0\.5 3 0\.333,16,713$/m);

@@ -300,20 +300,14 @@ test("VOC: a <size> that is not the image's (960 for 32) leaves the image out, r
   try {
     const [id] = ids(c.data, 'test');
     const ann = join(c.data, 'Annotations', `${id}.xml`);
-    writeFileSync(
-      ann,
-      readFileSync(ann, 'utf8').replace('<width>32</width>', '<width>960</width>').replace('<height>32</height>', '<height>960</height>'),
-    );
+    writeFileSync(ann, readFileSync(ann, 'utf8').replace('<width>32</width>', '<width>960</width>').replace('<height>32</height>', '<height>960</height>'));
     const ds = await loadVoc({ root: c.data, splits: 'test', classNames: CLASSES });
     const skipped: DataProblem[] = [];
     const seen = await decodeAll(ds, (p) => skipped.push(p));
     assert.ok(!seen.includes(join(c.data, 'JPEGImages', `${id}.jpg`)));
     assert.equal(skipped.length, 1);
     assert.equal(skipped[0].path, join(c.data, 'JPEGImages', `${id}.jpg`));
-    assert.match(
-      skipped[0].message,
-      new RegExp(`annotation gives its size as 960x960 \\(${ann.replace(/[.]/g, '\\.')}\\), the image is 32x32: skipped`),
-    );
+    assert.match(skipped[0].message, new RegExp(`annotation gives its size as 960x960 \\(${ann.replace(/[.]/g, '\\.')}\\), the image is 32x32: skipped`));
   } finally {
     c.remove();
   }

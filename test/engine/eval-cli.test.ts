@@ -42,9 +42,20 @@ async function writeVoc(c: RandomCase, root: string): Promise<ImageRecord[]> {
     const objects = im.objects.map((o) => {
       const xmin = Math.min(px(o.box[0], W), W - 1) + 1;
       const ymin = Math.min(px(o.box[1], H), H - 1) + 1;
-      return { name: NAMES[o.label - 1], xmin, ymin, xmax: Math.max(xmin, px(o.box[2], W)), ymax: Math.max(ymin, px(o.box[3], H)), difficult: !!o.difficult, truncated: false };
+      return {
+        name: NAMES[o.label - 1],
+        xmin,
+        ymin,
+        xmax: Math.max(xmin, px(o.box[2], W)),
+        ymax: Math.max(ymin, px(o.box[3], H)),
+        difficult: !!o.difficult,
+        truncated: false,
+      };
     });
-    writeFileSync(join(root, 'Annotations', `${ids[i]}.xml`), vocAnnotationXml({ folder: 'x', filename: `${ids[i]}.jpg`, width: W, height: H, database: 'test', objects }));
+    writeFileSync(
+      join(root, 'Annotations', `${ids[i]}.xml`),
+      vocAnnotationXml({ folder: 'x', filename: `${ids[i]}.jpg`, width: W, height: H, database: 'test', objects }),
+    );
     writeFileSync(join(root, 'JPEGImages', `${ids[i]}.jpg`), '');
   });
   writeFileSync(join(root, 'ImageSets', 'Main', 'test.txt'), ids.join('\n') + '\n');
@@ -104,7 +115,7 @@ test('every command answers --help and -h with its usage and exit status 0', asy
   assert.equal((await dsod('help', 'frobnicate')).code, 2);
 });
 
-test('--detections in dsod infer\'s format on a VOC folder: VOC07, VOC and COCO numbers equal the brute-force references', async () => {
+test("--detections in dsod infer's format on a VOC folder: VOC07, VOC and COCO numbers equal the brute-force references", async () => {
   let compared = 0;
   for (const seed of [300, 301, 302, 303]) {
     const c = randomCase(seed, { crowd: 'none', sized: true });
@@ -156,7 +167,14 @@ test('--detections with COCO results against a COCO instances JSON: equal to the
       const [W, H] = [im.width!, im.height!];
       // Every third object has a segment smaller than its box (COCO's area field decides small/medium/large).
       const area = (x1 - x0) * W * (y1 - y0) * H * (k % 3 === 0 ? 0.5 : 1);
-      annotations.push({ id: annotations.length + 1, image_id: 100 + i, category_id: catId(o.label), bbox: [x0 * W, y0 * H, (x1 - x0) * W, (y1 - y0) * H], area, iscrowd: o.difficult ? 1 : 0 });
+      annotations.push({
+        id: annotations.length + 1,
+        image_id: 100 + i,
+        category_id: catId(o.label),
+        bbox: [x0 * W, y0 * H, (x1 - x0) * W, (y1 - y0) * H],
+        area,
+        iscrowd: o.difficult ? 1 : 0,
+      });
     });
   });
   const json = join(root, 'instances_test.json');
@@ -171,7 +189,12 @@ test('--detections with COCO results against a COCO instances JSON: equal to the
   const results = c.dets.flatMap((list, i) =>
     list.map((d) => {
       const [W, H] = [c.images[i].width!, c.images[i].height!];
-      return { image_id: 100 + i, category_id: catId(d.label), bbox: [d.box[0] * W, d.box[1] * H, (d.box[2] - d.box[0]) * W, (d.box[3] - d.box[1]) * H], score: d.score };
+      return {
+        image_id: 100 + i,
+        category_id: catId(d.label),
+        bbox: [d.box[0] * W, d.box[1] * H, (d.box[2] - d.box[0]) * W, (d.box[3] - d.box[1]) * H],
+        score: d.score,
+      };
     }),
   );
   const file = join(root, 'results.json');
@@ -180,7 +203,11 @@ test('--detections with COCO results against a COCO instances JSON: equal to the
   // The detections as the evaluator reads them back from pixels.
   const dets = gt.map((r, i) => {
     const mine = results.filter((x) => x.image_id === 100 + i);
-    return mine.map((x) => ({ box: [x.bbox[0] / r.width, x.bbox[1] / r.height, (x.bbox[0] + x.bbox[2]) / r.width, (x.bbox[1] + x.bbox[3]) / r.height], label: (x.category_id - 1) / 10, score: x.score }));
+    return mine.map((x) => ({
+      box: [x.bbox[0] / r.width, x.bbox[1] / r.height, (x.bbox[0] + x.bbox[2]) / r.width, (x.bbox[1] + x.bbox[3]) / r.height],
+      label: (x.category_id - 1) / 10,
+      score: x.score,
+    }));
   });
   const r = await dsod('eval', spec, '--detections', file, '--data', json, '--metric', 'coco', '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -267,9 +294,18 @@ test('--detections refuses images the ground truth does not hold, naming them; w
   const p = await dsod('eval', spec, '--detections', file, '--data', root, '--json');
   assert.equal(p.code, 0, p.stderr);
   const logs = p.events.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.message : ''));
-  assert.ok(logs.some((m) => /1 of the \d+ images have no entry in .*: scored as images with no detections/.test(m)), logs.join('\n'));
-  assert.ok(logs.some((m) => /keeps only detections scoring 0\.3 or more/.test(m)), logs.join('\n'));
-  assert.ok(logs.some((m) => /1 entry of .* for images of the dataset outside the split scored \(test\): left out/.test(m)), logs.join('\n'));
+  assert.ok(
+    logs.some((m) => /1 of the \d+ images have no entry in .*: scored as images with no detections/.test(m)),
+    logs.join('\n'),
+  );
+  assert.ok(
+    logs.some((m) => /keeps only detections scoring 0\.3 or more/.test(m)),
+    logs.join('\n'),
+  );
+  assert.ok(
+    logs.some((m) => /1 entry of .* for images of the dataset outside the split scored \(test\): left out/.test(m)),
+    logs.join('\n'),
+  );
   close(metricOf(p.events).value, vocMeans(gt, [...c.dets.slice(0, -1), []], 'ap11').mean, 'missing image scored empty');
   // COCO results need the COCO JSON their ids refer to.
   writeFileSync(file, JSON.stringify([{ image_id: 1, category_id: 1, bbox: [0, 0, 1, 1], score: 1 }]));

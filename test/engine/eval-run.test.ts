@@ -31,7 +31,11 @@ const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const runEvents = () => parseEventLines(readFileSync(join(run, 'events.jsonl'), 'utf8'));
 
 before(async () => {
-  ({ dir, data, spec } = await microWorkspace('eval-run', 48, '{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 15, seed: 1 }'));
+  ({ dir, data, spec } = await microWorkspace(
+    'eval-run',
+    48,
+    '{ batch: 8, lr: 0.05, warmup: 2, milestones: [100000], iterations: 100000, checkpoint_every: 15, seed: 1 }',
+  ));
   run = join(dir.path, 'run');
   // Checkpoints at 15 (mid-run: running averages) and 30 (the end: recalibrated); evaluations at both.
   const r = await dsod('train', spec, '--data', data, '--out', run, '--steps', '30', '--eval-every', '15', '--eval-images', '8');
@@ -109,7 +113,11 @@ test('infer --run writes RUNDIR/inference/detections.json with image sizes and g
       [32, 32],
     ],
   );
-  const pixels = (o: { name: string; box: number[]; difficult: boolean }) => ({ name: o.name, box: o.box.map((v) => Math.round(v * 32 * 10) / 10), difficult: o.difficult });
+  const pixels = (o: { name: string; box: number[]; difficult: boolean }) => ({
+    name: o.name,
+    box: o.box.map((v) => Math.round(v * 32 * 10) / 10),
+    difficult: o.difficult,
+  });
   assert.deepEqual(doc.images[0].truth, a.objects.map(pixels));
   assert.deepEqual(doc.images[1].truth, b.objects.map(pixels));
   assert.equal(doc.images[2].truth, null, 'not in a VOC folder, not in the COCO JSON: unknown');
@@ -177,7 +185,10 @@ test('train --from an earlier checkpoint: continues exactly from it, sets later 
   const start = r.events.find((e) => e.type === 'start');
   assert.ok(start && start.type === 'start' && start.step === 15 && start.resumed && start.runDir === copy && start.spec === join(copy, 'spec.dsod.yaml'));
   const said = logs(r.events).find((l) => l.startsWith('continuing from step 15'));
-  assert.match(said ?? '', /^continuing from step 15 of the 30 the run had reached: 1 later checkpoint moved to .*checkpoints\/superseded-.*, 1 later evaluation dropped from metrics\.json/);
+  assert.match(
+    said ?? '',
+    /^continuing from step 15 of the 30 the run had reached: 1 later checkpoint moved to .*checkpoints\/superseded-.*, 1 later evaluation dropped from metrics\.json/,
+  );
   // Exact: steps 16 and 17 repeat the original run's losses bit for bit.
   const losses = (events: EngineEvent[]) => events.flatMap((e) => (e.type === 'progress' && e.step > 15 && e.step <= 17 ? [e.loss] : []));
   assert.deepEqual(losses(r.events), losses(trained));

@@ -330,7 +330,9 @@ test('the COCO summary agrees with the brute-force reference per area range and 
     const { images, dets, classes } = randomCase(seed, { sized: true });
     const s = evaluateCoco(images, dets, classes).summary;
     for (const [key, range, maxDets, field] of rows) {
-      const refs = Array.from({ length: classes - 1 }, (_, k) => cocoReference(images, dets, k + 1, { range: ranges[range], maxDets })).filter((x) => x !== null);
+      const refs = Array.from({ length: classes - 1 }, (_, k) => cocoReference(images, dets, k + 1, { range: ranges[range], maxDets })).filter(
+        (x) => x !== null,
+      );
       const want = refs.length ? refs.reduce((n, x) => n + x[field], 0) / refs.length : -1;
       close(s[key], want, 1e-9, `seed ${seed} ${key}`);
       if (range !== 'all' && refs.length) seen[range]++;
@@ -353,7 +355,14 @@ test('--metric coco on VOC data: a difficult object is an iscrowd region (never 
   // detection's area is inside it) and one exact detection on R.
   const R = [0.6, 0.6, 0.8, 0.8];
   const D = [0, 0, 0.5, 0.5];
-  const images: EvalImage[] = [{ objects: [{ box: R, label: 1 }, { box: D, label: 1, difficult: true }] }];
+  const images: EvalImage[] = [
+    {
+      objects: [
+        { box: R, label: 1 },
+        { box: D, label: 1, difficult: true },
+      ],
+    },
+  ];
   const onD: EvalDetection[] = [
     { box: [0.1, 0.1, 0.2, 0.2], label: 1, score: 0.9 },
     { box: [0.3, 0.3, 0.4, 0.4], label: 1, score: 0.8 },

@@ -227,7 +227,7 @@ test('initialisation: xavier bodies, Gaussian 0.01 heads, gamma 1, beta 0, L2Nor
   });
 });
 
-test("head convolutions are found by their stage, not their names: renamed layers still start as Gaussian 0.01", () => {
+test('head convolutions are found by their stage, not their names: renamed layers still start as Gaussian 0.01', () => {
   const graph = analyze(TINY).graph;
   const renamed = { ...graph, nodes: graph.nodes.map((n) => ({ ...n, name: `layer${n.id}` })) };
   const model = createModel(renamed, { seed: 5 });

@@ -44,8 +44,14 @@ describe('reading a run folder', () => {
     assert.equal(snap.eventsBytes, statSync(join(runDir, 'events.jsonl')).size);
     assert.equal(snap.name, 'tiny DSOD (DS/16-32-8-1, 96x96)');
     assert.equal(snap.metrics.length, JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')).evaluations.length);
-    assert.deepEqual(snap.curves!.voc!.classes.map((c) => c.name), ['circle', 'square', 'triangle', 'star', 'cross']);
-    assert.deepEqual(snap.checkpoints.map((c) => c.step), [520, 560, 600]);
+    assert.deepEqual(
+      snap.curves!.voc!.classes.map((c) => c.name),
+      ['circle', 'square', 'triangle', 'star', 'cross'],
+    );
+    assert.deepEqual(
+      snap.checkpoints.map((c) => c.step),
+      [520, 560, 600],
+    );
     assert.equal(snap.weights, true);
     assert.match(snap.spec!, /^name: tiny DSOD/m);
   });
@@ -54,7 +60,10 @@ describe('reading a run folder', () => {
     const g = snap.gallery!;
     const record = JSON.parse(readFileSync(join(runDir, 'inference', 'detections.json'), 'utf8'));
     assert.equal(g.total, record.images.length);
-    assert.deepEqual(g.images.map((i) => i.path), record.images.map((i: { image: string }) => i.image));
+    assert.deepEqual(
+      g.images.map((i) => i.path),
+      record.images.map((i: { image: string }) => i.image),
+    );
     for (const [k, img] of g.images.entries()) {
       assert.equal(img.src, `data:image/jpeg;base64,${readFileSync(join(runDir, record.images[k].image)).toString('base64')}`);
       assert.equal(img.detections.length, record.images[k].detections.length);
@@ -72,14 +81,17 @@ describe('reading a run folder', () => {
     writeFileSync(join(dir, 'inference', 'detections.json'), JSON.stringify(record));
     const g = (await readGallery(dir, { maxImages: 6, maxBytes: 1 << 20, maxTotalBytes: 1 << 24 }))!;
     assert.equal(g.images.length, 12);
-    assert.deepEqual(g.images.map((i) => (i.src ? 'shown' : i.note)), [
-      'shown',
-      'not shown: the file is not a PNG, JPEG, GIF or WebP image',
-      'not shown: no extension is not an image type a browser shows',
-      'not shown: the image file is not there any more',
-      ...Array(5).fill('shown'),
-      ...Array(3).fill('not shown: the gallery holds 6 images'),
-    ]);
+    assert.deepEqual(
+      g.images.map((i) => (i.src ? 'shown' : i.note)),
+      [
+        'shown',
+        'not shown: the file is not a PNG, JPEG, GIF or WebP image',
+        'not shown: no extension is not an image type a browser shows',
+        'not shown: the image file is not there any more',
+        ...Array(5).fill('shown'),
+        ...Array(3).fill('not shown: the gallery holds 6 images'),
+      ],
+    );
     const small = (await readGallery(dir, { maxImages: 60, maxBytes: 100, maxTotalBytes: 1 << 24 }))!;
     assert.match(small.images[0].note!, /MiB limit per image/);
     // Boxes are kept for every image, shown or not.
@@ -125,8 +137,28 @@ describe('reading a run folder', () => {
     writeFileSync(join(root, 'not-a-run.txt'), 'x');
     appendFileSync(join(b, 'events.jsonl'), formatEngineEvent(log('touched')) + '\n');
     const runs = await listRuns(root);
-    assert.deepEqual(runs.map((r) => r.runDir), [b, a]);
-    assert.deepEqual({ ...runs[1], modified: '' }, { runDir: a, name: 'tiny DSOD (DS/16-32-8-1, 96x96)', step: 600, steps: 4000, metric: { metric: 'voc07', value: snap.events.filter((e) => e.type === 'metric').map((e) => (e as { value: number }).value).at(-1)! }, state: 'step-limit', modified: '' });
+    assert.deepEqual(
+      runs.map((r) => r.runDir),
+      [b, a],
+    );
+    assert.deepEqual(
+      { ...runs[1], modified: '' },
+      {
+        runDir: a,
+        name: 'tiny DSOD (DS/16-32-8-1, 96x96)',
+        step: 600,
+        steps: 4000,
+        metric: {
+          metric: 'voc07',
+          value: snap.events
+            .filter((e) => e.type === 'metric')
+            .map((e) => (e as { value: number }).value)
+            .at(-1)!,
+        },
+        state: 'step-limit',
+        modified: '',
+      },
+    );
     assert.deepEqual(await listRuns(join(root, 'missing')), []);
   });
 });
@@ -141,9 +173,10 @@ describe('a training that never said done', () => {
     writeFileSync(join(dir, 'events.jsonl'), lines.slice(0, cut + 1).join('\n') + '\n');
     return dir;
   };
-  const lock = (dir: string, pid: number) => writeFileSync(join(dir, '.lock'), JSON.stringify({ pid, host: hostname(), started: new Date().toISOString() }) + '\n');
+  const lock = (dir: string, pid: number) =>
+    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid, host: hostname(), started: new Date().toISOString() }) + '\n');
 
-  test('is running while a live process holds the run\'s lock, interrupted once that process is gone', async () => {
+  test("is running while a live process holds the run's lock, interrupted once that process is gone", async () => {
     const dir = cutRun();
     lock(dir, process.pid);
     assert.equal((await readRunSnapshot(dir)).training, true);
@@ -157,13 +190,18 @@ describe('a training that never said done', () => {
     assert.equal((await listRuns(dirname(dir)))[0].state, 'interrupted');
   });
 
-  test('the follower notices the trainer\'s death, which changes no file', async () => {
+  test("the follower notices the trainer's death, which changes no file", async () => {
     const dir = cutRun();
     const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
     await new Promise((r) => child.once('spawn', r));
     lock(dir, child.pid!);
     let artifacts = 0;
-    const f = new RunFollower(dir, statSync(join(dir, 'events.jsonl')).size, { events: () => undefined, artifacts: () => artifacts++, reset: () => undefined }, { pollMs: 50, watch: false });
+    const f = new RunFollower(
+      dir,
+      statSync(join(dir, 'events.jsonl')).size,
+      { events: () => undefined, artifacts: () => artifacts++, reset: () => undefined },
+      { pollMs: 50, watch: false },
+    );
     try {
       assert.equal((await readArtifacts(dir)).training, true);
       child.kill('SIGKILL');
@@ -220,13 +258,21 @@ describe('following a run folder', () => {
       const got: EngineEvent[] = [];
       let artifacts = 0;
       let resets = 0;
-      const f = new RunFollower(dir, size, { events: (e) => got.push(...e), artifacts: () => artifacts++, reset: () => resets++ }, { pollMs: watch ? 5000 : 50, watch });
+      const f = new RunFollower(
+        dir,
+        size,
+        { events: (e) => got.push(...e), artifacts: () => artifacts++, reset: () => resets++ },
+        { pollMs: watch ? 5000 : 50, watch },
+      );
       try {
         appendFileSync(join(dir, 'events.jsonl'), formatEngineEvent(log('one')) + '\n' + formatEngineEvent(log('tw')).slice(0, 30));
         await waitFor(() => got.length === 1);
         appendFileSync(join(dir, 'events.jsonl'), formatEngineEvent(log('two')).slice(30) + '\n');
         await waitFor(() => got.length === 2);
-        assert.deepEqual(got.map((e) => (e as { message: string }).message), ['one', 'two']);
+        assert.deepEqual(
+          got.map((e) => (e as { message: string }).message),
+          ['one', 'two'],
+        );
         writeFileSync(join(dir, 'checkpoints', 'step-00000640.dsodckpt'), 'x');
         await waitFor(() => artifacts > 0);
         truncateSync(join(dir, 'events.jsonl'), 10);
@@ -252,11 +298,18 @@ describe('dsod report', () => {
     const out = join(runDir, 'report.html');
     assert.equal(r.stdout, `${out}\n`);
     const html = readFileSync(out, 'utf8');
-    assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-[A-Za-z0-9]+'; style-src 'nonce-[A-Za-z0-9]+'; img-src data:;/);
+    assert.match(
+      html,
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-[A-Za-z0-9]+'; style-src 'nonce-[A-Za-z0-9]+'; img-src data:;/,
+    );
     assert.equal((html.match(/<script/g) ?? []).length, 2, 'the data block and the bundle');
     assert.doesNotMatch(html, /(src|href)=["']?(https?:|\/\/|file:)/i);
     assert.ok(html.includes(`id="${REPORT_DATA_ID}"`));
-    assert.deepEqual(readdirSync(runDir).filter((n) => n.includes('.tmp-')), [], 'written atomically: no temporary file left');
+    assert.deepEqual(
+      readdirSync(runDir).filter((n) => n.includes('.tmp-')),
+      [],
+      'written atomically: no temporary file left',
+    );
     const bundle = readFileSync(findDashboardBundle(), 'utf8');
     assert.ok(html.length > bundle.length);
     // Usage errors.
@@ -319,7 +372,9 @@ describe('dsod report', () => {
       });
       await page.goto(`file://${out}`);
       await page.waitForFunction(() => Number(document.body.dataset.rendered) >= 1 && document.querySelectorAll('#gallery-grid img').length > 0);
-      await page.waitForFunction(() => Array.from(document.querySelectorAll('#gallery-grid img')).every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll('#gallery-grid img')).every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0),
+      );
       assert.deepEqual(errors, []);
       assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
       assert.deepEqual(requests, [`file://${out}`], 'one file: nothing else was requested');

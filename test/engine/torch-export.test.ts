@@ -106,13 +106,40 @@ test('the graph JSON validator names the first bad value and refuses another ver
     assert.equal(r.ok, false);
     return (r as { error: string }).error;
   };
-  assert.match(broken((g) => (g.version = GRAPH_JSON_VERSION + 1)), /version 2 is not 1/);
-  assert.match(broken((g) => (g.format = 'other')), /graph\.format must be "dsod-graph"/);
-  assert.match(broken((g) => (g.nodes[3].inputs = [5])), /graph\.nodes\[3\]\.inputs\[0\] is 5: inputs must come before the node/);
-  assert.match(broken((g) => delete g.nodes[1].conv), /graph\.nodes\[1\] \(conv\) lacks "conv"/);
-  assert.match(broken((g) => (g.nodes[2].pool = { kernel: 2, stride: 2, pad: 0 })), /graph\.nodes\[2\] \(bn\) must not have "pool"/);
-  assert.match(broken((g) => (g.nodes[4].shape = [0, 1, 1])), /graph\.nodes\[4\]\.shape\[0\] must be positive/);
-  assert.match(broken((g) => (g.scales[0].conf = g.scales[0].loc)), /graph\.scales\[0\]: the conf head has \d+ channels/);
-  assert.match(broken((g) => (g.scales[1].feature = 10_000)), /graph\.scales\[1\]\.feature is 10000, past the last node/);
-  assert.match(broken((g) => (g.totals.macs = -1)), /graph\.totals\.macs must be a non-negative integer/);
+  assert.match(
+    broken((g) => (g.version = GRAPH_JSON_VERSION + 1)),
+    /version 2 is not 1/,
+  );
+  assert.match(
+    broken((g) => (g.format = 'other')),
+    /graph\.format must be "dsod-graph"/,
+  );
+  assert.match(
+    broken((g) => (g.nodes[3].inputs = [5])),
+    /graph\.nodes\[3\]\.inputs\[0\] is 5: inputs must come before the node/,
+  );
+  assert.match(
+    broken((g) => delete g.nodes[1].conv),
+    /graph\.nodes\[1\] \(conv\) lacks "conv"/,
+  );
+  assert.match(
+    broken((g) => (g.nodes[2].pool = { kernel: 2, stride: 2, pad: 0 })),
+    /graph\.nodes\[2\] \(bn\) must not have "pool"/,
+  );
+  assert.match(
+    broken((g) => (g.nodes[4].shape = [0, 1, 1])),
+    /graph\.nodes\[4\]\.shape\[0\] must be positive/,
+  );
+  assert.match(
+    broken((g) => (g.scales[0].conf = g.scales[0].loc)),
+    /graph\.scales\[0\]: the conf head has \d+ channels/,
+  );
+  assert.match(
+    broken((g) => (g.scales[1].feature = 10_000)),
+    /graph\.scales\[1\]\.feature is 10000, past the last node/,
+  );
+  assert.match(
+    broken((g) => (g.totals.macs = -1)),
+    /graph\.totals\.macs must be a non-negative integer/,
+  );
 });

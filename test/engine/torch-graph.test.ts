@@ -48,66 +48,88 @@ for (const file of specs) {
   });
 }
 
-test('tiny example: with the tfjs model\'s weights, the torch network\'s outputs and the MultiBox loss of a batch agree within 1e-4 relative', { skip }, async () => {
-  const text = readRepoFile('examples/tiny.dsod.yaml');
-  const a = analyze(text);
-  const model = createModel(a.graph, { seed: 3 });
-  try {
-    const weights = trainedLike(await model.getWeights());
-    model.setWeights(weights);
-    const weightsFile = join(dir, 'tiny.dsodw');
-    writeFileSync(weightsFile, encodeWeights(weights));
-    const [c, h, w] = a.graph.nodes[0].shape;
-    const batch = 2;
-    const nhwc = values(batch * h * w * c, -100, 100, 99);
-    const x = tf.tensor4d(nhwc, [batch, h, w, c]);
-    const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]));
-    const inputFile = join(dir, 'tiny-input.dsodw');
-    writeFileSync(inputFile, encodeWeights({ input: { shape: [batch, c, h, w], values: nchw.dataSync() as Float32Array } }));
-    nchw.dispose();
-    // Targets with positives of every class, ignored priors (-1) and background, for the loss of one batch.
-    const boxes = a.totals.defaultBoxes;
-    const labels = mixedLabels(batch * boxes, a.spec.classes.count);
-    const locT = values(batch * boxes * 4, -1.5, 1.5, 7);
-    const targetsFile = join(dir, 'tiny-targets.dsodw');
-    writeFileSync(targetsFile, encodeWeights({ loc_t: { shape: [batch, boxes, 4], values: locT }, labels: { shape: [batch, boxes], values: labels } }));
-    const graphFile = writeGraph('tiny', text);
-    for (const training of [false, true]) {
-      // Inference: running statistics; training: this batch's statistics (nothing folded into the running ones).
-      const outFile = join(dir, `tiny-out-${training}.dsodw`);
-      dsodTorch('forward', graphFile, '--weights', weightsFile, '--input', inputFile, '--targets', targetsFile, '--out', outFile, ...(training ? ['--train'] : []));
-      const torchOut = decodeWeights(readFileSync(outFile));
-      const tfjsOut = model.forward(x, { training, updateStats: false });
-      try {
-        assert.deepEqual(torchOut.loc.shape, tfjsOut.loc.shape);
-        assert.deepEqual(torchOut.conf.shape, tfjsOut.conf.shape);
-        const locErr = relativeError(torchOut.loc.values, tfjsOut.loc.dataSync() as Float32Array);
-        const confErr = relativeError(torchOut.conf.values, tfjsOut.conf.dataSync() as Float32Array);
-        assert.ok(locErr < 1e-4, `${training ? 'training' : 'inference'}: loc differs by ${locErr.toExponential(2)} relative`);
-        assert.ok(confErr < 1e-4, `${training ? 'training' : 'inference'}: conf differs by ${confErr.toExponential(2)} relative`);
-        const l = tf.tidy(() => {
-          const m = multiboxLoss(tfjsOut.loc, tfjsOut.conf, tf.tensor3d(locT, [batch, boxes, 4]), tf.tensor2d(labels, [batch, boxes], 'int32'));
-          return [m.total, m.loc, m.conf].map((s) => s.dataSync()[0]);
-        });
-        assert.equal(torchOut.loss.values.length, 3);
-        ['total', 'loc', 'conf'].forEach((part, i) => {
-          const err = Math.abs(torchOut.loss.values[i] - l[i]) / Math.abs(l[i]);
-          assert.ok(err < 1e-4, `${training ? 'training' : 'inference'}: the ${part} loss is ${torchOut.loss.values[i]} in torch, ${l[i]} in tfjs (${err.toExponential(2)} relative)`);
-        });
-      } finally {
-        tf.dispose([tfjsOut.loc, tfjsOut.conf]);
+test(
+  "tiny example: with the tfjs model's weights, the torch network's outputs and the MultiBox loss of a batch agree within 1e-4 relative",
+  { skip },
+  async () => {
+    const text = readRepoFile('examples/tiny.dsod.yaml');
+    const a = analyze(text);
+    const model = createModel(a.graph, { seed: 3 });
+    try {
+      const weights = trainedLike(await model.getWeights());
+      model.setWeights(weights);
+      const weightsFile = join(dir, 'tiny.dsodw');
+      writeFileSync(weightsFile, encodeWeights(weights));
+      const [c, h, w] = a.graph.nodes[0].shape;
+      const batch = 2;
+      const nhwc = values(batch * h * w * c, -100, 100, 99);
+      const x = tf.tensor4d(nhwc, [batch, h, w, c]);
+      const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]));
+      const inputFile = join(dir, 'tiny-input.dsodw');
+      writeFileSync(inputFile, encodeWeights({ input: { shape: [batch, c, h, w], values: nchw.dataSync() as Float32Array } }));
+      nchw.dispose();
+      // Targets with positives of every class, ignored priors (-1) and background, for the loss of one batch.
+      const boxes = a.totals.defaultBoxes;
+      const labels = mixedLabels(batch * boxes, a.spec.classes.count);
+      const locT = values(batch * boxes * 4, -1.5, 1.5, 7);
+      const targetsFile = join(dir, 'tiny-targets.dsodw');
+      writeFileSync(targetsFile, encodeWeights({ loc_t: { shape: [batch, boxes, 4], values: locT }, labels: { shape: [batch, boxes], values: labels } }));
+      const graphFile = writeGraph('tiny', text);
+      for (const training of [false, true]) {
+        // Inference: running statistics; training: this batch's statistics (nothing folded into the running ones).
+        const outFile = join(dir, `tiny-out-${training}.dsodw`);
+        dsodTorch(
+          'forward',
+          graphFile,
+          '--weights',
+          weightsFile,
+          '--input',
+          inputFile,
+          '--targets',
+          targetsFile,
+          '--out',
+          outFile,
+          ...(training ? ['--train'] : []),
+        );
+        const torchOut = decodeWeights(readFileSync(outFile));
+        const tfjsOut = model.forward(x, { training, updateStats: false });
+        try {
+          assert.deepEqual(torchOut.loc.shape, tfjsOut.loc.shape);
+          assert.deepEqual(torchOut.conf.shape, tfjsOut.conf.shape);
+          const locErr = relativeError(torchOut.loc.values, tfjsOut.loc.dataSync() as Float32Array);
+          const confErr = relativeError(torchOut.conf.values, tfjsOut.conf.dataSync() as Float32Array);
+          assert.ok(locErr < 1e-4, `${training ? 'training' : 'inference'}: loc differs by ${locErr.toExponential(2)} relative`);
+          assert.ok(confErr < 1e-4, `${training ? 'training' : 'inference'}: conf differs by ${confErr.toExponential(2)} relative`);
+          const l = tf.tidy(() => {
+            const m = multiboxLoss(tfjsOut.loc, tfjsOut.conf, tf.tensor3d(locT, [batch, boxes, 4]), tf.tensor2d(labels, [batch, boxes], 'int32'));
+            return [m.total, m.loc, m.conf].map((s) => s.dataSync()[0]);
+          });
+          assert.equal(torchOut.loss.values.length, 3);
+          ['total', 'loc', 'conf'].forEach((part, i) => {
+            const err = Math.abs(torchOut.loss.values[i] - l[i]) / Math.abs(l[i]);
+            assert.ok(
+              err < 1e-4,
+              `${training ? 'training' : 'inference'}: the ${part} loss is ${torchOut.loss.values[i]} in torch, ${l[i]} in tfjs (${err.toExponential(2)} relative)`,
+            );
+          });
+        } finally {
+          tf.dispose([tfjsOut.loc, tfjsOut.conf]);
+        }
       }
+      x.dispose();
+    } finally {
+      model.dispose();
     }
-    x.dispose();
-  } finally {
-    model.dispose();
-  }
-});
+  },
+);
 
 test('without a Python that has torch, the engine says what it tried and the command that fixes it', () => {
   const missing = findTorchPython({ ...process.env, DSOD_PYTHON: join(dir, 'no-such-python') });
   assert.equal(missing.ok, false);
-  assert.match((missing as { message: string }).message, /no Python with PyTorch found: tried .*no-such-python \(not found\)\. Install it: apt-get install python3-torch libopenblas0-pthread/);
+  assert.match(
+    (missing as { message: string }).message,
+    /no Python with PyTorch found: tried .*no-such-python \(not found\)\. Install it: apt-get install python3-torch libopenblas0-pthread/,
+  );
   // A real CPython without torch: Debian's, started without its site packages (-S), where python3-torch lives.
   if (existsSync('/usr/bin/python3')) {
     const bare = join(dir, 'python-without-torch');

@@ -31,7 +31,9 @@ test('a training started from Node: the graph in the run folder, every event val
   const written = JSON.parse(readFileSync(join(dir, 'run', TORCH_GRAPH_FILE), 'utf8'));
   assert.ok(validateGraphJson(written).ok);
   assert.equal(written.spec.hash, '0011223344556677');
-  const lines = readFileSync(join(dir, 'run', 'events.jsonl'), 'utf8').trim().split('\n');
+  const lines = readFileSync(join(dir, 'run', 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   assert.deepEqual(
     lines.map((l) => JSON.parse(l)),
     events,
@@ -96,7 +98,11 @@ test('two processes (DDP, gloo) train the tiny example, stop together on SIGTERM
 
 test('without a Python that has torch, nothing starts and the error says what to install', () => {
   assert.throws(
-    () => startTorchTraining({ graph, runDir: join(dir, 'never'), specPath: 'tiny', env: { ...process.env, DSOD_PYTHON: join(dir, 'no-python') } }, () => undefined),
+    () =>
+      startTorchTraining(
+        { graph, runDir: join(dir, 'never'), specPath: 'tiny', env: { ...process.env, DSOD_PYTHON: join(dir, 'no-python') } },
+        () => undefined,
+      ),
     /no Python with PyTorch found: tried .*no-python \(not found\)\. Install it: apt-get install python3-torch/,
   );
   assert.equal(existsSync(join(dir, 'never')), false);

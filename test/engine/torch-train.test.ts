@@ -44,11 +44,15 @@ function parseEvents(text: string): EngineEvent[] {
 test('train on the tiny example: start, progress per step, checkpoint, done, all valid events, the same in events.jsonl', { skip }, () => {
   if (!found.ok) return;
   const run = join(dir, 'run');
-  const r = spawnSync(found.python, ['-m', 'dsod_torch', 'train', tinyGraph(), '--out', run, '--spec', 'examples/tiny.dsod.yaml', '--steps', '3', '--batch', '2'], {
-    cwd: torchPackageRoot(),
-    env,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    found.python,
+    ['-m', 'dsod_torch', 'train', tinyGraph(), '--out', run, '--spec', 'examples/tiny.dsod.yaml', '--steps', '3', '--batch', '2'],
+    {
+      cwd: torchPackageRoot(),
+      env,
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   const events = parseEvents(r.stdout);
   assert.deepEqual(
@@ -101,7 +105,11 @@ test('train on the tiny example: start, progress per step, checkpoint, done, all
 
 function trainRun(run: string, ...more: string[]): { events: EngineEvent[]; code: number | null; stderr: string } {
   if (!found.ok) throw new Error(found.message);
-  const r = spawnSync(found.python, ['-m', 'dsod_torch', 'train', tinyGraph(), '--out', run, ...(more.includes('--batch') ? [] : ['--batch', '2']), ...more], { cwd: torchPackageRoot(), env, encoding: 'utf8' });
+  const r = spawnSync(found.python, ['-m', 'dsod_torch', 'train', tinyGraph(), '--out', run, ...(more.includes('--batch') ? [] : ['--batch', '2']), ...more], {
+    cwd: torchPackageRoot(),
+    env,
+    encoding: 'utf8',
+  });
   return { events: r.status === 0 ? parseEvents(r.stdout) : [], code: r.status, stderr: r.stderr };
 }
 
@@ -140,7 +148,11 @@ test('--resume continues exactly: 2 steps + 2 resumed steps give the weights and
   const other = join(dir, 'other.graph.json');
   const g = JSON.parse(readFileSync(tinyGraph(), 'utf8'));
   writeFileSync(other, JSON.stringify({ ...g, spec: { ...g.spec, hash: '0123456789abcdef' } }));
-  const refused = spawnSync(found.python, ['-m', 'dsod_torch', 'train', other, '--out', split, '--steps', '5', '--resume'], { cwd: torchPackageRoot(), env, encoding: 'utf8' });
+  const refused = spawnSync(found.python, ['-m', 'dsod_torch', 'train', other, '--out', split, '--steps', '5', '--resume'], {
+    cwd: torchPackageRoot(),
+    env,
+    encoding: 'utf8',
+  });
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /cannot resume: .*step-00000004\.pt was written for another spec \(hash feedfacecafebeef, this spec's is 0123456789abcdef\)/);
 });
@@ -186,7 +198,10 @@ test('SIGTERM during training: a checkpoint (reason signal), then done stopped w
   const done = events[events.length - 1] as Extract<EngineEvent, { type: 'done' }>;
   assert.equal(ck.reason, 'signal');
   assert.ok(ck.step >= 1 && existsSync(ck.path));
-  assert.deepEqual({ type: done.type, reason: done.reason, exitCode: done.exitCode, step: done.step }, { type: 'done', reason: 'stopped', exitCode: 143, step: ck.step });
+  assert.deepEqual(
+    { type: done.type, reason: done.reason, exitCode: done.exitCode, step: done.step },
+    { type: 'done', reason: 'stopped', exitCode: 143, step: ck.step },
+  );
 });
 
 test('one training step from the same weights and batch: torch and the tfjs trainer agree (loss, updated weights, running statistics)', { skip }, async () => {
@@ -261,7 +276,13 @@ test('one training step from the same weights and batch: torch and the tfjs trai
     worst.sort((p, q) => q[1] - p[1]);
     // float32 reductions in another order: BN gamma's gradient (a sum of dy x xhat that mostly cancels) differs by up
     // to ~3e-4 of its update here; a wrong term (eps, Bessel's correction, weight decay, the layout) is far above.
-    assert.ok(worst[0][1] < 1e-3, `largest relative difference: ${worst.slice(0, 3).map(([n, e]) => `${n} ${e.toExponential(2)}`).join(', ')}`);
+    assert.ok(
+      worst[0][1] < 1e-3,
+      `largest relative difference: ${worst
+        .slice(0, 3)
+        .map(([n, e]) => `${n} ${e.toExponential(2)}`)
+        .join(', ')}`,
+    );
     assert.equal(Object.keys(torchAfter).length, Object.keys(tfjsAfter).length + 1, 'every tensor and the loss');
   } finally {
     sgd.dispose();

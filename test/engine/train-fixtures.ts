@@ -57,7 +57,11 @@ export async function microData(root: string, count = 48): Promise<void> {
 }
 
 /** A new temporary folder with `images` synthetic images in data/ and the micro spec (train section `trainSection`, as for microSpec). */
-export async function microWorkspace(prefix: string, images: number, trainSection: string): Promise<{ dir: ReturnType<typeof tempDir>; data: string; spec: string }> {
+export async function microWorkspace(
+  prefix: string,
+  images: number,
+  trainSection: string,
+): Promise<{ dir: ReturnType<typeof tempDir>; data: string; spec: string }> {
   const dir = tempDir(prefix);
   const data = join(dir.path, 'data');
   await microData(data, images);

@@ -36,14 +36,20 @@ test('every design hint offers to ignore its kind in this spec, never as the pre
     const a = all.find((x) => x.title === ignore(h.code));
     assert.ok(a, `no ignore fix for ${h.code}`);
     assert.equal(a.isPreferred, false);
-    assert.deepEqual(a.diagnostics!.map((d) => d.code), [h.code]);
+    assert.deepEqual(
+      a.diagnostics!.map((d) => d.code),
+      [h.code],
+    );
   }
   // Where the hint has a fix of its own, that one stays the preferred one.
   const lite = actions('dsod: 1\nbackbone: { notation: DS/64-64-16-1 }\n');
-  assert.deepEqual(lite.map((a) => [a.title, a.isPreferred]), [
-    ['Use growth rate 48 with a 4k bottleneck (192), as DSOD300', true],
-    [ignore('principle/growth-rate'), false],
-  ]);
+  assert.deepEqual(
+    lite.map((a) => [a.title, a.isPreferred]),
+    [
+      ['Use growth rate 48 with a 4k bottleneck (192), as DSOD300', true],
+      [ignore('principle/growth-rate'), false],
+    ],
+  );
 });
 
 test('on tiny, whose nested collections are mostly flow, a hints section is added in flow style', () => {
@@ -88,7 +94,10 @@ test('an existing flow list or empty section is extended in place', () => {
     apply(`${lite}hints:\n  ignore: [\n    principle/no-stem\n  ]\n`, ignore(kind)),
     `${lite}hints:\n  ignore: [\n    principle/no-stem,\n    ${kind}\n  ]\n`,
   );
-  assert.equal(apply('{dsod: 1, backbone: { notation: DS/32-64-16-1 }}\n', ignore(kind)), `{dsod: 1, backbone: { notation: DS/32-64-16-1 }, hints: { ignore: [${kind}] }}\n`);
+  assert.equal(
+    apply('{dsod: 1, backbone: { notation: DS/32-64-16-1 }}\n', ignore(kind)),
+    `{dsod: 1, backbone: { notation: DS/32-64-16-1 }, hints: { ignore: [${kind}] }}\n`,
+  );
 });
 
 test('JSON specs get JSON, on a line of its own where the object spans lines', () => {
@@ -107,7 +116,10 @@ test('JSON specs get JSON, on a line of its own where the object spans lines', (
   );
   const list = '{\n  "dsod": 1,\n  "backbone": { "notation": "DS/32-64-16-1" },\n  "hints": {\n    "ignore": [\n      "principle/no-stem"\n    ]\n  }\n}\n';
   assert.equal(apply(list, ignore(kind), 'json'), list.replace('"principle/no-stem"\n', `"principle/no-stem",\n      "${kind}"\n`));
-  assert.equal(apply('{"dsod": 1, "backbone": {"notation": "DS/32-64-16-1"}, "hints": {}}', ignore(kind), 'json'), `{"dsod": 1, "backbone": {"notation": "DS/32-64-16-1"}, "hints": { "ignore": ["${kind}"] }}`);
+  assert.equal(
+    apply('{"dsod": 1, "backbone": {"notation": "DS/32-64-16-1"}, "hints": {}}', ignore(kind), 'json'),
+    `{"dsod": 1, "backbone": {"notation": "DS/32-64-16-1"}, "hints": { "ignore": ["${kind}"] }}`,
+  );
 });
 
 test('the ignore fix is offered on a spec that has other problems (they stay, none is added)', () => {
@@ -119,9 +131,10 @@ test('the ignore fix is offered on a spec that has other problems (they stay, no
 test('steps copied from DSOD300 into a 512x512 spec: one fix sets each step that no longer tiles', () => {
   const big = edit(DSOD300_YAML, 'size: [300, 300]', 'size: [512, 512]');
   const steps = actions(big).filter((a) => /steps/.test(a.title));
-  assert.deepEqual(steps.map((a) => [a.title, a.isPreferred, a.diagnostics!.map((d) => d.code)]), [
-    ['Set priors.steps to [8, 16, 32, 64, 128, 256] (input 512 / feature map size)', true, ['priors/steps-mismatch', 'priors/steps-mismatch']],
-  ]);
+  assert.deepEqual(
+    steps.map((a) => [a.title, a.isPreferred, a.diagnostics!.map((d) => d.code)]),
+    [['Set priors.steps to [8, 16, 32, 64, 128, 256] (input 512 / feature map size)', true, ['priors/steps-mismatch', 'priors/steps-mismatch']]],
+  );
   const fixed = apply(big, /Set priors.steps/);
   assert.equal(fixed, edit(big, 'steps: [8, 16, 32, 64, 100, 300]', 'steps: [8, 16, 32, 64, 128, 256]'));
   assert.deepEqual(codes(fixed), []);
@@ -145,7 +158,15 @@ test('no steps fix where no single step tiles both sides of a map', () => {
 test('completion offers the known hint kinds in hints.ignore (from the schema enum), block and flow', () => {
   const kinds = (text: string, line: number, character: number) =>
     service.completion({ uri: uriOf('yaml'), version: ++version, getText: () => text }, { line, character }).map((i) => i.label);
-  const all = ['principle/no-stem', 'principle/compression', 'principle/no-transition-without-pooling', 'principle/narrow-bottleneck', 'principle/narrow-first-conv', 'principle/growth-rate', 'principle/plain-prediction'];
+  const all = [
+    'principle/no-stem',
+    'principle/compression',
+    'principle/no-transition-without-pooling',
+    'principle/narrow-bottleneck',
+    'principle/narrow-first-conv',
+    'principle/growth-rate',
+    'principle/plain-prediction',
+  ];
   assert.deepEqual([...kinds('dsod: 1\nhints:\n  ignore:\n    - \n', 3, 6)].sort(), [...all].sort());
   assert.ok(kinds('dsod: 1\nhints: { ignore: [growth] }\n', 1, 24).includes('principle/growth-rate'));
   assert.ok(kinds('dsod: 1\nhi', 1, 2).includes('hints'));

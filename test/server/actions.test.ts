@@ -49,14 +49,20 @@ test('a fix that adds a diagnostic is withheld, even where the error count stays
   assert.deepEqual(codes(odd), ['principle/plain-prediction']);
   assert.ok(!titles(odd).some((t) => /dense prediction structure/.test(t)), titles(odd).join(' | '));
   // With even widths the same fix is offered.
-  assert.ok(titles(plain).some((t) => /dense prediction structure/.test(t)), titles(plain).join(' | '));
+  assert.ok(
+    titles(plain).some((t) => /dense prediction structure/.test(t)),
+    titles(plain).join(' | '),
+  );
 });
 
 test('fixes on a file with nothing else wrong still work, with design hints on or off', () => {
   const typo = edit(DSOD300_YAML, 'blocks: [6', 'block: [6');
   const fixed = apply(typo, /Change to "blocks"/);
   assert.equal(fixed, DSOD300_YAML);
-  assert.deepEqual(checkSpec(fixed, 'yaml').diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    checkSpec(fixed, 'yaml').diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   const quiet = createLanguageService({ ...DEFAULT_SETTINGS, designHints: false });
   assert.deepEqual(titles('dsod: 1\nbackbone:\n  growth_rat: 16\n', quiet), ['Change to "growth_rate"']);
   assert.deepEqual(titles('dsod: 1\nbackbone:\n  growth_rat: 16\n'), ['Change to "growth_rate"']);

@@ -28,8 +28,15 @@ function complete(marked: string, uri = 'file:///ws/spec.dsod.yaml') {
     assert.ok(edit && 'range' in edit, `${label} carries a textEdit with a range`);
     // The text is indented by the server: the editor must insert it as it is.
     if (edit.newText.includes('\n')) assert.equal(item.insertTextMode, InsertTextMode.asIs, `${label} is inserted as is`);
-    const offset = (p: Position) => text.split('\n').slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
-    const inserted = edit.newText.replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$0/, '|').replace(/\$\d/g, '');
+    const offset = (p: Position) =>
+      text
+        .split('\n')
+        .slice(0, p.line)
+        .reduce((n, l) => n + l.length + 1, 0) + p.character;
+    const inserted = edit.newText
+      .replace(/\$\{\d+:([^}]*)\}/g, '$1')
+      .replace(/\$0/, '|')
+      .replace(/\$\d/g, '');
     return text.slice(0, offset(edit.range.start)) + inserted + text.slice(offset(edit.range.end));
   };
   return { items, pick };
@@ -37,7 +44,11 @@ function complete(marked: string, uri = 'file:///ws/spec.dsod.yaml') {
 
 const totals = (text: string, format: SpecFormat = 'yaml') => {
   const c = checkSpec(text, format);
-  assert.deepEqual(c.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [], text);
+  assert.deepEqual(
+    c.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+    text,
+  );
   return { learned: c.analysis!.totals.paramsLearned, boxes: c.analysis!.totals.defaultBoxes };
 };
 const DSOD300_TOTALS = { learned: 14_715_804, boxes: 8_744 };
@@ -49,7 +60,10 @@ test('accepting an object key puts the newline and one indentation step after it
   // A file indented by four: four, also under a nested key.
   const four = 'dsod: 1\nbackbone:\n    notation: DS/64-192-48-1\n';
   assert.equal(complete(`${four}pri|`).pick('priors'), `${four}priors:\n    |`);
-  assert.equal(complete('dsod: 1\nbackbone:\n    blocks: [6, 8]\n    tr|').pick('transitions'), 'dsod: 1\nbackbone:\n    blocks: [6, 8]\n    transitions:\n        - |');
+  assert.equal(
+    complete('dsod: 1\nbackbone:\n    blocks: [6, 8]\n    tr|').pick('transitions'),
+    'dsod: 1\nbackbone:\n    blocks: [6, 8]\n    transitions:\n        - |',
+  );
   // A list that holds mappings starts its first item.
   assert.equal(complete('dsod: 1\nbackbone:\n  tran|\n').pick('transitions'), 'dsod: 1\nbackbone:\n  transitions:\n    - |\n');
   assert.equal(complete(`${four}    bl|`).pick('blocks'), `${four}    blocks:\n        - |`);
@@ -71,7 +85,7 @@ test('scalar keys stay on their line; flow style and a key that has its colon ge
   assert.equal(complete('dsod: 1\nbackb|xx: \n').pick('backbone'), 'dsod: 1\nbackbone: \n');
 });
 
-test('JSON keys get the JSON equivalent, in the file\'s indentation', () => {
+test("JSON keys get the JSON equivalent, in the file's indentation", () => {
   const uri = 'file:///ws/spec.dsod.json';
   assert.equal(complete('{\n  "dsod": 1,\n  "|"\n}', uri).pick('backbone'), '{\n  "dsod": 1,\n  "backbone": {\n    |\n  }\n}');
   assert.equal(complete('{\n    "dsod": 1,\n    "ba|"\n}', uri).pick('backbone'), '{\n    "dsod": 1,\n    "backbone": {\n        |\n    }\n}');
@@ -84,7 +98,11 @@ test('in a list of scalars or mappings, what starts a value gets values; what st
   const list = 'dsod: 1\nbackbone:\n  transitions:\n    - pool\n    - ';
   const noP = complete(`${list}no-p|\n`);
   assert.equal(noP.pick('no-pool'), `${list}no-pool\n`);
-  assert.deepEqual(noP.items.filter((c) => c.kind === CompletionItemKind.Property).map((c) => c.label), [], 'no keys for `- no-p`');
+  assert.deepEqual(
+    noP.items.filter((c) => c.kind === CompletionItemKind.Property).map((c) => c.label),
+    [],
+    'no keys for `- no-p`',
+  );
   assert.equal(complete(`${list}|\n`).items.filter((c) => c.kind === CompletionItemKind.Property).length, 0);
   // `- ch` starts no value: the first key of a mapping item.
   assert.equal(complete(`${list}ch|\n`).pick('channels'), `${list}channels: \n`);
@@ -94,12 +112,18 @@ test('the dense block snippet: in a block list, a flow list, a flow item and JSO
   const head = 'dsod: 1\nbackbone:\n  notation: DS/64-192-48-1\n  blocks:\n    - 6\n    - ';
   const block = complete(`${head}|\n`).pick('dense block');
   assert.equal(block, `${head}layers: 8\n      growth_rate: 48\n      bottleneck: 192\n`);
-  assert.deepEqual(checkSpec(block, 'yaml').document.draft, { dsod: 1, backbone: { notation: 'DS/64-192-48-1', blocks: [6, { layers: 8, growth_rate: 48, bottleneck: 192 }] } });
+  assert.deepEqual(checkSpec(block, 'yaml').document.draft, {
+    dsod: 1,
+    backbone: { notation: 'DS/64-192-48-1', blocks: [6, { layers: 8, growth_rate: 48, bottleneck: 192 }] },
+  });
   // Half typed: `- la` (no value starts so) gets the keys and the snippet, which replaces the `la`.
   assert.equal(complete(`${head}la|\n`).pick('dense block'), block);
   const flow = 'dsod: 1\nbackbone:\n  blocks: [6, |]\n';
   assert.equal(complete(flow).pick('dense block'), 'dsod: 1\nbackbone:\n  blocks: [6, { layers: 8, growth_rate: 48, bottleneck: 192 }]\n');
-  assert.equal(complete('dsod: 1\nbackbone:\n  blocks: [6, { l| }]\n').pick('dense block'), 'dsod: 1\nbackbone:\n  blocks: [6, { layers: 8, growth_rate: 48, bottleneck: 192 }]\n');
+  assert.equal(
+    complete('dsod: 1\nbackbone:\n  blocks: [6, { l| }]\n').pick('dense block'),
+    'dsod: 1\nbackbone:\n  blocks: [6, { layers: 8, growth_rate: 48, bottleneck: 192 }]\n',
+  );
   const json = complete('{"dsod": 1, "backbone": {"blocks": [6, |]}}', 'file:///ws/spec.dsod.json').pick('dense block');
   assert.equal(json, '{"dsod": 1, "backbone": {"blocks": [6, { "layers": 8, "growth_rate": 48, "bottleneck": 192 }]}}');
   // A block that has its layers already, and places that are no block, get no dense block.
@@ -115,7 +139,10 @@ test('the prediction scales snippet: under prediction and at the top, in block s
   assert.notEqual(withoutPrediction, DSOD300_YAML);
   const label = 'prediction scales (dense)';
   const under = complete(withoutPrediction.replace(/^heads:/m, 'prediction:\n  |\nheads:')).pick(label);
-  assert.match(under, /^prediction:\n {2}structure: dense\n {2}scales: 6\n {2}channels: \[800, 512, 512, 256, 256, 256\]\n {2}l2norm: \{ init: 20, scales: all \}\n/m);
+  assert.match(
+    under,
+    /^prediction:\n {2}structure: dense\n {2}scales: 6\n {2}channels: \[800, 512, 512, 256, 256, 256\]\n {2}l2norm: \{ init: 20, scales: all \}\n/m,
+  );
   assert.deepEqual(totals(under), DSOD300_TOTALS);
   const top = complete(withoutPrediction.replace(/^heads:/m, 'pred|\nheads:')).pick(label);
   assert.equal(top, under);
@@ -144,7 +171,10 @@ test('the prediction scales snippet: under prediction and at the top, in block s
 
 test('the DSOD300 snippet and new keys agree on the indentation of a new file', () => {
   const snippet = complete('|').items.find((c) => c.label === 'DSOD300') as CompletionItem;
-  const nested = snippet.insertText!.split('\n').filter((l) => /^\s+\S/.test(l)).map((l) => /^\s*/.exec(l)![0].length);
+  const nested = snippet
+    .insertText!.split('\n')
+    .filter((l) => /^\s+\S/.test(l))
+    .map((l) => /^\s*/.exec(l)![0].length);
   assert.deepEqual([...new Set(nested)], [2]);
   assert.equal(complete('pri|').pick('priors'), 'priors:\n  |');
 });

@@ -18,7 +18,11 @@ function complete(marked: string, uri = 'file:///ws/spec.dsod.yaml') {
   const accept = (item: CompletionItem): string => {
     const edit = item.textEdit as TextEdit | undefined;
     assert.ok(edit && 'range' in edit, `${item.label} carries a textEdit with a range`);
-    const offset = (p: Position) => text.split('\n').slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+    const offset = (p: Position) =>
+      text
+        .split('\n')
+        .slice(0, p.line)
+        .reduce((n, l) => n + l.length + 1, 0) + p.character;
     return text.slice(0, offset(edit.range.start)) + edit.newText + text.slice(offset(edit.range.end));
   };
   const pick = (label: string) => accept(items.find((c) => c.label === label || c.textEdit?.newText === label)!);
@@ -48,7 +52,10 @@ test('accepting other values replaces the scalar too (plain, flow list, block li
   assert.equal(complete('dsod: 1\nprediction:\n  structure: den|\n').pick('dense'), 'dsod: 1\nprediction:\n  structure: dense\n');
   assert.equal(complete('dsod: 1\nprediction: { structure: d|e }\n').pick('dense'), 'dsod: 1\nprediction: { structure: dense }\n');
   assert.equal(complete('dsod: 1\nbackbone:\n  transitions: [pool, no-|]\n').pick('no-pool'), 'dsod: 1\nbackbone:\n  transitions: [pool, no-pool]\n');
-  assert.equal(complete('dsod: 1\nbackbone:\n  transitions:\n    - pool\n    - |\n').pick('no-pool'), 'dsod: 1\nbackbone:\n  transitions:\n    - pool\n    - no-pool\n');
+  assert.equal(
+    complete('dsod: 1\nbackbone:\n  transitions:\n    - pool\n    - |\n').pick('no-pool'),
+    'dsod: 1\nbackbone:\n  transitions:\n    - pool\n    - no-pool\n',
+  );
   const json = complete('{"dsod": 1, "prediction": {"structure": "de|"}}', 'file:///a.dsod.json');
   assert.equal(json.pick('"dense"'), '{"dsod": 1, "prediction": {"structure": "dense"}}');
   for (const c of complete('dsod: 1\nbackbone:\n  notation: DS/6|\n').items) assert.ok(c.textEdit, `${c.label} has a textEdit`);
@@ -82,7 +89,10 @@ test('the editor keeps every ranked value: each filterText starts with what is t
     ['{"dsod": 1, "prediction": {"structure": "dn|"}}', '"dn', '"dense"'],
   ]) {
     const items = complete(marked, marked.startsWith('{') ? 'file:///a.dsod.json' : undefined).items;
-    assert.ok(items.some((c) => c.label === value), `${value} offered for ${typed}`);
+    assert.ok(
+      items.some((c) => c.label === value),
+      `${value} offered for ${typed}`,
+    );
     for (const c of items) assert.ok(c.filterText?.startsWith(typed), `${c.label}: filterText ${c.filterText} starts with ${typed}`);
   }
   // Nothing typed: the value itself.

@@ -22,13 +22,92 @@ import { exampleFiles, readRepoFile, rng } from '../helpers';
 import type { LspServer } from './lsp-harness';
 
 const FRAGMENTS = [
-  '', ':', ': ', '- ', '-', '[', ']', '{', '}', ',', ', ', '#', '# note', '&a ', '*a', '<<: *a', '"', "'", '? ', '!!str ', '!tag ',
-  '|', '>-', '\t', '  ', '    ', '\n', '\r', '\r\n', '\n\n', '\r\r', '\n  - ', '\r  - ', '\r\n  ', '\u00e9', 'ü', '\u6f22\u5b57', '\u{1F600}',
-  '\u2028', '\u0085', '\uFEFF', '\u0000', '\uFFFD', '\ud800', '0', '-1', '1e9', '1e309', '-1e309', '99999999999999999999999', '0x7fffffff',
-  '.inf', '-.inf', '.nan', 'NaN', '1_000', '3.14159', '-0', 'null', '~', 'true', 'no', 'pool', 'dense', 'plain', 'DS/64-192-48-1',
-  'DS/1-2-3-4', 'dsod: 1', 'name: x', 'blocks: [6, 8, 8, 8]', 'growth_rate: 48', 'stem: DS/64-64-128', 'channels: [128, 256]',
-  'aspect_ratios: [[2], [2, 3]]', '{ a: [1, 2] }', '[a, b]: 1', '? [a]\n: 1', 'structure: dense', 'size: 300', 'input:\n  size: 300',
-  'backbone:\n  blocks:\n    - 6', 'prediction: { structure: plain }', '---', '...', '%YAML 1.2\n', 'a'.repeat(300),
+  '',
+  ':',
+  ': ',
+  '- ',
+  '-',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ', ',
+  '#',
+  '# note',
+  '&a ',
+  '*a',
+  '<<: *a',
+  '"',
+  "'",
+  '? ',
+  '!!str ',
+  '!tag ',
+  '|',
+  '>-',
+  '\t',
+  '  ',
+  '    ',
+  '\n',
+  '\r',
+  '\r\n',
+  '\n\n',
+  '\r\r',
+  '\n  - ',
+  '\r  - ',
+  '\r\n  ',
+  '\u00e9',
+  'ü',
+  '\u6f22\u5b57',
+  '\u{1F600}',
+  '\u2028',
+  '\u0085',
+  '\uFEFF',
+  '\u0000',
+  '\uFFFD',
+  '\ud800',
+  '0',
+  '-1',
+  '1e9',
+  '1e309',
+  '-1e309',
+  '99999999999999999999999',
+  '0x7fffffff',
+  '.inf',
+  '-.inf',
+  '.nan',
+  'NaN',
+  '1_000',
+  '3.14159',
+  '-0',
+  'null',
+  '~',
+  'true',
+  'no',
+  'pool',
+  'dense',
+  'plain',
+  'DS/64-192-48-1',
+  'DS/1-2-3-4',
+  'dsod: 1',
+  'name: x',
+  'blocks: [6, 8, 8, 8]',
+  'growth_rate: 48',
+  'stem: DS/64-64-128',
+  'channels: [128, 256]',
+  'aspect_ratios: [[2], [2, 3]]',
+  '{ a: [1, 2] }',
+  '[a, b]: 1',
+  '? [a]\n: 1',
+  'structure: dense',
+  'size: 300',
+  'input:\n  size: 300',
+  'backbone:\n  blocks:\n    - 6',
+  'prediction: { structure: plain }',
+  '---',
+  '...',
+  '%YAML 1.2\n',
+  'a'.repeat(300),
 ];
 const JSON_FRAGMENTS = ['{', '}', '[', ']', ',', ':', '"', '"dsod"', '"name": "x"', '1e400', 'null', 'true', '\r', '\r\n', '\n', '"\u00e9"', '// c', '/*'];
 
@@ -64,14 +143,20 @@ function flowBlockSwitch(text: string, r: ReturnType<typeof rng>): string {
     if (flows.length === 0) return text;
     const m = r.pick(flows);
     const indent = m[1] + (m[2] ? '  ' : '') + '  ';
-    const items = m[4].split(',').map((s) => s.trim()).filter(Boolean);
+    const items = m[4]
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const block = `${m[1]}${m[2] ?? ''}${m[3]}:${items.map((i) => `\n${indent}- ${i}`).join('')}`;
     return text.slice(0, m.index) + block + text.slice(m.index! + m[0].length);
   }
   const blocks = [...text.matchAll(/^( *)([\w-]+):[ \t]*\r?\n((?:\1 +- [^\r\n]*\r?\n)+)/gm)];
   if (blocks.length === 0) return text;
   const m = r.pick(blocks);
-  const items = m[3].split(/\r?\n/).map((l) => l.replace(/^\s*-\s*/, '').trim()).filter(Boolean);
+  const items = m[3]
+    .split(/\r?\n/)
+    .map((l) => l.replace(/^\s*-\s*/, '').trim())
+    .filter(Boolean);
   return text.slice(0, m.index) + `${m[1]}${m[2]}: [${items.join(', ')}]\n` + text.slice(m.index! + m[0].length);
 }
 
@@ -85,7 +170,9 @@ export async function fuzz(server: LspServer, options: FuzzOptions): Promise<Fuz
     { doc: TextDocument.create(`file:///fuzz/s${options.seed}.dsod.json`, 'dsod', 1, jsonSource), json: true, history: [] as string[] },
   ];
   for (const { doc } of docs) {
-    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: doc.uri, languageId: 'dsod', version: doc.version, text: doc.getText() } });
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: doc.uri, languageId: 'dsod', version: doc.version, text: doc.getText() },
+    });
   }
   const result: FuzzResult = { edits: 0, requests: 0, errorResponses: [], emptyCompletions: 0, crashed: false };
   let exited = server.process.exitCode !== null;
@@ -147,7 +234,10 @@ export async function fuzz(server: LspServer, options: FuzzOptions): Promise<Fuz
     if (slot.history.length > 20) slot.history.shift();
     slot.doc = TextDocument.update(doc, [change], doc.version + 1);
     result.edits++;
-    await server.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri: slot.doc.uri, version: slot.doc.version }, contentChanges: [change] });
+    await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: slot.doc.uri, version: slot.doc.version },
+      contentChanges: [change],
+    });
 
     const uri = slot.doc.uri;
     const textDocument = { uri };
@@ -164,27 +254,51 @@ export async function fuzz(server: LspServer, options: FuzzOptions): Promise<Fuz
       let method = '';
       try {
         switch (kind) {
-          case 0: method = 'hover'; await Promise.race([exit, server.connection.sendRequest(HoverRequest.type, { textDocument, position: position() })]); break;
+          case 0:
+            method = 'hover';
+            await Promise.race([exit, server.connection.sendRequest(HoverRequest.type, { textDocument, position: position() })]);
+            break;
           case 1:
           case 2: {
             method = 'completion';
             const items = await Promise.race([exit, server.connection.sendRequest(CompletionRequest.type, { textDocument, position: position() })]);
-            if ((Array.isArray(items) ? items : items?.items ?? []).length === 0) result.emptyCompletions++;
+            if ((Array.isArray(items) ? items : (items?.items ?? [])).length === 0) result.emptyCompletions++;
             break;
           }
-          case 3: method = 'inlayHint'; await Promise.race([exit, server.connection.sendRequest(InlayHintRequest.type, { textDocument, range: range() })]); break;
-          case 4: method = 'codeLens'; await Promise.race([exit, server.connection.sendRequest(CodeLensRequest.type, { textDocument })]); break;
+          case 3:
+            method = 'inlayHint';
+            await Promise.race([exit, server.connection.sendRequest(InlayHintRequest.type, { textDocument, range: range() })]);
+            break;
+          case 4:
+            method = 'codeLens';
+            await Promise.race([exit, server.connection.sendRequest(CodeLensRequest.type, { textDocument })]);
+            break;
           case 5: {
             method = 'codeAction';
             const diagnostics = lastDiagnostics(uri);
             const d = diagnostics.length && r.next() < 0.7 ? r.pick(diagnostics) : null;
-            await Promise.race([exit, server.connection.sendRequest(CodeActionRequest.type, { textDocument, range: d ? d.range : range(), context: { diagnostics: d ? [d] : [] } })]);
+            await Promise.race([
+              exit,
+              server.connection.sendRequest(CodeActionRequest.type, { textDocument, range: d ? d.range : range(), context: { diagnostics: d ? [d] : [] } }),
+            ]);
             break;
           }
-          case 6: method = 'documentSymbol'; await Promise.race([exit, server.connection.sendRequest(DocumentSymbolRequest.type, { textDocument })]); break;
-          case 7: method = 'foldingRange'; await Promise.race([exit, server.connection.sendRequest(FoldingRangeRequest.type, { textDocument })]); break;
-          case 8: method = 'dsod/graph'; await Promise.race([exit, server.connection.sendRequest(GraphRequest, { uri })]); break;
-          default: method = 'dsod/report'; await Promise.race([exit, server.connection.sendRequest(ReportRequest, { uri })]); break;
+          case 6:
+            method = 'documentSymbol';
+            await Promise.race([exit, server.connection.sendRequest(DocumentSymbolRequest.type, { textDocument })]);
+            break;
+          case 7:
+            method = 'foldingRange';
+            await Promise.race([exit, server.connection.sendRequest(FoldingRangeRequest.type, { textDocument })]);
+            break;
+          case 8:
+            method = 'dsod/graph';
+            await Promise.race([exit, server.connection.sendRequest(GraphRequest, { uri })]);
+            break;
+          default:
+            method = 'dsod/report';
+            await Promise.race([exit, server.connection.sendRequest(ReportRequest, { uri })]);
+            break;
         }
       } catch (e) {
         result.errorResponses.push({ method, message: String((e as Error).message ?? e) });

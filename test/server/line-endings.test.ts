@@ -40,7 +40,8 @@ const SPECS = {
   // A typo (a code action) and a value to complete.
   typo: edit(DSOD300_YAML, 'structure: dense', 'structure: dens'),
   // Half-typed: block lists, a flow map, an empty key: completion contexts read from the lines above.
-  typing: 'dsod: 1\nname: t\ninput: { size: 300, channels: 3 }\nbackbone:\n  stem: DS/64-64-128\n  blocks:\n    - 6\n    - \n  \nprediction:\n  structure: \n  channels: [\n',
+  typing:
+    'dsod: 1\nname: t\ninput: { size: 300, channels: 3 }\nbackbone:\n  stem: DS/64-64-128\n  blocks:\n    - 6\n    - \n  \nprediction:\n  structure: \n  channels: [\n',
 };
 
 for (const [name, spec] of Object.entries(SPECS)) {
@@ -60,7 +61,12 @@ for (const [name, spec] of Object.entries(SPECS)) {
     assert.deepEqual(diagnostics.cr, diagnostics.lf);
 
     const same = (what: string, results: Record<string, unknown>) => {
-      const norm = (eol: string) => JSON.parse(JSON.stringify(results[eol] ?? null).split(uris[eol]).join('URI'));
+      const norm = (eol: string) =>
+        JSON.parse(
+          JSON.stringify(results[eol] ?? null)
+            .split(uris[eol])
+            .join('URI'),
+        );
       assert.deepEqual(norm('crlf'), norm('lf'), `${what}: CRLF differs from LF`);
       assert.deepEqual(norm('cr'), norm('lf'), `${what}: lone CR differs from LF`);
     };
@@ -90,7 +96,9 @@ for (const [name, spec] of Object.entries(SPECS)) {
       hints[eol] = await server.connection.sendRequest(InlayHintRequest.type, { textDocument: { uri: uris[eol] }, range });
       actions[eol] = [];
       for (const d of diagnostics[eol]) {
-        actions[eol].push(await server.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: uris[eol] }, range: d.range, context: { diagnostics: [d] } }));
+        actions[eol].push(
+          await server.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: uris[eol] }, range: d.range, context: { diagnostics: [d] } }),
+        );
       }
     }
     same('inlay hints', hints);

@@ -71,12 +71,8 @@ export async function startServer(serverPath = process.env.DSOD_SERVER ?? join(r
     logs,
     stderr: () => stderr,
     internal,
-    errorLines: () => [
-      ...logs.filter((l) => l.type === MessageType.Error).map((l) => l.message),
-      ...stderr.split('\n').filter((l) => l.trim() !== ''),
-    ],
-    diagnosticsFor: (uri, version, timeoutMs) =>
-      until(() => [...published].reverse().find((p) => p.uri === uri && (p.version ?? -1) >= version), timeoutMs),
+    errorLines: () => [...logs.filter((l) => l.type === MessageType.Error).map((l) => l.message), ...stderr.split('\n').filter((l) => l.trim() !== '')],
+    diagnosticsFor: (uri, version, timeoutMs) => until(() => [...published].reverse().find((p) => p.uri === uri && (p.version ?? -1) >= version), timeoutMs),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

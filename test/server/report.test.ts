@@ -33,15 +33,45 @@ test('the report is structured data with the numbers dsod analyze prints', () =>
   assert.equal(r.totals.defaultBoxes, 8744);
   assert.equal(r.totals.batch, 1);
   // The stages of the CLI table, in the network's order, without the input.
-  assert.deepEqual(r.stages.map((s) => s.name), [
-    'stem', 'block1', 'transition1', 'block2', 'transition2', 'block3', 'transition3', 'block4', 'transition4',
-    'scale2', 'scale3', 'scale4', 'scale5', 'scale6', 'head1', 'head2', 'head3', 'head4', 'head5', 'head6',
-  ]);
-  assert.equal(r.stages.reduce((n, s) => n + s.paramsLearned, 0), r.totals.paramsLearned);
-  assert.equal(r.stages.reduce((n, s) => n + s.macs, 0), r.totals.macs);
+  assert.deepEqual(
+    r.stages.map((s) => s.name),
+    [
+      'stem',
+      'block1',
+      'transition1',
+      'block2',
+      'transition2',
+      'block3',
+      'transition3',
+      'block4',
+      'transition4',
+      'scale2',
+      'scale3',
+      'scale4',
+      'scale5',
+      'scale6',
+      'head1',
+      'head2',
+      'head3',
+      'head4',
+      'head5',
+      'head6',
+    ],
+  );
+  assert.equal(
+    r.stages.reduce((n, s) => n + s.paramsLearned, 0),
+    r.totals.paramsLearned,
+  );
+  assert.equal(
+    r.stages.reduce((n, s) => n + s.macs, 0),
+    r.totals.macs,
+  );
   assert.ok(Math.abs(r.stages.reduce((n, s) => n + s.paramsShare, 0) - 1) < 1e-9);
   assert.ok(Math.abs(r.stages.reduce((n, s) => n + s.macsShare, 0) - 1) < 1e-9);
-  assert.deepEqual(r.scales.map((s) => s.boxes), [5776, 2166, 600, 150, 36, 16]);
+  assert.deepEqual(
+    r.scales.map((s) => s.boxes),
+    [5776, 2166, 600, 150, 36, 16],
+  );
   assert.ok(Math.abs(r.scales.reduce((n, s) => n + s.boxesShare, 0) - 1) < 1e-9);
 
   // Every row agrees with the text `dsod analyze` prints for the same spec (core/report.ts is unchanged for the CLI).
@@ -51,12 +81,26 @@ test('the report is structured data with the numbers dsod analyze prints', () =>
     const line = lines.find((l) => l.startsWith(`${s.name} `));
     assert.ok(line, `the CLI has a ${s.name} row`);
     const cells = line.trim().split(/\s{2,}/);
-    assert.deepEqual(cells, [s.name, formatShape(s.shape, true), formatExact(s.paramsLearned), `${(100 * s.paramsShare).toFixed(1)}%`, formatExact(s.macs), `${(100 * s.macsShare).toFixed(1)}%`, String(s.receptiveField)]);
+    assert.deepEqual(cells, [
+      s.name,
+      formatShape(s.shape, true),
+      formatExact(s.paramsLearned),
+      `${(100 * s.paramsShare).toFixed(1)}%`,
+      formatExact(s.macs),
+      `${(100 * s.macsShare).toFixed(1)}%`,
+      String(s.receptiveField),
+    ]);
   }
   for (const s of r.scales) {
     const line = lines.find((l) => l.startsWith(`${s.name} `) && l.includes(`${s.minSize}/`));
     assert.ok(line, `the CLI has a ${s.name} scale row`);
-    assert.deepEqual(line.trim().split(/\s{2,}/).slice(0, 4), [s.name, formatShape(s.shape, true), String(s.priorsPerLocation), formatExact(s.boxes)]);
+    assert.deepEqual(
+      line
+        .trim()
+        .split(/\s{2,}/)
+        .slice(0, 4),
+      [s.name, formatShape(s.shape, true), String(s.priorsPerLocation), formatExact(s.boxes)],
+    );
   }
 });
 

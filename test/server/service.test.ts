@@ -39,7 +39,10 @@ test('diagnostics carry code, source, severity and the exact range', () => {
     data: { suggestion: 'growth_rate' },
   });
   const hints = service.diagnostics(doc('dsod: 1\nbackbone: { stem: false }\n'));
-  assert.deepEqual(hints.map((h) => [h.code, h.severity]), [['principle/no-stem', 3]]);
+  assert.deepEqual(
+    hints.map((h) => [h.code, h.severity]),
+    [['principle/no-stem', 3]],
+  );
   const quiet = createLanguageService({ ...DEFAULT_SETTINGS, designHints: false });
   assert.deepEqual(quiet.diagnostics(doc('dsod: 1\nbackbone: { stem: false }\n')), []);
 });
@@ -87,7 +90,11 @@ test('hover on a scale, on a transition, on a section and on a plain key', () =>
 
 test('inlay hints at each stage, block and scale, and the totals lens', () => {
   const all = { start: { line: 0, character: 0 }, end: { line: 999, character: 0 } };
-  const blockStyle = edit(edit(DSOD300_YAML, 'blocks: [6, 8, 8, 8]', 'blocks:\n    - 6\n    - 8\n    - 8\n    - 8'), 'channels: [800, 512, 512, 256, 256, 256]', 'channels:\n    - 800\n    - 512\n    - 512\n    - 256\n    - 256\n    - 256');
+  const blockStyle = edit(
+    edit(DSOD300_YAML, 'blocks: [6, 8, 8, 8]', 'blocks:\n    - 6\n    - 8\n    - 8\n    - 8'),
+    'channels: [800, 512, 512, 256, 256, 256]',
+    'channels:\n    - 800\n    - 512\n    - 512\n    - 256\n    - 256\n    - 256',
+  );
   const labels = service.inlayHints(doc(blockStyle), all).map((h) => h.label as string);
   assert.ok(labels.includes('416×75×75 · 789k params · 4.41 GMACs'), labels.join('\n'));
   assert.ok(labels.includes('128×75×75 · 113k params · 2.53 GMACs'));
@@ -132,7 +139,15 @@ test('completion of keys, values and snippets from the schema', () => {
     const { text, position } = at(marked);
     return service.completion(doc(text, uri), position).map((c) => c.label);
   };
-  assert.deepEqual(labels('dsod: 1\nbackbone:\n  notation: DS/64-192-48-1\n  gro|\n'), ['first_conv', 'bottleneck', 'growth_rate', 'compression', 'stem', 'blocks', 'transitions']);
+  assert.deepEqual(labels('dsod: 1\nbackbone:\n  notation: DS/64-192-48-1\n  gro|\n'), [
+    'first_conv',
+    'bottleneck',
+    'growth_rate',
+    'compression',
+    'stem',
+    'blocks',
+    'transitions',
+  ]);
   assert.deepEqual(labels('dsod: 1\nprediction:\n  structure: |\n'), ['dense', 'plain']);
   assert.deepEqual(labels('dsod: 1\nprediction: { structure: d| }\n'), ['dense', 'plain']);
   assert.deepEqual(labels('dsod: 1\nbackbone:\n  transitions: [pool, |]\n'), ['pool', 'no-pool']);
@@ -216,22 +231,37 @@ test('quick fixes for design-principle hints: each removes its hint and adds no 
 
 test('outline and folding', () => {
   const symbols = service.documentSymbols(doc(DSOD300_YAML));
-  assert.deepEqual(symbols.map((s) => s.name), ['dsod', 'name', 'input', 'classes', 'backbone', 'prediction', 'heads', 'priors', 'train', 'data']);
+  assert.deepEqual(
+    symbols.map((s) => s.name),
+    ['dsod', 'name', 'input', 'classes', 'backbone', 'prediction', 'heads', 'priors', 'train', 'data'],
+  );
   const backbone = symbols.find((s) => s.name === 'backbone')!;
-  assert.deepEqual(backbone.children!.map((c) => c.name), ['stem', 'block 1', 'block 2', 'block 3', 'block 4', 'transition 1', 'transition 2', 'transition 3', 'transition 4']);
+  assert.deepEqual(
+    backbone.children!.map((c) => c.name),
+    ['stem', 'block 1', 'block 2', 'block 3', 'block 4', 'transition 1', 'transition 2', 'transition 3', 'transition 4'],
+  );
   assert.equal(backbone.children![1].detail, '416×75×75 · 789k params · 4.41 GMACs');
   const prediction = symbols.find((s) => s.name === 'prediction')!;
   assert.equal(prediction.children!.length, 6);
   const folds = service.foldingRanges(doc(DSOD300_YAML));
   const backboneLine = DSOD300_YAML.split('\n').findIndex((l) => l.startsWith('backbone:'));
-  assert.ok(folds.some((f) => f.startLine === backboneLine && f.endLine === backboneLine + 4), JSON.stringify(folds));
+  assert.ok(
+    folds.some((f) => f.startLine === backboneLine && f.endLine === backboneLine + 4),
+    JSON.stringify(folds),
+  );
 });
 
 test('the graph payload carries every node with its numbers and source range', () => {
   const g = service.graph(doc(DSOD300_YAML));
   assert.equal(g.summary.paramsLearned, 14_715_804);
-  assert.equal(g.graph!.nodes.reduce((n, x) => n + x.macs, 0), 15_079_798_528);
-  assert.deepEqual(g.graph!.scales.map((s) => s.boxes), [5776, 2166, 600, 150, 36, 16]);
+  assert.equal(
+    g.graph!.nodes.reduce((n, x) => n + x.macs, 0),
+    15_079_798_528,
+  );
+  assert.deepEqual(
+    g.graph!.scales.map((s) => s.boxes),
+    [5776, 2166, 600, 150, 36, 16],
+  );
   const block = g.graph!.nodes.find((n) => n.name === 'block1/layer1/concat')!;
   assert.deepEqual(block.source.path, ['backbone', 'blocks', 0]);
   assert.deepEqual(block.source.range.start, positionOf(DSOD300_YAML, 'blocks: [6', 9));

@@ -25,7 +25,10 @@ test('a key typo keeps every number: a partial analysis, said so by the lens and
   const hints = service.inlayHints(d, all);
   // The stem's hint and one per one-line list: blocks, transitions, channels, aspect ratios.
   assert.equal(hints.length, 5, hints.map(label).join('\n'));
-  assert.ok(hints.every((h) => !label(h).startsWith(STALE_MARK)), 'the partial analysis is current, not stale');
+  assert.ok(
+    hints.every((h) => !label(h).startsWith(STALE_MARK)),
+    'the partial analysis is current, not stale',
+  );
   assert.ok(hints.some((h) => label(h) === 'params: 789k · 1.57M · 2.17M · 2.76M'));
   assert.equal(service.codeLenses(d)[0].command!.title, `partial (ignoring backbone.growth_rat): ${LENS}`);
   const s = service.summary(d);
@@ -88,9 +91,15 @@ test('an invalid section hides only the numbers that read it: the backbone stays
   const backbone = hints.filter((h) => h.position.line <= lineOf(badPriors, '  transitions:'));
   const rest = hints.filter((h) => h.position.line > lineOf(badPriors, '  transitions:'));
   assert.equal(backbone.length, 3);
-  assert.ok(backbone.every((h) => !label(h).startsWith(STALE_MARK)), backbone.map(label).join('\n'));
+  assert.ok(
+    backbone.every((h) => !label(h).startsWith(STALE_MARK)),
+    backbone.map(label).join('\n'),
+  );
   assert.equal(rest.length, 2);
-  assert.ok(rest.every((h) => label(h).startsWith(STALE_MARK)), rest.map(label).join('\n'));
+  assert.ok(
+    rest.every((h) => label(h).startsWith(STALE_MARK)),
+    rest.map(label).join('\n'),
+  );
   // The totals read the priors: the lens is the last valid one.
   assert.equal(service.codeLenses(d)[0].command!.title, `last valid: ${LENS}`);
   // Without a last valid analysis (opened broken), only the current numbers show.

@@ -99,7 +99,10 @@ test('hover, inlay hints, completion, code action, symbols and the graph over th
   const line = DSOD300_YAML.split('\n').findIndex((l) => l.includes('blocks: [6'));
   const hover = await connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character: 11 } });
   assert.match((hover!.contents as { value: string }).value, /788,640/);
-  const hints = await connection.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } } });
+  const hints = await connection.sendRequest(InlayHintRequest.type, {
+    textDocument: { uri },
+    range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } },
+  });
   assert.ok(hints!.some((h) => h.label === 'params: 789k · 1.57M · 2.17M · 2.76M' && JSON.stringify(h.tooltip).includes('| block1 | 416×75×75 | 788,640 |')));
   const completion = await connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 0 } });
   const items = Array.isArray(completion) ? completion : completion!.items;
@@ -107,13 +110,20 @@ test('hover, inlay hints, completion, code action, symbols and the graph over th
   const symbols = await connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } });
   assert.ok(symbols!.some((s) => s.name === 'backbone'));
   const graph = await connection.sendRequest(GraphRequest, { uri });
-  assert.equal(graph!.graph!.nodes.reduce((n, x) => n + x.paramsLearned, 0), 14_715_804);
+  assert.equal(
+    graph!.graph!.nodes.reduce((n, x) => n + x.paramsLearned, 0),
+    14_715_804,
+  );
 
   const typoUri = 'file:///ws/typo.dsod.yaml';
   const text = 'dsod: 1\nprediction: { structure: dens }\n';
   await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: typoUri, languageId: 'dsod', version: 1, text } });
   const diagnostics = (await diagnosticsFor(typoUri, 1)).diagnostics;
-  const actions = await connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: typoUri }, range: diagnostics[0].range, context: { diagnostics } });
+  const actions = await connection.sendRequest(CodeActionRequest.type, {
+    textDocument: { uri: typoUri },
+    range: diagnostics[0].range,
+    context: { diagnostics },
+  });
   const action = actions!.find((a) => 'edit' in a && a.title === 'Change to "dense"') as { edit: { changes: Record<string, { newText: string }[]> } };
   assert.equal(action.edit.changes[typoUri][0].newText, 'dense');
 });
@@ -130,10 +140,20 @@ test('2,000 random edits with requests in between: every request is answered and
     const lines = (r.next() < 0.05 ? r.pick(sources) : text).split('\n');
     const at = r.int(0, lines.length - 1);
     switch (r.int(0, 3)) {
-      case 0: lines.splice(at, 1); break;
-      case 1: lines.splice(at, 0, lines[at]); break;
-      case 2: { const l = lines[at]; const c = r.int(0, l.length); lines[at] = l.slice(0, c) + r.pick(tokens) + l.slice(c + 1); break; }
-      default: lines[at] = lines[at].replace(/[0-9]+/, String(r.int(0, 3000)));
+      case 0:
+        lines.splice(at, 1);
+        break;
+      case 1:
+        lines.splice(at, 0, lines[at]);
+        break;
+      case 2: {
+        const l = lines[at];
+        const c = r.int(0, l.length);
+        lines[at] = l.slice(0, c) + r.pick(tokens) + l.slice(c + 1);
+        break;
+      }
+      default:
+        lines[at] = lines[at].replace(/[0-9]+/, String(r.int(0, 3000)));
     }
     text = lines.join('\n');
     version++;
@@ -141,10 +161,17 @@ test('2,000 random edits with requests in between: every request is answered and
     const position = { line: r.int(0, lines.length), character: r.int(0, 40) };
     const range = { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } };
     switch (i % 4) {
-      case 0: await connection.sendRequest(HoverRequest.type, { textDocument: { uri: fuzzUri }, position }); break;
-      case 1: await connection.sendRequest(CompletionRequest.type, { textDocument: { uri: fuzzUri }, position }); break;
-      case 2: await connection.sendRequest(InlayHintRequest.type, { textDocument: { uri: fuzzUri }, range }); break;
-      default: await connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: fuzzUri }, range, context: { diagnostics: [] } });
+      case 0:
+        await connection.sendRequest(HoverRequest.type, { textDocument: { uri: fuzzUri }, position });
+        break;
+      case 1:
+        await connection.sendRequest(CompletionRequest.type, { textDocument: { uri: fuzzUri }, position });
+        break;
+      case 2:
+        await connection.sendRequest(InlayHintRequest.type, { textDocument: { uri: fuzzUri }, range });
+        break;
+      default:
+        await connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: fuzzUri }, range, context: { diagnostics: [] } });
     }
   }
   const last = await diagnosticsFor(fuzzUri, version);

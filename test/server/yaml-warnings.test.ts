@@ -15,11 +15,7 @@ after(async () => {
   await server.stop();
 });
 
-const SPECS = [
-  'dsod: 1\n[a, b]: 1\n',
-  'dsod: 1\nbackbone:\n  ? { stem: x }\n  : 2\n',
-  'dsod: 1\n? - a\n  - b\n: 1\n',
-];
+const SPECS = ['dsod: 1\n[a, b]: 1\n', 'dsod: 1\nbackbone:\n  ? { stem: x }\n  : 2\n', 'dsod: 1\n? - a\n  - b\n: 1\n'];
 
 test('a collection used as a key is a diagnostic at the key, not a console line', async () => {
   const uri = 'file:///ws/collection-key.dsod.yaml';
@@ -35,7 +31,10 @@ test('a collection used as a key is a diagnostic at the key, not a console line'
     await server.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: i + 2 }, contentChanges: [{ text }] });
     await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 1, character: 2 } });
     const published = await server.diagnosticsFor(uri, i + 2);
-    assert.ok(published.diagnostics.some((x) => x.code === 'syntax/collection-key'), `version ${i + 2}`);
+    assert.ok(
+      published.diagnostics.some((x) => x.code === 'syntax/collection-key'),
+      `version ${i + 2}`,
+    );
   }
   // A round trip after the last analysis, so every line the server wrote has arrived.
   await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 0, character: 0 } });
@@ -49,5 +48,8 @@ test('real problems stay diagnostics: yaml errors and warnings, and a valid spec
   assert.ok(check('dsod: 1\na: 1\na: 2\n').diagnostics.some((x) => x.code === 'syntax/duplicate-key'));
   assert.ok(check('dsod: 1\nname: [\n').diagnostics.some((x) => x.severity === 'error' && x.code.startsWith('syntax/')));
   assert.ok(check('dsod: 1\n{ a: 1 }: 2\n').diagnostics.some((x) => x.code === 'syntax/collection-key'));
-  assert.deepEqual(check(DSOD300_YAML).diagnostics.filter((x) => x.severity === 'error'), []);
+  assert.deepEqual(
+    check(DSOD300_YAML).diagnostics.filter((x) => x.severity === 'error'),
+    [],
+  );
 });

@@ -61,7 +61,8 @@ async function main(): Promise<void> {
         '--skip-welcome',
         '--skip-release-notes',
         '--disable-telemetry',
-        '--user-data-dir', join(tmp, 'user-data'),
+        '--user-data-dir',
+        join(tmp, 'user-data'),
       ],
     });
     process.exitCode = code;

@@ -9,10 +9,34 @@ import { RunModel } from '../../webview/dashboard/model';
 let tick = 0;
 const ev = (body: EventBody): EngineEvent => makeEvent(body, new Date(Date.parse('2026-01-01T00:00:00Z') + 1000 * tick++)) as EngineEvent;
 const start = (step: number) =>
-  ev({ type: 'start', command: 'train', spec: 's.dsod.yaml', name: 'S', runDir: '/r', step, steps: 100, batch: 8, accumulate: 1, images: { train: 10, test: 5 }, resumed: step > 0 });
+  ev({
+    type: 'start',
+    command: 'train',
+    spec: 's.dsod.yaml',
+    name: 'S',
+    runDir: '/r',
+    step,
+    steps: 100,
+    batch: 8,
+    accumulate: 1,
+    images: { train: 10, test: 5 },
+    resumed: step > 0,
+  });
 const progress = (step: number) =>
-  ev({ type: 'progress', epoch: step / 10, step, steps: 100, loss: 1 / step, parts: { loc: 0.5 / step, conf: 0.5 / step }, lr: 0.01, imgPerSec: 20, etaSec: 1, elapsedSec: step });
-const checkpoint = (step: number) => ev({ type: 'checkpoint', step, path: `/r/checkpoints/step-${String(step).padStart(8, '0')}.dsodckpt`, bytes: 100, reason: 'interval' });
+  ev({
+    type: 'progress',
+    epoch: step / 10,
+    step,
+    steps: 100,
+    loss: 1 / step,
+    parts: { loc: 0.5 / step, conf: 0.5 / step },
+    lr: 0.01,
+    imgPerSec: 20,
+    etaSec: 1,
+    elapsedSec: step,
+  });
+const checkpoint = (step: number) =>
+  ev({ type: 'checkpoint', step, path: `/r/checkpoints/step-${String(step).padStart(8, '0')}.dsodckpt`, bytes: 100, reason: 'interval' });
 const metric = (step: number, value: number) =>
   ev({ type: 'metric', metric: 'voc07', value, extras: {}, perClass: [{ name: 'a', ap: value }], step, elapsedSec: 1, split: 'test', images: 5, curves: null });
 

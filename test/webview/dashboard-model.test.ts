@@ -13,22 +13,50 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 let tick = 0;
 const ev = (body: EventBody): EngineEvent => makeEvent(body, new Date(T0 + 1000 * tick++)) as EngineEvent;
 const start = (command: 'train' | 'eval' | 'infer', step: number, resumed = step > 0) =>
-  ev({ type: 'start', command, spec: 's.dsod.yaml', name: 'S', runDir: '/r', step, steps: 100, batch: 8, accumulate: 1, images: { train: 10, test: 5 }, resumed });
+  ev({
+    type: 'start',
+    command,
+    spec: 's.dsod.yaml',
+    name: 'S',
+    runDir: '/r',
+    step,
+    steps: 100,
+    batch: 8,
+    accumulate: 1,
+    images: { train: 10, test: 5 },
+    resumed,
+  });
 const progress = (step: number, loss = 10 / step, etaSec: number | null = 100 - step) =>
-  ev({ type: 'progress', epoch: step / 10, step, steps: 100, loss, parts: { loc: loss / 4, conf: (3 * loss) / 4 }, lr: 0.01, imgPerSec: 20, etaSec, elapsedSec: step });
-const checkpoint = (step: number) => ev({ type: 'checkpoint', step, path: `/r/checkpoints/step-${String(step).padStart(8, '0')}.dsodckpt`, bytes: 100, reason: 'interval' });
+  ev({
+    type: 'progress',
+    epoch: step / 10,
+    step,
+    steps: 100,
+    loss,
+    parts: { loc: loss / 4, conf: (3 * loss) / 4 },
+    lr: 0.01,
+    imgPerSec: 20,
+    etaSec,
+    elapsedSec: step,
+  });
+const checkpoint = (step: number) =>
+  ev({ type: 'checkpoint', step, path: `/r/checkpoints/step-${String(step).padStart(8, '0')}.dsodckpt`, bytes: 100, reason: 'interval' });
 const metric = (step: number | null, value: number, perClass = [{ name: 'a', ap: value }]) =>
   ev({ type: 'metric', metric: 'voc07', value, extras: {}, perClass, step, elapsedSec: 1, split: 'test', images: 5, curves: null });
-const done = (reason: 'completed' | 'failed' | 'stopped', step: number | null) => ev({ type: 'done', reason, step, elapsedSec: 1, exitCode: reason === 'failed' ? 1 : 0, metric: null });
+const done = (reason: 'completed' | 'failed' | 'stopped', step: number | null) =>
+  ev({ type: 'done', reason, step, elapsedSec: 1, exitCode: reason === 'failed' ? 1 : 0, metric: null });
 
 describe('the recorded run', () => {
   const events = recordedEvents();
   const m = new RunModel('/home/user/project/runs/tiny', 'tiny');
   const changes = m.addAll(events);
 
-  test('one point per step, 1..600: the killed process\'s steps 81..100 are replaced by the resumed ones', () => {
+  test("one point per step, 1..600: the killed process's steps 81..100 are replaced by the resumed ones", () => {
     assert.equal(m.series.step.length, 600);
-    assert.deepEqual(m.series.step, Array.from({ length: 600 }, (_, i) => i + 1));
+    assert.deepEqual(
+      m.series.step,
+      Array.from({ length: 600 }, (_, i) => i + 1),
+    );
     for (const col of Object.values(m.series)) assert.equal(col.length, 600);
     assert.ok(changes.purged && changes.progress);
     // The loss at step 90 is the resumed process's, not the killed one's.
@@ -51,7 +79,10 @@ describe('the recorded run', () => {
     );
     assert.equal(m.processes[1].purgedFrom, 100);
     assert.equal(m.processes[0].lastStep, 100);
-    assert.ok(m.processes.every((p) => p.doctor?.chosen === 'wasm'), 'each process has its own backend report');
+    assert.ok(
+      m.processes.every((p) => p.doctor?.chosen === 'wasm'),
+      'each process has its own backend report',
+    );
     assert.equal(m.state, 'step-limit', "the last training's: the evaluations and the inference after it do not make the run completed");
     assert.equal(m.running, null);
     assert.equal(m.etaSec, null, 'no ETA once nothing runs');
@@ -62,7 +93,10 @@ describe('the recorded run', () => {
 
   test('evaluations: mAP every 40 steps; the evaluation processes of steps 520 and 600 count over the training ones', () => {
     const s = m.metricSeries('voc07');
-    assert.deepEqual(s.step, Array.from({ length: 15 }, (_, i) => 40 * (i + 1)));
+    assert.deepEqual(
+      s.step,
+      Array.from({ length: 15 }, (_, i) => 40 * (i + 1)),
+    );
     const evals = events.filter((e): e is Extract<EngineEvent, { type: 'metric' }> => e.type === 'metric');
     const evalProcess = evals.slice(-2);
     assert.equal(s.value[s.step.indexOf(520)], evalProcess[0].value);
@@ -80,7 +114,10 @@ describe('the recorded run', () => {
       m.checkpoints.map((c) => c.step),
       Array.from({ length: 15 }, (_, i) => 40 * (i + 1)),
     );
-    assert.ok(m.checkpoints.every((c) => c.exists), 'no listing yet: assumed present');
+    assert.ok(
+      m.checkpoints.every((c) => c.exists),
+      'no listing yet: assumed present',
+    );
     m.setCheckpointFiles([520, 560, 600].map((s) => ({ path: `/moved/tiny/checkpoints/step-${String(s).padStart(8, '0')}.dsodckpt`, step: s, bytes: 7 })));
     assert.deepEqual(
       m.checkpoints.filter((c) => c.exists).map((c) => [c.step, c.path]),
@@ -91,7 +128,7 @@ describe('the recorded run', () => {
 });
 
 describe('folding events', () => {
-  test('a train start below the last step drops the later points, checkpoints and evaluations (TensorBoard\'s purge)', () => {
+  test("a train start below the last step drops the later points, checkpoints and evaluations (TensorBoard's purge)", () => {
     const m = new RunModel('/r', 'r');
     m.addAll([start('train', 0), ...[1, 2, 3, 4, 5, 6, 7, 8].map((s) => progress(s)), checkpoint(4), metric(4, 0.1), checkpoint(8), metric(8, 0.2)]);
     assert.equal(m.series.step.length, 8);
@@ -99,7 +136,10 @@ describe('folding events', () => {
     assert.ok(c.purged);
     assert.deepEqual(m.series.step, [1, 2, 3, 4, 5]);
     assert.equal(m.series.loss[4], 99);
-    assert.deepEqual(m.checkpoints.map((x) => x.step), [4]);
+    assert.deepEqual(
+      m.checkpoints.map((x) => x.step),
+      [4],
+    );
     assert.deepEqual(m.metricSeries('voc07'), { step: [4], value: [0.1] });
     assert.equal(m.processes[0].state, 'interrupted');
     assert.equal(m.processes[1].purgedFrom, 8);
@@ -140,7 +180,10 @@ describe('folding events', () => {
     m.addAll([ev({ type: 'error', code: 'loss-not-finite', message: 'the loss is NaN', where: null, fatal: true }), done('failed', 2)]);
     assert.equal(m.state, 'failed');
     assert.equal(m.etaSec, null);
-    assert.deepEqual(m.errors.map((e) => e.code), ['loss-not-finite']);
+    assert.deepEqual(
+      m.errors.map((e) => e.code),
+      ['loss-not-finite'],
+    );
   });
 
   test('a process without done: running while something can still write it, interrupted when nothing can', () => {
@@ -174,7 +217,10 @@ describe('folding events', () => {
     const m = new RunModel('/r', 'r');
     const doctor = (chosen: string) => ev({ type: 'doctor', chosen, tfBackend: chosen, requested: 'auto', reason: 'r', attempts: [] });
     m.addAll([doctor('wasm'), start('train', 0), progress(1), doctor('cpu'), start('eval', 1)]);
-    assert.deepEqual(m.processes.map((p) => p.doctor?.chosen), ['wasm', 'cpu']);
+    assert.deepEqual(
+      m.processes.map((p) => p.doctor?.chosen),
+      ['wasm', 'cpu'],
+    );
     assert.equal(m.doctor?.chosen, 'cpu');
   });
 
@@ -199,12 +245,15 @@ describe('folding events', () => {
 });
 
 describe('helpers', () => {
-  test('smoothing: TensorBoard\'s debiased EMA; weight 0 is the raw curve; incremental equals batch', () => {
+  test("smoothing: TensorBoard's debiased EMA; weight 0 is the raw curve; incremental equals batch", () => {
     for (const v of smooth([3, 3, 3], 0.9)) assert.ok(Math.abs(v - 3) < 1e-12, 'no pull toward 0 at the start');
     assert.deepEqual(smooth([1, 5, 2], 0), [1, 5, 2]);
     const xs = Array.from({ length: 50 }, (_, i) => Math.sin(i) + i / 10);
     const e = new Ema(0.6);
-    assert.deepEqual(xs.map((x) => e.push(x)), smooth(xs, 0.6));
+    assert.deepEqual(
+      xs.map((x) => e.push(x)),
+      smooth(xs, 0.6),
+    );
     const s = smooth([0, 10], 0.5);
     assert.equal(s[0], 0);
     assert.ok(s[1] > 5 && s[1] < 10);
@@ -213,7 +262,13 @@ describe('helpers', () => {
   test('aligned columns for overlays: the union of steps, null where a run has no point', () => {
     const a = alignColumns([
       { x: [1, 2, 3], ys: [[10, 20, 30]] },
-      { x: [2, 4], ys: [[5, 6], [7, 8]] },
+      {
+        x: [2, 4],
+        ys: [
+          [5, 6],
+          [7, 8],
+        ],
+      },
     ]);
     assert.deepEqual(a.x, [1, 2, 3, 4]);
     assert.deepEqual(a.ys, [
@@ -224,14 +279,54 @@ describe('helpers', () => {
   });
 
   test('the AP table: rows with the change since the previous evaluation; sorting keeps classes without AP last', () => {
-    const latest = { metric: 'voc07' as const, value: 0.5, step: 20, perClass: [{ name: 'b', ap: 0.5 }, { name: 'a', ap: 0.9 }, { name: 'c', ap: null }], extras: {}, split: 't', images: 1, source: 'train' as const, time: null };
-    const prev = { ...latest, step: 10, perClass: [{ name: 'b', ap: 0.6 }, { name: 'a', ap: 0.4 }] };
+    const latest = {
+      metric: 'voc07' as const,
+      value: 0.5,
+      step: 20,
+      perClass: [
+        { name: 'b', ap: 0.5 },
+        { name: 'a', ap: 0.9 },
+        { name: 'c', ap: null },
+      ],
+      extras: {},
+      split: 't',
+      images: 1,
+      source: 'train' as const,
+      time: null,
+    };
+    const prev = {
+      ...latest,
+      step: 10,
+      perClass: [
+        { name: 'b', ap: 0.6 },
+        { name: 'a', ap: 0.4 },
+      ],
+    };
     const rows = apRows(latest, prev, null);
-    assert.deepEqual(rows.map((r) => [r.name, r.delta === null ? null : Number(r.delta.toFixed(6))]), [['b', -0.1], ['a', 0.5], ['c', null]]);
-    assert.deepEqual(sortRows(rows, 'ap', 'desc').map((r) => r.name), ['a', 'b', 'c']);
-    assert.deepEqual(sortRows(rows, 'ap', 'asc').map((r) => r.name), ['b', 'a', 'c']);
-    assert.deepEqual(sortRows(rows, 'name', 'desc').map((r) => r.name), ['c', 'b', 'a']);
-    assert.deepEqual(sortRows(rows, 'delta', 'asc').map((r) => r.name), ['b', 'a', 'c']);
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.delta === null ? null : Number(r.delta.toFixed(6))]),
+      [
+        ['b', -0.1],
+        ['a', 0.5],
+        ['c', null],
+      ],
+    );
+    assert.deepEqual(
+      sortRows(rows, 'ap', 'desc').map((r) => r.name),
+      ['a', 'b', 'c'],
+    );
+    assert.deepEqual(
+      sortRows(rows, 'ap', 'asc').map((r) => r.name),
+      ['b', 'a', 'c'],
+    );
+    assert.deepEqual(
+      sortRows(rows, 'name', 'desc').map((r) => r.name),
+      ['c', 'b', 'a'],
+    );
+    assert.deepEqual(
+      sortRows(rows, 'delta', 'asc').map((r) => r.name),
+      ['b', 'a', 'c'],
+    );
   });
 
   test('upperBound', () => {

@@ -27,7 +27,19 @@ describe('host -> page', () => {
   test('a real snapshot, an event batch, artifacts, runs and status are accepted', () => {
     assert.equal(hostError({ type: 'snapshot', role: 'main', run: snap, live: true }), null);
     assert.equal(hostError({ type: 'events', runDir, events: snap.events.slice(0, 50), skipped: 0 }), null);
-    assert.equal(hostError({ type: 'artifacts', runDir, metrics: snap.metrics, curves: snap.curves, gallery: snap.gallery, checkpoints: snap.checkpoints, weights: true, training: true }), null);
+    assert.equal(
+      hostError({
+        type: 'artifacts',
+        runDir,
+        metrics: snap.metrics,
+        curves: snap.curves,
+        gallery: snap.gallery,
+        checkpoints: snap.checkpoints,
+        weights: true,
+        training: true,
+      }),
+      null,
+    );
     assert.equal(hostError({ type: 'runs', root: null, runs: [] }), null);
     assert.equal(hostError({ type: 'live', runDir, live: false }), null);
     assert.equal(hostError({ type: 'status', message: 'x' }), null);
@@ -35,16 +47,42 @@ describe('host -> page', () => {
 
   test('refused: invalid events, foreign images, impossible curves, unknown types', () => {
     const img = snap.gallery!.images[0];
-    const withImage = (src: string) => ({ type: 'snapshot', role: 'main', live: false, run: { ...snap, gallery: { ...snap.gallery!, images: [{ ...img, src }] } } });
-    for (const src of ['data:text/html;base64,PHNjcmlwdD4=', 'https://evil.example/x.png', 'javascript:alert(1)', 'data:image/svg+xml;base64,PHN2Zz4=', 'data:image/png;base64,<script>'])
+    const withImage = (src: string) => ({
+      type: 'snapshot',
+      role: 'main',
+      live: false,
+      run: { ...snap, gallery: { ...snap.gallery!, images: [{ ...img, src }] } },
+    });
+    for (const src of [
+      'data:text/html;base64,PHNjcmlwdD4=',
+      'https://evil.example/x.png',
+      'javascript:alert(1)',
+      'data:image/svg+xml;base64,PHN2Zz4=',
+      'data:image/png;base64,<script>',
+    ])
       assert.match(hostError(withImage(src))!, /data: URL of a PNG, JPEG, GIF or WebP/, src);
     assert.match(hostError({ type: 'events', runDir, events: [{ ...snap.events[3], v: 9 }], skipped: 0 })!, /^events\.events\[0\]: event version 9/);
     assert.match(hostError({ type: 'events', runDir, events: [{ ...snap.events[3], type: 'hack' }], skipped: 0 })!, /unknown event type/);
     const voc = snap.curves!.voc!;
     const curve = voc.classes[0].curve;
     const bad = { ...voc, classes: [{ ...voc.classes[0], curve: { ...curve, precision: curve.precision.slice(1) } }] };
-    assert.match(hostError({ type: 'artifacts', runDir, metrics: [], curves: { version: 1, voc: bad }, gallery: null, checkpoints: [], weights: false, training: false })!, /equal lengths/);
-    assert.match(hostError({ type: 'artifacts', runDir, metrics: [{ ...snap.metrics[0], value: Infinity }], curves: null, gallery: null, checkpoints: [], weights: false, training: false })!, /value must be a finite number/);
+    assert.match(
+      hostError({ type: 'artifacts', runDir, metrics: [], curves: { version: 1, voc: bad }, gallery: null, checkpoints: [], weights: false, training: false })!,
+      /equal lengths/,
+    );
+    assert.match(
+      hostError({
+        type: 'artifacts',
+        runDir,
+        metrics: [{ ...snap.metrics[0], value: Infinity }],
+        curves: null,
+        gallery: null,
+        checkpoints: [],
+        weights: false,
+        training: false,
+      })!,
+      /value must be a finite number/,
+    );
     assert.match(hostError({ type: 'snapshot', role: 'boss', run: snap, live: true })!, /role must be one of main, overlay/);
     assert.match(hostError({ type: 'graph' })!, /unknown host message type "graph"/);
     assert.match(hostError(null)!, /must be an object/);
@@ -87,7 +125,9 @@ describe('page -> host', () => {
     const { h, calls, logs } = host();
     assert.equal(await handleDashboardMessage({ type: 'ready', protocol: DASHBOARD_PROTOCOL_VERSION + 1 }, h), false);
     assert.deepEqual(calls, []);
-    assert.deepEqual(logs, [`error: run dashboard: this dashboard page speaks protocol ${DASHBOARD_PROTOCOL_VERSION + 1}, the extension ${DASHBOARD_PROTOCOL_VERSION}: reload the window (Developer: Reload Window)`]);
+    assert.deepEqual(logs, [
+      `error: run dashboard: this dashboard page speaks protocol ${DASHBOARD_PROTOCOL_VERSION + 1}, the extension ${DASHBOARD_PROTOCOL_VERSION}: reload the window (Developer: Reload Window)`,
+    ]);
     assert.ok(await handleDashboardMessage({ type: 'ready', protocol: DASHBOARD_PROTOCOL_VERSION }, h));
     assert.deepEqual(calls, [['ready']]);
   });

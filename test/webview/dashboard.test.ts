@@ -19,7 +19,16 @@ import { is, missingDashboardPrerequisite, openDashboardPage, screenshotPath, ty
 import { HIGH_CONTRAST, LIGHT } from './themes';
 
 /** A snapshot with the events and files of a run not there yet: what the panel sends when a run starts. */
-const emptyOf = (s: RunSnapshot): RunSnapshot => ({ ...s, events: [], metrics: [], curves: null, gallery: null, checkpoints: [], weights: false, eventsBytes: 0 });
+const emptyOf = (s: RunSnapshot): RunSnapshot => ({
+  ...s,
+  events: [],
+  metrics: [],
+  curves: null,
+  gallery: null,
+  checkpoints: [],
+  weights: false,
+  eventsBytes: 0,
+});
 
 const texts = (dp: DashboardPage, selector: string) => dp.page.locator(selector).allTextContents();
 
@@ -102,8 +111,13 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     // The last training stopped at its step limit (--steps 600); the evaluations and the inference after it leave it so.
     assert.equal(await d.page.locator('#run-state').textContent(), 'stopped at its step limit');
     // Checkpoints announced by events: 40 and 80 of the first process, then 120..600; the redone ones are not doubled.
-    const steps = (await d.page.locator('#checkpoints tbody tr[data-step]').evaluateAll((rs) => rs.map((r) => Number((r as HTMLElement).dataset.step)))).sort((a, b) => a - b);
-    assert.deepEqual(steps, Array.from({ length: 15 }, (_, i) => 40 * (i + 1)));
+    const steps = (await d.page.locator('#checkpoints tbody tr[data-step]').evaluateAll((rs) => rs.map((r) => Number((r as HTMLElement).dataset.step)))).sort(
+      (a, b) => a - b,
+    );
+    assert.deepEqual(
+      steps,
+      Array.from({ length: 15 }, (_, i) => 40 * (i + 1)),
+    );
     await d.page.screenshot({ path: screenshotPath('dashboard-02-live-finished'), fullPage: true });
   });
 
@@ -120,23 +134,33 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     await d.sendAndDraw({ type: 'snapshot', role: 'main', run: first, live: true });
     const before = (await d.chart('loss')).points;
     const batches: number[] = [];
-    const follower = new RunFollower(dir, first.eventsBytes, {
-      events: (events, skipped) => {
-        batches.push(events.length);
-        void d.send({ type: 'events', runDir: dir, events, skipped });
+    const follower = new RunFollower(
+      dir,
+      first.eventsBytes,
+      {
+        events: (events, skipped) => {
+          batches.push(events.length);
+          void d.send({ type: 'events', runDir: dir, events, skipped });
+        },
+        artifacts: () => undefined,
+        reset: () => assert.fail('no reset expected'),
       },
-      artifacts: () => undefined,
-      reset: () => assert.fail('no reset expected'),
-    }, { pollMs: 200 });
+      { pollMs: 200 },
+    );
     try {
       // The engine's appends, torn at arbitrary bytes (a reader may see any prefix).
-      for (let at = cut; at < all.length; ) {
+      for (let at = cut; at < all.length;) {
         const n = 1 + ((at * 7919) % 9000);
         appendFileSync(file, all.subarray(at, at + n));
         at += n;
         await new Promise((r) => setTimeout(r, 15));
       }
-      await d.page.waitForFunction(() => document.getElementById('chart-loss')?.dataset.points === '600' && document.getElementById('run-state')?.textContent === 'stopped at its step limit', null, { timeout: 20_000 });
+      await d.page.waitForFunction(
+        () =>
+          document.getElementById('chart-loss')?.dataset.points === '600' && document.getElementById('run-state')?.textContent === 'stopped at its step limit',
+        null,
+        { timeout: 20_000 },
+      );
     } finally {
       follower.dispose();
     }
@@ -151,7 +175,10 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     await d.sendAndDraw({ type: 'snapshot', role: 'main', run: snap, live: false });
     const latest = snap.events.filter((e) => e.type === 'metric').at(-1) as Extract<EngineEvent, { type: 'metric' }>;
     assert.match((await d.page.locator('#run-metric').textContent())!, new RegExp(`^${latest.value.toFixed(4)} \\(VOC07`));
-    const rows = () => d.page.locator('#ap-table tbody tr').evaluateAll((rs) => rs.map((r) => [r.children[0].textContent, Number(r.children[1].textContent)] as [string, number]));
+    const rows = () =>
+      d.page
+        .locator('#ap-table tbody tr')
+        .evaluateAll((rs) => rs.map((r) => [r.children[0].textContent, Number(r.children[1].textContent)] as [string, number]));
     const byAp = [...latest.perClass].sort((a, b) => (b.ap ?? -1) - (a.ap ?? -1)).map((c) => [c.name, Number(c.ap!.toFixed(4))]);
     assert.deepEqual(await rows(), byAp, 'AP, best first (the default)');
     await d.page.click('#ap-table th button[data-key="ap"]');
@@ -159,16 +186,29 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     assert.deepEqual(await rows(), [...byAp].reverse(), 'AP, worst first');
     await d.page.click('#ap-table th button[data-key="name"]');
     await d.page.waitForFunction(() => document.querySelector('#ap-table th button[data-key="name"]')?.getAttribute('data-dir') === 'asc');
-    assert.deepEqual((await rows()).map((r) => r[0]), latest.perClass.map((c) => c.name).sort());
+    assert.deepEqual(
+      (await rows()).map((r) => r[0]),
+      latest.perClass.map((c) => c.name).sort(),
+    );
     // The change since the previous evaluation (step 560) and the object counts of the curves.
     assert.match((await d.page.locator('#ap-table th button[data-key="delta"]').textContent())!, /since step 560/);
-    assert.deepEqual(await texts(d, '#ap-table tbody td:nth-child(4)'), snap.curves!.voc!.classes.map((c) => [c.name, c.positives] as const).sort((a, b) => a[0].localeCompare(b[0])).map((c) => String(c[1])));
+    assert.deepEqual(
+      await texts(d, '#ap-table tbody td:nth-child(4)'),
+      snap
+        .curves!.voc!.classes.map((c) => [c.name, c.positives] as const)
+        .sort((a, b) => a[0].localeCompare(b[0]))
+        .map((c) => String(c[1])),
+    );
 
     const curves = d.page.locator('#pr-curves .pr');
     assert.equal(await curves.count(), 5);
     const drawn = await d.page.locator('#pr-curves path.curve').evaluateAll((ps) => ps.map((p) => Number(p.getAttribute('data-points'))));
-    assert.deepEqual(drawn, snap.curves!.voc!.classes.map((c) => c.curve.recall.length));
-    for (const d1 of await d.page.locator('#pr-curves path.curve').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''))) assert.match(d1, /^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+$/);
+    assert.deepEqual(
+      drawn,
+      snap.curves!.voc!.classes.map((c) => c.curve.recall.length),
+    );
+    for (const d1 of await d.page.locator('#pr-curves path.curve').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? '')))
+      assert.match(d1, /^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+$/);
     assert.equal((await d.chart('map')).points, 15);
     // A click on a class selects its row and its curve.
     await d.page.click('#ap-table tbody tr[data-class="square"]');
@@ -207,7 +247,12 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     const first = g.images[0].detections[0];
     assert.equal(await d.page.locator('.card').first().locator('.box.pred .tag').first().textContent(), `${first.name} ${first.score.toFixed(2)}`);
     // Boxes sit where the detections are: percent of the image.
-    const left = await d.page.locator('.card').first().locator('.box.pred').first().evaluate((e) => (e as HTMLElement).style.left);
+    const left = await d.page
+      .locator('.card')
+      .first()
+      .locator('.box.pred')
+      .first()
+      .evaluate((e) => (e as HTMLElement).style.left);
     assert.equal(left, `${((100 * first.box[0]) / g.images[0].width).toFixed(3)}%`);
     // The sticky header would cover the top of an element screenshot.
     await d.page.evaluate(() => (document.getElementById('run-header')!.style.position = 'static'));
@@ -243,10 +288,13 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
     const later = new Date(Date.now() + 1000);
     utimesSync(join(other, 'events.jsonl'), later, later);
     const runs = await listRuns(parent);
-    assert.deepEqual(runs.map((r) => [r.runDir, r.step, r.state]), [
-      [other, 200, 'step-limit'],
-      [runDir, 600, 'step-limit'],
-    ]);
+    assert.deepEqual(
+      runs.map((r) => [r.runDir, r.step, r.state]),
+      [
+        [other, 200, 'step-limit'],
+        [runDir, 600, 'step-limit'],
+      ],
+    );
     const d = await open();
     await d.sendAndDraw({ type: 'snapshot', role: 'main', run: snap, live: true });
     await d.sendAndDraw({ type: 'runs', root: parent, runs });
@@ -307,23 +355,49 @@ describe('the run dashboard in Chromium', { skip: missingDashboardPrerequisite()
       '<link rel="stylesheet" href="https://evil.example/x.css"><div id="styled" style="color: rgb(255, 0, 0)">x</div>';
     const d = await open({ inject: hostile });
     const v = await d.violations();
-    for (const directive of ['img-src', 'script-src-elem', 'style-src-elem', 'style-src-attr']) assert.ok(v.some((x) => x.startsWith(directive)), `${directive} in ${v.join(', ')}`);
+    for (const directive of ['img-src', 'script-src-elem', 'style-src-elem', 'style-src-attr'])
+      assert.ok(
+        v.some((x) => x.startsWith(directive)),
+        `${directive} in ${v.join(', ')}`,
+      );
     assert.equal(await d.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     assert.deepEqual(d.foreign, [], 'blocked before any request');
     await d.sendAndDraw({ type: 'snapshot', role: 'main', run: snap, live: false });
 
     const since = d.posted.length;
     const bad: unknown[] = [
-      { type: 'snapshot', role: 'main', run: { ...snap, name: 'evil', gallery: { ...snap.gallery!, images: [{ ...snap.gallery!.images[0], src: 'data:text/html;base64,PHNjcmlwdD4=' }] } }, live: false },
-      { type: 'snapshot', role: 'main', run: { ...snap, name: 'evil', gallery: { ...snap.gallery!, images: [{ ...snap.gallery!.images[0], src: 'https://evil.example/x.png' }] } }, live: false },
+      {
+        type: 'snapshot',
+        role: 'main',
+        run: { ...snap, name: 'evil', gallery: { ...snap.gallery!, images: [{ ...snap.gallery!.images[0], src: 'data:text/html;base64,PHNjcmlwdD4=' }] } },
+        live: false,
+      },
+      {
+        type: 'snapshot',
+        role: 'main',
+        run: { ...snap, name: 'evil', gallery: { ...snap.gallery!, images: [{ ...snap.gallery!.images[0], src: 'https://evil.example/x.png' }] } },
+        live: false,
+      },
       { type: 'events', runDir, events: [{ v: 1, type: 'progress', time: 'x' }], skipped: 0 },
       { type: 'events', runDir, events: [{ ...snap.events[5], v: 2 }], skipped: 0 },
-      { type: 'artifacts', runDir, metrics: [], curves: { version: 1, voc: { ...snap.curves!.voc!, map11: 7 } }, gallery: null, checkpoints: [], weights: true },
+      {
+        type: 'artifacts',
+        runDir,
+        metrics: [],
+        curves: { version: 1, voc: { ...snap.curves!.voc!, map11: 7 } },
+        gallery: null,
+        checkpoints: [],
+        weights: true,
+      },
       { type: 'nope' },
       'a string',
     ];
     for (const m of bad) await d.send(m);
-    for (let k = 0; k < bad.length; k++) await d.next(is('log', (m) => m.message.startsWith('rejected a message')), since + k);
+    for (let k = 0; k < bad.length; k++)
+      await d.next(
+        is('log', (m) => m.message.startsWith('rejected a message')),
+        since + k,
+      );
     const rejected = d.posted.slice(since).filter((m) => m.type === 'log');
     assert.equal(rejected.length, bad.length);
     assert.match((rejected[0] as { message: string }).message, /data: URL of a PNG, JPEG, GIF or WebP/);

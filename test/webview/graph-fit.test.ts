@@ -146,7 +146,8 @@ describe('the graph in a side pane (Chromium)', { skip: missingPrerequisite() ??
         const texts = Array.from(g.querySelectorAll<SVGTextElement>(':scope > .lod > text'));
         return {
           id: g.dataset.id!,
-          shown: getComputedStyle(g.querySelector(':scope > .lod')!).display !== 'none' && getComputedStyle(g.querySelector(':scope > .full')!).display === 'none',
+          shown:
+            getComputedStyle(g.querySelector(':scope > .lod')!).display !== 'none' && getComputedStyle(g.querySelector(':scope > .full')!).display === 'none',
           lines: texts.map((t) => t.textContent ?? ''),
           fontPx: texts.map((t) => parseFloat(getComputedStyle(t).fontSize)),
         };
@@ -184,12 +185,15 @@ describe('the graph in a side pane (Chromium)', { skip: missingPrerequisite() ??
     for (const kind of ['reused', 'learned', 'concat', 'l2norm', 'loc', 'conf', 'boxes']) {
       const row = scaled.filter((n) => n.kind === kind).sort((a, b) => a.scale! - b.scale!);
       assert.ok(row.length >= 4, kind);
-      for (const n of row) assert.ok(Math.abs(n.y - row[0].y) < 0.5, `${kind} of scale ${n.scale} at y ${n.y.toFixed(1)}, scale ${row[0].scale} at ${row[0].y.toFixed(1)}`);
+      for (const n of row)
+        assert.ok(Math.abs(n.y - row[0].y) < 0.5, `${kind} of scale ${n.scale} at y ${n.y.toFixed(1)}, scale ${row[0].scale} at ${row[0].y.toFixed(1)}`);
       for (let i = 1; i < row.length; i++) assert.ok(row[i].x > row[i - 1].x, `${kind}: scale ${row[i].scale} is not right of scale ${row[i - 1].scale}`);
     }
     // Each scale is a column: its map, its L2Norm, its heads and its boxes one above the other, below its halves.
     for (let k = 2; k <= 6; k++) {
-      const col = ['reused', 'concat', 'l2norm', 'loc', 'conf', 'boxes'].map((p) => at.get(p === 'reused' || p === 'concat' ? `scale${k}/${p}` : p === 'boxes' ? `scale${k}/boxes` : `head${k}/${p}`)!);
+      const col = ['reused', 'concat', 'l2norm', 'loc', 'conf', 'boxes'].map((p) =>
+        at.get(p === 'reused' || p === 'concat' ? `scale${k}/${p}` : p === 'boxes' ? `scale${k}/boxes` : `head${k}/${p}`)!,
+      );
       for (const n of col) assert.ok(Math.abs(n.x - col[0].x) < 0.5, `scale ${k}: ${n.kind} is not in the scale's column`);
       for (let i = 1; i < col.length; i++) assert.ok(col[i].y > col[i - 1].y, `scale ${k}: ${col[i].kind} is not below ${col[i - 1].kind}`);
     }

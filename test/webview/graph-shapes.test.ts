@@ -50,7 +50,8 @@ function edgeProblems(g: ViewGraph, nodes: GraphNode[], feature: Map<number, num
     const links = nodes.flatMap((n) => (into.has(n.id) ? n.inputs.filter((i) => from.has(i)) : []));
     if (!links.length) problems.push(`${e.id}: no layer of ${s.id} feeds a layer of ${t.id} in core's graph`);
     for (const i of new Set(links)) {
-      if (shape(s.shape) !== shape(nodes[i].shape)) problems.push(`${e.id}: ${s.id} is drawn ${shape(s.shape)} but ${t.id} reads ${nodes[i].name}, ${shape(nodes[i].shape)}`);
+      if (shape(s.shape) !== shape(nodes[i].shape))
+        problems.push(`${e.id}: ${s.id} is drawn ${shape(s.shape)} but ${t.id} reads ${nodes[i].name}, ${shape(nodes[i].shape)}`);
     }
   }
   return problems;
@@ -78,7 +79,7 @@ for (const file of exampleFiles()) {
   });
 }
 
-test('scale 1 of DSOD300 and of the tiny example is read from the transition\'s conv, drawn before its pooling', () => {
+test("scale 1 of DSOD300 and of the tiny example is read from the transition's conv, drawn before its pooling", () => {
   for (const [file, stage, map] of [
     ['examples/dsod300.dsod.yaml', 'transition2', [800, 38, 38]],
     ['examples/tiny.dsod.yaml', 'transition1', [56, 24, 24]],
@@ -93,6 +94,9 @@ test('scale 1 of DSOD300 and of the tiny example is read from the transition\'s 
     const pooled = g.units.find((u) => u.id === `${stage}/pool`)!;
     assert.equal(pooled.kind, 'pool');
     assert.deepEqual(pooled.shape, [map[0], Math.ceil(map[1] / 2), Math.ceil(map[2] / 2)], file);
-    assert.ok(g.edges.some((e) => e.source === `${stage}/pool` && e.target.startsWith('block')), file);
+    assert.ok(
+      g.edges.some((e) => e.source === `${stage}/pool` && e.target.startsWith('block')),
+      file,
+    );
   }
 });

@@ -65,23 +65,43 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     return gp;
   };
 
-  test('DSOD300: every node with core\'s exact numbers, the 6 scales, the learned and reused half of each', async () => {
+  test("DSOD300: every node with core's exact numbers, the 6 scales, the learned and reused half of each", async () => {
     await open();
     const drawn = await gp.draw(dsod300);
     assert.equal(drawn.nodes, 50);
     assert.equal(drawn.edges, 60);
     assert.equal(await count(gp, 'g.node'), 50);
-    const kinds: Record<string, number> = { input: 1, stem: 1, block: 4, transition: 4, pool: 2, reused: 5, learned: 4, concat: 5, l2norm: 6, loc: 6, conf: 6, boxes: 6 };
+    const kinds: Record<string, number> = {
+      input: 1,
+      stem: 1,
+      block: 4,
+      transition: 4,
+      pool: 2,
+      reused: 5,
+      learned: 4,
+      concat: 5,
+      l2norm: 6,
+      loc: 6,
+      conf: 6,
+      boxes: 6,
+    };
     for (const [kind, n] of Object.entries(kinds)) assert.equal(await count(gp, `g.node[data-kind="${kind}"]`), n, kind);
 
     // Every label is exactly what core's numbers give.
     const model = buildViewGraph(dsod300, new Set())!;
     const onPage = await labels(gp);
     for (const u of model.units) assert.deepEqual(onPage[u.id], nodeLabel(u), u.id);
-    assert.deepEqual(onPage.block1, { title: 'block1 · dense block', shape: '416×75×75', detail: '6 layers · k 48 · B 192 · 128→416 ch', numbers: '788,640 params · 4,406,400,000 MACs' });
+    assert.deepEqual(onPage.block1, {
+      title: 'block1 · dense block',
+      shape: '416×75×75',
+      detail: '6 layers · k 48 · B 192 · 128→416 ch',
+      numbers: '788,640 params · 4,406,400,000 MACs',
+    });
 
     // The 6 scales with their boxes, and the totals in the header.
-    const scales = Object.entries(onPage).filter(([id]) => id.endsWith('/boxes')).map(([, l]) => `${l.title} | ${l.detail}`);
+    const scales = Object.entries(onPage)
+      .filter(([id]) => id.endsWith('/boxes'))
+      .map(([, l]) => `${l.title} | ${l.detail}`);
     assert.deepEqual(scales, [
       'scale 1 · 38×38 | 4 priors/location · 5,776 boxes',
       'scale 2 · 19×19 | 6 priors/location · 2,166 boxes',
@@ -103,7 +123,8 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     assert.equal(await gp.page.locator('path.edge[data-target="scale2/concat"][data-role="learned"]').getAttribute('data-source'), 'transition4');
     assert.equal(await count(gp, 'path.edge[data-role="learned"]'), 1 + 4 * 2);
     assert.equal(await count(gp, 'path.edge[data-role="reused"]'), 5 * 2);
-    for (const d of await gp.page.locator('path.edge').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''))) assert.match(d, /^M[\d.-]+,[\d.-]+( L[\d.-]+,[\d.-]+)+$/);
+    for (const d of await gp.page.locator('path.edge').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? '')))
+      assert.match(d, /^M[\d.-]+,[\d.-]+( L[\d.-]+,[\d.-]+)+$/);
 
     await gp.page.screenshot({ path: screenshotPath('01-dsod300-opened') });
     await gp.page.click('#fit');
@@ -121,7 +142,10 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     await gp.draw(dsod300);
     const since = gp.posted.length;
     await gp.page.click('g.toggle[data-toggle="block1"]');
-    const expanded = await gp.next(is('rendered', (m) => m.nodes === 58), since);
+    const expanded = await gp.next(
+      is('rendered', (m) => m.nodes === 58),
+      since,
+    );
     assert.equal(expanded.layout, 'computed');
     assert.equal(await count(gp, 'g.node'), 58);
     assert.equal(await count(gp, 'g.node.frame[data-id="block1"]'), 1);
@@ -132,7 +156,12 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     assert.equal(arcs, 21);
     assert.equal(await count(gp, 'path.edge[data-source="block1/layer2"][data-role="dense"]'), 5); // to layers 3..6 and the output
     const layer3 = (await labels(gp))['block1/layer3'];
-    assert.deepEqual(layer3, { title: 'layer3', shape: '48×75×75', detail: '1×1 conv 192 → 3×3 conv 48 · concat 272', numbers: '126,784 params · 708,480,000 MACs' });
+    assert.deepEqual(layer3, {
+      title: 'layer3',
+      shape: '48×75×75',
+      detail: '1×1 conv 192 → 3×3 conv 48 · concat 272',
+      numbers: '126,784 params · 708,480,000 MACs',
+    });
     // Show block 1 at full size for the screenshot.
     // Zoomed in to the full labels, the keyboard walks down into block 1 to layer 3 (each step brings its node into view).
     await gp.page.keyboard.press('Escape');
@@ -146,14 +175,20 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
 
     const s2 = gp.posted.length;
     await gp.page.click('#expand-all');
-    await gp.next(is('rendered', (m) => m.nodes === 88), s2);
+    await gp.next(
+      is('rendered', (m) => m.nodes === 88),
+      s2,
+    );
     assert.equal(await count(gp, 'g.node'), 88);
     assert.equal(await count(gp, 'path.edge[data-role="dense"]'), 28 + 3 * 45);
     await gp.page.click('#fit');
     await gp.page.screenshot({ path: screenshotPath('05-all-blocks-expanded-fit') });
     const s3 = gp.posted.length;
     await gp.page.click('#collapse-all');
-    await gp.next(is('rendered', (m) => m.nodes === 50), s3);
+    await gp.next(
+      is('rendered', (m) => m.nodes === 50),
+      s3,
+    );
     assert.equal(await count(gp, 'g.node'), 50);
   });
 
@@ -162,7 +197,10 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     await gp.draw(dsod300);
     let since = gp.posted.length;
     await gp.page.click('g.toggle[data-toggle="block2"]');
-    await gp.next(is('rendered', (m) => m.nodes === 60), since);
+    await gp.next(
+      is('rendered', (m) => m.nodes === 60),
+      since,
+    );
     await gp.page.click('#zoom-in');
     const box = (await gp.page.locator('#canvas').boundingBox())!;
     await gp.page.mouse.move(box.x + 20, box.y + box.height - 20); // background
@@ -180,7 +218,10 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     const conf = buildViewGraph(coco, new Set(['block2']))!.units.find((u) => u.id === 'head1/conf')!;
     assert.equal((await labels(gp))['head1/conf'].numbers, nodeLabel(conf).numbers);
     assert.match(nodeLabel(conf).detail, /4 priors × 81 classes/);
-    assert.equal(await gp.page.locator('#totals').textContent(), `${coco.summary.paramsLearned.toLocaleString('en-US')} params (${coco.summary.paramsStored.toLocaleString('en-US')} stored) · ${coco.summary.macs.toLocaleString('en-US')} MACs (${formatFlops(coco.summary.macs)}) · 8,744 boxes`);
+    assert.equal(
+      await gp.page.locator('#totals').textContent(),
+      `${coco.summary.paramsLearned.toLocaleString('en-US')} params (${coco.summary.paramsStored.toLocaleString('en-US')} stored) · ${coco.summary.macs.toLocaleString('en-US')} MACs (${formatFlops(coco.summary.macs)}) · 8,744 boxes`,
+    );
 
     // One more layer in the collapsed block 4: the same drawing, the cached layout. Expanded, it is laid out anew, in
     // the same view.
@@ -188,7 +229,10 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     assert.equal(deeper.layout, 'cached');
     since = gp.posted.length;
     await gp.page.locator('g.toggle[data-toggle="block4"]').dispatchEvent('click');
-    const relaid = await gp.next(is('rendered', (m) => m.nodes === 60 + 11), since);
+    const relaid = await gp.next(
+      is('rendered', (m) => m.nodes === 60 + 11),
+      since,
+    );
     assert.equal(relaid.layout, 'computed');
     assert.equal(await count(gp, 'g.node[data-id="block4/layer9"]'), 1);
     assert.equal(await transformOf(gp), before);
@@ -203,7 +247,10 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     await gp.page.waitForSelector(`body[data-latest-version="${broken.version}"]`);
     assert.equal(await count(gp, 'g.node'), 50);
     assert.equal(await gp.page.locator('body').getAttribute('data-version'), String(dsod300.version));
-    assert.equal(await gp.page.locator('#problems').textContent(), `${broken.summary.errors} error${broken.summary.errors === 1 ? '' : 's'} · showing the last valid graph`);
+    assert.equal(
+      await gp.page.locator('#problems').textContent(),
+      `${broken.summary.errors} error${broken.summary.errors === 1 ? '' : 's'} · showing the last valid graph`,
+    );
     assert.equal(await gp.page.locator('#totals').textContent(), '14,715,804 params (14,795,828 stored) · 15,079,798,528 MACs (30.2 GFLOPs) · 8,744 boxes');
     await gp.page.screenshot({ path: screenshotPath('06-errors-keep-last-graph') });
     const fixed = await gp.draw(analyze(DSOD300_YAML));
@@ -251,7 +298,10 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     }
     since = gp.posted.length;
     await gp.page.keyboard.press(' ');
-    await gp.next(is('rendered', (m) => m.nodes === 58), since);
+    await gp.next(
+      is('rendered', (m) => m.nodes === 58),
+      since,
+    );
     assert.equal(await focused(), 'block1');
     await gp.page.keyboard.press('ArrowDown');
     assert.equal(await focused(), 'block1/in');
@@ -278,7 +328,10 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     await gp.draw(dsod300);
     let since = gp.posted.length;
     await gp.page.click('#export-svg');
-    const svg = await gp.next(is('export', (m) => m.format === 'svg'), since);
+    const svg = await gp.next(
+      is('export', (m) => m.format === 'svg'),
+      since,
+    );
     assert.equal(svg.name, 'DSOD300-graph.svg');
     assert.match(svg.data, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" class="graph" width="\d+" height="\d+"/);
     assert.ok(svg.data.includes('788,640 params · 4,406,400,000 MACs'));
@@ -289,7 +342,11 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
 
     since = gp.posted.length;
     await gp.page.click('#export-png');
-    const png = await gp.next(is('export', (m) => m.format === 'png'), since, 30_000);
+    const png = await gp.next(
+      is('export', (m) => m.format === 'png'),
+      since,
+      30_000,
+    );
     assert.equal(png.name, 'DSOD300-graph.png');
     const bytes = Buffer.from(png.data, 'base64');
     assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -306,12 +363,18 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     const macsFill = await fill('block1');
     const since = gp.posted.length;
     await gp.page.click('#metric-params');
-    await gp.next(is('rendered', (m) => m.layout === 'cached'), since);
+    await gp.next(
+      is('rendered', (m) => m.layout === 'cached'),
+      since,
+    );
     assert.equal(await gp.page.locator('#metric-params').getAttribute('aria-pressed'), 'true');
     assert.notEqual(await fill('block1'), macsFill);
     assert.match((await gp.page.locator('#legend').textContent())!, /Share of learned params:0%18\.8%/); // block 4: 2,764,928 / 14,715,804
     // On a white theme even the hottest node stays light enough for dark text.
-    const [r, g, b] = /rgb\((\d+), (\d+), (\d+)\)/.exec((await fill('block4'))!)!.slice(1).map(Number);
+    const [r, g, b] = /rgb\((\d+), (\d+), (\d+)\)/
+      .exec((await fill('block4'))!)!
+      .slice(1)
+      .map(Number);
     assert.ok(0.299 * r + 0.587 * g + 0.114 * b > 120, `block4 fill rgb(${r}, ${g}, ${b}) too dark for dark text`);
     await gp.page.click('#fit');
     await gp.page.screenshot({ path: screenshotPath('10-light-theme-params') });
@@ -343,7 +406,13 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     });
     assert.deepEqual(ran, { inline: undefined, wrongNonce: undefined, dynamic: undefined, hidden: false });
     const violations = await gp.violations();
-    for (const v of ['script-src-elem inline', 'script-src-elem https://remote.example/evil.js', 'style-src-elem https://remote.example/evil.css', 'img-src https://remote.example/pixel.png', 'style-src-elem inline']) {
+    for (const v of [
+      'script-src-elem inline',
+      'script-src-elem https://remote.example/evil.js',
+      'style-src-elem https://remote.example/evil.css',
+      'img-src https://remote.example/pixel.png',
+      'style-src-elem inline',
+    ]) {
       assert.ok(violations.includes(v), `no "${v}" violation in ${JSON.stringify(violations)}`);
     }
     assert.deepEqual(gp.foreign, []); // blocked before any request left the page
@@ -357,7 +426,10 @@ describe('the graph webview in Chromium', { skip: missingPrerequisite() ?? false
     const bad = JSON.parse(JSON.stringify(dsod300)) as GraphResult;
     (bad.graph!.nodes[3] as unknown as Record<string, unknown>).macs = 'lots';
     await gp.send({ type: 'graph', title: 'x', result: bad });
-    assert.match((await gp.next(is('log'), since)).message, /^rejected a message from the host: graph\.result\.graph\.nodes\[3\]\.macs must be a non-negative integer$/);
+    assert.match(
+      (await gp.next(is('log'), since)).message,
+      /^rejected a message from the host: graph\.result\.graph\.nodes\[3\]\.macs must be a non-negative integer$/,
+    );
     since = gp.posted.length;
     await gp.send({ type: 'run', code: 'window.__pwned = 1' });
     assert.equal((await gp.next(is('log'), since)).message, 'rejected a message from the host: unknown host message type "run"');

@@ -27,9 +27,23 @@ test('DSOD300 collapsed: 50 nodes, one per stage, pool, half and head branch, pl
   const g = buildViewGraph(dsod300, new Set())!;
   assert.equal(g.units.length, 50);
   // Transitions 1 and 2 pool: each is drawn as its 1x1 conv and its pool.
-  assert.deepEqual(countBy(g.units, (u) => u.kind), {
-    input: 1, stem: 1, block: 4, transition: 4, pool: 2, reused: 5, learned: 4, concat: 5, l2norm: 6, loc: 6, conf: 6, boxes: 6,
-  });
+  assert.deepEqual(
+    countBy(g.units, (u) => u.kind),
+    {
+      input: 1,
+      stem: 1,
+      block: 4,
+      transition: 4,
+      pool: 2,
+      reused: 5,
+      learned: 4,
+      concat: 5,
+      l2norm: 6,
+      loc: 6,
+      conf: 6,
+      boxes: 6,
+    },
+  );
   assert.equal(g.edges.length, 60);
   // The boxes of every scale: core's priors per location and boxes.
   const boxes = g.units.filter((u) => u.kind === 'boxes').map((u) => `${u.title} | ${u.detail}`);
@@ -58,7 +72,7 @@ test('each dense scale concatenates one learned and one reused half; scale 2 lea
   for (const e of g.edges.filter((x) => x.role === 'learned' || x.role === 'reused')) assert.ok(e.scale! >= 2, e.id);
 });
 
-test('labels carry core\'s exact numbers, and the nodes add up to the totals', () => {
+test("labels carry core's exact numbers, and the nodes add up to the totals", () => {
   const g = buildViewGraph(dsod300, new Set())!;
   const block1 = unit(g, 'block1');
   assert.deepEqual(nodeLabel(block1), {
@@ -74,7 +88,12 @@ test('labels carry core\'s exact numbers, and the nodes add up to the totals', (
   ]);
   assert.equal(nodeLabel(unit(g, 'transition3')).detail, '1×1 conv 1184→1184 · no pooling');
   assert.equal(nodeLabel(unit(g, 'transition1')).detail, '1×1 conv 416→416 · then max pool');
-  assert.deepEqual(nodeLabel(unit(g, 'transition1/pool')), { title: 'transition1 · pool', shape: '416×38×38', detail: 'max pool 75×75 → 38×38', numbers: null });
+  assert.deepEqual(nodeLabel(unit(g, 'transition1/pool')), {
+    title: 'transition1 · pool',
+    shape: '416×38×38',
+    detail: 'max pool 75×75 → 38×38',
+    numbers: null,
+  });
   assert.equal(nodeLabel(unit(g, 'scale3/learned')).detail, '1×1 conv 256 → 3×3/2 conv 256');
   assert.equal(nodeLabel(unit(g, 'head1/conf')).detail, 'class scores · 4 priors × 21 classes');
   assert.equal(nodeLabel(unit(g, 'head1/conf')).numbers, '604,968 params · 873,331,200 MACs');
@@ -93,11 +112,17 @@ test('DSOD300 expanded: every dense layer, the block input and output, and all d
   assert.equal(block1.length, 28);
   assert.equal(block1.filter((e) => e.chain).length, 7); // input -> layer1 -> ... -> layer6 -> output
   // Layer 3 receives the block input and layers 1 and 2: dense connectivity.
-  assert.deepEqual(dense.filter((e) => e.target === 'block1/layer3').map((e) => e.source), ['block1/in', 'block1/layer1', 'block1/layer2']);
+  assert.deepEqual(
+    dense.filter((e) => e.target === 'block1/layer3').map((e) => e.source),
+    ['block1/in', 'block1/layer1', 'block1/layer2'],
+  );
   // Outside edges attach to the block's frame, and the layers add up to the block.
   assert.ok(g.edges.some((e) => e.id === 'stem->block1') && g.edges.some((e) => e.id === 'block1->transition1'));
   const layers = g.units.filter((u) => u.parent === 'block1' && u.kind === 'layer');
-  assert.equal(layers.reduce((s, u) => s + u.paramsLearned, 0), 788_640);
+  assert.equal(
+    layers.reduce((s, u) => s + u.paramsLearned, 0),
+    788_640,
+  );
   assert.equal(nodeLabel(layers[2]).numbers, '126,784 params · 708,480,000 MACs');
   assert.equal(nodeLabel(layers[2]).detail, '1×1 conv 192 → 3×3 conv 48 · concat 272');
 });
@@ -128,7 +153,7 @@ test('the plain prediction structure and the DenseNet entry are drawn as what th
   assert.match(unit(noStem, 'stem').detail, /^7×7\/2 conv \d+ · max pool$/);
 });
 
-test('the drawing reads the layers\' typed places, never their names: renamed layers draw the same graph', () => {
+test("the drawing reads the layers' typed places, never their names: renamed layers draw the same graph", () => {
   // Names are for people; a renamed layer (another engine's naming, a refactor of core's) must change nothing drawn.
   for (const text of [DSOD300_YAML, readRepoFile('examples/ablation/07-stem.dsod.yaml')]) {
     const result = graphOf(text);
@@ -187,10 +212,13 @@ test('theme colours parse, and the heat scale grows with the share', () => {
   assert.ok(heatAmount(0.01, 0.3) < heatAmount(0.02, 0.3));
 });
 
-test('every example, collapsed and expanded: no two nodes overlap, and every edge runs from its source\'s box to its target\'s', async () => {
+test("every example, collapsed and expanded: no two nodes overlap, and every edge runs from its source's box to its target's", async () => {
   const engine = new LayoutEngine();
   const onBorder = (p: { x: number; y: number }, b: { x: number; y: number; w: number; h: number }) =>
-    p.x >= b.x - 0.5 && p.x <= b.x + b.w + 0.5 && p.y >= b.y - 0.5 && p.y <= b.y + b.h + 0.5 &&
+    p.x >= b.x - 0.5 &&
+    p.x <= b.x + b.w + 0.5 &&
+    p.y >= b.y - 0.5 &&
+    p.y <= b.y + b.h + 0.5 &&
     (Math.abs(p.x - b.x) < 0.5 || Math.abs(p.x - b.x - b.w) < 0.5 || Math.abs(p.y - b.y) < 0.5 || Math.abs(p.y - b.y - b.h) < 0.5);
   for (const file of exampleFiles()) {
     const result = graphOf(readRepoFile(file));

@@ -46,7 +46,10 @@ export async function openGraphPage(browser: Browser, options: PageOptions = {})
     draw: async (result, title = 'dsod300.dsod.yaml') => {
       const since = wp.posted.length;
       await wp.send({ type: 'graph', title, result } satisfies HostMessage);
-      return wp.next((m): m is Extract<WebviewMessage, { type: 'rendered' }> => m.type === 'rendered' && m.version === result.version && m.uri === result.uri, since);
+      return wp.next(
+        (m): m is Extract<WebviewMessage, { type: 'rendered' }> => m.type === 'rendered' && m.version === result.version && m.uri === result.uri,
+        since,
+      );
     },
   };
 }

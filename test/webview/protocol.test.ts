@@ -14,7 +14,7 @@ const result = createLanguageService().graph({ uri: URI, version: 3, getText: ()
 const range = { start: { line: 11, character: 11 }, end: { line: 11, character: 12 } };
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
-test('the host\'s graph message for DSOD300 is valid, and each kind of damage is refused with where it is', () => {
+test("the host's graph message for DSOD300 is valid, and each kind of damage is refused with where it is", () => {
   assert.equal(validateHostMessage({ type: 'graph', title: 'dsod300.dsod.yaml', result }).ok, true);
   assert.equal(validateHostMessage({ type: 'status', message: 'waiting' }).ok, true);
   const damaged = (mutate: (r: typeof result) => void) => {
@@ -23,23 +23,65 @@ test('the host\'s graph message for DSOD300 is valid, and each kind of damage is
     const v = validateHostMessage({ type: 'graph', title: 't', result: r });
     return v.ok ? 'accepted' : v.error;
   };
-  assert.equal(damaged((r) => (r.graph!.nodes[5].shape = [1, 2] as never)), 'graph.result.graph.nodes[5].shape must be an array of 3');
-  assert.equal(damaged((r) => (r.graph!.nodes[7].paramsLearned = -1)), 'graph.result.graph.nodes[7].paramsLearned must be a non-negative integer');
-  assert.equal(damaged((r) => (r.graph!.nodes[9].inputs = [300])), 'graph.result.graph.nodes[9].inputs must name earlier nodes');
-  assert.equal(damaged((r) => (r.graph!.nodes[2].id = 3)), 'graph.result.graph.nodes[2].id must be 2');
-  assert.equal(damaged((r) => (r.graph!.scales[0].loc = 9999)), 'graph.result.graph.scales[0] names a node that does not exist');
-  assert.equal(damaged((r) => (r.summary.withinBudget = 'yes' as never)), 'graph.result.summary.withinBudget must be a boolean');
+  assert.equal(
+    damaged((r) => (r.graph!.nodes[5].shape = [1, 2] as never)),
+    'graph.result.graph.nodes[5].shape must be an array of 3',
+  );
+  assert.equal(
+    damaged((r) => (r.graph!.nodes[7].paramsLearned = -1)),
+    'graph.result.graph.nodes[7].paramsLearned must be a non-negative integer',
+  );
+  assert.equal(
+    damaged((r) => (r.graph!.nodes[9].inputs = [300])),
+    'graph.result.graph.nodes[9].inputs must name earlier nodes',
+  );
+  assert.equal(
+    damaged((r) => (r.graph!.nodes[2].id = 3)),
+    'graph.result.graph.nodes[2].id must be 2',
+  );
+  assert.equal(
+    damaged((r) => (r.graph!.scales[0].loc = 9999)),
+    'graph.result.graph.scales[0] names a node that does not exist',
+  );
+  assert.equal(
+    damaged((r) => (r.summary.withinBudget = 'yes' as never)),
+    'graph.result.summary.withinBudget must be a boolean',
+  );
   // A layer's place is typed data, checked against core's unions.
-  assert.equal(damaged((r) => (r.graph!.nodes[3].kind = 'lstm' as never)), 'graph.result.graph.nodes[3].kind must be one of input, conv, bn, relu, pool, concat, l2norm');
+  assert.equal(
+    damaged((r) => (r.graph!.nodes[3].kind = 'lstm' as never)),
+    'graph.result.graph.nodes[3].kind must be one of input, conv, bn, relu, pool, concat, l2norm',
+  );
   const head = result.graph!.nodes.findIndex((n) => n.stageKind === 'head');
-  assert.equal(damaged((r) => (r.graph!.nodes[head].headRole = 'box' as never)), `graph.result.graph.nodes[${head}].headRole must be one of l2norm, loc, conf`);
-  assert.equal(damaged((r) => delete (r.graph!.nodes[4] as Partial<(typeof r.graph & {})['nodes'][number]>).half), 'graph.result.graph.nodes[4].half must be one of reused, learned');
-  assert.equal(damaged((r) => (r.summary.analysis = 'some' as never)), 'graph.result.summary.analysis must be one of full, partial, none');
-  assert.equal(damaged((r) => (r.version = Number.NaN)), 'graph.result.version must be a finite number');
-  assert.equal(damaged((r) => (r.diagnostics = [{ severity: 'fatal', message: 'x', range }] as never)), 'graph.result.diagnostics[0].severity must be one of error, warning, information, hint');
-  assert.equal(damaged((r) => (r.graph!.nodes[0].name = 'x'.repeat(5000))), 'graph.result.graph.nodes[0].name is longer than 4096 characters');
+  assert.equal(
+    damaged((r) => (r.graph!.nodes[head].headRole = 'box' as never)),
+    `graph.result.graph.nodes[${head}].headRole must be one of l2norm, loc, conf`,
+  );
+  assert.equal(
+    damaged((r) => delete (r.graph!.nodes[4] as Partial<(typeof r.graph & {})['nodes'][number]>).half),
+    'graph.result.graph.nodes[4].half must be one of reused, learned',
+  );
+  assert.equal(
+    damaged((r) => (r.summary.analysis = 'some' as never)),
+    'graph.result.summary.analysis must be one of full, partial, none',
+  );
+  assert.equal(
+    damaged((r) => (r.version = Number.NaN)),
+    'graph.result.version must be a finite number',
+  );
+  assert.equal(
+    damaged((r) => (r.diagnostics = [{ severity: 'fatal', message: 'x', range }] as never)),
+    'graph.result.diagnostics[0].severity must be one of error, warning, information, hint',
+  );
+  assert.equal(
+    damaged((r) => (r.graph!.nodes[0].name = 'x'.repeat(5000))),
+    'graph.result.graph.nodes[0].name is longer than 4096 characters',
+  );
   // A null graph (a spec with errors) is a valid message.
-  assert.equal(damaged((r) => (r.graph = null)), 'accepted');
+  assert.equal(
+    damaged((r) => (r.graph = null)),
+    'accepted',
+  );
 });
 
 test('messages of no known type, or no object at all, are refused', () => {
@@ -64,13 +106,19 @@ test('webview messages: each type accepted when well formed, refused otherwise',
   assert.ok(ok({ type: 'export', format: 'png', name: 'DSOD300-graph.png', data: 'iVBORw0KGgo=' }));
   assert.ok(ok({ type: 'rendered', uri: URI, version: 3, nodes: 48, edges: 58, layout: 'cached', ms: 2.5 }));
   assert.ok(ok({ type: 'log', level: 'warn', message: 'x' }));
-  assert.equal(why({ type: 'reveal', uri: URI, range: { start: { line: -1, character: 0 }, end: range.end } }), 'reveal.range.start.line must be a non-negative integer');
+  assert.equal(
+    why({ type: 'reveal', uri: URI, range: { start: { line: -1, character: 0 }, end: range.end } }),
+    'reveal.range.start.line must be a non-negative integer',
+  );
   assert.equal(why({ type: 'reveal', uri: 7, range }), 'reveal.uri must be a string');
   assert.equal(why({ type: 'export', format: 'svg', name: '../../.bashrc', data: '<svg/>' }), 'export.name must be a plain file name');
   assert.equal(why({ type: 'export', format: 'gif', name: 'a.gif', data: '' }), 'export.format must be one of svg, png');
   assert.equal(why({ type: 'export', format: 'svg', name: 'a.svg', data: '<html><script>alert(1)</script>' }), 'export.data must be an SVG document');
   assert.equal(why({ type: 'export', format: 'png', name: 'a.png', data: 'not base64!' }), 'export.data must be base64');
-  assert.equal(why({ type: 'rendered', uri: URI, version: 3, nodes: 48, edges: 58, layout: 'guessed', ms: 1 }), 'rendered.layout must be one of cached, computed');
+  assert.equal(
+    why({ type: 'rendered', uri: URI, version: 3, nodes: 48, edges: 58, layout: 'guessed', ms: 1 }),
+    'rendered.layout must be one of cached, computed',
+  );
   assert.equal(why({ type: 'log', level: 'debug', message: 'x' }), 'log.level must be one of info, warn, error');
 });
 
@@ -127,12 +175,15 @@ test('a reveal must name the document the panel shows', async () => {
   assert.equal(logs[2], 'info: graph view: hello');
 });
 
-test('the page allows only its nonce\'d bundle: no inline code, no eval, no remote host', () => {
+test("the page allows only its nonce'd bundle: no inline code, no eval, no remote host", () => {
   const nonce = makeNonce();
   assert.match(nonce, /^[A-Za-z0-9]{20,}$/);
   assert.notEqual(makeNonce(), nonce);
   const csp = graphCsp(nonce);
-  assert.equal(csp, `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src blob:; connect-src 'none'; font-src 'none'; frame-src 'none'; worker-src 'none'; object-src 'none'; media-src 'none'; base-uri 'none'; form-action 'none'`);
+  assert.equal(
+    csp,
+    `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src blob:; connect-src 'none'; font-src 'none'; frame-src 'none'; worker-src 'none'; object-src 'none'; media-src 'none'; base-uri 'none'; form-action 'none'`,
+  );
   assert.doesNotMatch(csp, /unsafe|https?:|\*/);
   const html = graphHtml({ scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/graph.js', nonce });
   assert.match(html, new RegExp(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}';`));

@@ -48,7 +48,10 @@ export async function openReportPage(browser: Browser, o: PageChoices = {}): Pro
     draw: async (report) => {
       const since = wp.posted.length;
       await wp.send({ type: 'report', report } satisfies ReportHostMessage);
-      return wp.next(is('rendered', (m) => m.uri === report.uri && m.version === report.version), since);
+      return wp.next(
+        is('rendered', (m) => m.uri === report.uri && m.version === report.version),
+        since,
+      );
     },
   };
 }

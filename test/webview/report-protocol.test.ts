@@ -28,13 +28,34 @@ test('malformed host messages are refused with the path of the bad value', () =>
     assert.equal(v.ok, false);
     return (v as { error: string }).error;
   };
-  assert.equal(bad((r) => (r.stages[0].paramsShare = 1.5)), 'report.report.stages[0].paramsShare must be a number from 0 to 1');
-  assert.equal(bad((r) => (r.stages[1].macs = -1)), 'report.report.stages[1].macs must be a non-negative integer');
-  assert.equal(bad((r) => ((r.stages[14] as unknown as Record<string, unknown>).head = { loc: [1, 2], conf: [1, 2, 3] })), 'report.report.stages[14].head.loc must be an array of 3');
-  assert.equal(bad((r) => ((r.stages[0] as unknown as Record<string, unknown>).kind = 'input')), 'report.report.stages[0].kind must be one of stem, block, transition, scale, head');
-  assert.equal(bad((r) => (r.scales[0].source.range.start.line = -3)), 'report.report.scales[0].source.range.start.line must be a non-negative integer');
-  assert.equal(bad((r) => (r.name = 'x'.repeat(5000))), 'report.report.name is longer than 4096 characters');
-  assert.equal(bad((r) => delete (r as Record<string, unknown>).totals), 'report.report.totals must be an object');
+  assert.equal(
+    bad((r) => (r.stages[0].paramsShare = 1.5)),
+    'report.report.stages[0].paramsShare must be a number from 0 to 1',
+  );
+  assert.equal(
+    bad((r) => (r.stages[1].macs = -1)),
+    'report.report.stages[1].macs must be a non-negative integer',
+  );
+  assert.equal(
+    bad((r) => ((r.stages[14] as unknown as Record<string, unknown>).head = { loc: [1, 2], conf: [1, 2, 3] })),
+    'report.report.stages[14].head.loc must be an array of 3',
+  );
+  assert.equal(
+    bad((r) => ((r.stages[0] as unknown as Record<string, unknown>).kind = 'input')),
+    'report.report.stages[0].kind must be one of stem, block, transition, scale, head',
+  );
+  assert.equal(
+    bad((r) => (r.scales[0].source.range.start.line = -3)),
+    'report.report.scales[0].source.range.start.line must be a non-negative integer',
+  );
+  assert.equal(
+    bad((r) => (r.name = 'x'.repeat(5000))),
+    'report.report.name is longer than 4096 characters',
+  );
+  assert.equal(
+    bad((r) => delete (r as Record<string, unknown>).totals),
+    'report.report.totals must be an object',
+  );
   assert.equal(validateReportHostMessage({ type: 'graph' }).ok, false);
   assert.deepEqual(validateReportHostMessage('report'), { ok: false, error: 'host message must be an object' });
 });
@@ -45,8 +66,12 @@ test('page messages: the four kinds pass, anything else is refused', () => {
     { type: 'reveal', uri: URI, range },
     { type: 'rendered', uri: URI, version: 3, stages: 20, scales: 6 },
     { type: 'log', level: 'warn', message: 'x' },
-  ]) assert.equal(validateReportWebviewMessage(m).ok, true, m.type);
-  assert.deepEqual(validateReportWebviewMessage({ type: 'reveal', uri: URI, range: { start: { line: 1 } } }), { ok: false, error: 'reveal.range.start.character must be a non-negative integer' });
+  ])
+    assert.equal(validateReportWebviewMessage(m).ok, true, m.type);
+  assert.deepEqual(validateReportWebviewMessage({ type: 'reveal', uri: URI, range: { start: { line: 1 } } }), {
+    ok: false,
+    error: 'reveal.range.start.character must be a non-negative integer',
+  });
   assert.deepEqual(validateReportWebviewMessage({ type: 'export', data: '' }), { ok: false, error: 'unknown report message type "export"' });
   assert.equal(validateReportWebviewMessage({ type: 'log', level: 'debug', message: 'x' }).ok, false);
 });

@@ -11,9 +11,12 @@ import { DSOD300_YAML, edit } from '../helpers';
 import { is, launchChromium, missingReportPrerequisite, openReportPage, reporter, screenshotPath, type ReportPage } from './report-page';
 import { HIGH_CONTRAST, LIGHT } from './themes';
 
-const rowNames = (rp: ReportPage, table: string) => rp.page.locator(`#${table} tbody tr`).evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.name!));
+const rowNames = (rp: ReportPage, table: string) =>
+  rp.page.locator(`#${table} tbody tr`).evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.name!));
 const ariaSorts = (rp: ReportPage, table: string) =>
-  rp.page.locator(`#${table} thead th`).evaluateAll((ths) => Object.fromEntries(ths.map((t) => [(t as HTMLElement).dataset.key!, t.getAttribute('aria-sort')])));
+  rp.page
+    .locator(`#${table} thead th`)
+    .evaluateAll((ths) => Object.fromEntries(ths.map((t) => [(t as HTMLElement).dataset.key!, t.getAttribute('aria-sort')])));
 
 describe('the analysis report in Chromium', { skip: missingReportPrerequisite() ?? false, timeout: 120_000 }, () => {
   let browser: Browser;
@@ -48,11 +51,22 @@ describe('the analysis report in Chromium', { skip: missingReportPrerequisite() 
     const { page } = rp;
     assert.equal(await page.locator('h1').textContent(), 'DSOD300');
     assert.equal(await page.locator('#meta').textContent(), 'dsod300.dsod.yaml · input 3×300×300 · 21 classes incl. background');
-    assert.deepEqual(await rowNames(rp, 'stages'), report.stages.map((s) => s.name));
+    assert.deepEqual(
+      await rowNames(rp, 'stages'),
+      report.stages.map((s) => s.name),
+    );
     const cells = (selector: string) => page.locator(selector).evaluateAll((tds) => tds.map((td) => (td as HTMLElement).innerText.replace(/\n/g, ' | ')));
     assert.deepEqual(await cells('#stages tbody tr[data-name="block1"] td'), ['block1', '416×75×75', '788,640', '5.4%', '4,406,400,000', '29.2%', '61']);
     // Both outputs of a head, each on its line, in the stage table and in the scale table.
-    assert.deepEqual(await cells('#stages tbody tr[data-name="head1"] td'), ['head1', 'loc 16×38×38 | conf 84×38×38', '721,000', '4.9%', '1,039,680,000', '6.9%', '209']);
+    assert.deepEqual(await cells('#stages tbody tr[data-name="head1"] td'), [
+      'head1',
+      'loc 16×38×38 | conf 84×38×38',
+      '721,000',
+      '4.9%',
+      '1,039,680,000',
+      '6.9%',
+      '209',
+    ]);
     assert.equal(await page.locator('#stages tbody tr[data-name="head6"] td:nth-child(2) .line').count(), 2);
     assert.deepEqual((await cells('#scales tbody tr[data-name="scale2"] td')).at(-1), 'loc 24×19×19 | conf 126×19×19');
     assert.deepEqual(await cells('#stages tfoot td'), ['total', '', '14,715,804', '100.0%', '15,079,798,528', '100.0%', '']);
@@ -67,16 +81,30 @@ describe('the analysis report in Chromium', { skip: missingReportPrerequisite() 
     rp = await openReportPage(browser);
     await rp.draw(report);
     const { page } = rp;
-    assert.ok(Object.values(await ariaSorts(rp, 'stages')).every((s) => s === 'none'), 'the network order at first');
+    assert.ok(
+      Object.values(await ariaSorts(rp, 'stages')).every((s) => s === 'none'),
+      'the network order at first',
+    );
     const macs = page.locator('#stages thead th[data-key="macs"] button');
     await macs.click();
     const desc = [...report.stages].sort((a, b) => b.macs - a.macs).map((s) => s.name);
     assert.deepEqual(await rowNames(rp, 'stages'), desc);
     // As text, 973,440,000 (transition1) would sort above 4,406,400,000 (block1).
     assert.equal(desc[0], 'block1');
-    assert.deepEqual(await ariaSorts(rp, 'stages'), { name: 'none', output: 'none', params: 'none', paramsShare: 'none', macs: 'descending', macsShare: 'none', rf: 'none' });
+    assert.deepEqual(await ariaSorts(rp, 'stages'), {
+      name: 'none',
+      output: 'none',
+      params: 'none',
+      paramsShare: 'none',
+      macs: 'descending',
+      macsShare: 'none',
+      rf: 'none',
+    });
     await page.locator('#stages thead th[data-key="macs"] button').click();
-    assert.deepEqual(await rowNames(rp, 'stages'), [...report.stages].sort((a, b) => a.macs - b.macs).map((s) => s.name));
+    assert.deepEqual(
+      await rowNames(rp, 'stages'),
+      [...report.stages].sort((a, b) => a.macs - b.macs).map((s) => s.name),
+    );
     assert.equal((await ariaSorts(rp, 'stages')).macs, 'ascending');
     // The total stays last whatever the order.
     assert.equal(await page.locator('#stages tfoot td').first().textContent(), 'total');
@@ -84,7 +112,10 @@ describe('the analysis report in Chromium', { skip: missingReportPrerequisite() 
     await page.locator('#stages thead th[data-key="rf"] button').focus();
     await page.keyboard.press('Enter');
     assert.equal((await ariaSorts(rp, 'stages')).rf, 'descending');
-    assert.deepEqual(await rowNames(rp, 'stages'), [...report.stages].sort((a, b) => b.receptiveField - a.receptiveField || report.stages.indexOf(a) - report.stages.indexOf(b)).map((s) => s.name));
+    assert.deepEqual(
+      await rowNames(rp, 'stages'),
+      [...report.stages].sort((a, b) => b.receptiveField - a.receptiveField || report.stages.indexOf(a) - report.stages.indexOf(b)).map((s) => s.name),
+    );
     assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.focusKey), 'stages:sort:rf');
     // The scale table sorts apart from the stage table.
     await page.locator('#scales thead th[data-key="boxes"] button').click();
@@ -166,7 +197,10 @@ describe('the analysis report in Chromium', { skip: missingReportPrerequisite() 
     const edited = analyse(edit(DSOD300_YAML, 'classes: 21', 'classes: 81'));
     await rp.draw(edited);
     assert.equal((await ariaSorts(rp, 'stages')).params, 'descending');
-    assert.deepEqual(await rowNames(rp, 'stages'), [...edited.stages].sort((a, b) => b.paramsLearned - a.paramsLearned || edited.stages.indexOf(a) - edited.stages.indexOf(b)).map((s) => s.name));
+    assert.deepEqual(
+      await rowNames(rp, 'stages'),
+      [...edited.stages].sort((a, b) => b.paramsLearned - a.paramsLearned || edited.stages.indexOf(a) - edited.stages.indexOf(b)).map((s) => s.name),
+    );
     assert.equal(await page.locator('#stages tbody tr[data-name="head1"] td:nth-child(2)').innerText(), 'loc 16×38×38\nconf 324×38×38');
     assert.equal(await page.locator('#stages tbody tr.selected').getAttribute('data-name'), 'head1');
     assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.name), 'head1');
@@ -190,7 +224,10 @@ describe('the analysis report in Chromium', { skip: missingReportPrerequisite() 
   });
 
   test('light and high-contrast themes', async () => {
-    for (const [name, theme] of [['light', LIGHT], ['high-contrast', HIGH_CONTRAST]] as const) {
+    for (const [name, theme] of [
+      ['light', LIGHT],
+      ['high-contrast', HIGH_CONTRAST],
+    ] as const) {
       rp = await openReportPage(browser, { width: 700, theme });
       await rp.draw(report);
       await rp.page.locator('#stages tbody tr[data-name="block2"]').click();

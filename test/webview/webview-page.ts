@@ -92,7 +92,10 @@ const API_STUB = `
 `;
 
 /** Open the page, wait for its `ready` message and apply the theme. */
-export async function openWebviewPage<Host, Posted extends { type: string }>(browser: Browser, o: WebviewPageOptions<Posted>): Promise<WebviewPage<Host, Posted>> {
+export async function openWebviewPage<Host, Posted extends { type: string }>(
+  browser: Browser,
+  o: WebviewPageOptions<Posted>,
+): Promise<WebviewPage<Host, Posted>> {
   const context = await browser.newContext({ viewport: o.viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
   // VS Code puts its own script before the page's content; so do we, with the page's nonce.
@@ -133,7 +136,8 @@ export async function openWebviewPage<Host, Posted extends { type: string }>(bro
       const hit = posted.slice(since).find(test);
       if (hit) return hit;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for a ${label} message; got ${posted.map((m) => m.type).join(', ')}; console:\n${consoleLines.join('\n')}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for a ${label} message; got ${posted.map((m) => m.type).join(', ')}; console:\n${consoleLines.join('\n')}`);
       await new Promise<void>((ok) => {
         const timer = setTimeout(ok, left);
         waiters.push(() => {

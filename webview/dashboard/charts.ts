@@ -98,10 +98,7 @@ export class LineChart {
   rebuild(data: Data): void {
     this.mark(data);
     this.destroy();
-    this.build(
-      data.map((c) => Array.from(c as ArrayLike<number | null>)) as unknown as Data,
-      this.root.clientWidth || 400,
-    );
+    this.build(data.map((c) => Array.from(c as ArrayLike<number | null>)) as unknown as Data, this.root.clientWidth || 400);
   }
 
   /** What is drawn, on the element (tests and the benchmark read it; two attributes per draw cost nothing). */
@@ -136,29 +133,26 @@ export class LineChart {
       height: s.height ?? 200,
       scales: {
         x: { time: false },
-        y: s.log
-          ? { distr: 3 }
-          : s.fromZero
-            ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] }
-            : {},
+        y: s.log ? { distr: 3 } : s.fromZero ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } : {},
       },
       // Steps are whole numbers: ticks at 1, 2, 5, 10, 20, 50... (uPlot's default steps would give 2.5, 7.5 on a short run).
-      axes: [{ ...axis('step'), incrs: STEP_INCREMENTS }, { ...axis(s.y), size: 56 }],
+      axes: [
+        { ...axis('step'), incrs: STEP_INCREMENTS },
+        { ...axis(s.y), size: 56 },
+      ],
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false }, points: { size: 5 } },
       series: [
         { label: 'step', value: (_u, v) => (v === null || v === undefined ? '–' : String(v)) },
-        ...s.series.map(
-          (x): uPlot.Series => ({
-            label: x.label,
-            stroke: rgba(x.color, x.alpha ?? 1),
-            width: x.width ?? 1.5,
-            dash: x.dash,
-            spanGaps: true,
-            points: { show: x.points ?? false, size: 5, fill: rgba(x.color, x.alpha ?? 1) },
-            value: (_u, v) => (v === null || v === undefined ? '–' : fmt(v)),
-          }),
-        ),
+        ...s.series.map((x): uPlot.Series => ({
+          label: x.label,
+          stroke: rgba(x.color, x.alpha ?? 1),
+          width: x.width ?? 1.5,
+          dash: x.dash,
+          spanGaps: true,
+          points: { show: x.points ?? false, size: 5, fill: rgba(x.color, x.alpha ?? 1) },
+          value: (_u, v) => (v === null || v === undefined ? '–' : fmt(v)),
+        })),
       ],
     };
     this.root.replaceChildren();

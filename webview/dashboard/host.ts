@@ -5,7 +5,6 @@ import type { DashboardWebviewMessage } from '../../protocol/dashboard';
 import { vscodeApi } from '../vscode-api';
 import type { SortDir, SortKey } from './rows';
 
-
 export interface Host {
   /** The page can ask the host to act (resume, evaluate, open another run). */
   readonly interactive: boolean;

@@ -340,7 +340,9 @@ export class RunModel {
   get previousEvaluation(): Evaluation | null {
     const latest = this.latestEvaluation;
     if (!latest) return null;
-    const same = this.evaluations.filter((e) => e !== latest && e.metric === latest.metric && e.step !== null && (latest.step === null || e.step < latest.step));
+    const same = this.evaluations.filter(
+      (e) => e !== latest && e.metric === latest.metric && e.step !== null && (latest.step === null || e.step < latest.step),
+    );
     if (!same.length) return null;
     return same.reduce((a, b) => ((b.step as number) >= (a.step as number) ? b : a));
   }
@@ -459,7 +461,6 @@ export function smooth(values: readonly number[], weight: number): number[] {
 }
 
 // --- formatting (shared by the page and the report) ----------------------------------------------------------------------
-
 
 export const STATE_TEXT: Record<RunState, string> = {
   empty: 'no events yet',

@@ -2,15 +2,7 @@
 // The run dashboard page: what it shows of the run model (model.ts) and how it keeps up. Host messages are applied to
 // the model at once and mark the parts they changed; one animation frame later only those parts are drawn. A live
 // event costs a push into the columns the charts already hold and a setData per chart, never a new chart.
-import type {
-  CheckpointFile,
-  DashboardHostMessage,
-  GalleryData,
-  MetricRecordData,
-  PrCurvesData,
-  RunSnapshot,
-  RunSummary,
-} from '../../protocol/dashboard';
+import type { CheckpointFile, DashboardHostMessage, GalleryData, MetricRecordData, PrCurvesData, RunSnapshot, RunSummary } from '../../protocol/dashboard';
 import { formatDuration, formatExact } from '../../core/format';
 import type { MetricName } from '../../protocol/engine-events';
 import type { Rgb } from '../graph/colors';
@@ -514,7 +506,9 @@ export class DashboardView {
     const eta = state === 'running' ? (m?.etaSec ?? null) : null;
     this.e.eta.textContent = eta !== null ? formatDuration(eta) : state === 'running' ? 'measuring…' : '–';
     const latest = m?.latestEvaluation ?? null;
-    this.e.metric.textContent = latest ? `${latest.value.toFixed(4)} (${METRIC_LABELS[latest.metric]}${latest.step !== null ? ` at step ${latest.step}` : ''})` : '–';
+    this.e.metric.textContent = latest
+      ? `${latest.value.toFixed(4)} (${METRIC_LABELS[latest.metric]}${latest.step !== null ? ` at step ${latest.step}` : ''})`
+      : '–';
     const d = m?.doctor ?? null;
     this.e.backend.textContent = d ? d.chosen : '–';
     const problems: string[] = [];
@@ -692,7 +686,10 @@ export class DashboardView {
     const evals = m?.evaluations.length ?? 0;
     this.sections.map.extra.textContent = evals ? `${evals} evaluation${evals === 1 ? '' : 's'}` : '';
     if (!sets.length) {
-      this.note('map', evals ? 'The evaluations have no step to draw against.' : 'No evaluation yet: the run evaluates at its checkpoints, or run DSOD: Evaluate.');
+      this.note(
+        'map',
+        evals ? 'The evaluations have no step to draw against.' : 'No evaluation yet: the run evaluates at its checkpoints, or run DSOD: Evaluate.',
+      );
       return;
     }
     this.note('map', null);
@@ -827,7 +824,12 @@ export class DashboardView {
       if (!cp.exists) when.title = 'The trainer keeps the last few checkpoints and removed this one';
       const actions = el('td', { class: 'actions' }, tr);
       if (!interactive) continue;
-      const resume = el('button', { type: 'button', class: 'resume', title: `Resume training from step ${cp.step} (later steps are redone)` }, actions, 'Resume');
+      const resume = el(
+        'button',
+        { type: 'button', class: 'resume', title: `Resume training from step ${cp.step} (later steps are redone)` },
+        actions,
+        'Resume',
+      );
       const evaluate = el('button', { type: 'button', class: 'evaluate', title: `Evaluate the weights of step ${cp.step}` }, actions, 'Evaluate');
       if (!cp.exists) resume.disabled = evaluate.disabled = true;
       resume.addEventListener('click', () => this.host.post({ type: 'resume', runDir: m!.runDir, checkpoint: cp.path }));
@@ -841,7 +843,7 @@ export class DashboardView {
       el('td', {}, tr, '');
       const actions = el('td', { class: 'actions' }, tr);
       if (interactive) {
-        const b = el('button', { type: 'button', class: 'evaluate primary', title: 'Evaluate the run\'s latest weights' }, actions, 'Evaluate');
+        const b = el('button', { type: 'button', class: 'evaluate primary', title: "Evaluate the run's latest weights" }, actions, 'Evaluate');
         const sep = m.runDir.includes('\\') && !m.runDir.includes('/') ? '\\' : '/';
         b.addEventListener('click', () => this.host.post({ type: 'evaluate', runDir: m.runDir, weights: `${m.runDir}${sep}weights.dsodw` }));
       }
@@ -995,7 +997,12 @@ export class DashboardView {
       open.disabled = current;
       open.addEventListener('click', () => this.host.post({ type: 'open', runDir: r.runDir }));
       const on = this.overlays.has(r.runDir);
-      const cmp = el('button', { type: 'button', class: 'compare', title: on ? 'Stop comparing' : 'Overlay its loss and mAP on the charts' }, actions, on ? 'Uncompare' : 'Compare');
+      const cmp = el(
+        'button',
+        { type: 'button', class: 'compare', title: on ? 'Stop comparing' : 'Overlay its loss and mAP on the charts' },
+        actions,
+        on ? 'Uncompare' : 'Compare',
+      );
       cmp.disabled = current;
       cmp.addEventListener('click', () => {
         if (this.overlays.has(r.runDir)) this.removeOverlay(r.runDir);

@@ -167,18 +167,29 @@ function place(g: ViewGraph): Layout {
     let points: Point[];
     if (su.parent !== null && su.parent === tu.parent) {
       // The chain inside a frame.
-      points = [{ x: cx(s), y: s.y + s.h }, { x: cx(s), y: t.y }];
+      points = [
+        { x: cx(s), y: s.y + s.h },
+        { x: cx(s), y: t.y },
+      ];
     } else if (!inPyramid.has(e.source) && !inPyramid.has(e.target)) {
       const a = columnOf.get(e.source)!;
       const b = columnOf.get(e.target)!;
       if (a === b) {
         const px = t.x <= cx(s) && cx(s) <= t.x + t.w ? cx(s) : cx(t);
-        points = [{ x: px, y: s.y + s.h }, { x: px, y: t.y }];
+        points = [
+          { x: px, y: s.y + s.h },
+          { x: px, y: t.y },
+        ];
       } else {
         // To the top of the next column, through the gap between them.
         const lane = (colRight[a] + colLeft[b]) / 2;
         const ty = t.y + Math.min(t.h / 2, 24);
-        points = [{ x: s.x + s.w, y: mid(s) }, { x: lane, y: mid(s) }, { x: lane, y: ty }, { x: t.x, y: ty }];
+        points = [
+          { x: s.x + s.w, y: mid(s) },
+          { x: lane, y: mid(s) },
+          { x: lane, y: ty },
+          { x: t.x, y: ty },
+        ];
       }
     } else if (!inPyramid.has(e.source)) {
       // A tap: right of the source, down to its lane of the bus, across, down beside the scale column, into its left.
@@ -189,11 +200,21 @@ function place(g: ViewGraph): Layout {
       const out = colRight[columnOf.get(e.source)!] + 10;
       const bus = busTop + LANE * i;
       const lane = t.x - 12 - LANE * j;
-      points = [{ x: s.x + s.w, y: mid(s) }, { x: out, y: mid(s) }, { x: out, y: bus }, { x: lane, y: bus }, { x: lane, y: mid(t) }, { x: t.x, y: mid(t) }];
+      points = [
+        { x: s.x + s.w, y: mid(s) },
+        { x: out, y: mid(s) },
+        { x: out, y: bus },
+        { x: lane, y: bus },
+        { x: lane, y: mid(t) },
+        { x: t.x, y: mid(t) },
+      ];
     } else if (su.scale === tu.scale) {
       const between = pyramid.some((u) => u.scale === su.scale && rowOf(u) > rowOf(su) && rowOf(u) < rowOf(tu));
       if (!between) {
-        points = [{ x: cx(s), y: s.y + s.h }, { x: cx(t), y: t.y }];
+        points = [
+          { x: cx(s), y: s.y + s.h },
+          { x: cx(t), y: t.y },
+        ];
       } else {
         // Around the node in between, on alternate sides of the column.
         const n = bypasses.get(su.scale!) ?? 0;
@@ -202,7 +223,12 @@ function place(g: ViewGraph): Layout {
         const lane = right ? s.x + s.w + 12 : s.x - 12;
         const edge = right ? s.x + s.w : s.x;
         const tEdge = right ? t.x + t.w : t.x;
-        points = [{ x: edge, y: s.y + 0.7 * s.h }, { x: lane, y: s.y + 0.7 * s.h }, { x: lane, y: t.y + 0.3 * t.h }, { x: tEdge, y: t.y + 0.3 * t.h }];
+        points = [
+          { x: edge, y: s.y + 0.7 * s.h },
+          { x: lane, y: s.y + 0.7 * s.h },
+          { x: lane, y: t.y + 0.3 * t.h },
+          { x: tEdge, y: t.y + 0.3 * t.h },
+        ];
       }
     } else {
       // From one scale to the next: through the lane left of the target's column.
@@ -210,7 +236,12 @@ function place(g: ViewGraph): Layout {
       const j = intoColumn.get(k) ?? 0;
       intoColumn.set(k, j + 1);
       const lane = t.x - 12 - LANE * j;
-      points = [{ x: s.x + s.w, y: mid(s) }, { x: lane, y: mid(s) }, { x: lane, y: mid(t) }, { x: t.x, y: mid(t) }];
+      points = [
+        { x: s.x + s.w, y: mid(s) },
+        { x: lane, y: mid(s) },
+        { x: lane, y: mid(t) },
+        { x: t.x, y: mid(t) },
+      ];
     }
     edges.set(e.id, points);
   }

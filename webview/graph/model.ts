@@ -312,12 +312,36 @@ export function buildViewGraph(result: GraphResult, expanded: ReadonlySet<string
       const blockNodes = all.filter((n) => n.stage === block);
       const entry = all[blockNodes[0].inputs[0]];
       units.push(makeUnit(block, blockNodes, all, result, null, true));
-      units.push(synthetic(`${block}/in`, 'blockIn', `${block} input`, 'from the previous stage', 'input', entry.shape, block, blockNodes[0].source, entry.receptiveField));
+      units.push(
+        synthetic(
+          `${block}/in`,
+          'blockIn',
+          `${block} input`,
+          'from the previous stage',
+          'input',
+          entry.shape,
+          block,
+          blockNodes[0].source,
+          entry.receptiveField,
+        ),
+      );
     }
     units.push(makeUnit(id, ns, all, result, block ?? null, block ? null : kindOf(ns[0], id) === 'block' ? false : null));
     if (block && lastLayer.get(block) === id) {
       const out = ns[ns.length - 1];
-      units.push(synthetic(`${block}/out`, 'blockOut', `${block} output`, 'concat of the input and every layer', 'output', out.shape, block, out.source, out.receptiveField));
+      units.push(
+        synthetic(
+          `${block}/out`,
+          'blockOut',
+          `${block} output`,
+          'concat of the input and every layer',
+          'output',
+          out.shape,
+          block,
+          out.source,
+          out.receptiveField,
+        ),
+      );
     }
   }
 
@@ -353,7 +377,17 @@ export function buildViewGraph(result: GraphResult, expanded: ReadonlySet<string
     const id = `scale${s.index}/boxes`;
     const f = all[s.feature];
     units.push({
-      ...synthetic(id, 'boxes', `scale ${s.index} · ${f.shape[1]}×${f.shape[2]}`, `${s.priorsPerLocation} priors/location · ${formatBoxes(s.boxes)}`, `scale ${s.index} boxes`, null, null, all[s.loc].source, all[s.loc].receptiveField),
+      ...synthetic(
+        id,
+        'boxes',
+        `scale ${s.index} · ${f.shape[1]}×${f.shape[2]}`,
+        `${s.priorsPerLocation} priors/location · ${formatBoxes(s.boxes)}`,
+        `scale ${s.index} boxes`,
+        null,
+        null,
+        all[s.loc].source,
+        all[s.loc].receptiveField,
+      ),
       brief: formatBoxes(s.boxes),
       scale: s.index,
     });
@@ -361,10 +395,7 @@ export function buildViewGraph(result: GraphResult, expanded: ReadonlySet<string
     addEdge(unitOf[s.conf], id, 'data', s.index);
   }
 
-  const topology = [
-    units.map((u) => `${u.id}:${u.kind}:${u.parent ?? ''}`).join(','),
-    edges.map((e) => e.id).join(','),
-  ].join('|');
+  const topology = [units.map((u) => `${u.id}:${u.kind}:${u.parent ?? ''}`).join(','), edges.map((e) => e.id).join(',')].join('|');
   return { uri: result.uri, version: result.version, units, edges, topology };
 }
 

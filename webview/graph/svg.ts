@@ -24,7 +24,20 @@ export function arrowDefs(parent: Element): void {
   const defs = svgEl('defs', {}, parent);
   for (const role of ROLES) {
     // userSpaceOnUse: the same 8 px arrow whatever the stroke width.
-    const m = svgEl('marker', { id: `arrow-${role}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse', markerUnits: 'userSpaceOnUse' }, defs);
+    const m = svgEl(
+      'marker',
+      {
+        id: `arrow-${role}`,
+        viewBox: '0 0 10 10',
+        refX: 9,
+        refY: 5,
+        markerWidth: 8,
+        markerHeight: 8,
+        orient: 'auto-start-reverse',
+        markerUnits: 'userSpaceOnUse',
+      },
+      defs,
+    );
     svgEl('path', { d: 'M0,0 L10,5 L0,10 z', class: `arrow ${role}` }, m);
   }
 }
@@ -90,7 +103,15 @@ interface TextSpec {
 function textsOf(u: Unit, box: { w: number; h: number }, metric: Metric): TextSpec[] {
   const x = u.kind === 'block' ? PAD + TOGGLE + 6 : PAD;
   const label = nodeLabel(u);
-  const t = (group: TextSpec['group'], cls: string, tx: number, y: number, content: string, maxWidth: number, anchor: TextSpec['anchor'] = 'start'): TextSpec => ({ group, cls, x: tx, y, content, maxWidth, anchor });
+  const t = (
+    group: TextSpec['group'],
+    cls: string,
+    tx: number,
+    y: number,
+    content: string,
+    maxWidth: number,
+    anchor: TextSpec['anchor'] = 'start',
+  ): TextSpec => ({ group, cls, x: tx, y, content, maxWidth, anchor });
   // One line each: title, shape, what it computes, its numbers.
   const lines = [t('full', 'title', x, 0, label.title, box.w - x - PAD)];
   if (label.shape) lines.push(t('full', 'shape', PAD, 0, label.shape, box.w - 2 * PAD));

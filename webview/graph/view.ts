@@ -70,7 +70,12 @@ export class GraphView {
       zoom: (f) => this.userZoom(f),
       exportAs: (f) => void this.exportAs(f),
     });
-    this.svg = svgEl('svg', { class: 'graph', tabindex: 0, role: 'application', 'aria-label': 'Architecture graph. Arrow keys move between nodes, Enter selects in the spec.' });
+    this.svg = svgEl('svg', {
+      class: 'graph',
+      tabindex: 0,
+      role: 'application',
+      'aria-label': 'Architecture graph. Arrow keys move between nodes, Enter selects in the spec.',
+    });
     arrowDefs(this.svg);
     this.drawing = svgEl('g', { class: 'drawing' }, this.svg);
     this.painter = new GraphDrawing(this.drawing);
@@ -105,7 +110,10 @@ export class GraphView {
     document.body.dataset.latestVersion = String(result.version);
     if (!result.graph) {
       const sameDoc = this.good?.result.uri === result.uri;
-      if (!sameDoc) this.clear(`${result.summary.errors} error${result.summary.errors === 1 ? '' : 's'} in ${title}: fix ${result.summary.errors === 1 ? 'it' : 'them'} to see the graph (Problems panel).`);
+      if (!sameDoc)
+        this.clear(
+          `${result.summary.errors} error${result.summary.errors === 1 ? '' : 's'} in ${title}: fix ${result.summary.errors === 1 ? 'it' : 'them'} to see the graph (Problems panel).`,
+        );
       this.updateHeader();
       return;
     }
@@ -158,7 +166,14 @@ export class GraphView {
     const previousUri = this.good?.result.uri;
     const hadFocus = this.svg.contains(document.activeElement) && document.activeElement !== this.svg;
     this.good = { result, title: job.title };
-    const { nodes, maxShare } = this.painter.draw({ graph, layout, summary: result.summary, metric: this.state.metric, palette: this.palette, selected: this.selected });
+    const { nodes, maxShare } = this.painter.draw({
+      graph,
+      layout,
+      summary: result.summary,
+      metric: this.state.metric,
+      palette: this.palette,
+      selected: this.selected,
+    });
     this.drawn = { graph, layout, nodes, maxShare };
     this.el.message.textContent = '';
     if (previousUri !== result.uri) {
@@ -179,7 +194,15 @@ export class GraphView {
     // Force style and layout so that the time includes them, as a user would wait for them.
     void document.body.offsetHeight;
     const ms = performance.now() - job.t0;
-    post({ type: 'rendered', uri: result.uri, version: result.version, nodes: nodes.size, edges: graph.edges.length, layout: cached ? 'cached' : 'computed', ms });
+    post({
+      type: 'rendered',
+      uri: result.uri,
+      version: result.version,
+      nodes: nodes.size,
+      edges: graph.edges.length,
+      layout: cached ? 'cached' : 'computed',
+      ms,
+    });
   }
 
   private clear(message: string): void {

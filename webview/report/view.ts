@@ -94,7 +94,11 @@ export class ReportView {
     const body = el('tbody', {}, table);
     for (const row of sortRows(rows, columns, sort)) {
       const selected = this.selected?.table === id && this.selected.name === row.name;
-      const tr = el('tr', { tabindex: '0', 'data-name': row.name, 'data-focus-key': `${id}:row:${row.name}`, class: selected ? 'selected' : '', title: 'Select in the spec' }, body);
+      const tr = el(
+        'tr',
+        { tabindex: '0', 'data-name': row.name, 'data-focus-key': `${id}:row:${row.name}`, class: selected ? 'selected' : '', title: 'Select in the spec' },
+        body,
+      );
       for (const c of columns) {
         const td = el('td', { class: c.numeric ? 'num' : '' }, tr);
         const lines = c.cell(row);

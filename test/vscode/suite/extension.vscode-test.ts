@@ -60,9 +60,7 @@ suite('DSOD Studio in VS Code (@vscode/test-electron)', () => {
   test('a. a broken spec gets its exact diagnostic', async () => {
     const editor = await open(BROKEN_FILE);
     const uri = editor.document.uri;
-    const diagnostic = await until('the growth_rat diagnostic', () =>
-      vscode.languages.getDiagnostics(uri).find((d) => d.message === EXPECT.brokenMessage),
-    );
+    const diagnostic = await until('the growth_rat diagnostic', () => vscode.languages.getDiagnostics(uri).find((d) => d.message === EXPECT.brokenMessage));
     assert.equal(diagnostic.severity, vscode.DiagnosticSeverity.Error);
     assert.equal(diagnostic.source, EXPECT.brokenSource);
     assert.equal(typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code, EXPECT.brokenCode);
@@ -86,7 +84,7 @@ suite('DSOD Studio in VS Code (@vscode/test-electron)', () => {
     assert.match(text, /\| output \| 416×75×75 \|/);
   });
 
-  test('c. DSOD300\'s totals: the code lens, and the report the status bar item opens', async () => {
+  test("c. DSOD300's totals: the code lens, and the report the status bar item opens", async () => {
     const editor = await open(DSOD300_FILE);
     const lens = await until('the totals code lens', async () => {
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
@@ -108,9 +106,7 @@ suite('DSOD Studio in VS Code (@vscode/test-electron)', () => {
   test('d. the quick fix corrects the typo and the error goes away', async () => {
     const editor = await open(BROKEN_FILE);
     const uri = editor.document.uri;
-    const diagnostic = await until('the growth_rat diagnostic', () =>
-      vscode.languages.getDiagnostics(uri).find((d) => d.message === EXPECT.brokenMessage),
-    );
+    const diagnostic = await until('the growth_rat diagnostic', () => vscode.languages.getDiagnostics(uri).find((d) => d.message === EXPECT.brokenMessage));
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
       'vscode.executeCodeActionProvider',
       uri,

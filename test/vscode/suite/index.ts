@@ -26,7 +26,10 @@ export function run(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Mocha = require(process.env.DSOD_MOCHA_PATH ?? 'mocha') as MochaConstructor;
   const mocha = new Mocha({ ui: 'tdd', color: !process.env.DSOD_TEST_RESULTS, timeout: 60_000, reporter: 'spec' });
-  for (const file of readdirSync(__dirname).filter((f) => f.endsWith('.vscode-test.js')).sort()) mocha.addFile(join(__dirname, file));
+  for (const file of readdirSync(__dirname)
+    .filter((f) => f.endsWith('.vscode-test.js'))
+    .sort())
+    mocha.addFile(join(__dirname, file));
   const passes: string[] = [];
   const failures: { title: string; error: string }[] = [];
   return new Promise((ok, fail) => {
