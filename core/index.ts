@@ -78,15 +78,19 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
             later.push(...lintAnalysis(built, data));
           }
           if (options.hints !== false) later.push(...principleHints(normalized.spec, data));
-          if (invalid.length === 0) {
+          // A section normalization could not read (a notation that does not parse, widths that contradict it, a
+          // channels list of another length) took defaults too: its numbers are not the spec's own either.
+          const unreadable = normalized.findings.filter((f) => severityOf(f.code) === 'error');
+          const broken = [...new Set([...invalid, ...unreadable.flatMap((f) => (isNetworkSection(f.path[0]) ? [f.path[0]] : []))])];
+          if (broken.length === 0) {
             spec = normalized.spec;
             analysis = built;
             analysisFrom = built ? (setAside.length ? 'partial' : 'full') : null;
             findings.push(...specFindings, ...later);
           } else {
             // Defaults stand in for invalid sections: keep only what reads none of them, invent nothing.
-            findings.push(...specFindings.filter((f) => !readsInvalid(f.path, invalid)));
-            if (built) provisional = { analysis: built, invalid };
+            findings.push(...unreadable, ...specFindings.filter((f) => !unreadable.includes(f) && !readsInvalid(f.path, broken)));
+            if (built) provisional = { analysis: built, invalid: broken };
           }
         }
       }

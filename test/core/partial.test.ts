@@ -134,3 +134,19 @@ test('a section left empty while its keys are being typed (`backbone:` then noth
     ['schema/type'],
   );
 });
+
+test('a section normalization cannot read (an invalid notation, a channels list of another length) gives no numbers of its own', () => {
+  // The notation does not parse: the backbone would take defaults, so no analysis claims to be this spec's.
+  const notation = checkSpec(edit(DSOD300_YAML, 'notation: DS/64-192-48-1', 'notation: DS/64-6'), 'yaml');
+  assert.deepEqual(
+    notation.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
+    ['notation/invalid'],
+  );
+  assert.equal(notation.analysis, null);
+  assert.deepEqual(notation.provisional?.invalid, ['backbone']);
+  // Five channels for six scales: the backbone's numbers stand, the prediction's do not.
+  const channels = checkSpec(edit(DSOD300_YAML, 'channels: [800, 512, 512, 256, 256, 256]', 'channels: [800, 512, 512, 256, 256]'), 'yaml');
+  assert.equal(channels.analysis, null);
+  assert.deepEqual(channels.provisional?.invalid, ['prediction']);
+  assert.ok(channels.diagnostics.some((d) => d.code === 'prediction/channels-length'));
+});
