@@ -4,6 +4,7 @@
 // nothing but that folder, and every message it posts is validated before use (graphMessages.ts).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { revealSpecRange } from './revealSpec';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { protocolMismatch } from '../protocol/checks';
 import { GraphRequest, PROTOCOL_VERSION, type GraphResult, type SpecSummary } from '../protocol/lsp';
@@ -182,7 +183,7 @@ export class GraphPanel implements vscode.Disposable {
         this.lastVersion = -1;
         void this.refresh();
       },
-      reveal: (uri, range) => this.reveal(uri, range),
+      reveal: (uri, range) => revealSpecRange(uri, range),
       save: (format, name, data) => this.save(format, name, data),
       rendered: (m) => {
         this.output.trace(`graph view: drew ${m.nodes} nodes, ${m.edges} edges (v${m.version}, ${m.layout} layout) in ${m.ms.toFixed(1)} ms`);
@@ -190,19 +191,6 @@ export class GraphPanel implements vscode.Disposable {
       },
       log: (level, message) => this.output[level](message),
     };
-  }
-
-  /** Select the spec text of a clicked node in its editor (opening it in the first column if it is not visible). */
-  private async reveal(uri: string, r: { start: { line: number; character: number }; end: { line: number; character: number } }): Promise<void> {
-    const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
-    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
-    const doc = visible?.document ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri)));
-    const editor = await vscode.window.showTextDocument(doc, {
-      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
-      selection: range,
-      preserveFocus: false,
-    });
-    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 
   private async save(format: 'svg' | 'png', name: string, data: string): Promise<void> {

@@ -4,8 +4,8 @@
 // dist/webview/report.js under a strict CSP; every message it posts is validated before use (reportMessages.ts).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { revealSpecRange } from './revealSpec';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import type { Range } from '../core/diagnostics';
 import { protocolMismatch } from '../protocol/checks';
 import { PROTOCOL_VERSION, ReportRequest, type ReportData } from '../protocol/lsp';
 import type { ReportHostMessage, ReportWebviewMessage } from '../protocol/report';
@@ -137,7 +137,7 @@ export class ReportView implements vscode.Disposable {
             report.ready = true;
             void report.refresh();
           },
-          reveal: (uri, range) => this.reveal(uri, range),
+          reveal: (uri, range) => revealSpecRange(uri, range),
           rendered: (m) => this.renderedEmitter.fire(m),
           log: (level, message) => (this.output ? this.output[level](message) : undefined),
         }).catch((e) => this.output?.error(`report view: ${e}`)),
@@ -151,19 +151,6 @@ export class ReportView implements vscode.Disposable {
   /** The spec was analysed again (its `dsod/analyzed` notification): refresh its open report. */
   refresh(spec: string): void {
     this.panels.get(spec)?.soon();
-  }
-
-  /** Select the spec text of a row in its editor (opening it in the first column if it is not visible). */
-  private async reveal(uri: string, r: Range): Promise<void> {
-    const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
-    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
-    const doc = visible?.document ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri)));
-    const editor = await vscode.window.showTextDocument(doc, {
-      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
-      selection: range,
-      preserveFocus: false,
-    });
-    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 
   dispose(): void {
