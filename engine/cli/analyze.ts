@@ -106,6 +106,8 @@ function toJson(file: string, check: SpecCheck, batch: number) {
       aspectRatios: s.aspectRatios,
       step: s.step,
       receptiveField: s.receptiveField,
+      // The shortest and longest side of the scale's default boxes, px: what its receptive field must cover.
+      boxSides: s.boxSides,
     })),
     stages: a.stages.map((s) => ({
       name: s.name,

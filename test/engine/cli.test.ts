@@ -52,6 +52,13 @@ test('analyze --json gives the exact DSOD300 numbers', () => {
     o.layers.reduce((n: number, l: any) => n + l.macs, 0),
     o.macs,
   );
+  // Each scale's box sides beside its receptive field (DSOD300's largest, scale 6: √(264 × 315) < 1193 px).
+  assert.deepEqual(
+    o.scales.map((s: any) => s.receptiveField),
+    [193, 713, 745, 809, 937, 1193],
+  );
+  assert.ok(o.scales.every((s: any) => s.boxSides.min > 0 && s.boxSides.max < s.receptiveField));
+  assert.ok(Math.abs(o.scales[0].boxSides.max - Math.sqrt(30 * 60)) < 1e-9); // scale 1's largest box: the sqrt(min·max) square
   assert.deepEqual(o.diagnostics, []);
 });
 
