@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { goTo, log, openFile, openVSCode, repoRoot, statusBarEntry, stepRunner, type Session } from './harness';
+import { expectSoon, goTo, log, openFile, openVSCode, repoRoot, statusBarEntry, stepRunner, type Session } from './harness';
 import { BROKEN_FILE, DSOD300_FILE, EXPECT_ERRORS as E, scenario } from './scenario';
 
 const s = scenario(repoRoot);
@@ -77,7 +77,8 @@ describe('DSOD Studio in VS Code: the numbers through errors', { timeout: 240_00
       // Undone, the numbers are current again.
       await page.keyboard.press('Control+Z');
       await totals(page).filter({ hasText: '14.7M params' }).filter({ hasNotText: 'error' }).waitFor();
-      assert.ok(!(await line(page, 'blocks: [6').innerText()).includes(E.staleMark.trim()));
+      // The hints are asked for again after the status bar's notification: wait for them rather than read them at once.
+      await expectSoon(async () => assert.ok(!(await line(page, 'blocks: [6').innerText()).includes(E.staleMark.trim())));
     }),
   );
 });
