@@ -25,6 +25,11 @@ const volume = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const percent = (f: number) => formatShare(f, 1);
 const trim = (n: number) => String(+n.toFixed(3));
 
+/** A column of one number of the row: shown through `format`, sorted by the number itself. */
+function numberColumn<Row>(key: string, label: string, title: string, value: (row: Row) => number, format: (n: number) => string): Column<Row> {
+  return { key, label, title, numeric: true, cell: (r) => [format(value(r))], sortValue: value };
+}
+
 export const STAGE_COLUMNS: Column<ReportStage>[] = [
   { key: 'name', label: 'stage', title: 'Stage', numeric: false, cell: (r) => [r.name], sortValue: (r) => r.name },
   {
@@ -36,39 +41,11 @@ export const STAGE_COLUMNS: Column<ReportStage>[] = [
     // Sorted by the values the stage outputs (both outputs of a head).
     sortValue: (r) => (r.head ? volume(r.head.loc) + volume(r.head.conf) : volume(r.shape)),
   },
-  {
-    key: 'params',
-    label: 'learned params',
-    title: 'Learned parameters',
-    numeric: true,
-    cell: (r) => [formatExact(r.paramsLearned)],
-    sortValue: (r) => r.paramsLearned,
-  },
-  {
-    key: 'paramsShare',
-    label: 'params %',
-    title: 'Share of all learned parameters',
-    numeric: true,
-    cell: (r) => [percent(r.paramsShare)],
-    sortValue: (r) => r.paramsShare,
-  },
-  { key: 'macs', label: 'MACs', title: 'Multiply-accumulates for one image', numeric: true, cell: (r) => [formatExact(r.macs)], sortValue: (r) => r.macs },
-  {
-    key: 'macsShare',
-    label: 'MACs %',
-    title: 'Share of all multiply-accumulates',
-    numeric: true,
-    cell: (r) => [percent(r.macsShare)],
-    sortValue: (r) => r.macsShare,
-  },
-  {
-    key: 'rf',
-    label: 'RF',
-    title: 'Receptive field in input pixels',
-    numeric: true,
-    cell: (r) => [String(r.receptiveField)],
-    sortValue: (r) => r.receptiveField,
-  },
+  numberColumn('params', 'learned params', 'Learned parameters', (r) => r.paramsLearned, formatExact),
+  numberColumn('paramsShare', 'params %', 'Share of all learned parameters', (r) => r.paramsShare, percent),
+  numberColumn('macs', 'MACs', 'Multiply-accumulates for one image', (r) => r.macs, formatExact),
+  numberColumn('macsShare', 'MACs %', 'Share of all multiply-accumulates', (r) => r.macsShare, percent),
+  numberColumn('rf', 'RF', 'Receptive field in input pixels', (r) => r.receptiveField, String),
 ];
 
 export const SCALE_COLUMNS: Column<ReportScale>[] = [
@@ -81,23 +58,9 @@ export const SCALE_COLUMNS: Column<ReportScale>[] = [
     cell: (r) => [formatShape(r.shape)],
     sortValue: (r) => volume(r.shape),
   },
-  {
-    key: 'priors',
-    label: 'priors/loc',
-    title: 'Default boxes per feature-map location',
-    numeric: true,
-    cell: (r) => [String(r.priorsPerLocation)],
-    sortValue: (r) => r.priorsPerLocation,
-  },
-  { key: 'boxes', label: 'boxes', title: 'Default boxes', numeric: true, cell: (r) => [formatExact(r.boxes)], sortValue: (r) => r.boxes },
-  {
-    key: 'boxesShare',
-    label: 'boxes %',
-    title: 'Share of all default boxes',
-    numeric: true,
-    cell: (r) => [percent(r.boxesShare)],
-    sortValue: (r) => r.boxesShare,
-  },
+  numberColumn('priors', 'priors/loc', 'Default boxes per feature-map location', (r) => r.priorsPerLocation, String),
+  numberColumn('boxes', 'boxes', 'Default boxes', (r) => r.boxes, formatExact),
+  numberColumn('boxesShare', 'boxes %', 'Share of all default boxes', (r) => r.boxesShare, percent),
   {
     key: 'size',
     label: 'min/max',
@@ -114,15 +77,8 @@ export const SCALE_COLUMNS: Column<ReportScale>[] = [
     cell: (r) => [r.aspectRatios.map(trim).join(', ')],
     sortValue: (r) => r.aspectRatios.length,
   },
-  { key: 'step', label: 'step', title: 'Distance between box centres in input pixels', numeric: true, cell: (r) => [trim(r.step)], sortValue: (r) => r.step },
-  {
-    key: 'rf',
-    label: 'RF',
-    title: 'Receptive field in input pixels',
-    numeric: true,
-    cell: (r) => [String(r.receptiveField)],
-    sortValue: (r) => r.receptiveField,
-  },
+  numberColumn('step', 'step', 'Distance between box centres in input pixels', (r) => r.step, trim),
+  numberColumn('rf', 'RF', 'Receptive field in input pixels', (r) => r.receptiveField, String),
   {
     key: 'head',
     label: 'head outputs',
