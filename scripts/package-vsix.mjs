@@ -4,6 +4,8 @@
 //   dist/wasm/*.wasm        the tfjs wasm backend's binaries (engine/backend/wasm.ts looks beside the bundle)
 //   dist/node_modules/      sharp (external to the bundle: a native addon) with its JS dependencies and the native
 //                           packages of the target: @img/sharp-<target> and @img/sharp-libvips-<target>
+//   dist/node_modules/webgpu  Dawn for the tfjs WebGPU backend (an optional dependency): its JavaScript and the target's
+//                           dawn.node only, when installed (@tensorflow/tfjs-backend-webgpu is inside the bundle)
 //   examples/tiny.dsod.yaml what `dsod demo` trains
 // The package is assembled in a temporary folder (the working tree is left as it is) and packed there with
 // `vsce package --no-dependencies --target <target>`. `npm run build` first (dist/ must be current).
@@ -33,6 +35,16 @@ export const SHARP_PLATFORMS = {
   'alpine-arm64': 'linuxmusl-arm64',
   'darwin-x64': 'darwin-x64',
   'darwin-arm64': 'darwin-arm64',
+  'win32-x64': 'win32-x64',
+  'win32-arm64': 'win32-arm64',
+};
+
+/** VS Code's platform targets -> the folder of webgpu's dist/ holding that platform's dawn.node (none: no WebGPU). */
+export const DAWN_PLATFORMS = {
+  'linux-x64': 'linux-x64',
+  'linux-arm64': 'linux-arm64',
+  'darwin-x64': 'darwin-universal',
+  'darwin-arm64': 'darwin-universal',
   'win32-x64': 'win32-x64',
   'win32-arm64': 'win32-arm64',
 };
@@ -113,6 +125,16 @@ function copyTree(from, to, filter = () => true) {
   cpSync(from, to, { recursive: true, dereference: true, filter: (src) => statSync(src).isDirectory() || filter(src) });
 }
 
+/** webgpu's JavaScript and the target's dawn.node (not the other platforms' 100 MB); the folder staged, or null. */
+function stageDawn(target, to) {
+  const dir = packageDir('webgpu', repo);
+  const platform = DAWN_PLATFORMS[target];
+  if (!dir || !platform || !existsSync(join(dir, 'dist', platform))) return null;
+  for (const f of ['package.json', 'index.js', 'LICENSE.md']) if (existsSync(join(dir, f))) copyTree(join(dir, f), join(to, f));
+  copyTree(join(dir, 'dist', platform), join(to, 'dist', platform));
+  return `dist/${platform}`;
+}
+
 export function packageVsix({ target = hostTarget(), out, log = (m) => process.stderr.write(`[package] ${m}\n`) } = {}) {
   for (const f of [
     'dist/dsod.js',
@@ -135,6 +157,8 @@ export function packageVsix({ target = hostTarget(), out, log = (m) => process.s
     for (const [name, dir] of packages)
       copyTree(dir, join(stage, 'dist', 'node_modules', name), (src) => !SKIP_IN_PACKAGES.test(src) && !relative(dir, src).includes('node_modules'));
     log(`staged ${packages.size} runtime packages for ${target}: ${[...packages.keys()].join(', ')}`);
+    const dawn = stageDawn(target, join(stage, 'dist', 'node_modules', 'webgpu'));
+    log(dawn ? `staged webgpu (Dawn, ${dawn})` : `no webgpu (Dawn) for ${target}: the tfjs engine runs without WebGPU there`);
     const vsix = resolve(out ?? join(repo, `dsod-studio-${target}.vsix`));
     mkdirSync(dirname(vsix), { recursive: true });
     const vsce = join(repo, 'node_modules', '@vscode', 'vsce', 'vsce');

@@ -1,7 +1,10 @@
 // How each tfjs backend is made available on this machine. Optional packages are required by name at run time
 // (never bundled, never a dependency): @tensorflow/tfjs-node-gpu and -node cannot install offline (their install
-// downloads libtensorflow), webgpu needs `webgpu` (Dawn) + @tensorflow/tfjs-backend-webgpu and a real GPU.
+// downloads libtensorflow). webgpu: `webgpu` (Dawn, a native addon per platform) is an optional dependency required at
+// run time; @tensorflow/tfjs-backend-webgpu (plain JavaScript) is bundled, imported lazily, so that it registers into the
+// bundle's own tfjs-core (a second copy loaded from node_modules would register into nothing).
 import * as tf from '@tensorflow/tfjs';
+import { diagnoseVulkan } from './vulkan';
 import { prepareWasm } from './wasm';
 
 export type BackendChoice = 'tfjs-node-gpu' | 'tfjs-node' | 'webgpu' | 'wasm' | 'cpu';
@@ -23,7 +26,7 @@ export class BackendUnavailable extends Error {}
 export const INSTALL_HINTS: Record<BackendChoice, string> = {
   'tfjs-node-gpu': 'npm install @tensorflow/tfjs-node-gpu@4.22.0 (downloads libtensorflow; needs CUDA 11.2 and cuDNN 8)',
   'tfjs-node': 'npm install @tensorflow/tfjs-node@4.22.0 (downloads libtensorflow)',
-  webgpu: 'npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0, on a machine with a GPU (Vulkan, Metal or D3D12)',
+  webgpu: 'npm install webgpu@0.6.2 (Dawn: an optional dependency, absent after --omit=optional), on a machine with a GPU (Vulkan, Metal or D3D12)',
   wasm: 'reinstall @tensorflow/tfjs-backend-wasm@4.22.0 (its dist/*.wasm files are missing)',
   cpu: 'always available',
 };
@@ -85,17 +88,24 @@ interface DawnModule {
 /** Software rasterizers that Dawn may offer: correct but far slower than wasm for training. */
 const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|software/i;
 
-function webgpuLoader(req: RequireFn): BackendLoader {
+/**
+ * Set to 1 to train on a CPU (software) Vulkan adapter such as Mesa's lavapipe: for tests of the WebGPU path on machines
+ * without a GPU (CI compares its losses with wasm's), never faster than wasm.
+ */
+export const ALLOW_CPU_ADAPTER_ENV = 'DSOD_WEBGPU_ALLOW_CPU_ADAPTER';
+
+function webgpuLoader(req: RequireFn, importBackend: () => Promise<unknown>): BackendLoader {
   return async () => {
     const dawn = requireOptional(req, 'webgpu') as DawnModule;
     const flags = process.env.DSOD_DAWN_FLAGS ? process.env.DSOD_DAWN_FLAGS.split(',') : [];
     const gpu = dawn.create(flags);
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new BackendUnavailable('no GPU adapter (Dawn found no Vulkan, Metal or D3D12 device)');
+    if (!adapter) throw new BackendUnavailable(`no GPU adapter: ${diagnoseVulkan().advice}`);
     const info = adapter.info ?? {};
     const described = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
-    if (adapter.isFallbackAdapter || info.isFallbackAdapter || CPU_ADAPTER.test(described)) {
-      throw new BackendUnavailable(`only a CPU adapter (${described}), slower than wasm`);
+    const cpuOnly = adapter.isFallbackAdapter || info.isFallbackAdapter || CPU_ADAPTER.test(described);
+    if (cpuOnly && process.env[ALLOW_CPU_ADAPTER_ENV] !== '1') {
+      throw new BackendUnavailable(`only a CPU adapter (${described}), slower than wasm: ${diagnoseVulkan().advice}`);
     }
     // tfjs-backend-webgpu registers itself on import only if navigator.gpu exists (Node has no navigator.gpu).
     // While globalThis.navigator holds Dawn, Node does not exit by itself: whoever picks webgpu exits explicitly.
@@ -105,16 +115,18 @@ function webgpuLoader(req: RequireFn): BackendLoader {
     if (!hadNavigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     else Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
     try {
-      requireOptional(req, '@tensorflow/tfjs-backend-webgpu');
-      if (!tf.findBackendFactory('webgpu')) {
-        throw new BackendUnavailable('@tensorflow/tfjs-backend-webgpu did not register (another copy of @tensorflow/tfjs-core?)');
-      }
+      await importBackend();
+      if (!tf.findBackendFactory('webgpu')) throw new BackendUnavailable('@tensorflow/tfjs-backend-webgpu did not register');
     } catch (e) {
       if (!hadNavigator) delete g.navigator;
       else delete g.navigator!.gpu;
-      throw e;
+      if (e instanceof BackendUnavailable) throw e;
+      throw new BackendUnavailable(`@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine((e as Error).message)}`);
     }
-    return { tfBackend: 'webgpu', detail: `Dawn (webgpu@${packageVersion(req, 'webgpu')}) on ${described}` };
+    return {
+      tfBackend: 'webgpu',
+      detail: `Dawn (webgpu@${packageVersion(req, 'webgpu')}) on ${described}${cpuOnly ? ` (a CPU adapter, allowed by ${ALLOW_CPU_ADAPTER_ENV}=1)` : ''}`,
+    };
   };
 }
 
@@ -136,12 +148,18 @@ function cpuLoader(): BackendLoader {
   return async () => ({ tfBackend: 'cpu', detail: 'plain JavaScript: correct but slow, for tests and tiny models' });
 }
 
-/** The loaders of this machine; `req` is injectable so tests can pretend a package is (not) installed. */
-export function defaultLoaders(req: RequireFn = nodeRequire): Record<BackendChoice, BackendLoader> {
+/** Imports the bundled tfjs WebGPU backend (a string literal: esbuild bundles it, and runs it only when called). */
+const importWebgpuBackend = (): Promise<unknown> => import('@tensorflow/tfjs-backend-webgpu');
+
+/** The loaders of this machine; `req` and the backend's import are injectable so tests can pretend a package is (not) installed. */
+export function defaultLoaders(
+  req: RequireFn = nodeRequire,
+  importBackend: () => Promise<unknown> = importWebgpuBackend,
+): Record<BackendChoice, BackendLoader> {
   return {
     'tfjs-node-gpu': tfjsNodeLoader('tfjs-node-gpu', req),
     'tfjs-node': tfjsNodeLoader('tfjs-node', req),
-    webgpu: webgpuLoader(req),
+    webgpu: webgpuLoader(req, importBackend),
     wasm: wasmLoader(),
     cpu: cpuLoader(),
   };

@@ -67,6 +67,23 @@ test('the platform .vsix carries the bundles, the wasm binaries, sharp with its 
       'no libvips',
     );
   }
+  // Dawn for WebGPU (an optional dependency): its JavaScript and this platform's addon only.
+  let dawnInstalled = true;
+  try {
+    require.resolve('webgpu/package.json');
+  } catch {
+    dawnInstalled = false;
+  }
+  if (dawnInstalled && target === 'linux-x64') {
+    for (const f of [
+      'extension/dist/node_modules/webgpu/package.json',
+      'extension/dist/node_modules/webgpu/index.js',
+      'extension/dist/node_modules/webgpu/dist/linux-x64/dawn.node',
+    ])
+      assert.ok(names.has(f), `${f} is not in the package`);
+    const otherPlatforms = [...names].filter((n) => n.startsWith('extension/dist/node_modules/webgpu/dist/') && !n.includes('/dist/linux-x64/'));
+    assert.deepEqual(otherPlatforms, []);
+  }
   // Nothing for development.
   const dev = [...names].filter((n) => /\.map$|\.d\.[cm]?ts$|^extension\/(core|engine|server|client|protocol|test|node_modules|out)\//.test(n));
   assert.deepEqual(dev, []);
