@@ -20,9 +20,17 @@
       Detections from network outputs (`loc` [N, P, 4], `conf` [N, P, C], as `forward` writes them), with the SSD
       settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
-      A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
-      RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
-      exactly from the run's latest checkpoint.
+        [--data DATA.json [--workers N]]
+      Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl, a
+      checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from the run's latest
+      checkpoint. --data: the dataset index Node wrote (engine/torch/data-index.ts), read with N DataLoader worker
+      processes (default: by the CPUs); without it, synthetic data.
+  samples GRAPH.json --data DATA.json --out S.dsodw [--split train|test] [--first L] [--steps S] [--batch B]
+        [--augment ssd|flip|none] [--workers N]
+      The batches training (split train: loader steps L..L+S-1, augmented with the spec's preset or --augment) or
+      evaluation (split test: every image once, resized) reads (dsod_torch/data.py), in the tfjs engine's layout:
+      `images/S` [n, H, W, 3], `loc_t/S`, `labels_t/S`, and per sample `boxes/S/K`, `labels/S/K`, `difficult/S/K`;
+      stdout: per batch its size, image ids, stream positions and the problems found.
   launch --nproc N train ...
       N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
       (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
@@ -35,6 +43,7 @@ import sys
 
 import torch
 
+from .data import DataError
 from .graph import GraphError, GraphNet, ShapeMismatch, load_graph
 from .loss import multibox_loss
 from .weights import WeightsError, decode_weights, encode_weights, load_into, read_weights_file, state_of
@@ -137,13 +146,48 @@ def cmd_detect(a):
     return 0
 
 
+def cmd_samples(a):
+    from .boxes import prior_boxes
+    from .data import PositionBatches, Samples, evaluation_loader, find_decoder, load_index, loader
+
+    g = load_graph(a.graph)
+    s = g["spec"]
+    split = load_index(a.data)[a.split]
+    if split is None:
+        raise DataError(f"{a.data} has no {a.split} split")
+    decoder, priors = find_decoder(), prior_boxes(g)
+    if a.split == "train":
+        samples = Samples(split["records"], s["input"]["width"], s["input"]["height"], seed=s["train"]["seed"],
+                          augment=a.augment or s["train"]["augment"], training=True, priors=priors,
+                          variances=s["priors"]["variances"], decoder=decoder)
+        batches = loader(samples, PositionBatches(a.first, a.batch, 0, a.batch, a.steps), a.workers)
+    else:
+        batches = evaluation_loader(split, g, a.batch, decoder, priors, a.workers)
+    out, steps = {}, []
+    for k, b in enumerate(batches):
+        steps.append({"size": b["size"], "ids": b["ids"], "positions": b["positions"], "problems": [p["text"] for p in b["problems"]]})
+        if b["size"]:
+            out[f"images/{k}"] = b["images"].permute(0, 2, 3, 1)
+            out[f"loc_t/{k}"] = b["loc_t"]
+            out[f"labels_t/{k}"] = b["labels_t"].float()
+        for j in range(b["size"]):
+            out[f"boxes/{k}/{j}"] = b["boxes"][j]
+            out[f"labels/{k}/{j}"] = b["labels"][j].float()
+            out[f"difficult/{k}/{j}"] = b["difficult"][j].float()
+    with open(a.out, "wb") as f:
+        f.write(encode_weights(out))
+    print(json.dumps({"steps": steps}))
+    return 0
+
+
 def cmd_train(a):
     from .train import train
 
     from .train import ResumeError, TrainOptionError
 
     try:
-        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate, resume=a.resume)
+        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate, resume=a.resume,
+                     data=a.data, workers=a.workers)
     except ResumeError as e:
         print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
         return 2
@@ -199,7 +243,7 @@ def main(argv=None):
     p.add_argument("--outputs", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(run=cmd_detect)
-    p = sub.add_parser("train", help="train on synthetic data (skeleton), emitting the engine's events")
+    p = sub.add_parser("train", help="train on a dataset index (--data) or synthetic data, emitting the engine's events")
     p.add_argument("graph")
     p.add_argument("--out", required=True)
     p.add_argument("--spec")
@@ -207,11 +251,24 @@ def main(argv=None):
     p.add_argument("--batch", type=int)
     p.add_argument("--accumulate", type=int)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--data", help="the dataset index (engine/torch/data-index.ts); without it, synthetic data")
+    p.add_argument("--workers", type=int, help="DataLoader worker processes (0: in this process; default: by the CPUs)")
     p.set_defaults(run=cmd_train)
+    p = sub.add_parser("samples", help="the batches training or evaluation reads from a dataset index (for comparing engines)")
+    p.add_argument("graph")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--split", choices=("train", "test"), default="train")
+    p.add_argument("--first", type=int, default=0)
+    p.add_argument("--steps", type=int, default=1)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--augment", choices=("ssd", "flip", "none"))
+    p.add_argument("--workers", type=int, default=0)
+    p.set_defaults(run=cmd_samples)
     a = ap.parse_args(argv)
     try:
         return a.run(a)
-    except (GraphError, WeightsError, OSError) as e:
+    except (GraphError, WeightsError, DataError, OSError) as e:
         print(f"dsod_torch: {e}", file=sys.stderr)
         return 2
     except ShapeMismatch as e:

@@ -1,8 +1,9 @@
-"""`python -m dsod_torch train`: a skeleton of the torch engine's training loop (issue 12, item 2), on synthetic
-data. What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
+"""`python -m dsod_torch train`: the torch engine's training loop (issue 12, item 2). What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
 hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
-the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM. What is
-not yet: reading VOC/COCO data, augmentation, evaluation.
+the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM; with
+--data RUNDIR/data.json (the index Node writes, engine/torch/data-index.ts) the tfjs engine's batches of the real
+dataset (data.py: decoded in DataLoader workers, augmented and matched as the tfjs engine does). What is not yet:
+evaluation.
 
 Under torchrun (WORLD_SIZE > 1) it trains data-parallel (DistributedDataParallel, gloo on the CPU, nccl on CUDA):
 the spec's batch is the global one, split over the processes; only rank 0 writes events and checkpoints; a stop
@@ -14,7 +15,7 @@ of the seed and the step).
 Gradient accumulation as Caffe's iter_size (and the tfjs trainer): `batch` images per optimizer step in `accumulate`
 micro-batches; the gradient and the reported losses are the micro-batches' means.
 
-Synthetic images are a function of (seed, image index), the index counting images over the whole run: seeded noise images, each with 1-3 seeded boxes of classes
+Without --data, synthetic images, a function of (seed, image index), the index counting images over the whole run: seeded noise images, each with 1-3 seeded boxes of classes
 1..C-1, matched to the default boxes as the tfjs engine matches them.
 """
 import contextlib
@@ -27,6 +28,7 @@ import torch
 
 from .events import EventSink
 from .boxes import encode_targets, prior_boxes
+from .data import TrainingData, default_workers
 from .graph import GraphNet
 from .loss import multibox_loss
 from .weights import load_into, state_of, to_torch_layout, to_tfjs_layout
@@ -200,7 +202,7 @@ class TrainOptionError(Exception):
     pass
 
 
-def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False):
+def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False, data=None, workers=None):
     t = g["spec"]["train"]
     steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
@@ -208,12 +210,23 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
     seed = t["seed"]
     world = World()
     try:
-        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
+        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, data, workers)
     finally:
         world.close()
 
 
-def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world):
+def micro_batch(data, batches, g, priors, first, micro, seed, sink):
+    """(x, loc_t, labels) of one micro-batch: the loader's next (its new problems warned about once each), or the
+    synthetic images from stream position `first`; None when the data ran out of usable images."""
+    if data is None:
+        return synthetic_images(g, priors, first, micro, seed)
+    b = next(batches)
+    for message in data.new_problems(b):
+        sink.emit("log", level="warn", message=message)
+    return (b["images"], b["loc_t"], b["labels_t"]) if b["size"] else None
+
+
+def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, data_path=None, workers=None):
     t = g["spec"]["train"]
     stop = {"signal": None}
 
@@ -236,6 +249,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
     if accumulate < 1 or batch % (accumulate * world.size):
         raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate}) x processes ({world.size})")
     micro = batch // (accumulate * world.size)
+    data = TrainingData(data_path, g, priors, seed) if data_path else None
+    workers = workers if workers is not None else default_workers(world.size)
     # Only rank 0 writes the run folder and speaks.
     sink = EventSink(run_dir) if world.main else NullSink()
     if world.main:
@@ -246,10 +261,17 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
         # forward (DDP's broadcast_buffers): Caffe's multi-GPU behaviour, not synchronized batch norm.
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[world.device] if world.device.type == "cuda" else None)
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
-              batch=batch, accumulate=accumulate, images={"train": 0, "test": 0}, resumed=path is not None)
+              batch=batch, accumulate=accumulate, images=data.images if data else {"train": 0, "test": 0}, resumed=path is not None)
     where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
-    sink.emit("log", level="info", message=f"torch {torch.__version__} on {world.device}, {where}; synthetic data (seed {seed})"
+    source = (f"{data.images['train']} training images ({data_path}), decoded by {data.decoder} in {workers} worker processes"
+              if data else "synthetic data") + f" (seed {seed})"
+    sink.emit("log", level="info", message=f"torch {torch.__version__} on {world.device}, {where}; {source}"
               + (f"; resumed from {path} at step {step}" if path else ""))
+    for message in data.start_messages() if data else []:
+        sink.emit("log", level="warn", message=message)
+    # Loader step L = step x accumulate + k; its positions as the tfjs engine's, this rank's share of them.
+    batches = data.batches(step * accumulate, batch // accumulate, world.rank * micro, micro, workers,
+                           world.device.type == "cuda") if data else None
     window = []
     try:
         while step < steps and not world.any(stop["signal"] is not None):
@@ -260,7 +282,12 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
             parts = torch.zeros(3, device=world.device)
             for k in range(accumulate):
                 first = (step * accumulate + k) * (batch // accumulate) + world.rank * micro
-                x, loc_t, labels = (t.to(world.device, non_blocking=True) for t in synthetic_images(g, priors, first, micro, seed))
+                xs = micro_batch(data, batches, g, priors, first, micro, seed, sink)
+                if xs is None:
+                    sink.emit("error", code="data", message="the training data ran out of readable images", where=None, fatal=True)
+                    sink.emit("done", reason="failed", step=step, elapsedSec=time.perf_counter() - started, exitCode=1, metric=None)
+                    return 1
+                x, loc_t, labels = (t.to(world.device, non_blocking=True) for t in xs)
                 # DDP reduces gradients on the last micro-batch only.
                 sync = world.size == 1 or k == accumulate - 1
                 with (contextlib.nullcontext() if sync else model.no_sync()):
@@ -278,7 +305,7 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
             window = (window + [time.perf_counter() - t0])[-10:]
             elapsed = before + time.perf_counter() - started
             img_per_sec = batch * len(window) / sum(window)
-            sink.emit("progress", epoch=0, step=step, steps=steps, loss=loss.item(),
+            sink.emit("progress", epoch=step * batch / data.images["train"] if data else 0, step=step, steps=steps, loss=loss.item(),
                       parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
                       etaSec=(steps - step) * batch / img_per_sec, elapsedSec=elapsed)
         stopped = world.any(stop["signal"] is not None)
