@@ -1,7 +1,7 @@
 // A set of files written as one: all go to a temporary folder first, then into place by renames, so an error (a full
 // disk, a folder that cannot be written) leaves no part of the set behind.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ioErrorOf } from '../data/files';
 
@@ -18,6 +18,19 @@ export function writeFolderAtomic(dir: string, files: { name: string; text: stri
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioErrorOf(e, dir);
   }
+  // A name taken by a folder (or anything but a file) would stop the renames half way: refused before any is made.
+  if (exists)
+    for (const f of files) {
+      const target = join(dir, f.name);
+      let kind: string | null = null;
+      try {
+        const s = lstatSync(target);
+        if (!s.isFile()) kind = s.isDirectory() ? 'EISDIR' : 'EEXIST';
+      } catch {
+        // absent: fine
+      }
+      if (kind) throw ioErrorOf(Object.assign(new Error(`${target} exists and is not a file`), { code: kind }), target);
+    }
   // Beside a new folder (same file system, so the rename is atomic), inside an existing one.
   const tmp = exists ? join(dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`) : `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
