@@ -8,7 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Analysis } from '../../core';
-import { all, first, Ident, isMessage, num, nums, parsePrototxt, PrototxtError, str, strs, sub, type Message } from '../../engine/caffe/prototxt';
+import {
+  all,
+  first,
+  Ident,
+  isMessage,
+  num,
+  nums,
+  parsePrototxt,
+  PrototxtError,
+  str,
+  strs,
+  sub,
+  writePrototxt,
+  type Message,
+  type TextFields,
+} from '../../engine/caffe/prototxt';
 import { main } from '../../engine/cli/main';
 import { analyze, exampleFiles, readRepoFile, repoRoot } from '../helpers';
 
@@ -142,6 +157,66 @@ for (const file of examples) {
       const t = (x: Analysis) => ({ ...x.spec.train, warmup: 0, augment: x.spec.train.augment });
       assert.deepEqual(t(b), t(a), `${net}: the train section, from the solver and the train net (less the warm-up)`);
     }
+  });
+}
+
+/**
+ * The net as Caffe's NetSpec names things (Convolution1, BatchNorm7, blobs by their layer), with every BatchNorm whose
+ * input nothing else reads computed in place, as SSD's heads are: nothing of the exporter's naming is left.
+ */
+function renamed(text: string): string {
+  const net = parsePrototxt(text);
+  const blobs = new Map<string, string>();
+  const readers = new Map<string, number>();
+  for (const f of all(net, 'layer')) for (const b of strs(f.value as Message, 'bottom')) readers.set(b, (readers.get(b) ?? 0) + 1);
+  const perType = new Map<string, number>();
+  const fields = (m: Message): TextFields => m.fields.map((f) => [f.name, isMessage(f.value) ? fields(f.value) : f.value]);
+  const layers = all(net, 'layer').map((f) => {
+    const layer = f.value as Message;
+    const type = str(layer, 'type')!;
+    const n = (perType.get(type) ?? 0) + 1;
+    perType.set(type, n);
+    const bottoms = strs(layer, 'bottom');
+    const inPlace = type === 'BatchNorm' && readers.get(bottoms[0]) === 1;
+    const out: TextFields = [];
+    for (const x of layer.fields) {
+      if (x.name === 'name') out.push(['name', `${type}${n}`]);
+      else if (x.name === 'bottom') out.push(['bottom', blobs.get(x.value as string) ?? (x.value as string)]);
+      else if (x.name === 'top') {
+        const old = x.value as string;
+        if (!bottoms.includes(old)) blobs.set(old, inPlace ? blobs.get(bottoms[0])! : `${type}${n}`);
+        out.push(['top', blobs.get(old)!]);
+      } else out.push([x.name, isMessage(x.value) ? fields(x.value) : x.value]);
+    }
+    return ['layer', out] as [string, TextFields];
+  });
+  return writePrototxt([
+    ...net.fields
+      .filter((f) => f.name !== 'layer')
+      .map((f): [string, TextFields | (typeof f)['value']] => [f.name, isMessage(f.value) ? fields(f.value) : f.value]),
+    ...layers,
+  ] as TextFields);
+}
+
+for (const file of [join('examples', 'dsod300.dsod.yaml'), join('examples', 'ablation', '01-ds32-12-16-0.5.dsod.yaml'), join('examples', 'tiny.dsod.yaml')]) {
+  test(`${file}: import reads the structure, not the names: renamed layers and blobs, BatchNorm in place, the same analysis`, async () => {
+    const out = await exported(file);
+    const d = join(dir, `renamed-${file.replace(/[/\\]/g, '_')}`);
+    mkdirSync(d, { recursive: true });
+    const text = renamed(readFileSync(join(out, 'deploy.prototxt'), 'utf8'));
+    assert.ok(!/"(stem|block|transition|scale|head)\d*\//.test(text), 'no name of the graph is left');
+    assert.match(text, /name: "BatchNorm\d+"\n {2}type: "BatchNorm"\n {2}bottom: "(Convolution\d+)"\n {2}top: "\1"/);
+    writeFileSync(join(d, 'deploy.prototxt'), text);
+    const r = await dsod('import', '--caffe', join(d, 'deploy.prototxt'));
+    assert.equal(r.code, 0, r.stderr);
+    const a = analyze(readRepoFile(file));
+    const b = analyze(r.stdout);
+    assert.deepEqual(b.totals, a.totals);
+    assert.deepEqual(b.scales, a.scales);
+    assert.deepEqual(
+      b.layers.map((l) => [l.name, l.shape, l.paramsStored]),
+      a.layers.map((l) => [l.name, l.shape, l.paramsStored]),
+    );
   });
 }
 
