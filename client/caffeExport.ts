@@ -62,7 +62,12 @@ async function exportCaffe(extensionRoot: string, output: vscode.LogOutputChanne
   const run = await runEngine(extensionRoot, ['export', '--caffe', spec, '--out', out]);
   if (run.stderr) output.info(`dsod export --caffe ${spec}:\n${run.stderr.trimEnd()}`);
   if (run.code !== 0) {
-    const message = `Export to Caffe failed: ${(run.stderr.trim().split('\n')[0] ?? '').replace(/^dsod: /, '') || `exit status ${run.code}`}`;
+    // The engine's first line, `<spec>:line:col: error: <why>`: the why first (a toast shows one line), then where.
+    const first = (run.stderr.trim().split('\n')[0] ?? '').replace(/^dsod: /, '');
+    const located = /^(.*?):(\d+):(\d+): error: (.*)$/.exec(first);
+    const reason = located ? located[4].replace(/^Caffe cannot express this spec: /, '') : first;
+    const why = located ? `${reason} (${path.basename(located[1])}:${located[2]}:${located[3]})` : reason;
+    const message = `Caffe export failed: ${why || `exit status ${run.code}`}`;
     void vscode.window.showErrorMessage(message);
     return { ok: false, folder: out, message };
   }

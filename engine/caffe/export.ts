@@ -81,16 +81,16 @@ export function caffeFiles(analysis: Analysis): CaffeFiles {
 /** What the spec language can say and Caffe's layers cannot: refused before anything is written. */
 function checkExpressible(spec: NormalizedSpec): void {
   if (spec.input.channels !== 3 && spec.input.channels !== 1)
-    throw new CaffeExportError(
-      `Caffe's AnnotatedData layer decodes colour (3-channel) or grey (1-channel) images; the spec's input has ${spec.input.channels} channels`,
-      ['input', 'channels'],
-    );
+    throw new CaffeExportError(`the input has ${spec.input.channels} channels; Caffe's AnnotatedData layer decodes colour (3) or grey (1) images`, [
+      'input',
+      'channels',
+    ]);
   if (spec.heads.kernel % 2 !== 1)
     throw new CaffeExportError(`a head kernel of ${spec.heads.kernel} has no symmetric padding in Caffe's Convolution`, ['heads', 'kernel']);
   const { priors } = spec;
   priors.maxSizes.forEach((max, i) => {
     if (i < priors.minSizes.length && !(max > priors.minSizes[i]))
-      throw new CaffeExportError(`Caffe's PriorBox needs max_size above min_size: scale ${i + 1} has min ${priors.minSizes[i]}, max ${max}`, [
+      throw new CaffeExportError(`scale ${i + 1}'s max size ${max} is not above its min size ${priors.minSizes[i]} (Caffe's PriorBox needs it above)`, [
         'priors',
         'max_sizes',
         i,
@@ -98,7 +98,7 @@ function checkExpressible(spec: NormalizedSpec): void {
   });
   if (spec.train.batch % spec.train.accumulate !== 0)
     throw new CaffeExportError(
-      `Caffe's solver accumulates iter_size batches of one size: a batch of ${spec.train.batch} does not split into ${spec.train.accumulate} equal parts`,
+      `a batch of ${spec.train.batch} does not split into ${spec.train.accumulate} equal parts (Caffe's iter_size accumulates batches of one size)`,
       ['train', 'accumulate'],
     );
 }

@@ -569,6 +569,7 @@ class Recogniser {
     if (loc.conv!.out !== 4 * perLocation) [loc, conf] = [conf, loc];
     if (loc.conv!.out !== 4 * perLocation) fail(branches[0], `the box-offset convolution needs 4 x ${perLocation} priors = ${4 * perLocation} outputs`);
     const kernel = loc.conv!.kernel;
+    if (![1, 3, 5, 7].includes(kernel)) fail(loc, `a head convolution of ${kernel}x${kernel} cannot be expressed (the spec's head kernels are 1, 3, 5 or 7)`);
     const outputs: { conv: Op; bn: Op | null }[] = [];
     for (const c of [loc, conf]) {
       if (c.conv!.kernel !== kernel || c.conv!.stride !== 1 || 2 * c.conv!.pad !== kernel - 1)
@@ -685,9 +686,9 @@ class Recogniser {
       fail({ line: heads[firstMissing].line }, 'max sizes can be left out only for the last scales in a DSOD spec');
     const maxSizes = heads.flatMap((h) => (h.maxSize === null ? [] : [h.maxSize]));
     lines.push('', 'priors:', `  min_sizes: ${list(heads.map((h) => h.minSize))}`);
-    if (maxSizes.length) lines.push(`  max_sizes: ${list(maxSizes)}`);
-    else notes.push('no PriorBox has a max_size: max_sizes is written as an empty list');
-    if (!maxSizes.length) lines.push('  max_sizes: []');
+    // Left out, the spec's max sizes would be SSD's generated ones: a net without any cannot be written.
+    if (!maxSizes.length) fail({ line: heads[0].line }, 'a DSOD spec gives scale 1 a max_size at least (this PriorBox has none)');
+    lines.push(`  max_sizes: ${list(maxSizes)}`);
     lines.push(`  aspect_ratios: [${heads.map((h) => list(h.ratios)).join(', ')}]`);
     lines.push(`  flip: ${h0.flip}`, `  clip: ${h0.clip}`);
     // Caffe's step default is input / feature size, which is the spec's too, except where the spec's default is

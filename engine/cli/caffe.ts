@@ -31,7 +31,7 @@ export async function exportCaffe(specPath: string, out: string | undefined, io:
     files = caffeFiles(spec.analysis);
   } catch (e) {
     if (!(e instanceof CaffeExportError)) throw e;
-    io.stderr.write(`${whereIs(spec, [...e.path]) ?? specPath}: error: Caffe cannot express this: ${e.message}\n`);
+    io.stderr.write(`${whereIs(spec, [...e.path]) ?? specPath}: error: Caffe cannot express this spec: ${e.message}\n`);
     return EXIT.failed;
   }
   for (const w of files.warnings) io.stderr.write(`${whereIs(spec, [...w.path]) ?? specPath}: warning: ${w.message}\n`);

@@ -279,8 +279,15 @@ test('what Caffe cannot express is an error at the spec location, and nothing is
   const out = join(dir, 'four-out');
   const r = await dsod('export', '--caffe', spec, '--out', out);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /four-channels\.dsod\.yaml:10:\d+: error: Caffe cannot express this: .*4 channels/);
+  assert.match(r.stderr, /four-channels\.dsod\.yaml:10:\d+: error: Caffe cannot express this spec: the input has 4 channels/);
   assert.ok(!existsSync(out));
+  // A batch that Caffe's iter_size cannot split evenly.
+  const odd = join(dir, 'odd-batch.dsod.yaml');
+  writeFileSync(odd, readRepoFile(join('examples', 'tiny.dsod.yaml')).replace('  batch: 8\n', '  batch: 9\n  accumulate: 2\n'));
+  const b = await dsod('export', '--caffe', odd, '--out', join(dir, 'odd-out'));
+  assert.equal(b.code, 1);
+  assert.match(b.stderr, /odd-batch\.dsod\.yaml:43:3: error: Caffe cannot express this spec: a batch of 9 does not split into 2 equal parts/);
+  assert.ok(!existsSync(join(dir, 'odd-out')));
 });
 
 test('an unwritable output folder is an I/O error naming it; no file and no temporary folder is left', async () => {
