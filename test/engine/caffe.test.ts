@@ -25,7 +25,7 @@ import {
   type TextFields,
 } from '../../engine/caffe/prototxt';
 import { main } from '../../engine/cli/main';
-import { analyze, exampleFiles, readRepoFile, repoRoot } from '../helpers';
+import { analyze, edit, exampleFiles, readRepoFile, repoRoot } from '../helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsod-caffe-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -217,6 +217,61 @@ for (const file of [join('examples', 'dsod300.dsod.yaml'), join('examples', 'abl
       b.layers.map((l) => [l.name, l.shape, l.paramsStored]),
       a.layers.map((l) => [l.name, l.shape, l.paramsStored]),
     );
+  });
+}
+
+/** What the spec language says beyond the examples, each an edit of the tiny spec. */
+const VARIANTS: [string, [string, string][]][] = [
+  ['heads without batch norm', [['batch_norm: true, bn_eps: 0.001', 'batch_norm: false']]],
+  ['L2Norm on scale 1 only, init 10', [['l2norm: { init: 20, scales: all }', 'l2norm: { init: 10, scales: first }']]],
+  ['no L2Norm', [['l2norm: { init: 20, scales: all }', 'l2norm: false']]],
+  [
+    'a stem without its pool',
+    [
+      ['pool: max }', 'pool: none }'],
+      ['  steps: [4, 8, 16, 32]\n', ''],
+    ],
+  ],
+  ['grey input', [['channels: 3 }', 'channels: 1 }']]],
+  ['a 96x128 input', [['size: [96, 96]', 'size: [96, 128]']]],
+  ['default steps', [['  steps: [4, 8, 16, 32]\n', '']]],
+  ['1x1 heads', [['kernel: 3, batch_norm', 'kernel: 1, batch_norm']]],
+  [
+    'the plain structure',
+    [
+      ['structure: dense  ', 'structure: plain  '],
+      ['channels: [56, 96, 96, 48]', 'channels: [56, 48, 96, 48]'],
+    ],
+  ],
+  ['a block of its own widths', [['blocks: [3, 4, 4]', 'blocks: [3, { layers: 4, growth_rate: 12, bottleneck: 24 }, 4]']]],
+  [
+    'compression 0.5',
+    [
+      ['notation: DS/16-32-8-1 ', 'notation: DS/16-32-8-0.5'],
+      ['channels: [56, 96, 96, 48]', 'channels: [28, 96, 96, 48]'],
+    ],
+  ],
+];
+
+for (const [what, edits] of VARIANTS) {
+  test(`the tiny spec with ${what}: export then import gives the identical analysis`, async () => {
+    const text = edits.reduce((t, [from, to]) => edit(t, from, to), readRepoFile(join('examples', 'tiny.dsod.yaml')));
+    const spec = join(dir, `variant-${what.replace(/\W+/g, '-')}.dsod.yaml`);
+    writeFileSync(spec, text);
+    const out = `${spec}-caffe`;
+    const r = await dsod('export', '--caffe', spec, '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    const back = await dsod('import', '--caffe', join(out, 'deploy.prototxt'));
+    assert.equal(back.code, 0, back.stderr);
+    const a = analyze(text);
+    const b = analyze(back.stdout);
+    assert.deepEqual(b.totals, a.totals);
+    assert.deepEqual(b.scales, a.scales);
+    assert.deepEqual(
+      b.layers.map((l) => [l.name, l.shape, l.paramsLearned, l.paramsStored, l.macs]),
+      a.layers.map((l) => [l.name, l.shape, l.paramsLearned, l.paramsStored, l.macs]),
+    );
+    assert.deepEqual([b.spec.heads, b.spec.prediction.l2norm, b.spec.input], [a.spec.heads, a.spec.prediction.l2norm, a.spec.input]);
   });
 }
 
