@@ -65,7 +65,7 @@ const OTHER_CAFFE = new Set(
     'AbsVal Accuracy ArgMax BNLL Bias Clip ContrastiveLoss Crop Deconvolution DepthwiseConvolution Dropout DummyData ELU Eltwise Embed ' +
     'EuclideanLoss Exp Filter HDF5Data HDF5Output HingeLoss Im2col ImageData InfogainLoss InnerProduct LRN LSTM Log MVN MemoryData ' +
     'MultinomialLogisticLoss PReLU Parameter Power Python RNN Reduction SPP Sigmoid SigmoidCrossEntropyLoss Slice SmoothL1Loss ' +
-    'SoftmaxWithLoss Split Swish TanH Threshold Tile WindowData VideoData Upsample Interp DetectionEvaluate Normalize'
+    'SoftmaxWithLoss Split Swish TanH Threshold Tile WindowData VideoData Upsample Interp'
   ).split(' '),
 );
 
