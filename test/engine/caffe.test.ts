@@ -459,6 +459,22 @@ test('the text-format parser: nested messages, repeated fields, lists, comments,
   assert.deepEqual(err('a: 1\n}\n'), [2, 'expected a field name, found "}"']);
 });
 
+test('usage errors: --caffe without --out, two formats at once, import without --caffe', async () => {
+  const spec = join(repoRoot, 'examples', 'tiny.dsod.yaml');
+  const noOut = await dsod('export', '--caffe', spec);
+  assert.equal(noOut.code, 2);
+  assert.match(noOut.stderr, /export --caffe writes four files: say where with --out <folder>/);
+  const both = await dsod('export', '--caffe', spec, '--graph', spec);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /one format at a time/);
+  const none = await dsod('import', 'x.prototxt');
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /unexpected argument "x\.prototxt"/);
+  const missing = await dsod('import', '--caffe', join(dir, 'nowhere.prototxt'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read .*nowhere\.prototxt: ENOENT/);
+});
+
 test('dsod --help lists import --caffe and export --caffe', async () => {
   const r = await dsod('--help');
   assert.match(r.stdout, /import --caffe <file\.prototxt>/);
