@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
+import { registerCaffeExport } from './caffeExport';
 import { DashboardPanels } from './dashboardPanel';
 import { GraphPanel } from './graphPanel';
 import { ReportView } from './reportView';
@@ -38,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const graph = GraphPanel.register(context, client, output);
   const reports = ReportView.register(context, client, output);
   DashboardPanels.register(context, output);
+  registerCaffeExport(context, output);
   let serverStarted: () => void = () => undefined;
   runs = registerRuns(context, new Promise<void>((resolve) => (serverStarted = resolve)));
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {

@@ -1,5 +1,6 @@
 // `dsod export --graph SPEC [--out FILE]`: core's analysed layer graph as versioned JSON (protocol/graph-json.ts,
 // documented in docs/graph-json.md), the network description the PyTorch engine (engine/torch/) builds from.
+import { exportCaffe } from './caffe';
 import { toGraphJson, type GraphJson } from '../../protocol/graph-json';
 import { IoError, writeFileAtomic } from '../data/files';
 import { parseCommand, UsageError } from './args';
@@ -13,14 +14,19 @@ export const EXPORT_USAGE = `  export --graph <spec>
                      Write the analysed layer graph as JSON (format dsod-graph, version 1; docs/graph-json.md):
                      every node's kind, attributes, inputs and shape, the scales, the parameter totals
       --out FILE         Write there (atomically) instead of to stdout
+  export --caffe <spec> --out <folder>
+                     Write train, test and deploy prototxts and a solver for Caffe (SSD's fork), as the official
+                     DSOD code generates them; all four files or none
 `;
 
 export async function exportCommand(args: string[], io: Io): Promise<number> {
   // Nothing here needs a graceful stop: a signal ends it as it would any short command.
   releaseStopSignals();
-  const { values, positionals } = parseCommand('export', args, { graph: { type: 'string' }, out: { type: 'string' } });
-  if (positionals.length) throw new UsageError(`export: unexpected argument "${positionals[0]}" (the spec goes after --graph)`);
-  if (values.graph === undefined) throw new UsageError('export: say what to export: --graph <spec>');
+  const { values, positionals } = parseCommand('export', args, { graph: { type: 'string' }, caffe: { type: 'string' }, out: { type: 'string' } });
+  if (positionals.length) throw new UsageError(`export: unexpected argument "${positionals[0]}" (the spec goes after --graph or --caffe)`);
+  if (values.graph !== undefined && values.caffe !== undefined) throw new UsageError('export: one format at a time: --graph or --caffe');
+  if (values.caffe !== undefined) return exportCaffe(values.caffe, values.out, io);
+  if (values.graph === undefined) throw new UsageError('export: say what to export: --graph <spec> or --caffe <spec>');
   let text: string;
   try {
     const spec = loadSpec(values.graph);

@@ -13,6 +13,7 @@ import { DIFF_USAGE, diffCommand } from './diff';
 import { isOutputClosed, outputClosed, processIo, type Io } from './engine-command';
 import { EVAL_USAGE, evalCommand } from './eval';
 import { EXPORT_USAGE, exportCommand } from './export';
+import { IMPORT_USAGE, importCommand } from './caffe';
 import { INFER_USAGE, inferCommand } from './infer';
 import { REPORT_USAGE, reportCommand } from './report';
 import { SYNTH_USAGE, synthCommand } from './synth';
@@ -32,6 +33,7 @@ const ENGINE_COMMANDS: Record<string, Subcommand> = {
   infer: { usage: INFER_USAGE, run: inferCommand },
   report: { usage: REPORT_USAGE, run: reportCommand },
   export: { usage: EXPORT_USAGE, run: exportCommand },
+  import: { usage: IMPORT_USAGE, run: importCommand },
 };
 
 const EXIT_STATUS = `Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or input problem (an option,
