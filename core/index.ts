@@ -175,6 +175,18 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes, findStage } from './analysis/analyze';
 export { budgetChecks, type BudgetCheck } from './analysis/budget';
+export {
+  fitBatch,
+  MEMORY_ENGINES,
+  PRECISIONS,
+  trainingMemory,
+  type BatchFit,
+  type MemoryEngine,
+  type MemoryOptions,
+  type Precision,
+  type StageMemory,
+  type TrainingMemory,
+} from './analysis/memory';
 export { diffAnalyses, isUnchanged, type AnalysisDiff, type Change, type ScaleCost, type ScaleDiff, type StageCost, type StageDiff } from './analysis/diff';
 export { tilingStep } from './analysis/lints';
 export * from './format';

@@ -23,6 +23,10 @@
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
       exactly from the run's latest checkpoint.
+  saved-bytes GRAPH.json [--batch N]
+      The bytes autograd saves for the backward pass of one training step (synthetic batch, MultiBox loss), each
+      storage once, weights left out (dsod_torch/saved.py): JSON {bytes, tensors, storages, byNode}. What core's
+      training-memory model is checked against.
   launch --nproc N train ...
       N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
       (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
@@ -152,6 +156,13 @@ def cmd_train(a):
         return 2
 
 
+def cmd_saved_bytes(a):
+    from .saved import saved_bytes
+
+    print(json.dumps(saved_bytes(load_graph(a.graph), a.batch)))
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["launch"]:
@@ -208,6 +219,10 @@ def main(argv=None):
     p.add_argument("--accumulate", type=int)
     p.add_argument("--resume", action="store_true")
     p.set_defaults(run=cmd_train)
+    p = sub.add_parser("saved-bytes", help="bytes autograd saves for one training step's backward pass")
+    p.add_argument("graph")
+    p.add_argument("--batch", type=int, default=1)
+    p.set_defaults(run=cmd_saved_bytes)
     a = ap.parse_args(argv)
     try:
         return a.run(a)
