@@ -318,10 +318,10 @@ function tfjsStep(g: LayerGraph, batch: number, classes: number, priors: number,
   let saved = headBytes + (one ? 0 : headBytes);
   let backward = 2 * headBytes;
   // MultiBox loss (engine/boxes/loss.ts) over A = N x P priors, C classes, counted kernel by kernel: saved 58 A + 5 CA
-  // + 3 N (+ 13 scalars); backward 60 A + 7 CA + N (+ 8 scalars, the loss and its seed gradient).
+  // + 3 N (+ 13 scalars); backward 60 A + 7 CA + N (+ 12 scalars: the total, its seed gradient, the two parts runStep keeps).
   const A = batch * priors;
   saved += 58 * A + 5 * classes * A + 3 * batch + 13;
-  backward += 60 * A + 7 * classes * A + batch + 10;
+  backward += 60 * A + 7 * classes * A + batch + 12;
   add('loss', saved, backward);
   // Inside the forward pass every node output is alive with the tape recorded so far (and the heads' reshapes).
   let tape = 0;
