@@ -198,7 +198,7 @@ export { renderReport, summaryLine } from './report';
 export { analysisTables, conventionsMarkdown, COUNTING_CONVENTIONS, TABLE_NAMES, tableToCsv, tableToMarkdown, type Table, type TableName } from './tables';
 export { formatOf, parseSource, type SourceDocument, type SpecFormat } from './spec/source';
 export { LINE_BREAK, lineStarts, splitLines } from './spec/lines';
-export { normalizeSpec } from './spec/normalize';
+export { normalizeSpec, readBytes } from './spec/normalize';
 export { formatNotation, parseNotation, type Notation } from './spec/notation';
 export type { NormalizedSpec, Train } from './spec/types';
 export { NETWORK_SECTIONS, NUMBERS_READ, type NetworkSection, type SetAside } from './spec/partial';
