@@ -6,6 +6,7 @@ import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
 import { analyzeGraph, type Analysis, type Totals } from './analyze';
+import { budgetTrainMemory, fitBatch } from './memory';
 import { formatBytes, formatExact, formatExcess, formatMacs, formatPixels } from '../format';
 
 type Json = Record<string, any>;
@@ -124,6 +125,7 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
         path: ['budget', 'activation_memory'],
       });
     }
+    findings.push(...trainMemoryFindings(a, data));
   }
   return findings;
 }
@@ -346,4 +348,37 @@ function principleSuggestions(spec: NormalizedSpec, data: Json): Suggestion[] {
     );
   }
   return hints;
+}
+
+/** `budget.train_memory`: one training step at the spec's micro-batch, counted for the budget's engine and precision. */
+function trainMemoryFindings(a: Analysis, data: Json): Finding[] {
+  const budget = a.spec.budget;
+  if (!budget) return [];
+  if (budget.engine === 'tfjs' && budget.precision !== 'fp32') {
+    return [
+      {
+        code: 'budget/precision',
+        message: 'The tfjs engine trains in float32 only: bf16 is counted for `budget.engine: torch`.',
+        path: data.budget?.precision !== undefined ? ['budget', 'precision'] : ['budget'],
+      },
+    ];
+  }
+  const m = budgetTrainMemory(a);
+  if (!m || budget.trainMemory === null || m.total <= budget.trainMemory) return [];
+  const fit = fitBatch(a, budget.trainMemory, { engine: budget.engine, precision: budget.precision });
+  const t = a.spec.train;
+  const advice = fit.plan
+    ? ` At most ${fit.largest} image${fit.largest > 1 ? 's' : ''} per micro-batch fit: train.batch ${t.batch} as ${fit.plan.microBatch} x accumulate ${fit.plan.accumulate} takes ${formatBytes(fit.plan.memory)}.`
+    : fit.largest > 0
+      ? ` At most ${fit.largest} image${fit.largest > 1 ? 's' : ''} per micro-batch fit, and no divisor of train.batch ${t.batch} is that small.`
+      : ' Not even one image fits: a smaller input or a narrower network.';
+  return [
+    {
+      code: 'budget/train-memory',
+      message:
+        `Over budget: one training step (${budget.engine}, ${budget.precision}, micro-batch ${m.batch}) takes ${formatBytes(m.total)}, over the limit of ` +
+        `${formatBytes(budget.trainMemory)} by ${formatExcess(m.total, budget.trainMemory, formatBytes)}.${advice}`,
+      path: ['budget', 'train_memory'],
+    },
+  ];
 }

@@ -125,6 +125,13 @@ export function trainingMemory(a: Analysis, options: MemoryOptions = {}): Traini
   };
 }
 
+/** The step `budget.train_memory` limits: the spec's micro-batch, the budget's engine and precision; null without a limit or with bf16 on tfjs. */
+export function budgetTrainMemory(a: Analysis): TrainingMemory | null {
+  const b = a.spec.budget;
+  if (!b || b.trainMemory === null || (b.engine === 'tfjs' && b.precision !== 'fp32')) return null;
+  return trainingMemory(a, { engine: b.engine, precision: b.precision });
+}
+
 export interface BatchFit {
   budget: number;
   /** The largest micro-batch whose step fits the budget; 0 when not even one image does. */

@@ -228,6 +228,9 @@ function normalizeBudget(b: Json): Budget {
     macs: b.macs !== undefined ? parseQuantity(b.macs) : preset.macs,
     activationBytes: b.activation_memory !== undefined ? parseBytes(b.activation_memory) : null,
     batch: b.batch ?? 1,
+    trainMemory: b.train_memory !== undefined ? parseBytes(b.train_memory) : null,
+    engine: b.engine ?? 'tfjs',
+    precision: b.precision ?? 'fp32',
   };
 }
 
