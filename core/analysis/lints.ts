@@ -5,7 +5,7 @@ import type { Finding, Path } from '../diagnostics';
 import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
-import { analyzeGraph, type Analysis, type Totals } from './analyze';
+import { analyzeGraph, type Analysis } from './analyze';
 import { budgetTrainMemory, fitBatch } from './memory';
 import { formatBytes, formatExact, formatExcess, formatMacs, formatPixels } from '../format';
 
@@ -225,29 +225,33 @@ interface Suggestion {
 /**
  * DSOD's design principles, as hints where the spec departs from them; less the kinds the spec's `hints.ignore`
  * lists, and less those whose suggested change would take the network over a limit of the spec's own budget (the
- * changed spec is analysed like any other: its parameters, MACs and activation memory).
+ * changed spec is analysed like any other: its parameters, MACs, activation memory and training-step memory).
  */
 export function principleHints(spec: NormalizedSpec, data: Json): Finding[] {
   const suggestions = principleSuggestions(spec, data).filter((s) => !spec.hints.ignore.includes(s.finding.code));
   const budget = spec.budget;
-  if (!budget || (budget.params === null && budget.macs === null && budget.activationBytes === null)) return suggestions.map((s) => s.finding);
-  const before = totalsOf(spec);
+  if (!budget || (budget.params === null && budget.macs === null && budget.activationBytes === null && budget.trainMemory === null))
+    return suggestions.map((s) => s.finding);
+  const before = analysisOf(spec);
   if (!before) return suggestions.map((s) => s.finding);
-  return suggestions.filter((s) => !worsensBudget(before, totalsOf(s.changed(spec)), budget)).map((s) => s.finding);
+  return suggestions.filter((s) => !worsensBudget(before, analysisOf(s.changed(spec)), budget)).map((s) => s.finding);
 }
 
-/** The totals of a spec's network; `null` when it cannot be built. */
-function totalsOf(spec: NormalizedSpec): Totals | null {
+/** The analysis of a spec's network; `null` when it cannot be built. */
+function analysisOf(spec: NormalizedSpec): Analysis | null {
   const graph = buildGraph(spec, []);
-  return graph ? analyzeGraph(spec, graph).totals : null;
+  return graph ? analyzeGraph(spec, graph) : null;
 }
 
-/** What a budget limits, measured on some totals: [used, limit] per limited quantity. */
-function budgetUse(t: Totals, budget: Budget): [number, number][] {
+/** What a budget limits, measured on an analysis: [used, limit] per limited quantity. */
+function budgetUse(a: Analysis, budget: Budget): [number, number][] {
+  const t = a.totals;
   const out: [number, number][] = [];
   if (budget.params !== null) out.push([budget.count === 'stored' ? t.paramsStored : t.paramsLearned, budget.params]);
   if (budget.macs !== null) out.push([t.macs, budget.macs]);
   if (budget.activationBytes !== null) out.push([t.activationBytesPerImage * budget.batch, budget.activationBytes]);
+  const train = budgetTrainMemory(a);
+  if (train && budget.trainMemory !== null) out.push([train.total, budget.trainMemory]);
   return out;
 }
 
@@ -255,7 +259,7 @@ function budgetUse(t: Totals, budget: Budget): [number, number][] {
  * The change would take a quantity over its limit, or further over it. A changed network that cannot be built is
  * not held against the hint (nothing to measure); a change that costs less is fine even where the spec is over.
  */
-function worsensBudget(before: Totals, after: Totals | null, budget: Budget): boolean {
+function worsensBudget(before: Analysis, after: Analysis | null, budget: Budget): boolean {
   if (!after) return false;
   const was = budgetUse(before, budget);
   return budgetUse(after, budget).some(([used, limit], i) => used > limit && used > was[i][0]);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fitBatch, trainingMemory, type MemoryEngine } from '../../core';
-import { analyze, DSOD300_YAML, readRepoFile } from '../helpers';
+import { analyze, check, DSOD300_YAML, readRepoFile } from '../helpers';
 
 const dsod300 = analyze(DSOD300_YAML);
 const tiny = analyze(readRepoFile('examples/tiny.dsod.yaml'));
@@ -80,4 +80,21 @@ test('fitBatch: the largest micro-batch fits and one more does not; the plan rea
   assert.deepEqual({ largest: none.largest, plan: none.plan }, { largest: 0, plan: null });
   const all = fitBatch(tiny, 2 ** 40, { engine: 'torch' });
   assert.deepEqual(all.plan && [all.plan.microBatch, all.plan.accumulate], [tiny.spec.train.batch, 1]);
+});
+
+test('budget.train_memory: over is an error at the limit; a design hint whose change would break it is not given', () => {
+  const lite = 'dsod: 1\nbackbone: { notation: DS/64-64-16-1 }\ntrain: { batch: 8 }\n';
+  const liteStep = trainingMemory(analyze(lite), { engine: 'torch' }).total;
+  const wideStep = trainingMemory(analyze(lite.replace('DS/64-64-16-1', 'DS/64-192-48-1')), { engine: 'torch' }).total;
+  assert.ok(wideStep > liteStep);
+  const codes = (text: string) => check(text).diagnostics.map((d) => d.code);
+  const between = Math.round((liteStep + wideStep) / 2);
+  assert.deepEqual(codes(`${lite}budget: { train_memory: ${between}B, engine: torch }\n`), []);
+  assert.deepEqual(codes(`${lite}budget: { train_memory: ${wideStep + 1}B, engine: torch }\n`), ['principle/growth-rate']);
+  const over = check(`${lite}budget: { train_memory: ${liteStep - 1}B, engine: torch }\n`).diagnostics.filter((d) => d.code === 'budget/train-memory');
+  assert.equal(over.length, 1);
+  assert.match(
+    over[0].message,
+    /one training step \(torch, fp32, micro-batch 8\) takes .* At most 7 images per micro-batch fit: train\.batch 8 as 4 x accumulate 2/,
+  );
 });
