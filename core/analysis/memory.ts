@@ -94,8 +94,9 @@ export function trainingMemory(a: Analysis, options: MemoryOptions = {}): Traini
   const rows = stageRows(a);
   const per = engine === 'torch' ? torchStep(g, batch, act, classes, priors, rows) : tfjsStep(g, batch, classes, priors, rows);
   const [c, h, w] = g.nodes[0].shape;
-  // Images, encoded offsets [N, P, 4] and labels [N, P] (torch: int64; tfjs: int32).
-  const inputs = batch * (c * h * w * act + priors * 4 * F32 + priors * (engine === 'torch' ? I64 : I32));
+  // float32 images (bf16 casts them inside the step), encoded offsets [N, P, 4] and labels [N, P] (torch: int64;
+  // tfjs: int32).
+  const inputs = batch * (c * h * w * F32 + priors * 4 * F32 + priors * (engine === 'torch' ? I64 : I32));
   const optimizer = learned + (engine === 'tfjs' && accumulate > 1 ? learned : 0);
   const stages = [...rows.values()];
   const saved = stages.reduce((n, s) => n + s.saved, 0);
