@@ -175,6 +175,18 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes, findStage } from './analysis/analyze';
 export { budgetChecks, type BudgetCheck } from './analysis/budget';
+export {
+  fitBatch,
+  MEMORY_ENGINES,
+  PRECISIONS,
+  trainingMemory,
+  type BatchFit,
+  type MemoryEngine,
+  type MemoryOptions,
+  type Precision,
+  type StageMemory,
+  type TrainingMemory,
+} from './analysis/memory';
 export { diffAnalyses, isUnchanged, type AnalysisDiff, type Change, type ScaleCost, type ScaleDiff, type StageCost, type StageDiff } from './analysis/diff';
 export { tilingStep } from './analysis/lints';
 export * from './format';
@@ -186,7 +198,7 @@ export { renderReport, summaryLine } from './report';
 export { analysisTables, conventionsMarkdown, COUNTING_CONVENTIONS, TABLE_NAMES, tableToCsv, tableToMarkdown, type Table, type TableName } from './tables';
 export { formatOf, parseSource, type SourceDocument, type SpecFormat } from './spec/source';
 export { LINE_BREAK, lineStarts, splitLines } from './spec/lines';
-export { normalizeSpec } from './spec/normalize';
+export { normalizeSpec, readBytes } from './spec/normalize';
 export { formatNotation, parseNotation, type Notation } from './spec/notation';
 export type { NormalizedSpec, Train } from './spec/types';
 export { NETWORK_SECTIONS, NUMBERS_READ, type NetworkSection, type SetAside } from './spec/partial';

@@ -1,8 +1,9 @@
 // The budget verdict as data: for each limit the spec sets, the network's value and the limit, so the lens, the status
 // bar and the lints say the same thing (and by how much) without reading it back out of diagnostics.
 import type { Analysis } from './analyze';
+import { budgetTrainMemory } from './memory';
 
-export type BudgetQuantity = 'params' | 'macs' | 'activation memory';
+export type BudgetQuantity = 'params' | 'macs' | 'activation memory' | 'train memory';
 
 export interface BudgetCheck {
   quantity: BudgetQuantity;
@@ -23,5 +24,7 @@ export function budgetChecks(a: Analysis): BudgetCheck[] | null {
   add('params', budget.count === 'stored' ? t.paramsStored : t.paramsLearned, budget.params);
   add('macs', t.macs, budget.macs);
   add('activation memory', t.activationBytesPerImage * budget.batch, budget.activationBytes);
+  const train = budgetTrainMemory(a);
+  if (train) add('train memory', train.total, budget.trainMemory);
   return checks;
 }

@@ -82,4 +82,9 @@ export interface Budget {
   macs: number | null;
   activationBytes: number | null;
   batch: number;
+  /** Limit on one training step's memory at the spec's micro-batch (core/analysis/memory.ts). */
+  trainMemory: number | null;
+  /** The engine and precision `trainMemory` is counted for. */
+  engine: 'tfjs' | 'torch';
+  precision: 'fp32' | 'bf16';
 }

@@ -418,6 +418,23 @@ const cases: Case[] = [
     message: /at batch 4 take 2.03 GiB/,
   },
   {
+    name: 'training memory over budget, with the micro-batch that fits',
+    text: base + 'budget: { train_memory: 8GB, engine: torch }\n',
+    code: 'budget/train-memory',
+    at: '48:25-48:28',
+    covers: '8GB',
+    message:
+      /one training step \(torch, fp32, micro-batch 32\) takes \d+\.\d\d GiB, over the limit of 7\.45 GiB .* At most \d+ images per micro-batch fit: train\.batch 128 as 8 x accumulate 16/,
+  },
+  {
+    name: 'bf16 training memory for the tfjs engine',
+    text: base + 'budget: { train_memory: 8GB, precision: bf16 }\n',
+    code: 'budget/precision',
+    at: '48:41-48:45',
+    covers: 'bf16',
+    message: /tfjs engine trains in float32 only/,
+  },
+  {
     name: 'stored params over budget',
     text: base + 'budget: { params: 14.75M, count: stored }\n',
     code: 'budget/params',
