@@ -207,3 +207,15 @@ export {
   type PriorScaleLayout,
   type SizeBucket,
 } from './priors-coverage';
+export {
+  clusterRatios,
+  keepsNetwork,
+  sampleImages,
+  scalePriors,
+  suggestPriors,
+  withPriors,
+  type PriorSuggestion,
+  type ScalePriors,
+  type SuggestOptions,
+} from './priors-suggest';
+export { applyEdits, priorEdits, type TextEdit } from './priors-edit';

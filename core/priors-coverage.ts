@@ -45,6 +45,8 @@ export interface PriorScaleLayout {
   stepX: number;
   stepY: number;
   offset: number;
+  /** The spec's step (px), `null`: input size / feature size. */
+  step: number | null;
   minSize: number;
   maxSize: number | null;
   aspectRatios: number[];
@@ -56,6 +58,9 @@ export interface PriorLayout {
   /** All priors as corners, normalised, in Caffe's order (defaultBoxes). */
   boxes: Float32Array;
   scales: PriorScaleLayout[];
+  flip: boolean;
+  clip: boolean;
+  offset: number;
 }
 
 /** The priors of an analysed spec, with the grid structure that lets an object find its candidates. */
@@ -78,6 +83,7 @@ export function priorLayout(analysis: Analysis): PriorLayout {
       stepX: (step ?? W / columns) / W,
       stepY: (step ?? H / rows) / H,
       offset: spec.priors.offset,
+      step,
       minSize: s.minSize,
       maxSize: s.maxSize,
       aspectRatios: spec.priors.aspectRatios[i],
@@ -85,7 +91,7 @@ export function priorLayout(analysis: Analysis): PriorLayout {
     first += rows * columns * shapes.length;
     return layout;
   });
-  return { inputWidth: W, inputHeight: H, boxes: defaultBoxes(analysis), scales };
+  return { inputWidth: W, inputHeight: H, boxes: defaultBoxes(analysis), scales, flip: spec.priors.flip, clip: spec.priors.clip, offset: spec.priors.offset };
 }
 
 /** Ground truth of a dataset: objects image after image. */

@@ -2,7 +2,25 @@
 // 13, item 2): recall by the matching rule, per object size and class, mean best IoU, positives per scale, and the
 // objects no prior matches. The measure is core's (core/priors-coverage.ts); this file reads, caches and prints.
 import { resolve } from 'node:path';
-import { formatExact, formatPixels, formatShare, measureCoverage, priorLayout, SIZE_BUCKETS, type Analysis, type PriorCoverage } from '../../core';
+import {
+  applyEdits,
+  checkSpec,
+  formatExact,
+  formatOf,
+  formatPixels,
+  formatShare,
+  measureCoverage,
+  priorEdits,
+  priorLayout,
+  SIZE_BUCKETS,
+  suggestPriors,
+  type Analysis,
+  type PriorCoverage,
+  type PriorSuggestion,
+  type ScalePriors,
+  type TextEdit,
+} from '../../core';
+import { writeFileAtomicSync } from '../data/files';
 import { resolveDataSource } from '../data/source';
 import { EngineError, EXIT } from '../errors';
 import { parseCommand, UsageError } from './args';
@@ -20,6 +38,11 @@ export const PRIORS_USAGE = `  priors <spec>      Measure the spec's default box
       --list N           Unmatched objects listed (default 20; --json lists all)
       --cache DIR        Where the boxes read are kept, by the dataset's files (default runs/.cache/priors)
       --no-cache         Read the dataset again and keep nothing
+      --suggest          Propose min/max sizes and aspect ratios per scale that match more objects (k-means of the
+                         box shapes, then a search on the measure; each scale keeps its boxes per location, so the
+                         network is unchanged): a before/after table and the spec edit. Never lowers recall: without
+                         a better proposal, says so and keeps the spec
+      --write            With --suggest: apply the edit to the spec file (only the changed lists are rewritten)
 `;
 
 export const DEFAULT_PRIORS_CACHE = 'runs/.cache/priors';
@@ -32,6 +55,8 @@ export async function priorsCommand(args: string[], io: Io): Promise<number> {
     list: { type: 'string' },
     cache: { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
+    suggest: { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
   });
   try {
     if (positionals.length !== 1) throw new UsageError('priors takes exactly one spec file');
@@ -43,7 +68,15 @@ export async function priorsCommand(args: string[], io: Io): Promise<number> {
       split: splitList(values.split) ?? null,
       cacheDir: values['no-cache'] ? null : resolve(values.cache ?? DEFAULT_PRIORS_CACHE),
     });
-    io.stdout.write(values.json ? JSON.stringify(priorsJson(result), null, 2) + '\n' : priorsText(result, list));
+    if (values.write && !values.suggest) throw new UsageError('--write applies the edit of --suggest: pass both');
+    const suggestion = values.suggest ? suggestEdit(result) : null;
+    if (suggestion && values.write && suggestion.suggestion.improved) writeSuggestion(result, suggestion);
+    io.stdout.write(
+      values.json
+        ? JSON.stringify({ ...priorsJson(result), ...(suggestion ? { suggestion: suggestionJson(result, suggestion, values.write === true) } : {}) }, null, 2) +
+            '\n'
+        : priorsText(result, list) + (suggestion ? suggestionText(result, suggestion, values.write === true) : ''),
+    );
     return EXIT.ok;
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
@@ -55,6 +88,7 @@ export async function priorsCommand(args: string[], io: Io): Promise<number> {
 
 export interface PriorsRun {
   specPath: string;
+  specText: string;
   analysis: Analysis;
   dataRoot: string;
   split: string[];
@@ -77,6 +111,7 @@ export async function measurePriors(o: { spec: string; data: string | null; spli
   const t2 = performance.now();
   return {
     specPath: o.spec,
+    specText: spec.text,
     analysis: spec.analysis,
     dataRoot: src.root,
     split: parts,
@@ -226,6 +261,123 @@ export function priorsText(r: PriorsRun, list: number): string {
         `${formatPixels(b.width)}x${formatPixels(b.height)} px at (${formatPixels(b.x)}, ${formatPixels(b.y)}): best IoU ${c.bestIou[j].toFixed(3)}` +
         `${p >= 0 ? ` (${c.scales[scaleOfPrior(r, p)].name})` : ''}\n`,
     );
+  }
+  return out.join('');
+}
+
+// --suggest
+
+export interface SuggestedEdit {
+  suggestion: PriorSuggestion;
+  edits: TextEdit[];
+  /** Why the edit cannot be placed in the spec (then nothing is written). */
+  error: string | null;
+}
+
+export function suggestEdit(r: PriorsRun): SuggestedEdit {
+  const suggestion = suggestPriors(priorLayout(r.analysis), r.boxes);
+  if (!suggestion.improved) return { suggestion, edits: [], error: null };
+  const document = checkSpec(r.specText, formatOf(r.specPath), { hints: false }).document;
+  const placed = priorEdits(document, suggestion.before, suggestion.after);
+  if ('error' in placed) return { suggestion, edits: [], error: placed.error };
+  // The edited spec must check as cleanly as before (a bad edit is a bug; it is never written).
+  const edited = checkSpec(applyEdits(r.specText, placed.edits), formatOf(r.specPath), { hints: false });
+  if (!edited.analysis || edited.diagnostics.some((d) => d.severity === 'error'))
+    return {
+      suggestion,
+      edits: [],
+      error: `the edited spec would not check: ${edited.diagnostics.find((d) => d.severity === 'error')?.message ?? 'no analysis'}`,
+    };
+  return { suggestion, edits: placed.edits, error: null };
+}
+
+function writeSuggestion(r: PriorsRun, s: SuggestedEdit): void {
+  if (s.error) throw new EngineError('spec', `--write: ${s.error}`, r.specPath);
+  writeFileAtomicSync(r.specPath, applyEdits(r.specText, s.edits));
+}
+
+const settingText = (p: ScalePriors) =>
+  `${formatPixels(p.minSize)}${p.maxSize === null ? '' : `-${formatPixels(p.maxSize)}`} px, ratios ${p.aspectRatios.join(', ') || '-'}`;
+
+function suggestionJson(r: PriorsRun, s: SuggestedEdit, written: boolean) {
+  const { suggestion: g } = s;
+  const recall = (c: PriorCoverage) => ({
+    matched: c.matched,
+    recall: c.objects ? c.matched / c.objects : 0,
+    meanBestIou: c.meanBestIou,
+    positives: c.positives,
+  });
+  return {
+    improved: g.improved,
+    before: g.before,
+    after: g.after,
+    measureBefore: recall(g.coverageBefore),
+    measureAfter: recall(g.coverageAfter),
+    bySize: SIZE_BUCKETS.map((b) => ({
+      bucket: b,
+      objects: g.coverageBefore.buckets[b].objects,
+      before: g.coverageBefore.buckets[b].matched,
+      after: g.coverageAfter.buckets[b].matched,
+    })),
+    scales: g.coverageBefore.scales.map((sc, i) => ({ name: sc.name, positivesBefore: sc.positives, positivesAfter: g.coverageAfter.scales[i].positives })),
+    edits: s.edits.map((e) => ({
+      file: r.specPath,
+      start: { line: e.range.start.line + 1, column: e.range.start.character + 1 },
+      end: { line: e.range.end.line + 1, column: e.range.end.character + 1 },
+      newText: e.newText,
+    })),
+    error: s.error,
+    written: written && g.improved && !s.error,
+    search: { evaluations: g.evaluations, images: g.searchImages },
+  };
+}
+
+function suggestionText(r: PriorsRun, s: SuggestedEdit, written: boolean): string {
+  const g = s.suggestion;
+  const out: string[] = ['\nSuggestion (--suggest):\n'];
+  if (!g.improved) {
+    out.push(
+      `  no proposal matches more objects than the spec (${formatExact(g.coverageBefore.matched)} of ${formatExact(g.coverageBefore.objects)}; ` +
+        `${g.evaluations} settings measured on ${formatExact(g.searchImages)} images): the spec is kept\n`,
+    );
+    return out.join('');
+  }
+  const b = g.coverageBefore;
+  const a = g.coverageAfter;
+  out.push(
+    table([
+      ['', 'before', 'after'],
+      ['recall', formatShare(b.matched, b.objects), formatShare(a.matched, a.objects)],
+      ['matched objects', formatExact(b.matched), formatExact(a.matched)],
+      ['mean best IoU', b.meanBestIou.toFixed(3), a.meanBestIou.toFixed(3)],
+      ...SIZE_BUCKETS.map((k) => [
+        `recall, ${k}`,
+        formatShare(b.buckets[k].matched, b.buckets[k].objects),
+        formatShare(a.buckets[k].matched, a.buckets[k].objects),
+      ]),
+      ['positives', formatExact(b.positives), formatExact(a.positives)],
+    ]),
+  );
+  out.push('\n');
+  out.push(
+    table([
+      ['scale', 'before', 'after', 'positives'],
+      ...g.before.map((p, i) => [
+        b.scales[i].name,
+        settingText(p),
+        settingText(g.after[i]),
+        `${formatExact(b.scales[i].positives)} -> ${formatExact(a.scales[i].positives)}`,
+      ]),
+    ]),
+  );
+  if (s.error) {
+    out.push(`\n  the edit cannot be written: ${s.error}\n`);
+    return out.join('');
+  }
+  out.push(`\n${written ? 'Written to' : 'The edit (--write applies it) in'} ${r.specPath}:\n`);
+  for (const e of s.edits) {
+    const was = r.specText.slice(e.start, e.end);
+    out.push(`  ${r.specPath}:${e.range.start.line + 1}:${e.range.start.character + 1}: ${was ? `${was} -> ` : 'insert '}${e.newText.trim()}\n`);
   }
   return out.join('');
 }

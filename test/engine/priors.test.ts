@@ -4,7 +4,19 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { checkSpec, measureCoverage, priorLayout, type Analysis, type GroundTruth, type PriorCoverage } from '../../core';
+import {
+  applyEdits,
+  checkSpec,
+  keepsNetwork,
+  measureCoverage,
+  priorEdits,
+  priorLayout,
+  suggestPriors,
+  withPriors,
+  type Analysis,
+  type GroundTruth,
+  type PriorCoverage,
+} from '../../core';
 import { iouMatrix } from '../../engine/boxes/iou';
 import { matchPriors } from '../../engine/boxes/match';
 import { loadVoc } from '../../engine/data/voc';
@@ -231,4 +243,91 @@ test('an empty dataset is an error: no images, or images without objects', async
   } finally {
     dir.remove();
   }
+});
+
+// --suggest: never lowers recall; the edit.
+
+test('--suggest raises recall on the synthetic set with settings that keep the network, and measures them honestly', () => {
+  const a = analysis('examples/tiny.dsod.yaml');
+  const layout = priorLayout(a);
+  const g = suggestPriors(layout, gt, { searchImages: 60, rounds: 1 });
+  assert.ok(g.improved);
+  assert.ok(g.coverageAfter.matched > g.coverageBefore.matched, `${g.coverageAfter.matched} > ${g.coverageBefore.matched}`);
+  assert.ok(keepsNetwork(g.before, g.after, true));
+  // The reported measure is the proposal's on the whole set, as an independent measure gives it.
+  const again = measureCoverage(withPriors(layout, g.after), gt);
+  assert.equal(again.matched, g.coverageAfter.matched);
+  assert.equal(withPriors(layout, g.after).boxes.length, layout.boxes.length);
+});
+
+test('--suggest never lowers recall: on several subsets and specs the proposal matches at least as many objects, and equals the spec when not better', () => {
+  for (const file of ['examples/tiny.dsod.yaml', 'examples/dsod300.dsod.yaml']) {
+    const layout = priorLayout(analysis(file));
+    for (const images of [3, 20, 80]) {
+      const sub = { ...gt, imageStart: gt.imageStart.subarray(0, images + 1), labels: gt.labels.subarray(0, gt.imageStart[images]) };
+      // Few images for the search, all of the subset for the check: the search can overfit, the check keeps it honest.
+      const g = suggestPriors(layout, sub, { searchImages: 2, rounds: 1 });
+      const before = measureCoverage(layout, sub).matched;
+      assert.ok(g.coverageAfter.matched >= before, `${file}, ${images} images`);
+      if (!g.improved) assert.deepEqual(g.after, g.before);
+      else assert.ok(measureCoverage(withPriors(layout, g.after), sub).matched > before);
+    }
+  }
+});
+
+test('with every object matched already, --suggest says so and --write leaves the spec byte for byte', async () => {
+  const dir = tempDir('priors-kept');
+  try {
+    const data = vocSet(join(dir.path, 'voc'), object('circle', [11, 11, 60, 60]));
+    const spec = join(dir.path, 'tiny.dsod.yaml');
+    const text = readFileSync(TINY, 'utf8');
+    writeFileSync(spec, text);
+    const r = await dsodPriors([spec, '--data', data, '--no-cache', '--suggest', '--write']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /no proposal matches more objects than the spec \(1 of 1; .*the spec is kept/);
+    assert.equal(readFileSync(spec, 'utf8'), text);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('--suggest --write rewrites only the changed lists; the spec then measures as proposed', async () => {
+  const dir = tempDir('priors-write');
+  try {
+    const spec = join(dir.path, 'tiny.dsod.yaml');
+    const text = readFileSync(TINY, 'utf8');
+    writeFileSync(spec, text);
+    const r = await dsodPriors([spec, '--data', set.root, '--no-cache', '--suggest', '--write', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.suggestion.improved, true);
+    assert.equal(j.suggestion.written, true);
+    const edited = readFileSync(spec, 'utf8');
+    const changed = text.split('\n').filter((l, i) => l !== edited.split('\n')[i]);
+    assert.ok(changed.length >= 1 && changed.every((l) => /^ {2}(min_sizes|max_sizes|aspect_ratios):/.test(l)), changed.join('\n'));
+    assert.equal(edited.split('\n').length, text.split('\n').length);
+    const after = JSON.parse((await dsodPriors([spec, '--data', set.root, '--no-cache', '--json'])).stdout);
+    assert.equal(after.matched, j.suggestion.measureAfter.matched);
+    assert.ok(after.matched > j.matched);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('the edit inserts a list the spec does not write (sizes from min_ratio), in YAML block and flow style and in JSON', () => {
+  const before = [{ minSize: 30, maxSize: 60, aspectRatios: [2] }];
+  const after = [{ minSize: 25, maxSize: 60, aspectRatios: [2] }];
+  const cases: [string, 'yaml' | 'json', string][] = [
+    ['priors:\n  min_ratio: 20\n  flip: true\n', 'yaml', 'priors:\n  min_sizes: [25]\n  min_ratio: 20\n  flip: true\n'],
+    ['priors: { min_ratio: 20, flip: true }\n', 'yaml', 'priors: { min_sizes: [25], min_ratio: 20, flip: true }\n'],
+    ['{ "priors": { "min_ratio": 20 } }', 'json', '{ "priors": { "min_sizes": [25],\n              "min_ratio": 20 } }'],
+    ['priors:\n  min_sizes: [30]  # kept comment\n', 'yaml', 'priors:\n  min_sizes: [25]  # kept comment\n'],
+  ];
+  for (const [text, format, expected] of cases) {
+    const doc = checkSpec(text, format).document;
+    const placed = priorEdits(doc, before, after);
+    assert.ok('edits' in placed);
+    assert.equal(applyEdits(text, placed.edits), expected);
+  }
+  assert.ok('error' in priorEdits(checkSpec('dsod: 1\n', 'yaml').document, before, after));
 });
