@@ -13,6 +13,7 @@ import {
   priorEdits,
   priorLayout,
   SIZE_BUCKETS,
+  SSD_MATCH_THRESHOLD,
   suggestPriors,
   type Analysis,
   type PriorCoverage,
@@ -25,7 +26,7 @@ import { resolveDataSource } from '../data/source';
 import { EngineError, EXIT } from '../errors';
 import { parseCommand, UsageError } from './args';
 import type { Io } from './engine-command';
-import { trainingBoxes, type TrainingBoxes } from './priors-data';
+import { coverageCache, trainingBoxes, type TrainingBoxes } from './priors-data';
 import { splitList } from './run-target';
 import { loadSpec, SpecError } from './spec-file';
 
@@ -105,9 +106,15 @@ export async function measurePriors(o: { spec: string; data: string | null; spli
   if (o.split && src.format === 'coco') throw new UsageError('--split names VOC lists; for COCO pass the instances JSON with --data');
   const parts = o.split ?? src.train;
   const t0 = performance.now();
-  const { boxes, cached } = await trainingBoxes(src, parts, spec.analysis.spec, o.cacheDir);
+  const { boxes, cached, key } = await trainingBoxes(src, parts, spec.analysis.spec, o.cacheDir);
   const t1 = performance.now();
-  const coverage = measureCoverage(priorLayout(spec.analysis), boxes);
+  const layout = priorLayout(spec.analysis);
+  const measured = coverageCache(o.cacheDir, key, layout, SSD_MATCH_THRESHOLD);
+  let coverage = measured.read();
+  if (!coverage) {
+    coverage = measureCoverage(layout, boxes);
+    measured.write(coverage);
+  }
   const t2 = performance.now();
   return {
     specPath: o.spec,
