@@ -4,6 +4,7 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
 import { DashboardPanels } from './dashboardPanel';
 import { GraphPanel } from './graphPanel';
+import { PriorsPanels } from './priorsPanel';
 import { ReportView } from './reportView';
 import { registerRuns, type Runs } from './runs';
 import { StatusBar } from './statusBar';
@@ -38,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const graph = GraphPanel.register(context, client, output);
   const reports = ReportView.register(context, client, output);
   DashboardPanels.register(context, output);
+  PriorsPanels.register(context, output);
   let serverStarted: () => void = () => undefined;
   runs = registerRuns(context, new Promise<void>((resolve) => (serverStarted = resolve)));
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {

@@ -14,13 +14,13 @@ import { EngineError } from '../errors';
 /** The boxes of a split with what a report names an object by. */
 export interface TrainingBoxes extends GroundTruth {
   /** Per image: its annotation file (VOC) or instances JSON (COCO), its id and original size. */
-  images: { source: string; id: string; width: number; height: number }[];
+  images: { source: string; id: string; imagePath: string; width: number; height: number }[];
   /** Per object: its place in its annotation (VOC: n-th <object> and its line; COCO: index in `annotations`). */
   objectIndex: Int32Array;
   objectLine: Int32Array;
 }
 
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /**
  * What identifies a split's boxes: the format, the split lists and the class names asked for, and each file read
@@ -106,7 +106,7 @@ export function checkedBoxes(ds: DetectionDataset): TrainingBoxes {
     labels,
     imageStart,
     classNames: ds.classNames,
-    images: ds.records.map((r) => ({ source: r.source, id: r.id, width: r.width, height: r.height })),
+    images: ds.records.map((r) => ({ source: r.source, id: r.id, imagePath: r.imagePath, width: r.width, height: r.height })),
     objectIndex,
     objectLine,
   };

@@ -27,6 +27,7 @@ import { EngineError, EXIT } from '../errors';
 import { parseCommand, UsageError } from './args';
 import type { Io } from './engine-command';
 import { coverageCache, trainingBoxes, type TrainingBoxes } from './priors-data';
+import { priorsView } from './priors-view';
 import { splitList } from './run-target';
 import { loadSpec, SpecError } from './spec-file';
 
@@ -44,6 +45,7 @@ export const PRIORS_USAGE = `  priors <spec>      Measure the spec's default box
                          network is unchanged): a before/after table and the spec edit. Never lowers recall: without
                          a better proposal, says so and keeps the spec
       --write            With --suggest: apply the edit to the spec file (only the changed lists are rewritten)
+      --view             Print what the editor's "Default boxes" view draws, one JSON object (protocol/priors.ts)
 `;
 
 export const DEFAULT_PRIORS_CACHE = 'runs/.cache/priors';
@@ -58,6 +60,7 @@ export async function priorsCommand(args: string[], io: Io): Promise<number> {
     'no-cache': { type: 'boolean', default: false },
     suggest: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    view: { type: 'boolean', default: false },
   });
   try {
     if (positionals.length !== 1) throw new UsageError('priors takes exactly one spec file');
@@ -72,6 +75,10 @@ export async function priorsCommand(args: string[], io: Io): Promise<number> {
     if (values.write && !values.suggest) throw new UsageError('--write applies the edit of --suggest: pass both');
     const suggestion = values.suggest ? suggestEdit(result) : null;
     if (suggestion && values.write && suggestion.suggestion.improved) writeSuggestion(result, suggestion);
+    if (values.view) {
+      io.stdout.write(JSON.stringify(await priorsView(result, suggestion)) + '\n');
+      return EXIT.ok;
+    }
     io.stdout.write(
       values.json
         ? JSON.stringify({ ...priorsJson(result), ...(suggestion ? { suggestion: suggestionJson(result, suggestion, values.write === true) } : {}) }, null, 2) +

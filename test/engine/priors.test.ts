@@ -22,6 +22,7 @@ import { matchPriors } from '../../engine/boxes/match';
 import { loadVoc } from '../../engine/data/voc';
 import { checkedBoxes } from '../../engine/cli/priors-data';
 import { priorsCommand } from '../../engine/cli/priors';
+import { validatePriorsViewData, validatePriorsWebviewMessage } from '../../protocol/priors';
 import { repoRoot } from '../helpers';
 import { synthDataset, tempDir } from './data-fixtures';
 
@@ -336,4 +337,21 @@ test('the edit inserts a list the spec does not write (sizes from min_ratio), in
     assert.equal(applyEdits(text, placed.edits), expected);
   }
   assert.ok('error' in priorEdits(checkSpec('dsod: 1\n', 'yaml').document, before, after));
+});
+
+test('--view prints what the editor view draws, valid by the view protocol: an image of the set warped to the input, sizes, the suggestion edit', async () => {
+  const r = await dsodPriors([TINY, '--data', set.root, '--no-cache', '--view', '--suggest']);
+  assert.equal(r.code, 0, r.stderr);
+  const checked = validatePriorsViewData(JSON.parse(r.stdout));
+  assert.ok(checked.ok, checked.ok ? '' : checked.error);
+  const d = checked.message;
+  assert.deepEqual(d.input, { width: 96, height: 96 });
+  assert.equal(d.scales.length, 4);
+  assert.equal(d.sizes.length, d.objects);
+  assert.ok(d.image && d.image.uri.startsWith('data:image/jpeg;base64,') && d.image.boxes.length > 0);
+  assert.ok(d.suggestion?.improved && d.suggestion.edits.length > 0);
+  // The page's messages: only the known ones, well formed.
+  assert.ok(validatePriorsWebviewMessage({ type: 'apply' }).ok);
+  assert.ok(!validatePriorsWebviewMessage({ type: 'apply-file', path: '/etc/passwd' }).ok);
+  assert.ok(!validatePriorsViewData({ ...d, image: { ...d.image, uri: 'https://example.com/x.jpg' } }).ok);
 });
