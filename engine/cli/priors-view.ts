@@ -3,7 +3,6 @@
 // the suggestion with its edit, and one training image warped to the input (the first whose file exists) as a JPEG
 // data: URI with its objects.
 import { existsSync } from 'node:fs';
-import sharp from 'sharp';
 import { priorLayout } from '../../core';
 import { MAX_SCATTER, PRIORS_PROTOCOL_VERSION, type PriorsViewData } from '../../protocol/priors';
 import type { PriorsRun, SuggestedEdit } from './priors';
@@ -64,7 +63,8 @@ async function firstImage(r: PriorsRun): Promise<PriorsViewData['image']> {
     const im = images[i];
     if (!existsSync(im.imagePath)) continue;
     try {
-      // SSD's warp: the whole image resized to the input, as training sees it.
+      // SSD's warp: the whole image resized to the input, as training sees it. sharp loads here, only for the view.
+      const { default: sharp } = await import('sharp');
       const jpeg = await sharp(im.imagePath).resize(W, H, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer();
       const boxes: [number, number, number, number][] = [];
       const b = r.boxes.boxes;

@@ -71,7 +71,7 @@ function draw(): void {
   const d = data!;
   root.textContent = '';
   const h = el('h2');
-  h.textContent = `Default boxes of ${d.spec} against ${d.objects.toLocaleString('en-US')} objects in ${d.images.toLocaleString('en-US')} images`;
+  h.textContent = `Default boxes of ${d.spec.split(/[\\/]/).pop()} against ${d.objects.toLocaleString('en-US')} objects in ${d.images.toLocaleString('en-US')} images`;
   const summary = el('p', { id: 'summary' });
   summary.textContent = `Recall ${pct(d.matched, d.objects)} (${d.matched.toLocaleString('en-US')} objects have a default box with IoU >= 0.5), mean best IoU ${d.meanBestIou.toFixed(3)}`;
   root.append(h, summary);
