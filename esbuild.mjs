@@ -25,6 +25,8 @@ const entries = [
   },
   // The analysis report webview (`DSOD: Show Analysis Report`): its tables, sorting and row reveal, no dependencies.
   { in: 'webview/report/main.ts', out: 'webview/report', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
+  // The default-box view (`DSOD: Show Default Boxes`): an image with default boxes and a size scatter, SVG, no dependencies.
+  { in: 'webview/priors/main.ts', out: 'webview/priors', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
 ];
 
 await Promise.all(

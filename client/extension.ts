@@ -5,6 +5,7 @@ import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
 import { registerCaffeExport } from './caffeExport';
 import { DashboardPanels } from './dashboardPanel';
 import { GraphPanel } from './graphPanel';
+import { PriorsPanels } from './priorsPanel';
 import { ReportView } from './reportView';
 import { registerRuns, type Runs } from './runs';
 import { StatusBar } from './statusBar';
@@ -40,6 +41,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const reports = ReportView.register(context, client, output);
   DashboardPanels.register(context, output);
   registerCaffeExport(context, output);
+  PriorsPanels.register(context, output);
   let serverStarted: () => void = () => undefined;
   runs = registerRuns(context, new Promise<void>((resolve) => (serverStarted = resolve)));
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {

@@ -203,3 +203,31 @@ export { formatNotation, parseNotation, type Notation } from './spec/notation';
 export type { NormalizedSpec, Train } from './spec/types';
 export { NETWORK_SECTIONS, NUMBERS_READ, type NetworkSection, type SetAside } from './spec/partial';
 export { displayPath, specSchema } from './spec/validate';
+export { priorShapes, type BoxShape } from './priors';
+export {
+  COCO_SIZE_LIMITS,
+  measureCoverage,
+  priorLayout,
+  SIZE_BUCKETS,
+  sizeBucket,
+  sizeLimits,
+  SSD_MATCH_THRESHOLD,
+  type CoverageCount,
+  type GroundTruth,
+  type PriorCoverage,
+  type PriorLayout,
+  type PriorScaleLayout,
+  type SizeBucket,
+} from './priors-coverage';
+export {
+  clusterRatios,
+  keepsNetwork,
+  sampleImages,
+  scalePriors,
+  suggestPriors,
+  withPriors,
+  type PriorSuggestion,
+  type ScalePriors,
+  type SuggestOptions,
+} from './priors-suggest';
+export { applyEdits, priorEdits, type TextEdit } from './priors-edit';
