@@ -175,7 +175,19 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes, findStage } from './analysis/analyze';
 export { budgetChecks, type BudgetCheck } from './analysis/budget';
-export { diffAnalyses, isUnchanged, type AnalysisDiff, type Change, type ScaleCost, type ScaleDiff, type StageCost, type StageDiff } from './analysis/diff';
+export {
+  diffAnalyses,
+  diffLayers,
+  isUnchanged,
+  type AnalysisDiff,
+  type Change,
+  type LayerChange,
+  type LayerDiff,
+  type ScaleCost,
+  type ScaleDiff,
+  type StageCost,
+  type StageDiff,
+} from './analysis/diff';
 export { tilingStep } from './analysis/lints';
 export * from './format';
 export { DIAGNOSTIC_CODES, severityOf, type DiagnosticCode, type ParserCode } from './codes';
