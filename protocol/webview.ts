@@ -4,7 +4,7 @@
 // pull in the LSP runtime.
 import type { Position, Range, Severity } from '../core/diagnostics';
 import { HEAD_ROLES, LAYER_KINDS, SCALE_HALVES, STAGE_KINDS } from '../core/graph/types';
-import type { GraphNode, GraphResult, GraphScale, SpecSummary, SpecTotals } from './lsp';
+import type { GraphCompare, GraphNode, GraphResult, GraphScale, SpecSummary, SpecTotals } from './lsp';
 import {
   arrayOf,
   bool,
@@ -140,6 +140,15 @@ const graphResult: Check = shapeOf<GraphResult>()({
   diagnostics: arrayOf(
     shapeOf<GraphResult['diagnostics'][number]>()({ severity: oneOf(...Object.keys(SEVERITIES)), message: str(MAX_LOG_CHARS), range }),
     10_000,
+  ),
+  compare: nullable(
+    shapeOf<GraphCompare>()({
+      label: str(),
+      error: nullable(str(MAX_LOG_CHARS)),
+      layers: arrayOf(oneOf('added', 'changed', 'same'), MAX_NODES),
+      boxes: arrayOf(oneOf('added', 'changed', 'same'), 64),
+      removedStages: arrayOf(str(64), 1024),
+    }),
   ),
 });
 

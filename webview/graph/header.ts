@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 // The header: the spec's name and totals, the budget verdict, the problem count, the toolbar and the colour legend.
 import { formatShare } from '../../core/format';
-import type { SpecSummary } from '../../protocol/lsp';
-import { MAX_MIX, mix, rgbText, type Palette } from './colors';
+import type { GraphCompare, SpecSummary } from '../../protocol/lsp';
+import { CHANGE_MIX, MAX_MIX, mix, rgbText, type Palette } from './colors';
+import type { UnitChange } from './model';
 import { budgetText, problemsText, totalsText, type Metric } from './labels';
 
 export interface HeaderActions {
@@ -23,6 +24,10 @@ export interface HeaderView {
   metric: Metric;
   maxShare: number;
   palette: Palette;
+  /** While comparing: the legend explains the colouring by change instead of the heat ramp. */
+  compare: GraphCompare | null;
+  /** The drawn units' changes (counted in the legend). */
+  changes: Map<string, UnitChange> | null;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>, parent: HTMLElement, text?: string): HTMLElementTagNameMap[K] {
@@ -44,6 +49,8 @@ export class Header {
   private readonly ramp: HTMLElement;
   private readonly rampLabels: HTMLElement[];
   private readonly rampTitle: HTMLElement;
+  private readonly heatKeys: HTMLElement[];
+  private readonly changeLegend: HTMLElement;
 
   constructor(root: HTMLElement, actions: HeaderActions) {
     const top = el('div', { class: 'row' }, root);
@@ -78,11 +85,13 @@ export class Header {
 
     const legend = el('div', { class: 'legend', id: 'legend' }, root);
     this.rampTitle = el('span', {}, legend);
-    const rampBox = el('span', { class: 'key' }, legend);
+    const rampBox = el('span', { class: 'key heat' }, legend);
     const lo = el('span', {}, rampBox);
     this.ramp = el('span', { class: 'ramp', role: 'img' }, rampBox);
     const hi = el('span', {}, rampBox);
     this.rampLabels = [lo, hi];
+    this.heatKeys = [this.rampTitle, rampBox];
+    this.changeLegend = el('span', { class: 'change-legend', id: 'change-legend', hidden: '' }, legend);
     for (const [cls, text] of [
       ['learned', 'learned half'],
       ['reused', 'reused half'],
@@ -94,7 +103,43 @@ export class Header {
     }
   }
 
+  /** The colouring by change, explained: each change's colour and how many drawn nodes have it; the removed stages by name. */
+  private updateChangeLegend(v: HeaderView): void {
+    const c = v.compare;
+    const on = !!c;
+    for (const k of this.heatKeys) k.hidden = on;
+    this.changeLegend.hidden = !on;
+    if (!c) return this.changeLegend.replaceChildren();
+    const parts: HTMLElement[] = [];
+    const span = (cls: string, text: string) => {
+      const e = document.createElement('span');
+      e.className = cls;
+      e.textContent = text;
+      return e;
+    };
+    if (c.error !== null) {
+      parts.push(span('change-title', `Cannot compare with ${c.label}: ${c.error}`));
+      return this.changeLegend.replaceChildren(...parts);
+    }
+    parts.push(span('change-title', `Change from ${c.label}:`));
+    const counts = { added: 0, changed: 0, same: 0 };
+    for (const x of v.changes?.values() ?? []) counts[x]++;
+    const key = (change: UnitChange | 'removed', text: string) => {
+      const k = span(`key change-key ${change}`, '');
+      const sw = span('change-swatch', '');
+      const colour = change === 'same' ? v.palette.background : mix(v.palette.background, v.palette[change], CHANGE_MIX);
+      sw.style.background = rgbText(colour);
+      k.append(sw, span('', text));
+      k.dataset.change = change;
+      return k;
+    };
+    parts.push(key('added', `added (${counts.added})`), key('changed', `changed (${counts.changed})`), key('same', `same (${counts.same})`));
+    parts.push(key('removed', c.removedStages.length ? `removed, not drawn: ${c.removedStages.join(', ')}` : 'removed: none'));
+    this.changeLegend.replaceChildren(...parts);
+  }
+
   update(v: HeaderView): void {
+    this.updateChangeLegend(v);
     const s = v.drawn ?? v.latest;
     this.name.textContent = s?.name || 'DSOD graph';
     this.file.textContent = v.title;

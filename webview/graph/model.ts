@@ -431,3 +431,30 @@ function synthetic(
     expanded: null,
   };
 }
+
+/** What the colouring by change says of a drawn unit. */
+export type UnitChange = 'added' | 'changed' | 'same';
+
+/**
+ * Each drawn unit's change against the other side of a comparison, from the server's per-layer changes (matched by
+ * structure, core's diffLayers): added when all its layers are new, changed when any layer is new or costs otherwise,
+ * else the same. A scale's boxes follow its box count; the block's drawn input and output have no layers: the same.
+ * Null when there is no comparison (or its other side cannot be compared).
+ */
+export function unitChanges(graph: ViewGraph, result: GraphResult): Map<string, UnitChange> | null {
+  const c = result.compare;
+  if (!c || c.error !== null || !result.graph) return null;
+  const scaleAt = new Map(result.graph.scales.map((s, i) => [s.index, i]));
+  const out = new Map<string, UnitChange>();
+  for (const u of graph.units) {
+    let change: UnitChange = 'same';
+    if (u.members.length) {
+      const of = u.members.map((id) => c.layers[id] ?? 'same');
+      change = of.every((x) => x === 'added') ? 'added' : of.some((x) => x !== 'same') ? 'changed' : 'same';
+    } else if (u.kind === 'boxes' && u.scale !== null) {
+      change = c.boxes[scaleAt.get(u.scale) ?? -1] ?? 'same';
+    }
+    out.set(u.id, change);
+  }
+  return out;
+}
