@@ -43,6 +43,7 @@ td .tag { color: var(--vscode-descriptionForeground, #9d9d9d); }
 ul#summary { list-style: none; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 4px 18px; }
 ul#summary li { overflow-wrap: anywhere; }
 #compare:empty { display: none; }
+#compare { margin-bottom: 14px; }
 table.delta tbody tr { cursor: default; }
 table.delta tr.change-same td { color: var(--vscode-descriptionForeground, #9d9d9d); }
 table.delta tr.change-added td:first-child { box-shadow: inset 3px 0 var(--vscode-charts-green, #89d185); }
