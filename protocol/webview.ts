@@ -131,7 +131,7 @@ const graph: Check = (v, at) => {
   return null;
 };
 
-const graphResult: Check = shapeOf<GraphResult>()({
+const graphResultShape: Check = shapeOf<GraphResult>()({
   protocol: count,
   uri: str(),
   version: finite,
@@ -151,6 +151,17 @@ const graphResult: Check = shapeOf<GraphResult>()({
     }),
   ),
 });
+
+/** A comparison's changes name every node of the graph they colour, and each scale's boxes: no more, no fewer. */
+const graphResult: Check = (v, at) => {
+  const e = graphResultShape(v, at);
+  if (e) return e;
+  const r = v as GraphResult;
+  if (!r.compare || r.compare.error !== null || !r.graph) return null;
+  if (r.compare.layers.length !== r.graph.nodes.length) return `${at}.compare.layers must have one change per node (${r.graph.nodes.length})`;
+  if (r.compare.boxes.length !== r.graph.scales.length) return `${at}.compare.boxes must have one change per scale (${r.graph.scales.length})`;
+  return null;
+};
 
 const hostMessages = messageChecks<HostMessage>({
   graph: { title: str(), result: graphResult },

@@ -129,6 +129,11 @@ test("the graph's colouring: each node's change from core's diffLayers, each sca
   assert.deepEqual(c.boxes, ['same', 'same', 'same', 'same', 'same', 'changed']);
   assert.deepEqual(c.removedStages, []);
   assert.ok(validateHostMessage({ type: 'graph', title: 'dsod300.dsod.yaml', result: g }).ok);
+  // The page refuses changes that do not name every node, or every scale's boxes.
+  const short = { ...g, compare: { ...c, layers: c.layers.slice(1) } };
+  assert.match((validateHostMessage({ type: 'graph', title: 't', result: short }) as { error: string }).error, /compare\.layers must have one change per node/);
+  const boxes = { ...g, compare: { ...c, boxes: [] } };
+  assert.match((validateHostMessage({ type: 'graph', title: 't', result: boxes }) as { error: string }).error, /compare\.boxes must have one change per scale/);
   // Fewer scales than the other side: the missing scale's stages are named as removed.
   const five = edit(
     edit(
