@@ -133,6 +133,9 @@ describe('comparing with another side, in Chromium', { skip, timeout: 180_000 },
       assert.equal(expanded['block4/layer10'], 'added');
       assert.equal(expanded['block4/layer1'], 'same');
       assert.equal(expanded['block1'], 'same');
+      // Block 4's drawn output is its last concat, wider now; its input is transition 3's output, as before.
+      assert.equal(expanded['block4/out'], 'changed');
+      assert.equal(expanded['block4/in'], 'same');
       assert.match(await page.locator('#change-legend').innerText(), /added \(2\)/);
       await page.screenshot({ path: screenshotPath('compare-graph-added') });
 
