@@ -4,12 +4,13 @@
 // palette opens the report with the change in total, per stage and per scale, and each scale's default-box sides beside
 // its receptive field; t. the graph beside it coloured by change: block 4 and transition 4 changed, nothing else, and
 // the legend saying so; u. the edit undone: the lens says nothing (the file costs what HEAD does) and the report says
-// "No change". Run: `npm run build && npx tsc -p . && flock /tmp/coord/e2e.lock node --test --test-concurrency=1
+// "No change"; v. "DSOD: Compare with..." another spec; w. the messages for a revision git does not know and a spec
+// not in HEAD. Run: `npm run build && npx tsc -p . && flock /tmp/coord/e2e.lock node --test --test-concurrency=1
 // out/test/e2e/compare.e2e.js`. Screenshots: results/e2e/compare/01-lens-vs-head.png, 02-report-deltas.png, 02b-report-box-sides.png,
-// 03-graph-by-change.png, 04-undone-no-change.png.
+// 03-graph-by-change.png, 04-undone-no-change.png, 05-compare-with-file.png, 06-not-in-head.png.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,6 +26,9 @@ let repo: string | undefined;
 const { step } = stepRunner(() => vscode, { escapeFirst: true });
 
 const BLOCKS = 'blocks: [6, 8, 8, 8]';
+const LITE_FILE = 'dsod300-lite.dsod.yaml';
+/** A notification toast. */
+const toast = (page: Page, text: string) => page.locator('.notifications-toasts .notification-list-item', { hasText: text });
 const WIDER = edit(DSOD300_YAML, BLOCKS, 'blocks: [6, 8, 8, 10]');
 const a = analyze(DSOD300_YAML);
 const b = analyze(WIDER);
@@ -42,6 +46,8 @@ describe('what an edit costs, in VS Code (code-server)', { timeout: 360_000 }, (
       // A git repository holding DSOD300, committed: the workspace is a copy of it (its .git included).
       repo = mkdtempSync(join(tmpdir(), 'dsod-compare-repo-'));
       copyFileSync(join(repoRoot, 'examples', DSOD300_FILE), join(repo, DSOD300_FILE));
+      // Beside it, never committed: another spec to compare with, and a file HEAD does not have.
+      copyFileSync(join(repoRoot, 'examples', LITE_FILE), join(repo, LITE_FILE));
       const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', ...args], { cwd: repo });
       git('init', '-q');
       git('add', DSOD300_FILE);
@@ -159,6 +165,55 @@ describe('what an edit costs, in VS Code (code-server)', { timeout: 360_000 }, (
       await report.locator('#compare-unchanged').waitFor();
       assert.equal(await report.locator('#compare-stages').count(), 0);
       await screenshot('04-undone-no-change');
+    }),
+  );
+
+  test('v. "DSOD: Compare with..." another spec of the workspace: the report compares with it', { timeout: 120_000 }, () =>
+    step('v-compare-with-file', async ({ page, screenshot }) => {
+      await page.locator('.editor-group-container').first().locator('.tab', { hasText: DSOD300_FILE }).click();
+      await runCommand(page, 'DSOD: Compare with...');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'A git revision of this spec' }).waitFor();
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: LITE_FILE }).click();
+      const report = visibleWebview(page);
+      await expectSoon(async () =>
+        assert.equal(await report.locator('#compare-title').innerText(), `Change from ${LITE_FILE} (DSOD300 (DS/64-64-16-1)) to this spec`),
+      );
+      const lite = analyze(readFileSync(join(repoRoot, 'examples', LITE_FILE), 'utf8'));
+      const totals = await report.locator('#compare-totals tbody tr').first().locator('td').allInnerTexts();
+      assert.deepEqual(
+        totals.map((t) => t.trim()),
+        [
+          'learned params',
+          formatExact(lite.totals.paramsLearned),
+          formatExact(a.totals.paramsLearned),
+          formatSigned(a.totals.paramsLearned - lite.totals.paramsLearned, formatExact),
+        ],
+      );
+      await screenshot('05-compare-with-file');
+    }),
+  );
+
+  test('w. clear messages: a spec not in HEAD, and a revision git does not know', { timeout: 120_000 }, () =>
+    step('w-messages', async ({ page, screenshot }) => {
+      await page.locator('.editor-group-container').first().locator('.tab', { hasText: DSOD300_FILE }).click();
+      await runCommand(page, 'DSOD: Compare with...');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'A git revision of this spec' }).click();
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill('HEAD~1');
+      await page.keyboard.press('Enter');
+      await toast(page, 'DSOD: cannot compare dsod300.dsod.yaml with HEAD~1: git does not know the revision "HEAD~1".').waitFor();
+      await page.keyboard.press('Escape');
+      // The spec beside it was never committed.
+      await page.locator('.editor-group-container').first().click();
+      await openFile(page, LITE_FILE);
+      await runCommand(page, 'DSOD: Compare with HEAD');
+      await toast(page, `DSOD: cannot compare ${LITE_FILE} with HEAD: ${LITE_FILE} is not in HEAD (it was not committed there).`).waitFor();
+      // And no lens against HEAD on it.
+      await page.keyboard.press('Control+Home');
+      await lenses(page).filter({ hasText: 'DS/64-64-16-1' }).waitFor();
+      assert.doesNotMatch(await lenses(page).innerText(), /vs HEAD/);
+      await screenshot('06-not-in-head');
     }),
   );
 });
