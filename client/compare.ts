@@ -1,8 +1,9 @@
 // What an edit costs, in the editor: "DSOD: Compare with HEAD" and "DSOD: Compare with..." (another spec file, or a git
 // revision) send the other side's text to the language server (`dsod/baseline`, role `compare`), which puts the change
 // per stage and scale in the report and colours the graph by change; both are opened beside the spec. The lens
-// "+1.2M params vs HEAD" needs HEAD's text of every open spec (role `head`): read with git when a spec is opened and
-// when it is saved, cached per file and HEAD commit so that a save costs one `git rev-parse`. Git runs only in a
+// "+1.2M params vs HEAD" needs HEAD's text of every open spec (role `head`): read with git when a spec is opened, when
+// it is saved and when the repository's HEAD moves (a commit), cached per file and HEAD commit so that a save costs one
+// `git rev-parse`. Git runs only in a
 // trusted workspace (a repository's configuration can run programs), as VS Code's own git support does.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -25,6 +26,8 @@ export class Compare implements vscode.Disposable {
   private readonly heads = new Map<string, HeadText>();
   /** The documents whose HEAD text the server has (it forgets it when the document closes). */
   private readonly sent = new Set<string>();
+  /** A burst of ref changes (a commit writes several files) looks at HEAD once. */
+  private timer: NodeJS.Timeout | undefined;
 
   static register(context: vscode.ExtensionContext, client: LanguageClient, output: vscode.LogOutputChannel, started: Promise<void>): Compare {
     const c = new Compare(client, output);
@@ -53,6 +56,17 @@ export class Compare implements vscode.Disposable {
         for (const d of vscode.workspace.textDocuments) void this.updateHead(d, true);
       }),
     );
+    // A commit, checkout or reset moves HEAD without a save: look again (one `git rev-parse` per open spec; the text
+    // is read again only where the commit changed).
+    const refs = vscode.workspace.createFileSystemWatcher('**/.git/{HEAD,packed-refs,refs/heads/**}');
+    const moved = () => {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        for (const d of vscode.workspace.textDocuments) void this.updateHead(d, false);
+      }, 300);
+    };
+    this.disposables.push(refs, refs.onDidChange(moved), refs.onDidCreate(moved), refs.onDidDelete(moved));
     for (const d of vscode.workspace.textDocuments) void this.updateHead(d, true);
   }
 
@@ -175,6 +189,7 @@ export class Compare implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -5,9 +5,11 @@
 // its receptive field; t. the graph beside it coloured by change: block 4 and transition 4 changed, nothing else, and
 // the legend saying so; u. the edit undone: the lens says nothing (the file costs what HEAD does) and the report says
 // "No change"; v. "DSOD: Compare with..." another spec; w. the messages for a revision git does not know and a spec
-// not in HEAD. Run: `npm run build && npx tsc -p . && flock /tmp/coord/e2e.lock node --test --test-concurrency=1
-// out/test/e2e/compare.e2e.js`. Screenshots: results/e2e/compare/01-lens-vs-head.png, 02-report-deltas.png, 02b-report-box-sides.png,
-// 03-graph-by-change.png, 04-undone-no-change.png, 05-compare-with-file.png, 06-not-in-head.png.
+// not in HEAD; x. the edit committed with git outside the editor: the lens against HEAD goes.
+// Run: `npm run build && npx tsc -p . && flock /tmp/coord/e2e.lock node --test --test-concurrency=1
+// out/test/e2e/compare.e2e.js`. Screenshots in results/e2e/compare/: 01-lens-vs-head.png, 02-report-deltas.png,
+// 02b-report-box-sides.png, 03-graph-by-change.png, 04-undone-no-change.png, 05-compare-with-file.png,
+// 06-not-in-head.png, 07-committed-no-lens.png.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -214,6 +216,28 @@ describe('what an edit costs, in VS Code (code-server)', { timeout: 360_000 }, (
       await lenses(page).filter({ hasText: 'DS/64-64-16-1' }).waitFor();
       assert.doesNotMatch(await lenses(page).innerText(), /vs HEAD/);
       await screenshot('06-not-in-head');
+    }),
+  );
+
+  test('x. the edit committed outside the editor: HEAD moved, the lens against it goes without a save', { timeout: 120_000 }, () =>
+    step('x-committed', async ({ page, screenshot }) => {
+      await page.locator('.editor-group-container').first().locator('.tab', { hasText: DSOD300_FILE }).click();
+      const lines = DSOD300_YAML.split('\n');
+      const at = lines.findIndex((l) => l.includes(BLOCKS));
+      await goTo(page, at + 1, lines[at].lastIndexOf('8') + 1);
+      await page.keyboard.press('Shift+ArrowRight');
+      await page.keyboard.type('10');
+      await page.keyboard.press('Control+S');
+      await page.locator('.editor-group-container.active .tab.active.dirty').waitFor({ state: 'detached' });
+      await page.keyboard.press('Control+Home');
+      await lenses(page).filter({ hasText: LENS }).waitFor();
+      // As a terminal would: git commit in the workspace.
+      execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '-qam', 'two more layers in block 4'], {
+        cwd: vscode!.workspace,
+      });
+      await expectSoon(async () => assert.doesNotMatch(await lenses(page).innerText(), /vs HEAD/));
+      assert.match(await lenses(page).innerText(), /DSOD300: 15\.5M params/);
+      await screenshot('07-committed-no-lens');
     }),
   );
 });
