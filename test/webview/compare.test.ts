@@ -3,14 +3,17 @@
 // stage, per scale and in total, and each scale's default-box sides beside its receptive field; the graph's nodes
 // coloured added / changed / same with the legend, the removed stages named. Screenshots: results/webview/compare-*.png.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { diffAnalyses } from '../../core';
 import { formatExact, formatSigned } from '../../core/format';
 import type { GraphResult, ReportData } from '../../protocol/lsp';
+import type { WebviewMessage } from '../../protocol/webview';
 import { createLanguageService } from '../../server/service';
 import { analyze, DSOD300_YAML, edit } from '../helpers';
-import { missingPrerequisite, openGraphPage, screenshotPath } from './page';
+import { missingPrerequisite, openGraphPage, resultsDir, screenshotPath } from './page';
 import { launchChromium, missingReportPrerequisite, openReportPage } from './report-page';
 
 const URI = 'file:///ws/dsod300.dsod.yaml';
@@ -123,6 +126,14 @@ describe('comparing with another side, in Chromium', { skip, timeout: 180_000 },
       const fill = (id: string) => page.locator(`g.node[data-id="${id}"] > rect.box`).getAttribute('fill');
       assert.notEqual(await fill('head6/loc'), await fill('head5/loc'));
       await page.screenshot({ path: screenshotPath('compare-graph-changed') });
+      // An exported picture explains the same colouring: the change legend, not the heat ramp.
+      const since = gp.posted.length;
+      await page.click('#export-svg');
+      const svg = await gp.next((m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export' && m.format === 'svg', since);
+      assert.match(svg.data, /Change from HEAD:/);
+      assert.match(svg.data, /changed \(3\)/);
+      assert.doesNotMatch(svg.data, /Share of/);
+      writeFileSync(join(resultsDir, 'compare-graph-export.svg'), svg.data);
 
       // Two more dense layers in block 4, expanded: the new layers are added, the block's frame changed.
       await page.locator('#expand-all').click();

@@ -38,6 +38,27 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return e;
 }
 
+/** The colouring by change explained, for the header and for an exported picture: each change's colour and count. */
+export function changeLegend(
+  c: GraphCompare,
+  changes: Map<string, UnitChange> | null,
+  palette: Palette,
+): { title: string; keys: { change: UnitChange | 'removed'; colour: string; text: string }[] } {
+  const counts = { added: 0, changed: 0, same: 0 };
+  for (const x of changes?.values() ?? []) counts[x]++;
+  const colour = (change: UnitChange | 'removed') => rgbText(change === 'same' ? palette.background : mix(palette.background, palette[change], CHANGE_MIX));
+  const key = (change: UnitChange | 'removed', text: string) => ({ change, colour: colour(change), text });
+  return {
+    title: `Change from ${c.label}:`,
+    keys: [
+      key('added', `added (${counts.added})`),
+      key('changed', `changed (${counts.changed})`),
+      key('same', `same (${counts.same})`),
+      key('removed', c.removedStages.length ? `removed, not drawn: ${c.removedStages.join(', ')}` : 'removed: none'),
+    ],
+  };
+}
+
 export class Header {
   private readonly name: HTMLElement;
   private readonly file: HTMLElement;
@@ -121,20 +142,16 @@ export class Header {
       parts.push(span('change-title', `Cannot compare with ${c.label}: ${c.error}`));
       return this.changeLegend.replaceChildren(...parts);
     }
-    parts.push(span('change-title', `Change from ${c.label}:`));
-    const counts = { added: 0, changed: 0, same: 0 };
-    for (const x of v.changes?.values() ?? []) counts[x]++;
-    const key = (change: UnitChange | 'removed', text: string) => {
-      const k = span(`key change-key ${change}`, '');
+    const legend = changeLegend(c, v.changes, v.palette);
+    parts.push(span('change-title', legend.title));
+    for (const k of legend.keys) {
+      const e = span(`key change-key ${k.change}`, '');
       const sw = span('change-swatch', '');
-      const colour = change === 'same' ? v.palette.background : mix(v.palette.background, v.palette[change], CHANGE_MIX);
-      sw.style.background = rgbText(colour);
-      k.append(sw, span('', text));
-      k.dataset.change = change;
-      return k;
-    };
-    parts.push(key('added', `added (${counts.added})`), key('changed', `changed (${counts.changed})`), key('same', `same (${counts.same})`));
-    parts.push(key('removed', c.removedStages.length ? `removed, not drawn: ${c.removedStages.join(', ')}` : 'removed: none'));
+      sw.style.background = k.colour;
+      e.append(sw, span('', k.text));
+      e.dataset.change = k.change;
+      parts.push(e);
+    }
     this.changeLegend.replaceChildren(...parts);
   }
 

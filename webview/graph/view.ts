@@ -6,7 +6,7 @@ import { formatBoxes, formatExact } from '../../core/format';
 import type { GraphResult, SpecSummary } from '../../protocol/lsp';
 import { readPalette, type Palette } from './colors';
 import { exportSvg, svgToPng } from './exporter';
-import { Header } from './header';
+import { changeLegend, Header } from './header';
 import { post, saveState, type SavedState } from './host';
 import { neighbour, type Direction } from './keyboard';
 import type { Metric } from './labels';
@@ -361,6 +361,7 @@ export class GraphView {
       heading: `${s.name} — ${this.good.title}`,
       subheading: `${formatExact(s.paramsLearned)} learned params · ${formatExact(s.macs)} MACs · ${formatBoxes(s.defaultBoxes)}`,
       legend: { title: `Share of ${this.state.metric === 'macs' ? 'MACs' : 'learned params'}`, maxShare: this.drawn.maxShare, accent: this.state.metric },
+      changeLegend: this.good.result.compare && this.drawn.changes ? changeLegend(this.good.result.compare, this.drawn.changes, this.palette) : null,
       palette: this.palette,
     });
     try {
