@@ -5,7 +5,7 @@
 // its receptive field; t. the graph beside it coloured by change: block 4 and transition 4 changed, nothing else, and
 // the legend saying so; u. the edit undone: the lens says nothing (the file costs what HEAD does) and the report says
 // "No change"; v. "DSOD: Compare with..." another spec; w. the messages for a revision git does not know and a spec
-// not in HEAD; x. the edit committed with git outside the editor: the lens against HEAD goes.
+// not in HEAD; x. the edit committed with git outside the editor: the lens against HEAD goes; then "DSOD: Stop Comparing".
 // Run: `npm run build && npx tsc -p . && flock /tmp/coord/e2e.lock node --test --test-concurrency=1
 // out/test/e2e/compare.e2e.js`. Screenshots in results/e2e/compare/: 01-lens-vs-head.png, 02-report-deltas.png,
 // 02b-report-box-sides.png, 03-graph-by-change.png, 04-undone-no-change.png, 05-compare-with-file.png,
@@ -238,6 +238,15 @@ describe('what an edit costs, in VS Code (code-server)', { timeout: 360_000 }, (
       await expectSoon(async () => assert.doesNotMatch(await lenses(page).innerText(), /vs HEAD/));
       assert.match(await lenses(page).innerText(), /DSOD300: 15\.5M params/);
       await screenshot('07-committed-no-lens');
+      // "DSOD: Stop Comparing": the report is the plain report again.
+      await runCommand(page, 'DSOD: Stop Comparing');
+      await page
+        .locator('.editor-group-container .tab', { hasText: `Report: ${DSOD300_FILE}` })
+        .first()
+        .click();
+      const report = visibleWebview(page);
+      await report.locator('#stages tbody tr[data-name="block4"]').waitFor();
+      await expectSoon(async () => assert.equal(await report.locator('#compare-title').count(), 0));
     }),
   );
 });
