@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
 import { registerCaffeExport } from './caffeExport';
+import { Compare } from './compare';
 import { DashboardPanels } from './dashboardPanel';
 import { GraphPanel } from './graphPanel';
 import { PriorsPanels } from './priorsPanel';
@@ -43,7 +44,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerCaffeExport(context, output);
   PriorsPanels.register(context, output);
   let serverStarted: () => void = () => undefined;
-  runs = registerRuns(context, new Promise<void>((resolve) => (serverStarted = resolve)));
+  const started = new Promise<void>((resolve) => (serverStarted = resolve));
+  runs = registerRuns(context, started);
+  Compare.register(context, client, output, started);
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {
     graph.onAnalyzed(summary);
     reports.refresh(summary.uri);

@@ -54,6 +54,12 @@ export function formatBoxes(n: number): string {
   return `${formatExact(n)} box${n === 1 ? '' : 'es'}`;
 }
 
+/** A change, signed: "+1.23M", "−340k", "0" (a true minus sign, so that a column of changes reads at a glance). */
+export function formatSigned(n: number, unit: (n: number) => string = formatCount): string {
+  if (n === 0) return '0';
+  return n > 0 ? `+${unit(n)}` : `−${unit(-n)}`;
+}
+
 /** A part of a whole: "29.2%"; an en dash when there is no whole to be part of. */
 export function formatShare(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '–';

@@ -187,7 +187,19 @@ export {
   type StageMemory,
   type TrainingMemory,
 } from './analysis/memory';
-export { diffAnalyses, isUnchanged, type AnalysisDiff, type Change, type ScaleCost, type ScaleDiff, type StageCost, type StageDiff } from './analysis/diff';
+export {
+  diffAnalyses,
+  diffLayers,
+  isUnchanged,
+  type AnalysisDiff,
+  type Change,
+  type LayerChange,
+  type LayerDiff,
+  type ScaleCost,
+  type ScaleDiff,
+  type StageCost,
+  type StageDiff,
+} from './analysis/diff';
 export { tilingStep } from './analysis/lints';
 export * from './format';
 export { DIAGNOSTIC_CODES, severityOf, type DiagnosticCode, type ParserCode } from './codes';

@@ -3,19 +3,21 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   createConnection,
   DidChangeConfigurationNotification,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
-import { AnalyzedNotification, GraphRequest, ReportRequest } from '../protocol/lsp';
+import { AnalyzedNotification, BaselineNotification, GraphRequest, ReportRequest, type BaselineParams } from '../protocol/lsp';
 import { createLanguageService, DEFAULT_SETTINGS, type ServiceSettings } from './service';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const service = createLanguageService();
 let canPullConfiguration = false;
+let canRefreshLenses = false;
 
 /** Run a handler; on a bug, log it and answer `fallback` instead of failing the request. */
 function guard<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R): (...args: A) => R {
@@ -31,6 +33,7 @@ function guard<A extends unknown[], R>(name: string, fallback: R, handler: (...a
 
 connection.onInitialize((params) => {
   canPullConfiguration = params.capabilities.workspace?.configuration === true;
+  canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -132,6 +135,16 @@ connection.onRequest(
   guard('dsod/report', null, (p: { uri: string }) => {
     const doc = documents.get(p.uri);
     return doc ? service.report(doc) : null;
+  }),
+);
+
+// The other side of a comparison, read by the client (git, another file): lenses, report and graph follow it.
+connection.onNotification(
+  BaselineNotification,
+  guard('dsod/baseline', undefined, (p: BaselineParams) => {
+    service.setBaseline(p);
+    schedule(p.uri); // a new analysis notification: the client refreshes the open report and graph
+    if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
   }),
 );
 

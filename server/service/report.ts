@@ -53,6 +53,7 @@ export function reportData(c: SpecCheck, uri: string, version: number, batch = 1
         aspectRatios: s.aspectRatios,
         step: s.step,
         receptiveField: s.receptiveField,
+        boxSides: s.boxSides,
         loc: nodes[g.loc].shape,
         conf: nodes[g.conf].shape,
         source: source(s.source),
@@ -71,5 +72,6 @@ export function reportData(c: SpecCheck, uri: string, version: number, batch = 1
       batch,
       activationBytes: t.activationBytesPerImage * batch,
     },
+    compare: null,
   };
 }
