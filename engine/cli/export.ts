@@ -1,10 +1,15 @@
 // `dsod export --graph SPEC [--out FILE]`: core's analysed layer graph as versioned JSON (protocol/graph-json.ts,
 // documented in docs/graph-json.md), the network description the PyTorch engine (engine/torch/) builds from.
+// `dsod export --onnx SPEC (--weights FILE | --random-weights) --out FILE`: the network as ONNX (engine/onnx/).
+import { defaultBoxes } from '../../core';
 import { toGraphJson, type GraphJson } from '../../protocol/graph-json';
 import { IoError, writeFileAtomic } from '../data/files';
 import { parseCommand, UsageError } from './args';
-import { EXIT } from '../errors';
-import { specTextHash } from '../train/checkpoint';
+import { EngineError, EXIT } from '../errors';
+import { initialValue, paramLayout } from '../model/params';
+import type { WeightMap } from '../model/weights';
+import { buildOnnxModel } from '../onnx/build';
+import { readWeightsFile, specTextHash } from '../train/checkpoint';
 import type { Io } from './engine-command';
 import { releaseStopSignals } from './signals';
 import { loadSpec, SpecError } from './spec-file';
@@ -13,14 +18,32 @@ export const EXPORT_USAGE = `  export --graph <spec>
                      Write the analysed layer graph as JSON (format dsod-graph, version 1; docs/graph-json.md):
                      every node's kind, attributes, inputs and shape, the scales, the parameter totals
       --out FILE         Write there (atomically) instead of to stdout
+  export --onnx <spec> --weights FILE --out FILE
+                     Write the network as an ONNX model (opset 13): input images [batch, 3, H, W] (the engine's
+                     normalized pixels, channels first), outputs loc, conf (logits) and priors (the default boxes)
+      --weights FILE     A checkpoint (.dsodckpt) or weights file (.dsodw) that fits the spec
+      --random-weights   Instead of --weights: the spec's initial weights (train.seed), for timing or wiring checks
+      --with-postprocess Also box decoding, softmax and per-class NonMaxSuppression in the graph: outputs boxes,
+                         scores and detections [n, 7] (image, class, score, xmin, ymin, xmax, ymax)
 `;
 
 export async function exportCommand(args: string[], io: Io): Promise<number> {
   // Nothing here needs a graceful stop: a signal ends it as it would any short command.
   releaseStopSignals();
-  const { values, positionals } = parseCommand('export', args, { graph: { type: 'string' }, out: { type: 'string' } });
-  if (positionals.length) throw new UsageError(`export: unexpected argument "${positionals[0]}" (the spec goes after --graph)`);
-  if (values.graph === undefined) throw new UsageError('export: say what to export: --graph <spec>');
+  const { values, positionals } = parseCommand('export', args, {
+    graph: { type: 'string' },
+    onnx: { type: 'string' },
+    weights: { type: 'string' },
+    'random-weights': { type: 'boolean', default: false },
+    'with-postprocess': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  });
+  if (positionals.length) throw new UsageError(`export: unexpected argument "${positionals[0]}" (the spec goes after --graph or --onnx)`);
+  if (values.graph !== undefined && values.onnx !== undefined) throw new UsageError('export: one of --graph and --onnx at a time');
+  if (values.onnx !== undefined) return exportOnnx(values.onnx, values, io);
+  if (values.weights !== undefined || values['random-weights'] || values['with-postprocess'])
+    throw new UsageError('export: --weights, --random-weights and --with-postprocess go with --onnx');
+  if (values.graph === undefined) throw new UsageError('export: say what to export: --graph <spec> or --onnx <spec>');
   let text: string;
   try {
     const spec = loadSpec(values.graph);
@@ -43,6 +66,63 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   }
   io.stdout.write(`${values.out}\n`);
   return EXIT.ok;
+}
+
+async function exportOnnx(
+  specPath: string,
+  values: { weights?: string; 'random-weights'?: boolean; 'with-postprocess'?: boolean; out?: string },
+  io: Io,
+): Promise<number> {
+  if (values.out === undefined) throw new UsageError('export --onnx: say where with --out FILE (an ONNX model is binary)');
+  if (values.weights !== undefined && values['random-weights']) throw new UsageError('export --onnx: --weights or --random-weights, not both');
+  if (values.weights === undefined && !values['random-weights'])
+    throw new UsageError('export --onnx needs --weights FILE (a checkpoint or .dsodw); --random-weights exports the untrained initial weights');
+  let spec;
+  try {
+    spec = loadSpec(specPath);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    io.stderr.write(`dsod: ${e.message}\n${e.lines.map((l) => `${l}\n`).join('')}`);
+    return e.io ? EXIT.usage : EXIT.failed;
+  }
+  const { analysis } = spec;
+  let bytes: Uint8Array;
+  try {
+    let weights: WeightMap;
+    if (values.weights !== undefined) {
+      try {
+        weights = readWeightsFile(values.weights).weights;
+      } catch (e) {
+        throw new EngineError('weights', (e as Error).message, values.weights);
+      }
+    } else weights = seededWeights(analysis.graph, analysis.spec.train.seed);
+    const postprocess = values['with-postprocess'] ? { variances: analysis.spec.priors.variances } : null;
+    try {
+      bytes = buildOnnxModel(analysis.graph, weights, {
+        priors: defaultBoxes(analysis),
+        postprocess,
+        doc: `DSOD detector of ${spec.path} (dsod export --onnx)`,
+      });
+    } catch (e) {
+      if (e instanceof EngineError && values.weights !== undefined)
+        throw new EngineError('weights', `${values.weights} does not fit ${spec.path}: ${e.message}`, values.weights);
+      throw e;
+    }
+    await writeFileAtomic(values.out, bytes);
+  } catch (e) {
+    if (!(e instanceof EngineError)) throw e;
+    io.stderr.write(`dsod: ${e.message}\n`);
+    return e.exitStatus;
+  }
+  io.stdout.write(`${values.out}\n`);
+  return EXIT.ok;
+}
+
+/** The weights a training starts from (the spec's seed): the same values the tfjs model is created with. */
+export function seededWeights(graph: Parameters<typeof paramLayout>[0], seed: number): WeightMap {
+  const out: WeightMap = {};
+  for (const slot of paramLayout(graph)) out[slot.name] = { shape: slot.shape, values: initialValue(slot, { seed }) };
+  return out;
 }
 
 /** One node (and one scale) per line: DSOD300's ~1,000 nodes stay readable and diff line by line. */

@@ -2,3 +2,4 @@
 export { buildOnnxModel, checkWeights, detectionsFromRows, WeightsMismatch, type OnnxExportOptions, type PostprocessOptions } from './build';
 export { decodeModel, encodeModel, ONNX_OPSET } from './proto';
 export { createOnnxSession, cudaProviderPresent, nhwcToNchw, onnxRuntimeVersion, runOnnx, type OnnxProvider, type OnnxSession } from './runtime';
+export { onnxPredictor, type OnnxPredictor } from './predictor';
