@@ -6,7 +6,7 @@ import { toGraphJson, type GraphJson } from '../../protocol/graph-json';
 import { IoError, writeFileAtomic } from '../data/files';
 import { parseCommand, UsageError } from './args';
 import { EngineError, EXIT } from '../errors';
-import { initialValue, paramLayout } from '../model/params';
+import { seededWeights } from '../latency/measure';
 import type { WeightMap } from '../model/weights';
 import { buildOnnxModel } from '../onnx/build';
 import { readWeightsFile, specTextHash } from '../train/checkpoint';
@@ -95,7 +95,7 @@ async function exportOnnx(
       } catch (e) {
         throw new EngineError('weights', (e as Error).message, values.weights);
       }
-    } else weights = seededWeights(analysis.graph, analysis.spec.train.seed);
+    } else weights = seededWeights(analysis);
     const postprocess = values['with-postprocess'] ? { variances: analysis.spec.priors.variances } : null;
     try {
       bytes = buildOnnxModel(analysis.graph, weights, {
@@ -116,13 +116,6 @@ async function exportOnnx(
   }
   io.stdout.write(`${values.out}\n`);
   return EXIT.ok;
-}
-
-/** The weights a training starts from (the spec's seed): the same values the tfjs model is created with. */
-export function seededWeights(graph: Parameters<typeof paramLayout>[0], seed: number): WeightMap {
-  const out: WeightMap = {};
-  for (const slot of paramLayout(graph)) out[slot.name] = { shape: slot.shape, values: initialValue(slot, { seed }) };
-  return out;
 }
 
 /** One node (and one scale) per line: DSOD300's ~1,000 nodes stay readable and diff line by line. */

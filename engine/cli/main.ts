@@ -14,6 +14,7 @@ import { isOutputClosed, outputClosed, processIo, type Io } from './engine-comma
 import { EVAL_USAGE, evalCommand } from './eval';
 import { EXPORT_USAGE, exportCommand } from './export';
 import { INFER_USAGE, inferCommand } from './infer';
+import { LATENCY_USAGE, latencyCommand } from './latency';
 import { REPORT_USAGE, reportCommand } from './report';
 import { SYNTH_USAGE, synthCommand } from './synth';
 import { TRAIN_USAGE, trainCommand } from './train';
@@ -32,6 +33,7 @@ const ENGINE_COMMANDS: Record<string, Subcommand> = {
   infer: { usage: INFER_USAGE, run: inferCommand },
   report: { usage: REPORT_USAGE, run: reportCommand },
   export: { usage: EXPORT_USAGE, run: exportCommand },
+  latency: { usage: LATENCY_USAGE, run: latencyCommand },
 };
 
 const EXIT_STATUS = `Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or input problem (an option,
