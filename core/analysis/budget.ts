@@ -2,7 +2,24 @@
 // bar and the lints say the same thing (and by how much) without reading it back out of diagnostics.
 import type { Analysis } from './analyze';
 
-export type BudgetQuantity = 'params' | 'macs' | 'activation memory';
+export type BudgetQuantity = 'params' | 'macs' | 'activation memory' | 'latency';
+
+/**
+ * The spec's latest measured latency (`dsod latency`, kept beside the spec): core cannot read files, so whoever can
+ * (the CLI, the extension through the language server) hands it in.
+ */
+export interface MeasuredLatency {
+  /** Median milliseconds of one run at `batch` images. */
+  medianMs: number;
+  p90Ms: number;
+  batch: number;
+  /** Who measured it: "onnxruntime-node 1.30.0 (cpu) on AMD EPYC, 2 cores". */
+  label: string;
+  /** ISO time of the measurement. */
+  measuredAt: string;
+  /** Measured on another version of the spec's text: shown as such, still the latest number there is. */
+  stale: boolean;
+}
 
 export interface BudgetCheck {
   quantity: BudgetQuantity;
@@ -12,7 +29,7 @@ export interface BudgetCheck {
 }
 
 /** Null when the spec sets no budget. */
-export function budgetChecks(a: Analysis): BudgetCheck[] | null {
+export function budgetChecks(a: Analysis, latency: MeasuredLatency | null = null): BudgetCheck[] | null {
   const budget = a.spec.budget;
   if (!budget) return null;
   const t = a.totals;
@@ -23,5 +40,6 @@ export function budgetChecks(a: Analysis): BudgetCheck[] | null {
   add('params', budget.count === 'stored' ? t.paramsStored : t.paramsLearned, budget.params);
   add('macs', t.macs, budget.macs);
   add('activation memory', t.activationBytesPerImage * budget.batch, budget.activationBytes);
+  if (latency) add('latency', latency.medianMs, budget.latencyMs);
   return checks;
 }

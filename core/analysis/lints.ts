@@ -6,7 +6,8 @@ import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
 import { analyzeGraph, type Analysis, type Totals } from './analyze';
-import { formatBytes, formatExact, formatExcess, formatMacs, formatPixels } from '../format';
+import { formatBytes, formatExact, formatExcess, formatLatency, formatMacs, formatPixels } from '../format';
+import type { MeasuredLatency } from './budget';
 
 type Json = Record<string, any>;
 
@@ -75,7 +76,7 @@ export function lintSpec(spec: NormalizedSpec, data: Json): Finding[] {
 const priorsKeys = { min_sizes: 'min size', max_sizes: 'max size', aspect_ratios: 'list of aspect ratios', steps: 'step' };
 
 /** Checks on the built network: degenerate scales, exactness, the budget. */
-export function lintAnalysis(a: Analysis, data: Json): Finding[] {
+export function lintAnalysis(a: Analysis, data: Json, latency: MeasuredLatency | null = null): Finding[] {
   const findings: Finding[] = [];
   for (let i = 1; i < a.scales.length; i++) {
     const [prev, cur] = [a.scales[i - 1].shape, a.scales[i].shape];
@@ -122,6 +123,14 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
         code: 'budget/activation-memory',
         message: `Over budget: activations of a training step at batch ${budget.batch} take ${formatBytes(memory)}, over the limit of ${formatBytes(budget.activationBytes)} by ${formatExcess(memory, budget.activationBytes, formatBytes)}.`,
         path: ['budget', 'activation_memory'],
+      });
+    }
+    if (budget.latencyMs !== null && latency && latency.medianMs > budget.latencyMs) {
+      const stale = latency.stale ? ' (measured before the spec last changed: run `dsod latency` again)' : '';
+      findings.push({
+        code: 'budget/latency',
+        message: `Over budget: the latest measured latency, ${formatLatency(latency.medianMs)} median at batch ${latency.batch} with ${latency.label}, exceeds the limit of ${formatLatency(budget.latencyMs)} by ${formatExcess(latency.medianMs, budget.latencyMs, formatLatency)}${stale}.`,
+        path: ['budget', 'latency_ms'],
       });
     }
   }

@@ -228,6 +228,7 @@ function normalizeBudget(b: Json): Budget {
     macs: b.macs !== undefined ? parseQuantity(b.macs) : preset.macs,
     activationBytes: b.activation_memory !== undefined ? parseBytes(b.activation_memory) : null,
     batch: b.batch ?? 1,
+    latencyMs: b.latency_ms ?? null,
   };
 }
 

@@ -82,4 +82,6 @@ export interface Budget {
   macs: number | null;
   activationBytes: number | null;
   batch: number;
+  /** Limit on the measured median latency of one run, in ms (checked against `dsod latency`'s latest measurement). */
+  latencyMs: number | null;
 }
