@@ -4,6 +4,7 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
 import { DashboardPanels } from './dashboardPanel';
 import { GraphPanel } from './graphPanel';
+import { registerLatency } from './latency';
 import { ReportView } from './reportView';
 import { registerRuns, type Runs } from './runs';
 import { StatusBar } from './statusBar';
@@ -51,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   } finally {
     serverStarted();
   }
+  registerLatency(context, client, output);
   output.info('DSOD language server started.');
 }
 

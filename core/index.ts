@@ -177,7 +177,7 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 // core/diagnostics.ts, core/spec/lines.ts and core/graph/types.ts.
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes, findStage } from './analysis/analyze';
-export { budgetChecks, type BudgetCheck, type MeasuredLatency } from './analysis/budget';
+export { budgetChecks, latencyIsStale, type BudgetCheck, type MeasuredLatency } from './analysis/budget';
 export { diffAnalyses, isUnchanged, type AnalysisDiff, type Change, type ScaleCost, type ScaleDiff, type StageCost, type StageDiff } from './analysis/diff';
 export { tilingStep } from './analysis/lints';
 export * from './format';

@@ -2,6 +2,7 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { Path, Range, Severity } from '../core/diagnostics';
 import type { LayerNode, LayerPlace, StageKind } from '../core/graph/types';
+import type { LatencyMeasurement } from './latency';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -153,3 +154,15 @@ export const ReportRequest = new RequestType<TextDocumentParams, ReportData | nu
 
 /** Sent after every analysis, so that the client can show the totals of the active document. */
 export const AnalyzedNotification = new NotificationType<SpecSummary>('dsod/analyzed');
+
+/**
+ * Client -> server: the latest `dsod latency` measurement of a spec (protocol/latency.ts, read and validated by the
+ * client, which watches the files; null when there is none or it was deleted). The server reads no files: it checks
+ * budget.latency_ms against this and shows it in the totals hover.
+ */
+export interface LatencyParams {
+  /** The spec's document URI. */
+  uri: string;
+  measurement: LatencyMeasurement | null;
+}
+export const LatencyNotification = new NotificationType<LatencyParams>('dsod/latency');

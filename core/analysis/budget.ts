@@ -17,8 +17,13 @@ export interface MeasuredLatency {
   label: string;
   /** ISO time of the measurement. */
   measuredAt: string;
-  /** Measured on another version of the spec's text: shown as such, still the latest number there is. */
-  stale: boolean;
+  /** MACs of one image of the network measured: another count than the analysis's means another network. */
+  macsPerImage: number;
+}
+
+/** Measured on another network than the one analysed (its MACs differ): shown as such, still the latest number. */
+export function latencyIsStale(a: Analysis, m: MeasuredLatency): boolean {
+  return m.macsPerImage !== a.totals.macs;
 }
 
 export interface BudgetCheck {

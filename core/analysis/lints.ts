@@ -7,7 +7,7 @@ import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
 import { analyzeGraph, type Analysis, type Totals } from './analyze';
 import { formatBytes, formatExact, formatExcess, formatLatency, formatMacs, formatPixels } from '../format';
-import type { MeasuredLatency } from './budget';
+import { latencyIsStale, type MeasuredLatency } from './budget';
 
 type Json = Record<string, any>;
 
@@ -126,7 +126,7 @@ export function lintAnalysis(a: Analysis, data: Json, latency: MeasuredLatency |
       });
     }
     if (budget.latencyMs !== null && latency && latency.medianMs > budget.latencyMs) {
-      const stale = latency.stale ? ' (measured before the spec last changed: run `dsod latency` again)' : '';
+      const stale = latencyIsStale(a, latency) ? ' (measured on another network: its MACs differ; run `dsod latency` again)' : '';
       findings.push({
         code: 'budget/latency',
         message: `Over budget: the latest measured latency, ${formatLatency(latency.medianMs)} median at batch ${latency.batch} with ${latency.label}, exceeds the limit of ${formatLatency(budget.latencyMs)} by ${formatExcess(latency.medianMs, budget.latencyMs, formatLatency)}${stale}.`,

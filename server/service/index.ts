@@ -12,13 +12,15 @@ import type {
   Position,
   Range,
 } from 'vscode-languageserver-types';
-import { checkSpec, formatOf, type Analysis, type SpecCheck } from '../../core';
+import { checkSpec, formatOf, type Analysis, type MeasuredLatency, type SpecCheck } from '../../core';
 import type { GraphNode, GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
 import { PROTOCOL_VERSION } from '../../protocol/lsp';
 import { codeActions } from './actions';
 import { SEVERITY, toLspDiagnostic } from './diagnostic';
 import { complete } from './completion';
 import { hover } from './hover';
+import { measuredLatency } from './latency';
+import type { LatencyMeasurement } from '../../protocol/latency';
 import { codeLenses, inlayHints, type HintSettings } from './inlay';
 import { reportData } from './report';
 import { documentSymbols, foldingRanges } from './symbols';
@@ -50,6 +52,8 @@ export interface LanguageService {
   configure(next: ServiceSettings): void;
   /** core's check of the document's current version (cached per version). */
   check(doc: TextDocumentLike): SpecCheck;
+  /** The latest `dsod latency` measurement of a spec (null: none); its analyses are redone with it. */
+  setLatency(uri: string, measurement: LatencyMeasurement | null): void;
   /** The document was closed: drop its analyses. */
   forget(uri: string): void;
   diagnostics(doc: TextDocumentLike): LspDiagnostic[];
@@ -75,11 +79,13 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
   // Per document, the analysis of its last fully valid text: while the text has errors, the numbers it cannot give
   // are shown from this one, marked stale (one error must not wipe out every number in the editor).
   const lastValid = new Map<string, Analysis>();
+  // Per spec URI, its latest measured latency (handed in by the client: the service reads no files).
+  const latencies = new Map<string, MeasuredLatency>();
 
   const check = (doc: TextDocumentLike): SpecCheck => {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit.check;
-    const result = checkSpec(doc.getText(), formatOf(doc.uri), { hints: settings.designHints });
+    const result = checkSpec(doc.getText(), formatOf(doc.uri), { hints: settings.designHints, latency: latencies.get(doc.uri) ?? null });
     cache.set(doc.uri, { version: doc.version, check: result });
     if (result.analysisFrom === 'full') lastValid.set(doc.uri, result.analysis!);
     return result;
@@ -115,12 +121,17 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
       cache.clear();
     },
     check,
+    setLatency(uri: string, measurement: LatencyMeasurement | null) {
+      if (measurement) latencies.set(uri, measuredLatency(measurement));
+      else latencies.delete(uri);
+      cache.delete(uri);
+    },
     forget(uri: string) {
       cache.delete(uri);
       lastValid.delete(uri);
     },
     diagnostics: (doc: TextDocumentLike): LspDiagnostic[] => check(doc).diagnostics.map(toLspDiagnostic),
-    hover: (doc: TextDocumentLike, position: Position): Hover | null => hover(check(doc), position),
+    hover: (doc: TextDocumentLike, position: Position): Hover | null => hover(check(doc), position, latencies.get(doc.uri) ?? null),
     inlayHints: (doc: TextDocumentLike, range: Range): InlayHint[] => {
       const c = check(doc);
       return inlayHints(c, range, settings.inlayHints, staleFor(doc, c));

@@ -7,13 +7,14 @@ import { readRepoFile } from '../helpers';
 
 const TINY = readRepoFile('examples/tiny.dsod.yaml');
 const withLimit = (ms: number) => `${TINY.trimEnd()}\nbudget: { latency_ms: ${ms} }\n`;
+const TINY_MACS = checkSpec(TINY, 'yaml').analysis!.totals.macs;
 const measured = (medianMs: number, stale = false): MeasuredLatency => ({
   medianMs,
   p90Ms: medianMs * 1.2,
   batch: 1,
   label: 'onnxruntime-node 1.30.0 (cpu) on AMD EPYC, 2 cores',
   measuredAt: '2026-12-01T17:00:00.000Z',
-  stale,
+  macsPerImage: stale ? TINY_MACS + 1 : TINY_MACS,
 });
 
 test('a measured latency over budget.latency_ms is an error at the limit, naming the machine and runtime', () => {
@@ -42,9 +43,9 @@ test('within the limit, or not measured yet: no finding; the schema refuses a li
   assert.ok(checkSpec(withLimit(0), 'yaml').diagnostics.some((d) => d.code === 'schema/range'));
 });
 
-test('a measurement of an older spec text says so', () => {
+test('a measurement of another network (other MACs) says so', () => {
   const d = checkSpec(withLimit(10), 'yaml', { latency: measured(25.5, true) }).diagnostics.find((x) => x.code === 'budget/latency');
-  assert.match(d!.message, /measured before the spec last changed: run `dsod latency` again/);
+  assert.match(d!.message, /measured on another network: its MACs differ; run `dsod latency` again/);
 });
 
 test('latencies and MAC rates print through core/format', () => {
