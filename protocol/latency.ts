@@ -2,6 +2,7 @@
 // `<spec file name less .yaml/.yml/.json>.latency.json` (tiny.dsod.yaml -> tiny.dsod.latency.json). The engine writes
 // it (atomically); the extension reads it and hands it to the language server (LatencyNotification in lsp.ts), which
 // shows it beside MACs and checks `budget.latency_ms` against it. Validated on every read: the file is on disk.
+import type { MeasuredLatency } from '../core/analysis/budget';
 import { count, finite, literal, nonNegative, shapeOf, str, type Validation } from './checks';
 
 export const LATENCY_FORMAT = 'dsod-latency';
@@ -77,4 +78,16 @@ const checkMeasurement = shapeOf<LatencyMeasurement>()({
 export function validateLatency(raw: unknown): Validation<LatencyMeasurement> {
   const error = checkMeasurement(raw, 'latency');
   return error ? { ok: false, error } : { ok: true, message: raw as LatencyMeasurement };
+}
+
+/** A measurement as core's MeasuredLatency (what budget.latency_ms is checked against), labelled by who measured it. */
+export function measuredLatency(m: LatencyMeasurement): MeasuredLatency {
+  return {
+    medianMs: m.medianMs,
+    p90Ms: m.p90Ms,
+    batch: m.batch,
+    label: `${m.runtime.version} (${m.runtime.device}) on ${m.machine.cpu}, ${m.machine.cores} cores`,
+    measuredAt: m.measuredAt,
+    macsPerImage: m.macsPerImage,
+  };
 }

@@ -1,17 +1,5 @@
-// A `dsod latency` measurement (protocol/latency.ts) as core's MeasuredLatency, and its line in the totals hover.
+// A `dsod latency` measurement's line in the totals hover.
 import { formatLatency, formatMacRate, latencyIsStale, type Analysis, type MeasuredLatency } from '../../core';
-import type { LatencyMeasurement } from '../../protocol/latency';
-
-export function measuredLatency(m: LatencyMeasurement): MeasuredLatency {
-  return {
-    medianMs: m.medianMs,
-    p90Ms: m.p90Ms,
-    batch: m.batch,
-    label: `${m.runtime.version} (${m.runtime.device}) on ${m.machine.cpu}, ${m.machine.cores} cores`,
-    measuredAt: m.measuredAt,
-    macsPerImage: m.macsPerImage,
-  };
-}
 
 /** "412 ms median · p90 430 ms at batch 1 · 36.6 GMAC/s · onnxruntime-node 1.30.0 (cpu) on AMD EPYC, 2 cores". */
 export function latencyText(a: Analysis, m: MeasuredLatency): string {

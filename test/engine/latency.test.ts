@@ -1,7 +1,7 @@
 // `dsod latency` (issue 14, item 6): a measurement with its statistics, machine and runtime, kept beside the spec in
 // the format the editor reads (protocol/latency.ts). Nothing here asserts a speed: speed goes in bench/.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -85,6 +85,24 @@ for (const runtime of ['onnx', 'tfjs'] as const) {
     );
   });
 }
+
+test('dsod analyze checks budget.latency_ms against the measurement beside the spec; a damaged one is ignored, said so', async () => {
+  const limited = join(dir, 'limited.dsod.yaml');
+  writeFileSync(limited, `${readRepoFile('examples/tiny.dsod.yaml').trimEnd()}\nbudget: { latency_ms: 0.001 }\n`);
+  assert.equal((await dsod('analyze', limited)).code, 0, 'not measured: nothing to check');
+  const r = await dsod('latency', limited, '--runs', '1', '--warmup', '0');
+  assert.equal(r.code, 0, r.stderr);
+  const over = await dsod('analyze', limited);
+  assert.equal(over.code, 1);
+  assert.match(
+    over.stderr,
+    /limited\.dsod\.yaml:\d+:\d+: error: Over budget: the latest measured latency, .* median at batch 1 with onnxruntime-node \d+\.\d+\.\d+ \(cpu\) on .*exceeds the limit of 0\.00 ms .*\[budget\/latency\]/,
+  );
+  writeFileSync(join(dir, 'limited.dsod.latency.json'), '{"format": "dsod-latency"');
+  const damaged = await dsod('analyze', limited);
+  assert.equal(damaged.code, 0);
+  assert.match(damaged.stderr, /warning: the latency measurement is ignored: .*limited\.dsod\.latency\.json: not JSON/);
+});
 
 test('dsod latency refuses a wrong runtime, --backend without tfjs, and a batch of 0', async () => {
   assert.equal((await dsod('latency', spec, '--runtime', 'tensorrt')).code, 2);
