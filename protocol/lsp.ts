@@ -147,6 +147,8 @@ export interface ReportData {
     batch: number;
     activationBytes: number;
   };
+  /** The latest measured latency (`dsod latency`), one line with who measured it and when; null when not measured. */
+  latency: string | null;
 }
 
 /** The analysis report of an open document; null while the spec has errors (or the document is not open). */

@@ -104,6 +104,7 @@ const report = shapeOf<ReportData>()({
     batch: count,
     activationBytes: count,
   }),
+  latency: nullable(text),
 });
 
 const hostMessages = messageChecks<ReportHostMessage>({

@@ -144,7 +144,7 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
     documentSymbols: (doc: TextDocumentLike): DocumentSymbol[] => documentSymbols(check(doc)),
     foldingRanges: (doc: TextDocumentLike): FoldingRange[] => foldingRanges(check(doc)),
     summary,
-    report: (doc: TextDocumentLike): ReportData | null => reportData(check(doc), doc.uri, doc.version),
+    report: (doc: TextDocumentLike): ReportData | null => reportData(check(doc), doc.uri, doc.version, 1, latencies.get(doc.uri) ?? null),
     graph: (doc: TextDocumentLike): GraphResult => {
       const c = check(doc);
       const a = c.analysis;

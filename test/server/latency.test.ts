@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateLatency, type LatencyMeasurement } from '../../protocol/latency';
+import { validateReportHostMessage } from '../../protocol/report';
+import { summaryItems } from '../../webview/report/model';
 import { createLanguageService } from '../../server/service';
 import { analyze, readRepoFile } from '../helpers';
 
@@ -43,11 +45,17 @@ test('a measurement handed in is checked against budget.latency_ms and shown in 
     /\| measured latency \| 20\.0 ms median · p90 25\.0 ms at batch 1 · [\d.]+ GMAC\/s · onnxruntime-node 1\.30\.0 \(cpu\) on AMD EPYC, 2 cores, 2026-12-01 17:30 \|/,
   );
   assert.ok(value.indexOf('| MACs |') < value.indexOf('| measured latency |'), 'beside MACs');
+  // The report (`dsod/report`) carries the same line, and its summary shows it.
+  const report = service.report(doc)!;
+  assert.match(report.latency!, /^20\.0 ms median · p90 25\.0 ms at batch 1/);
+  assert.ok(summaryItems(report).includes(`measured latency: ${report.latency}`));
+  assert.ok(validateReportHostMessage({ type: 'report', report }).ok, 'the page accepts it');
   service.setLatency(doc.uri, measurement(5));
   assert.equal(service.diagnostics(doc).filter((x) => x.code === 'budget/latency').length, 0, 'within the limit');
   service.setLatency(doc.uri, measurement(20, 1));
   assert.match((service.hover(doc, { line: DSOD_LINE, character: 1 })?.contents as { value: string }).value, /measured on another network/);
   service.setLatency(doc.uri, null);
+  assert.equal(service.report(doc)!.latency, null);
   assert.equal(service.diagnostics(doc).filter((x) => x.code === 'budget/latency').length, 0);
   assert.doesNotMatch((service.hover(doc, { line: DSOD_LINE, character: 1 })?.contents as { value: string }).value, /measured latency/);
 });
