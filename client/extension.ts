@@ -7,6 +7,7 @@ import { Compare } from './compare';
 import { DashboardPanels } from './dashboardPanel';
 import { GraphPanel } from './graphPanel';
 import { PriorsPanels } from './priorsPanel';
+import { registerLatency } from './latency';
 import { ReportView } from './reportView';
 import { registerRuns, type Runs } from './runs';
 import { StatusBar } from './statusBar';
@@ -58,6 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   } finally {
     serverStarted();
   }
+  registerLatency(context, client, output);
   output.info('DSOD language server started.');
 }
 

@@ -1,5 +1,6 @@
 // core's front door: spec text in; diagnostics, the normalized spec and the analysed network out. Never throws.
 import { analyzeGraph, type Analysis } from './analysis/analyze';
+import type { MeasuredLatency } from './analysis/budget';
 import { lintAnalysis, lintSpec, principleHints } from './analysis/lints';
 import { severityRank, type Diagnostic, type Finding } from './diagnostics';
 import { severityOf } from './codes';
@@ -37,6 +38,8 @@ export interface CheckOptions {
   hints?: boolean;
   /** Larger texts are refused with one diagnostic instead of parsed (a spec is a few KB; YAML parses ~1 MB/s). */
   maxLength?: number;
+  /** The spec's latest measured latency, read by whoever can read files: checked against budget.latency_ms. */
+  latency?: MeasuredLatency | null;
 }
 
 export const DEFAULT_MAX_LENGTH = 512 * 1024;
@@ -75,7 +78,7 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
           let built: Analysis | null = null;
           if (graph) {
             built = analyzeGraph(normalized.spec, graph);
-            later.push(...lintAnalysis(built, data));
+            later.push(...lintAnalysis(built, data, options.latency ?? null));
           }
           if (options.hints !== false) later.push(...principleHints(normalized.spec, data));
           // A section normalization could not read (a notation that does not parse, widths that contradict it, a
@@ -174,7 +177,7 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 // core/diagnostics.ts, core/spec/lines.ts and core/graph/types.ts.
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes, findStage } from './analysis/analyze';
-export { budgetChecks, type BudgetCheck } from './analysis/budget';
+export { budgetChecks, latencyIsStale, type BudgetCheck, type MeasuredLatency } from './analysis/budget';
 export {
   fitBatch,
   MEMORY_ENGINES,

@@ -2,6 +2,7 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { Path, Range, Severity } from '../core/diagnostics';
 import type { LayerNode, LayerPlace, StageKind } from '../core/graph/types';
+import type { LatencyMeasurement } from './latency';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -169,6 +170,8 @@ export interface ReportData {
   };
   /** While the document is compared with another side ("DSOD: Compare with..."): the change, per stage, scale and in total. */
   compare: ReportCompare | null;
+  /** The latest measured latency (`dsod latency`), one line with who measured it and when; null when not measured. */
+  latency: string | null;
 }
 
 /** Learned parameters, MACs and float32 activation bytes of one image (core's StageCost), and the boxes of a scale. */
@@ -236,3 +239,15 @@ export const BaselineNotification = new NotificationType<BaselineParams>('dsod/b
 
 /** Sent after every analysis, so that the client can show the totals of the active document. */
 export const AnalyzedNotification = new NotificationType<SpecSummary>('dsod/analyzed');
+
+/**
+ * Client -> server: the latest `dsod latency` measurement of a spec (protocol/latency.ts, read and validated by the
+ * client, which watches the files; null when there is none or it was deleted). The server reads no files: it checks
+ * budget.latency_ms against this and shows it in the totals hover.
+ */
+export interface LatencyParams {
+  /** The spec's document URI. */
+  uri: string;
+  measurement: LatencyMeasurement | null;
+}
+export const LatencyNotification = new NotificationType<LatencyParams>('dsod/latency');

@@ -125,6 +125,7 @@ const report = shapeOf<ReportData>()({
     activationBytes: count,
   }),
   compare: nullable(compare),
+  latency: nullable(text),
 });
 
 const hostMessages = messageChecks<ReportHostMessage>({

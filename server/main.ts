@@ -10,7 +10,8 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
-import { AnalyzedNotification, BaselineNotification, GraphRequest, ReportRequest, type BaselineParams } from '../protocol/lsp';
+import { validateLatency } from '../protocol/latency';
+import { AnalyzedNotification, BaselineNotification, GraphRequest, LatencyNotification, ReportRequest, type BaselineParams } from '../protocol/lsp';
 import { createLanguageService, DEFAULT_SETTINGS, type ServiceSettings } from './service';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -101,6 +102,22 @@ function schedule(uri: string): void {
 }
 
 documents.onDidChangeContent((e) => schedule(e.document.uri));
+
+// The client reads the measurement files; what it sends is validated here all the same (a message is untrusted data).
+connection.onNotification(
+  LatencyNotification,
+  guard('latency', undefined, (p: unknown) => {
+    const { uri, measurement } = (p ?? {}) as { uri?: unknown; measurement?: unknown };
+    if (typeof uri !== 'string') return;
+    const v = measurement === null ? null : validateLatency(measurement);
+    if (v && !v.ok) {
+      connection.console.warn(`dsod/latency for ${uri} refused: ${v.error}`);
+      return;
+    }
+    service.setLatency(uri, v ? v.message : null);
+    if (documents.get(uri)) schedule(uri);
+  }),
+);
 documents.onDidClose((e) => {
   const pending = scheduled.get(e.document.uri);
   if (pending) clearImmediate(pending);

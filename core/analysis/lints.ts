@@ -5,9 +5,10 @@ import type { Finding, Path } from '../diagnostics';
 import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
-import { analyzeGraph, type Analysis } from './analyze';
+import { analyzeGraph, type Analysis, type Totals } from './analyze';
 import { budgetTrainMemory, fitBatch } from './memory';
-import { formatBytes, formatExact, formatExcess, formatMacs, formatPixels } from '../format';
+import { formatBytes, formatExact, formatExcess, formatLatency, formatMacs, formatPixels } from '../format';
+import { latencyIsStale, type MeasuredLatency } from './budget';
 
 type Json = Record<string, any>;
 
@@ -76,7 +77,7 @@ export function lintSpec(spec: NormalizedSpec, data: Json): Finding[] {
 const priorsKeys = { min_sizes: 'min size', max_sizes: 'max size', aspect_ratios: 'list of aspect ratios', steps: 'step' };
 
 /** Checks on the built network: degenerate scales, exactness, the budget. */
-export function lintAnalysis(a: Analysis, data: Json): Finding[] {
+export function lintAnalysis(a: Analysis, data: Json, latency: MeasuredLatency | null = null): Finding[] {
   const findings: Finding[] = [];
   for (let i = 1; i < a.scales.length; i++) {
     const [prev, cur] = [a.scales[i - 1].shape, a.scales[i].shape];
@@ -126,6 +127,14 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
       });
     }
     findings.push(...trainMemoryFindings(a, data));
+    if (budget.latencyMs !== null && latency && latency.medianMs > budget.latencyMs) {
+      const stale = latencyIsStale(a, latency) ? ' (measured on another network: its MACs differ; run `dsod latency` again)' : '';
+      findings.push({
+        code: 'budget/latency',
+        message: `Over budget: the latest measured latency, ${formatLatency(latency.medianMs)} median at batch ${latency.batch} with ${latency.label}, exceeds the limit of ${formatLatency(budget.latencyMs)} by ${formatExcess(latency.medianMs, budget.latencyMs, formatLatency)}${stale}.`,
+        path: ['budget', 'latency_ms'],
+      });
+    }
   }
   return findings;
 }

@@ -231,6 +231,7 @@ function normalizeBudget(b: Json): Budget {
     trainMemory: b.train_memory !== undefined ? parseBytes(b.train_memory) : null,
     engine: b.engine ?? 'tfjs',
     precision: b.precision ?? 'fp32',
+    latencyMs: b.latency_ms ?? null,
   };
 }
 

@@ -87,4 +87,6 @@ export interface Budget {
   /** The engine and precision `trainMemory` is counted for. */
   engine: 'tfjs' | 'torch';
   precision: 'fp32' | 'bf16';
+  /** Limit on the measured median latency of one run, in ms (checked against `dsod latency`'s latest measurement). */
+  latencyMs: number | null;
 }

@@ -24,6 +24,7 @@ import {
 } from '../../core';
 import { EXIT } from '../errors';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
+import { readLatencyBeside } from '../latency/file';
 
 export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
       --json         Print one JSON object instead of the tables (the same as --format json)
@@ -78,13 +79,16 @@ export function analyzeCommand(file: string, options: AnalyzeOptions): CommandRe
   } catch (e) {
     return { stdout: '', stderr: `dsod: cannot read ${file}: ${readFailure(e)}\n`, exitCode: EXIT.usage };
   }
-  const check = read.check ?? checkSpec(read.text, formatOf(file), { hints: options.hints });
+  // The latest `dsod latency` beside the spec, for budget.latency_ms (as the editor checks it).
+  const measured = readLatencyBeside(file);
+  const warning = measured.problem ? `dsod: warning: the latency measurement is ignored: ${measured.problem}\n` : '';
+  const check = read.check ?? checkSpec(read.text, formatOf(file), { hints: options.hints, latency: measured.latency });
   const failed = check.diagnostics.some((d) => d.severity === 'error');
   if (options.memory) return memoryCommand(file, check, failed, options.memory, options.format === 'json');
   if (options.format === 'json') {
-    return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: '', exitCode: failed ? EXIT.failed : EXIT.ok };
+    return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: warning, exitCode: failed ? EXIT.failed : EXIT.ok };
   }
-  const stderr = check.diagnostics.map((d) => diagnosticLine(file, d)).join('');
+  const stderr = warning + check.diagnostics.map((d) => diagnosticLine(file, d)).join('');
   if (failed || !check.analysis) return { stdout: '', stderr, exitCode: EXIT.failed };
   const tables = analysisTables(check.analysis);
   if (options.format === 'csv') return { stdout: tableToCsv(tables[options.table ?? 'stages']), stderr, exitCode: EXIT.ok };

@@ -16,6 +16,7 @@ import { EXPORT_USAGE, exportCommand } from './export';
 import { IMPORT_USAGE, importCommand } from './caffe';
 import { INFER_USAGE, inferCommand } from './infer';
 import { PRIORS_USAGE, priorsCommand } from './priors';
+import { LATENCY_USAGE, latencyCommand } from './latency';
 import { REPORT_USAGE, reportCommand } from './report';
 import { SYNTH_USAGE, synthCommand } from './synth';
 import { TRAIN_USAGE, trainCommand } from './train';
@@ -36,6 +37,7 @@ const ENGINE_COMMANDS: Record<string, Subcommand> = {
   export: { usage: EXPORT_USAGE, run: exportCommand },
   import: { usage: IMPORT_USAGE, run: importCommand },
   priors: { usage: PRIORS_USAGE, run: priorsCommand },
+  latency: { usage: LATENCY_USAGE, run: latencyCommand },
 };
 
 const EXIT_STATUS = `Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or input problem (an option,

@@ -1,18 +1,20 @@
 // Hover: what the thing under the cursor costs in the analysed network, then what its key means (the schema's words).
 import type { Hover, Position } from 'vscode-languageserver-types';
-import { fitBatch, trainingMemory, type Analysis, type MemoryEngine, type Precision, type SpecCheck, type StageStats } from '../../core';
+import { fitBatch, trainingMemory, type Analysis, type MeasuredLatency, type MemoryEngine, type Precision, type SpecCheck, type StageStats } from '../../core';
+import { latencyText } from './latency';
 import { formatBytes, formatExact as exact, formatFlops, formatMacs, formatShape as shape, formatShare as share } from '../../core/format';
 import { schemaAt } from './schema';
 import { scaleStages, targetAt, type Target } from './targets';
 
-export function hover(check: SpecCheck, position: Position): Hover | null {
+/** `latency`: the spec's latest measurement, shown in the totals beside MACs. */
+export function hover(check: SpecCheck, position: Position, latency: MeasuredLatency | null = null): Hover | null {
   const doc = check.document;
   const { path, on } = doc.pathAt(doc.offsetAt(position));
   if (path.length === 0) return null;
   const sections: string[] = [];
   const a = check.analysis;
   const target = a ? targetAt(a, path) : null;
-  if (a && target) sections.push(describeTarget(a, target));
+  if (a && target) sections.push(describeTarget(a, target, latency));
   // train.batch (and train.accumulate): what one step of it costs in memory, and how to fit it.
   if (a && path[0] === 'train' && (path[1] === 'batch' || path[1] === 'accumulate') && path.length === 2) sections.push(stepMemory(a));
   const docs = keyDocs(path);
@@ -65,7 +67,7 @@ function receptiveFieldText(rf: number, largestBox: number): string {
   return largestBox > rf ? `${exact(rf)} px · ⚠ ${part}: its boxes are larger than what it sees` : `${exact(rf)} px · ${part}`;
 }
 
-function describeTarget(a: Analysis, target: Target): string {
+function describeTarget(a: Analysis, target: Target, latency: MeasuredLatency | null): string {
   const t = a.totals;
   switch (target.kind) {
     case 'stage':
@@ -105,6 +107,7 @@ function describeTarget(a: Analysis, target: Target): string {
         ['learned params', exact(t.paramsLearned)],
         ['stored values', `${exact(t.paramsStored)} (+${exact(t.bnStatistics)} BN statistics)`],
         ['MACs', `${exact(t.macs)} · ${formatMacs(t.macs)}`],
+        ...(latency ? [['measured latency', latencyText(a, latency)] as [string, string]] : []),
         ['FLOPs (2 × MACs)', `${exact(t.flops)} · ${formatFlops(t.macs)}`],
         ['default boxes', exact(t.defaultBoxes)],
         ['activations', `${formatBytes(t.activationBytesPerImage)} / image`],

@@ -12,7 +12,7 @@ import type {
   Position,
   Range,
 } from 'vscode-languageserver-types';
-import { checkSpec, formatOf, type Analysis, type SpecCheck } from '../../core';
+import { checkSpec, formatOf, type Analysis, type MeasuredLatency, type SpecCheck } from '../../core';
 import type { BaselineParams, BaselineRole, GraphNode, GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
 import { PROTOCOL_VERSION } from '../../protocol/lsp';
 import { codeActions } from './actions';
@@ -20,6 +20,7 @@ import { graphCompare, headLens, reportCompare, type Baseline } from './compare'
 import { SEVERITY, toLspDiagnostic } from './diagnostic';
 import { complete } from './completion';
 import { hover } from './hover';
+import { measuredLatency, type LatencyMeasurement } from '../../protocol/latency';
 import { codeLenses, inlayHints, type HintSettings } from './inlay';
 import { reportData } from './report';
 import { documentSymbols, foldingRanges } from './symbols';
@@ -51,6 +52,8 @@ export interface LanguageService {
   configure(next: ServiceSettings): void;
   /** core's check of the document's current version (cached per version). */
   check(doc: TextDocumentLike): SpecCheck;
+  /** The latest `dsod latency` measurement of a spec (null: none); its analyses are redone with it. */
+  setLatency(uri: string, measurement: LatencyMeasurement | null): void;
   /** The document was closed: drop its analyses and its baselines. */
   forget(uri: string): void;
   /** `dsod/baseline`: the other side of a comparison (checked once here), or none. */
@@ -81,11 +84,13 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
   // Per document and role, the other side of a comparison, checked once when the client sends it.
   const baselines = new Map<string, Baseline>();
   const baseKey = (uri: string, role: BaselineRole) => `${role}\u0000${uri}`;
+  // Per spec URI, its latest measured latency (handed in by the client: the service reads no files).
+  const latencies = new Map<string, MeasuredLatency>();
 
   const check = (doc: TextDocumentLike): SpecCheck => {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit.check;
-    const result = checkSpec(doc.getText(), formatOf(doc.uri), { hints: settings.designHints });
+    const result = checkSpec(doc.getText(), formatOf(doc.uri), { hints: settings.designHints, latency: latencies.get(doc.uri) ?? null });
     cache.set(doc.uri, { version: doc.version, check: result });
     if (result.analysisFrom === 'full') lastValid.set(doc.uri, result.analysis!);
     return result;
@@ -121,6 +126,11 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
       cache.clear();
     },
     check,
+    setLatency(uri: string, measurement: LatencyMeasurement | null) {
+      if (measurement) latencies.set(uri, measuredLatency(measurement));
+      else latencies.delete(uri);
+      cache.delete(uri);
+    },
     forget(uri: string) {
       cache.delete(uri);
       lastValid.delete(uri);
@@ -133,7 +143,7 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
       else baselines.set(key, { label: p.label, check: checkSpec(p.text, formatOf(p.fileName), { hints: false }) });
     },
     diagnostics: (doc: TextDocumentLike): LspDiagnostic[] => check(doc).diagnostics.map(toLspDiagnostic),
-    hover: (doc: TextDocumentLike, position: Position): Hover | null => hover(check(doc), position),
+    hover: (doc: TextDocumentLike, position: Position): Hover | null => hover(check(doc), position, latencies.get(doc.uri) ?? null),
     inlayHints: (doc: TextDocumentLike, range: Range): InlayHint[] => {
       const c = check(doc);
       return inlayHints(c, range, settings.inlayHints, staleFor(doc, c));
@@ -153,7 +163,7 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
     summary,
     report: (doc: TextDocumentLike): ReportData | null => {
       const c = check(doc);
-      const r = reportData(c, doc.uri, doc.version);
+      const r = reportData(c, doc.uri, doc.version, 1, latencies.get(doc.uri) ?? null);
       const base = baselines.get(baseKey(doc.uri, 'compare'));
       if (r && base && c.analysis) r.compare = reportCompare(c.analysis, base);
       return r;

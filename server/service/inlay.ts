@@ -10,6 +10,7 @@ import {
   formatExact as exact,
   formatExcess,
   formatFlops,
+  formatLatency,
   formatMacs,
   formatShape as shape,
   NUMBERS_READ,
@@ -209,6 +210,7 @@ const BUDGET_UNIT: Record<BudgetCheck['quantity'], (n: number) => string> = {
   macs: formatMacs,
   'activation memory': formatBytes,
   'train memory': formatBytes,
+  latency: formatLatency,
 };
 
 /** "params by 12.4% (1.82M)": how far over its limit a quantity is. */

@@ -129,6 +129,7 @@ export function summaryItems(r: ReportData): string[] {
     `${formatExact(t.macs)} MACs = ${formatFlops(t.macs)} (FLOPs = 2 × MACs)`,
     `${formatExact(t.defaultBoxes)} default boxes`,
     `${formatBytes(t.activationBytes)} of float32 activations per training step at batch ${t.batch}`,
+    ...(r.latency ? [`measured latency: ${r.latency}`] : []),
   ];
 }
 
