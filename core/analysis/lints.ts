@@ -5,7 +5,7 @@ import type { Finding, Path } from '../diagnostics';
 import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
-import { analyzeGraph, type Analysis, type Totals } from './analyze';
+import { analyzeGraph, type Analysis } from './analyze';
 import { budgetTrainMemory, fitBatch } from './memory';
 import { formatBytes, formatExact, formatExcess, formatLatency, formatMacs, formatPixels } from '../format';
 import { latencyIsStale, type MeasuredLatency } from './budget';
