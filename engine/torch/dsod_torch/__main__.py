@@ -20,12 +20,13 @@
       Detections from network outputs (`loc` [N, P, 4], `conf` [N, P, C], as `forward` writes them), with the SSD
       settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
+        [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--sync-bn]
       A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
       RUNDIR/events.jsonl, a checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues
-      exactly from the run's latest checkpoint.
-  launch --nproc N train ...
+      exactly from the run's latest checkpoint. The speed flags: dsod_torch/speed.py (auto when absent).
+  launch --nproc N [--nnodes M --node-rank R --master-addr HOST --master-port PORT] train ...
       N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
-      (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
+      (dsod_torch/launch.py); several machines with --nnodes etc.; global rank 0 writes the events and checkpoints.
 
 Errors go to stderr as one line, exit status 2 (input) or 1.
 """
@@ -140,28 +141,43 @@ def cmd_detect(a):
 def cmd_train(a):
     from .train import train
 
+    from .speed import SpeedOptionError
     from .train import ResumeError, TrainOptionError
 
+    speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": a.sync_bn}
     try:
-        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate, resume=a.resume)
+        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
+                     resume=a.resume, speed=speed)
     except ResumeError as e:
         print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
         return 2
-    except TrainOptionError as e:
+    except (TrainOptionError, SpeedOptionError) as e:
         print(f"dsod_torch: {e}", file=sys.stderr)
         return 2
+
+
+def add_speed_options(p):
+    """The speed flags (dsod_torch/speed.py): absent = auto."""
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                   help="autocast precision (fp32 master weights); auto: bf16/fp16 on CUDA, fp32 on the CPU")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="NHWC memory format; auto: on CUDA, and on the CPU with bf16")
+    p.add_argument("--compile", action="store_true", help="torch.compile the network (PyTorch 2.0 and later)")
+    p.add_argument("--sync-bn", action="store_true", help="batch statistics over all processes (DDP)")
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["launch"]:
-        # Everything after --nproc N is the rank's own command line: not for this parser.
-        if len(argv) < 4 or argv[1] != "--nproc" or not argv[2].isdigit() or int(argv[2]) < 1:
-            print("dsod_torch: usage: launch --nproc N COMMAND ...", file=sys.stderr)
-            return 2
-        from .launch import launch
+        # Everything after the launcher's options is the rank's own command line: not for this parser.
+        from .launch import USAGE, LaunchError, launch, parse_launch
 
-        return launch(int(argv[2]), argv[3:])
+        try:
+            o, rest = parse_launch(argv[1:])
+        except LaunchError as e:
+            print(f"dsod_torch: {e}; usage: {USAGE}", file=sys.stderr)
+            return 2
+        return launch(o["nproc"], rest, o["nnodes"], o["node_rank"], o["master_addr"], o["master_port"])
     ap = argparse.ArgumentParser(
         prog="python -m dsod_torch",
         description="The PyTorch engine of DSOD Studio (engine/torch/README.md).",
@@ -207,6 +223,7 @@ def main(argv=None):
     p.add_argument("--batch", type=int)
     p.add_argument("--accumulate", type=int)
     p.add_argument("--resume", action="store_true")
+    add_speed_options(p)
     p.set_defaults(run=cmd_train)
     a = ap.parse_args(argv)
     try:

@@ -29,6 +29,8 @@ from .events import EventSink
 from .boxes import encode_targets, prior_boxes
 from .graph import GraphNet
 from .loss import multibox_loss
+from .speed import choose as choose_speed
+from . import syncbn
 from .weights import load_into, state_of, to_torch_layout, to_tfjs_layout
 
 CHECKPOINT_FORMAT = "dsod-torch-checkpoint"
@@ -88,6 +90,7 @@ class World:
     def __init__(self):
         self.size = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
+        self.local_size = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         local = int(os.environ.get("LOCAL_RANK", "0"))
         # One GPU per process where there are GPUs (the local rank's); else the CPU. Not yet run on a GPU here.
         self.device = torch.device(f"cuda:{local}") if torch.cuda.is_available() else torch.device("cpu")
@@ -200,7 +203,8 @@ class TrainOptionError(Exception):
     pass
 
 
-def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False):
+def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False, speed=None):
+    """speed: dsod_torch.speed.choose's options (precision, channels_last, compile_, sync_bn); its defaults when None."""
     t = g["spec"]["train"]
     steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
@@ -208,12 +212,12 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
     seed = t["seed"]
     world = World()
     try:
-        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
+        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, speed or {})
     finally:
         world.close()
 
 
-def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world):
+def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, speed):
     t = g["spec"]["train"]
     stop = {"signal": None}
 
@@ -223,7 +227,12 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.perf_counter()
     torch.manual_seed(seed)
-    net = GraphNet(g, seed=seed).train().to(world.device)
+    # Speed options (dsod_torch.speed): plan.report() is every choice with its reason, for the doctor event.
+    plan = choose_speed(world.device, world_size=world.size, local_world_size=world.local_size, **speed)
+    plan.apply_globals()
+    net = plan.prepare(GraphNet(g, seed=seed).train().to(world.device))
+    if plan.sync_bn:
+        syncbn.enable(net)
     sgd = CaffeSgd(net.parameters(), t["momentum"], t["weightDecay"])
     priors = prior_boxes(g)
     step, before = 0, 0.0
@@ -232,6 +241,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
         meta = resume_from(path, g, net, sgd)
         step, before = meta["step"], meta["elapsedSec"]
         batch, accumulate = meta["batch"], meta["accumulate"]
+        if plan.scaler and "lossScale" in meta:
+            plan.scaler.scale = meta["lossScale"]
     # The spec's batch is the global one: every optimizer step sees `batch` images over all ranks and micro-batches.
     if accumulate < 1 or batch % (accumulate * world.size):
         raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate}) x processes ({world.size})")
@@ -242,14 +253,17 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
         os.makedirs(run_dir, exist_ok=True)
     model = net
     if world.size > 1:
-        # Gradients averaged over ranks in backward; batch-norm statistics per process, rank 0's broadcast at each
-        # forward (DDP's broadcast_buffers): Caffe's multi-GPU behaviour, not synchronized batch norm.
-        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[world.device] if world.device.type == "cuda" else None)
+        # Gradients averaged over ranks in backward. Batch-norm statistics per process, rank 0's broadcast at each
+        # forward (DDP's broadcast_buffers): Caffe's multi-GPU behaviour; or, with --sync-bn, the whole batch's on
+        # every rank (dsod_torch.syncbn), the same everywhere, so nothing to broadcast.
+        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[world.device] if world.device.type == "cuda" else None,
+                                                          broadcast_buffers=not plan.sync_bn)
+    model = plan.wrap(model)
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
               batch=batch, accumulate=accumulate, images={"train": 0, "test": 0}, resumed=path is not None)
     where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
     sink.emit("log", level="info", message=f"torch {torch.__version__} on {world.device}, {where}; synthetic data (seed {seed})"
-              + (f"; resumed from {path} at step {step}" if path else ""))
+              + (f"; resumed from {path} at step {step}" if path else "") + f"; {plan.summary()}")
     window = []
     try:
         while step < steps and not world.any(stop["signal"] is not None):
@@ -264,16 +278,18 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
                 # DDP reduces gradients on the last micro-batch only.
                 sync = world.size == 1 or k == accumulate - 1
                 with (contextlib.nullcontext() if sync else model.no_sync()):
-                    loc, conf = model(x)
+                    loc, conf = plan.forward(model, x)
                     losses = multibox_loss(loc, conf, loc_t, labels)
-                    (losses[0] / accumulate).backward()
+                    plan.backward(losses[0] / accumulate)
                 parts += torch.stack([l.detach() for l in losses]) / accumulate
             loss, loc_loss, conf_loss = world.mean(parts)
             if not torch.isfinite(loss):
                 sink.emit("error", code="loss-not-finite", message=f"the loss is {loss.item()} at step {step + 1}", where=None, fatal=True)
                 sink.emit("done", reason="failed", step=step, elapsedSec=time.perf_counter() - started, exitCode=1, metric=None)
                 return 1
-            sgd.step(lr)
+            # fp16: a step whose gradients overflowed is skipped (the loss scale halves).
+            if plan.step_ok(sgd.params):
+                sgd.step(lr)
             step += 1
             window = (window + [time.perf_counter() - t0])[-10:]
             elapsed = before + time.perf_counter() - started
@@ -287,6 +303,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
             meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "processes": world.size,
                     "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
                     "elapsedSec": before + time.perf_counter() - started}
+            if plan.scaler:
+                meta["lossScale"] = plan.scaler.scale
             path, size = write_checkpoint(run_dir, net, sgd, meta)
             sink.emit("checkpoint", step=step, path=path, bytes=size, reason="signal" if stopped else "end")
         world.barrier()
