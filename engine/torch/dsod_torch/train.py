@@ -57,10 +57,14 @@ class CaffeSgd:
 
     @torch.no_grad()
     def step(self, lr):
-        for p, h in zip(self.params, self.history):
-            g = p.grad if self.weight_decay == 0 else p.grad.add(p, alpha=self.weight_decay)
-            h.mul_(self.momentum).add_(g, alpha=lr)
-            p.sub_(h)
+        # The same elementwise arithmetic as a loop over the tensors, one call per operation for all of them (torch's
+        # foreach kernels: no Python per tensor; DSOD300 has ~600).
+        grads = [p.grad for p in self.params]
+        if self.weight_decay != 0:
+            grads = torch._foreach_add(grads, self.params, alpha=self.weight_decay)
+        torch._foreach_mul_(self.history, self.momentum)
+        torch._foreach_add_(self.history, grads, alpha=lr)
+        torch._foreach_sub_(self.params, self.history)
 
 
 def synthetic_images(g, priors, first, count, seed):
