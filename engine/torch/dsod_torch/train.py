@@ -262,6 +262,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
         # every rank (dsod_torch.syncbn), the same everywhere, so nothing to broadcast.
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[world.device] if world.device.type == "cuda" else None,
                                                           broadcast_buffers=not plan.sync_bn)
+    # no_sync() is DDP's; a compiled module does not have it.
+    ddp = model
     model = plan.wrap(model)
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
               batch=batch, accumulate=accumulate, images={"train": 0, "test": 0}, resumed=path is not None)
@@ -281,7 +283,7 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
                 x, loc_t, labels = (t.to(world.device, non_blocking=True) for t in synthetic_images(g, priors, first, micro, seed))
                 # DDP reduces gradients on the last micro-batch only.
                 sync = world.size == 1 or k == accumulate - 1
-                with (contextlib.nullcontext() if sync else model.no_sync()):
+                with (contextlib.nullcontext() if sync else ddp.no_sync()):
                     loc, conf = plan.forward(model, x)
                     losses = multibox_loss(loc, conf, loc_t, labels)
                     plan.backward(losses[0] / accumulate)
