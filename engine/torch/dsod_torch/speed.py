@@ -21,6 +21,7 @@ Data loader hints (`plan.loader`): the values a torch.utils.data.DataLoader of t
 """
 import contextlib
 import os
+from typing import Any, Optional, TypedDict
 
 import torch
 
@@ -30,6 +31,25 @@ DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 class SpeedOptionError(Exception):
     pass
+
+
+class Choice(TypedDict):
+    value: Any
+    why: str
+
+
+class LoaderHints(TypedDict):
+    """torch.utils.data.DataLoader's arguments of these names."""
+    num_workers: int
+    pin_memory: bool
+    persistent_workers: bool
+    prefetch_factor: Optional[int]
+
+
+# SpeedPlan.report(): every choice, in this order. Values: device str ("cpu", "cuda:0"); precision "fp32" | "bf16" |
+# "fp16"; lossScaling, channelsLast, cudnnBenchmark, compile, syncBatchNorm bool; threads int; loader LoaderHints.
+SpeedReport = TypedDict("SpeedReport", {k: Choice for k in (
+    "device", "precision", "lossScaling", "channelsLast", "cudnnBenchmark", "compile", "threads", "loader", "syncBatchNorm")})
 
 
 def cpu_has_bf16():
@@ -96,7 +116,7 @@ class SpeedPlan:
         self.why = why
         self.scaler = LossScaler() if precision == "fp16" else None
 
-    def report(self):
+    def report(self) -> SpeedReport:
         """{choice: {"value": ..., "why": "..."}} for every choice: JSON-able (the doctor event carries it)."""
         values = {
             "device": str(self.device),
@@ -261,6 +281,6 @@ def choose(device, precision="auto", channels_last=None, compile_=False, sync_bn
     return SpeedPlan(device, precision, channels_last, cudnn_benchmark, compile_, threads, loader, sync_bn and world_size > 1, why)
 
 
-def speed_report(plan):
+def speed_report(plan) -> SpeedReport:
     """The doctor event's torch speed section: plan.report()."""
     return plan.report()
