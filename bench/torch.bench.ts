@@ -31,7 +31,7 @@ function torchRun(python: string, graphFile: string, w: Workload, extra: string[
   const args = ['--batch', String(w.batch), '--steps', String(w.torch.steps), '--warmup', String(w.torch.warmup), '--threads', '1'];
   const r = spawnSync(python, [join(ROOT, 'bench', 'torch_train.py'), graphFile, ...args, ...extra], {
     encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
+    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
   });
   if (r.status !== 0) throw new Error(`torch_train.py ${extra.join(' ')} failed: ${r.stderr || r.stdout}`);
   const o = JSON.parse(r.stdout.trim().split('\n').pop()!);

@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY="${DSOD_PYTHON:-python3}"
 "$PY" -c 'import torch' 2>/dev/null || PY=/usr/bin/python3
-exec "$PY" bench/gpu/gpu_bench.py "$@"
+PYTHONDONTWRITEBYTECODE=1 exec "$PY" bench/gpu/gpu_bench.py "$@"
