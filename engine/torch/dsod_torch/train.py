@@ -216,12 +216,14 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
     seed = t["seed"]
     world = World()
     try:
-        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, speed or {})
+        # Speed options (dsod_torch.speed): plan.report() is every choice with its reason, for the doctor event.
+        plan = choose_speed(world.device, world_size=world.size, local_world_size=world.local_size, **(speed or {}))
+        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, plan)
     finally:
         world.close()
 
 
-def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, speed):
+def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, plan):
     t = g["spec"]["train"]
     stop = {"signal": None}
 
@@ -231,8 +233,6 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.perf_counter()
     torch.manual_seed(seed)
-    # Speed options (dsod_torch.speed): plan.report() is every choice with its reason, for the doctor event.
-    plan = choose_speed(world.device, world_size=world.size, local_world_size=world.local_size, **speed)
     plan.apply_globals()
     net = plan.prepare(GraphNet(g, seed=seed).train().to(world.device))
     if plan.sync_bn:
