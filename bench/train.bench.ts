@@ -20,7 +20,7 @@ import { toGraphJson } from '../protocol/graph-json';
 
 const ROOT = join(__dirname, '..', '..');
 
-interface Workload {
+export interface Workload {
   label: string;
   spec: string;
   batch: number;
@@ -28,12 +28,12 @@ interface Workload {
   torch: { warmup: number; steps: number };
 }
 
-interface Speed {
+export interface Speed {
   imgPerSec: number;
   imgPerCpuSec: number;
 }
 
-function analysisOf(file: string): Analysis {
+export function analysisOf(file: string): Analysis {
   const r = checkSpec(readFileSync(join(ROOT, file), 'utf8'), 'yaml', { hints: false });
   if (!r.analysis) throw new Error(`${file} does not analyse`);
   return r.analysis;
@@ -47,7 +47,7 @@ function targets(batch: number, P: number, C: number): { labels: Int32Array; loc
   return { labels, loc };
 }
 
-async function tfjsSpeed(a: Analysis, w: Workload): Promise<Speed> {
+export async function tfjsSpeed(a: Analysis, w: Workload): Promise<Speed> {
   const model = createModel(a.graph, { seed: 0 });
   const trainable = model.params.filter((p) => p.trainable);
   const vars = trainable.map((p) => p.variable);
@@ -106,12 +106,12 @@ function torchSpeed(python: string, graphFile: string, w: Workload, threads: num
   return { imgPerSec: o.imgPerSec, imgPerCpuSec: o.imgPerCpuSec, version: o.torch };
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function medianSpeed(xs: Speed[]): Speed {
+export function medianSpeed(xs: Speed[]): Speed {
   return { imgPerSec: median(xs.map((x) => x.imgPerSec)), imgPerCpuSec: median(xs.map((x) => x.imgPerCpuSec)) };
 }
 
@@ -199,7 +199,10 @@ async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'bench', 'torch_train.py'))) console.log('(bench/torch_train.py missing)');
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+// bench/torch.bench.ts imports the tfjs measurement from here.
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

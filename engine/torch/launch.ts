@@ -23,6 +23,14 @@ export interface TorchTrainRequest {
   resume?: boolean;
   /** Processes training data-parallel on this machine (DDP; gloo on the CPU): `python -m dsod_torch launch`. */
   processes?: number;
+  /** Several machines (torchrun's contract): the same request on each, with its nodeRank; node 0's address and a free port. */
+  nodes?: { count: number; rank: number; masterAddr: string; masterPort: number };
+  /** Speed options (engine/torch/dsod_torch/speed.py); each absent = the engine's auto choice. */
+  precision?: 'auto' | 'fp32' | 'bf16' | 'fp16';
+  channelsLast?: boolean;
+  compile?: boolean;
+  /** Batch-norm statistics over all processes (DDP) instead of per process. */
+  syncBn?: boolean;
   /** A Python with torch; found with findTorchPython when absent. */
   python?: string;
   env?: NodeJS.ProcessEnv;
@@ -46,6 +54,28 @@ export interface TorchTraining {
 
 const STDERR_KEEP = 8 * 1024;
 
+/** The command line after the Python executable: `-m dsod_torch [launch ...] train GRAPH --out RUNDIR ...`. */
+export function torchTrainArgs(req: TorchTrainRequest, graphFile: string, runDir: string): string[] {
+  const launcher: string[] = [];
+  if ((req.processes ?? 1) > 1 || req.nodes) {
+    launcher.push('launch', '--nproc', String(req.processes ?? 1));
+    if (req.nodes) {
+      const n = req.nodes;
+      launcher.push('--nnodes', String(n.count), '--node-rank', String(n.rank), '--master-addr', n.masterAddr, '--master-port', String(n.masterPort));
+    }
+  }
+  const args = ['-m', 'dsod_torch', ...launcher, 'train', graphFile, '--out', runDir, '--spec', req.specPath];
+  if (req.steps !== undefined) args.push('--steps', String(req.steps));
+  if (req.batch !== undefined) args.push('--batch', String(req.batch));
+  if (req.accumulate !== undefined) args.push('--accumulate', String(req.accumulate));
+  if (req.resume) args.push('--resume');
+  if (req.precision !== undefined) args.push('--precision', req.precision);
+  if (req.channelsLast !== undefined) args.push(req.channelsLast ? '--channels-last' : '--no-channels-last');
+  if (req.compile) args.push('--compile');
+  if (req.syncBn) args.push('--sync-bn');
+  return args;
+}
+
 /** Start training; `onEvent` gets every valid event in order. Throws, before starting anything, when no Python has torch. */
 export function startTorchTraining(req: TorchTrainRequest, onEvent: (e: EngineEvent) => void): TorchTraining {
   const env = req.env ?? process.env;
@@ -59,12 +89,7 @@ export function startTorchTraining(req: TorchTrainRequest, onEvent: (e: EngineEv
   mkdirSync(runDir, { recursive: true });
   const graphFile = join(runDir, TORCH_GRAPH_FILE);
   writeFileAtomicSync(graphFile, JSON.stringify(req.graph) + '\n');
-  const launcher = req.processes && req.processes > 1 ? ['launch', '--nproc', String(req.processes)] : [];
-  const args = ['-m', 'dsod_torch', ...launcher, 'train', graphFile, '--out', runDir, '--spec', req.specPath];
-  if (req.steps !== undefined) args.push('--steps', String(req.steps));
-  if (req.batch !== undefined) args.push('--batch', String(req.batch));
-  if (req.accumulate !== undefined) args.push('--accumulate', String(req.accumulate));
-  if (req.resume) args.push('--resume');
+  const args = torchTrainArgs(req, graphFile, runDir);
   // PYTHONPATH, not the working folder: relative paths the caller gives keep their meaning.
   const pythonPath = [torchPackageRoot(), env.PYTHONPATH].filter(Boolean).join(delimiter);
   const child = spawn(python, args, { env: { ...env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -21,10 +21,12 @@
       settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
         [--data DATA.json [--workers N]]
+        [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--sync-bn]
       Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl, a
       checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from the run's latest
       checkpoint. --data: the dataset index Node wrote (engine/torch/data-index.ts), read with N DataLoader worker
-      processes (default: by the CPUs); without it, synthetic data.
+      processes (default: by the CPUs); without it, synthetic data. The speed flags: dsod_torch/speed.py (auto when
+      absent).
   samples GRAPH.json --data DATA.json --out S.dsodw [--split train|test] [--first L] [--steps S] [--batch B]
         [--augment ssd|flip|none] [--workers N]
       The batches training (split train: loader steps L..L+S-1, augmented with the spec's preset or --augment) or
@@ -35,9 +37,9 @@
       The bytes autograd saves for the backward pass of one training step (synthetic batch, MultiBox loss), each
       storage once, weights left out (dsod_torch/saved.py): JSON {bytes, tensors, storages, byNode}. What core's
       training-memory model is checked against.
-  launch --nproc N train ...
+  launch --nproc N [--nnodes M --node-rank R --master-addr HOST --master-port PORT] train ...
       N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
-      (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
+      (dsod_torch/launch.py); several machines with --nnodes etc.; global rank 0 writes the events and checkpoints.
 
 Errors go to stderr as one line, exit status 2 (input) or 1.
 """
@@ -187,15 +189,17 @@ def cmd_samples(a):
 def cmd_train(a):
     from .train import train
 
+    from .speed import SpeedOptionError
     from .train import ResumeError, TrainOptionError
 
+    speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": a.sync_bn}
     try:
-        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate, resume=a.resume,
-                     data=a.data, workers=a.workers)
+        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
+                     resume=a.resume, data=a.data, workers=a.workers, speed=speed)
     except ResumeError as e:
         print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
         return 2
-    except TrainOptionError as e:
+    except (TrainOptionError, SpeedOptionError) as e:
         print(f"dsod_torch: {e}", file=sys.stderr)
         return 2
 
@@ -207,16 +211,28 @@ def cmd_saved_bytes(a):
     return 0
 
 
+def add_speed_options(p):
+    """The speed flags (dsod_torch/speed.py): absent = auto."""
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                   help="autocast precision (fp32 master weights); auto: bf16/fp16 on CUDA, fp32 on the CPU")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="NHWC memory format; auto: on CUDA, and on the CPU with bf16")
+    p.add_argument("--compile", action="store_true", help="torch.compile the network (PyTorch 2.0 and later)")
+    p.add_argument("--sync-bn", action="store_true", help="batch statistics over all processes (DDP)")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["launch"]:
-        # Everything after --nproc N is the rank's own command line: not for this parser.
-        if len(argv) < 4 or argv[1] != "--nproc" or not argv[2].isdigit() or int(argv[2]) < 1:
-            print("dsod_torch: usage: launch --nproc N COMMAND ...", file=sys.stderr)
-            return 2
-        from .launch import launch
+        # Everything after the launcher's options is the rank's own command line: not for this parser.
+        from .launch import USAGE, LaunchError, launch, parse_launch
 
-        return launch(int(argv[2]), argv[3:])
+        try:
+            o, rest = parse_launch(argv[1:])
+        except LaunchError as e:
+            print(f"dsod_torch: {e}; usage: {USAGE}", file=sys.stderr)
+            return 2
+        return launch(o["nproc"], rest, o["nnodes"], o["node_rank"], o["master_addr"], o["master_port"])
     ap = argparse.ArgumentParser(
         prog="python -m dsod_torch",
         description="The PyTorch engine of DSOD Studio (engine/torch/README.md).",
@@ -264,6 +280,7 @@ def main(argv=None):
     p.add_argument("--resume", action="store_true")
     p.add_argument("--data", help="the dataset index (engine/torch/data-index.ts); without it, synthetic data")
     p.add_argument("--workers", type=int, help="DataLoader worker processes (0: in this process; default: by the CPUs)")
+    add_speed_options(p)
     p.set_defaults(run=cmd_train)
     p = sub.add_parser("samples", help="the batches training or evaluation reads from a dataset index (for comparing engines)")
     p.add_argument("graph")

@@ -73,6 +73,8 @@ class CaffeBatchNorm(nn.Module):
         self.register_buffer("factor", torch.zeros(1))
         # False: train-mode normalization without folding the batch into the running statistics.
         self.update_stats = True
+        # A process group: batch statistics over all its processes (--sync-bn under DDP; dsod_torch.syncbn).
+        self.sync = None
 
     def running_stats(self):
         """Mean 0 and variance 1 before any training (Caffe would use 0 and 0; tfjs does the same as here)."""
@@ -83,6 +85,10 @@ class CaffeBatchNorm(nn.Module):
 
     def forward(self, x):
         if self.training:
+            if self.sync is not None:
+                from .syncbn import sync_batch_norm
+
+                return sync_batch_norm(self, x, self.sync)
             if not self.update_stats:
                 return F.batch_norm(x, None, None, self.gamma, self.beta, True, 0.0, self.eps)
             y = F.batch_norm(x, self.mean_ema, self.var_ema, self.gamma, self.beta, True, self.SUM_TO_EMA, self.eps)
@@ -99,6 +105,8 @@ class L2Norm(nn.Module):
         self.scale = nn.Parameter(torch.full((channels,), float(init)))
 
     def forward(self, x):
+        # In float32 under autocast too: a sum of squares over the channels overflows fp16.
+        x = x.float()
         return x * torch.rsqrt((x * x).sum(1, keepdim=True) + L2NORM_EPS) * self.scale.view(1, -1, 1, 1)
 
 
