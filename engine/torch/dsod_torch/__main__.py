@@ -25,7 +25,7 @@
       Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl, a
       checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from the run's latest
       checkpoint. --data: the dataset index Node wrote (engine/torch/data-index.ts), read with N DataLoader worker
-      processes (default: by the CPUs); without it, synthetic data. The speed flags: dsod_torch/speed.py (auto when
+      processes (default: speed.py's choice); without it, synthetic data. The speed flags: dsod_torch/speed.py (auto when
       absent).
   samples GRAPH.json --data DATA.json --out S.dsodw [--split train|test] [--first L] [--steps S] [--batch B]
         [--augment ssd|flip|none] [--workers N]
@@ -279,7 +279,7 @@ def main(argv=None):
     p.add_argument("--accumulate", type=int)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--data", help="the dataset index (engine/torch/data-index.ts); without it, synthetic data")
-    p.add_argument("--workers", type=int, help="DataLoader worker processes (0: in this process; default: by the CPUs)")
+    p.add_argument("--workers", type=int, help="DataLoader worker processes (0: in this process; default: speed.py's choice, in the doctor's report)")
     add_speed_options(p)
     p.set_defaults(run=cmd_train)
     p = sub.add_parser("samples", help="the batches training or evaluation reads from a dataset index (for comparing engines)")

@@ -277,13 +277,6 @@ class PositionBatches:
         return self.steps
 
 
-def default_workers(processes=1):
-    """Worker processes for each training process: the CPUs this one may use, shared by the processes, one left for
-    the training itself; at most 8 (decoding 300x300 inputs keeps a GPU busy with far fewer)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(0, min(8, cpus // max(1, processes) - 1))
-
-
 def _worker_init(_):
     torch.set_num_threads(1)  # the processes share the CPUs; one decode and augmentation each
 

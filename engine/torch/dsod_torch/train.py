@@ -28,7 +28,7 @@ import torch
 
 from .events import EventSink
 from .boxes import encode_targets, prior_boxes
-from .data import TrainingData, default_workers
+from .data import TrainingData
 from .graph import GraphNet
 from .loss import multibox_loss
 from .speed import choose as choose_speed
@@ -266,7 +266,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
         raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate}) x processes ({world.size})")
     micro = batch // (accumulate * world.size)
     data = TrainingData(data_path, g, priors, seed) if data_path else None
-    workers = workers if workers is not None else default_workers(world.size)
+    # The loader's workers and pinning: speed.py chooses them (plan.loader, in the doctor's report); --workers overrides.
+    workers = workers if workers is not None else plan.loader["num_workers"]
     # Only rank 0 writes the run folder and speaks.
     sink = EventSink(run_dir) if world.main else NullSink()
     if world.main:
@@ -292,7 +293,7 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
         sink.emit("log", level="warn", message=message)
     # Loader step L = step x accumulate + k; its positions as the tfjs engine's, this rank's share of them.
     batches = data.batches(step * accumulate, batch // accumulate, world.rank * micro, micro, workers,
-                           world.device.type == "cuda") if data else None
+                           plan.loader["pin_memory"]) if data else None
     window = []
     try:
         while step < steps and not world.any(stop["signal"] is not None):
