@@ -2,7 +2,16 @@
 data. What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
 hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
 the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM. What is
-not yet: reading VOC/COCO data, augmentation, evaluation.
+not yet: reading VOC/COCO data, augmentation.
+
+Evaluation: with --eval-inputs (held-out images the bridge decoded, dsod_torch/infer.py), every --eval-every steps
+and at the end the network's detections are written as `dsod infer`'s document (atomically) and announced with a
+`detections` event; the bridge (engine/cli/train-torch.ts) scores them with the TypeScript evaluator and emits the
+`metric` event. This engine never computes a mAP itself.
+
+Ends as the tfjs trainer's: the schedule's end (completed), --max-steps (step-limit), --minutes (time-limit), a
+signal (stopped, 130/143). Every checkpoint also writes RUNDIR/weights.dsodw, the tfjs engine's weights file, so
+`dsod eval` and `dsod infer` of either engine read a run of either.
 
 Under torchrun (WORLD_SIZE > 1) it trains data-parallel (DistributedDataParallel, gloo on the CPU, nccl on CUDA):
 the spec's batch is the global one, split over the processes; only rank 0 writes events and checkpoints; a stop
@@ -25,11 +34,14 @@ import time
 
 import torch
 
+from .doctor import doctor_fields
 from .events import EventSink
 from .boxes import encode_targets, prior_boxes
 from .graph import GraphNet
 from .loss import multibox_loss
-from .weights import load_into, state_of, to_torch_layout, to_tfjs_layout
+from .weights import encode_weights, load_into, state_of, to_torch_layout, to_tfjs_layout
+
+WEIGHTS_FILE = "weights.dsodw"
 
 CHECKPOINT_FORMAT = "dsod-torch-checkpoint"
 
@@ -160,7 +172,28 @@ def write_checkpoint(run_dir, net, sgd, meta):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    write_bytes_atomic(os.path.join(run_dir, WEIGHTS_FILE), encode_weights(state["weights"]))
     return path, os.path.getsize(path)
+
+
+def write_bytes_atomic(path, data):
+    tmp = f"{path}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def prune_checkpoints(run_dir, keep):
+    """The last `keep` checkpoints stay (as the tfjs trainer keeps its last 3)."""
+    folder = os.path.join(run_dir, "checkpoints")
+    names = sorted(n for n in os.listdir(folder) if n.startswith("step-") and n.endswith(".pt"))
+    for n in names[:-keep] if keep > 0 else []:
+        os.unlink(os.path.join(folder, n))
 
 
 class ResumeError(Exception):
@@ -200,7 +233,17 @@ class TrainOptionError(Exception):
     pass
 
 
-def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False):
+class Limits:
+    """When a run stops early and how it evaluates (the tfjs trainer's --max-steps, --minutes, --eval-every)."""
+
+    def __init__(self, max_steps=None, minutes=None, eval_every=None, eval_inputs=None, eval_images=None, detections_dir=None,
+                 events_file=True, keep_checkpoints=3):
+        self.max_steps, self.minutes = max_steps, minutes
+        self.eval_every, self.eval_inputs, self.eval_images = eval_every, eval_inputs, eval_images
+        self.detections_dir, self.events_file, self.keep_checkpoints = detections_dir, events_file, keep_checkpoints
+
+
+def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False, limits=None):
     t = g["spec"]["train"]
     steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
@@ -208,13 +251,14 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
     seed = t["seed"]
     world = World()
     try:
-        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
+        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, limits or Limits())
     finally:
         world.close()
 
 
-def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world):
+def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, limits):
     t = g["spec"]["train"]
+    eval_every = limits.eval_every if limits.eval_every is not None else t["checkpointEvery"]
     stop = {"signal": None}
 
     def on_signal(signum, _frame):
@@ -237,22 +281,62 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
         raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate}) x processes ({world.size})")
     micro = batch // (accumulate * world.size)
     # Only rank 0 writes the run folder and speaks.
-    sink = EventSink(run_dir) if world.main else NullSink()
+    sink = EventSink(run_dir if limits.events_file else None) if world.main else NullSink()
     if world.main:
         os.makedirs(run_dir, exist_ok=True)
+    inputs = None
+    if limits.eval_inputs and world.main:
+        from .infer import EvalInputs
+
+        inputs = EvalInputs(limits.eval_inputs)
+    sink.emit("doctor", **doctor_fields(world.device, world.size, world.backend,
+                                        image_decoder="synthetic" if inputs is None else "synthetic (training); node (held-out images)"))
     model = net
     if world.size > 1:
         # Gradients averaged over ranks in backward; batch-norm statistics per process, rank 0's broadcast at each
         # forward (DDP's broadcast_buffers): Caffe's multi-GPU behaviour, not synchronized batch norm.
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[world.device] if world.device.type == "cuda" else None)
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
-              batch=batch, accumulate=accumulate, images={"train": 0, "test": 0}, resumed=path is not None)
+              batch=batch, accumulate=accumulate, images={"train": 0, "test": len(inputs) if inputs else 0}, resumed=path is not None)
     where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
     sink.emit("log", level="info", message=f"torch {torch.__version__} on {world.device}, {where}; synthetic data (seed {seed})"
               + (f"; resumed from {path} at step {step}" if path else ""))
     window = []
+
+    def elapsed():
+        return before + time.perf_counter() - started
+
+    def checkpoint(reason):
+        meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "processes": world.size,
+                "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]}, "elapsedSec": elapsed()}
+        written, size = write_checkpoint(run_dir, net, sgd, meta)
+        prune_checkpoints(run_dir, limits.keep_checkpoints)
+        sink.emit("checkpoint", step=step, path=written, bytes=size, reason=reason)
+
+    def evaluate(final):
+        """Detections of the held-out images (periodic: the first --eval-images), handed to the bridge to score."""
+        from .infer import detections_document, write_json_atomic
+
+        count = None if final else limits.eval_images
+        doc = detections_document(net, g, inputs, count=count, spec=spec_path, device=world.device)
+        folder = limits.detections_dir or limits.eval_inputs
+        out = os.path.join(folder, f"detections-step-{step:08d}{'-final' if final else ''}.json")
+        write_json_atomic(out, doc)
+        sink.emit("detections", step=step, path=out, images=len(doc["images"]), final=final, elapsedSec=elapsed())
+
+    def end_reason():
+        if world.any(stop["signal"] is not None):
+            return "stopped"
+        if step >= steps:
+            return "completed"
+        if limits.max_steps is not None and step >= limits.max_steps:
+            return "step-limit"
+        if limits.minutes is not None and world.any(time.perf_counter() - started >= limits.minutes * 60):
+            return "time-limit"
+        return None
+
     try:
-        while step < steps and not world.any(stop["signal"] is not None):
+        while end_reason() is None:
             t0 = time.perf_counter()
             lr = learning_rate(t, step)
             for p in net.parameters():
@@ -276,25 +360,31 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world)
             sgd.step(lr)
             step += 1
             window = (window + [time.perf_counter() - t0])[-10:]
-            elapsed = before + time.perf_counter() - started
             img_per_sec = batch * len(window) / sum(window)
+            last = min(steps, limits.max_steps if limits.max_steps is not None else steps)
             sink.emit("progress", epoch=0, step=step, steps=steps, loss=loss.item(),
                       parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
-                      etaSec=(steps - step) * batch / img_per_sec, elapsedSec=elapsed)
-        stopped = world.any(stop["signal"] is not None)
+                      etaSec=max(0, last - step) * batch / img_per_sec, elapsedSec=elapsed())
+            # The interval checkpoint and periodic evaluation of this step; the last step's are the end's.
+            if step < last and world.main:
+                if step % t["checkpointEvery"] == 0:
+                    checkpoint("interval")
+                if inputs is not None and eval_every > 0 and step % eval_every == 0:
+                    evaluate(False)
+        reason = end_reason()
+        stopped = reason == "stopped"
         signum = stop["signal"] or signal.SIGTERM
         if world.main:
-            meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "processes": world.size,
-                    "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
-                    "elapsedSec": before + time.perf_counter() - started}
-            path, size = write_checkpoint(run_dir, net, sgd, meta)
-            sink.emit("checkpoint", step=step, path=path, bytes=size, reason="signal" if stopped else "end")
+            checkpoint("signal" if stopped else "end" if reason == "completed" else "limit")
+            # The final evaluation, on every held-out image (not after a signal: stopping must be quick).
+            if inputs is not None and not stopped:
+                evaluate(True)
         world.barrier()
         if stopped:
             code = 130 if signum == signal.SIGINT else 143
             sink.emit("done", reason="stopped", step=step, elapsedSec=time.perf_counter() - started, exitCode=code, metric=None)
             return code
-        sink.emit("done", reason="completed", step=step, elapsedSec=time.perf_counter() - started, exitCode=0, metric=None)
+        sink.emit("done", reason=reason, step=step, elapsedSec=time.perf_counter() - started, exitCode=0, metric=None)
         return 0
     finally:
         for s, h in previous.items():
