@@ -1,6 +1,7 @@
 // Starting the torch engine from Node: the graph JSON written into the run folder, `python -m dsod_torch train` spawned
 // with the Python findTorchPython found, every stdout line checked by the protocol's validator before it is handed on.
-// The bridge `dsod train --engine torch` (issue 12, item 5) will drive; nothing here prints.
+// The bridge `dsod train --engine torch` (engine/cli/train-torch.ts) drives it; nothing here prints. The engine writes
+// events to stdout only (--no-events-file): the caller's sink is the one writer of RUNDIR/events.jsonl.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
@@ -21,6 +22,14 @@ export interface TorchTrainRequest {
   batch?: number;
   accumulate?: number;
   resume?: boolean;
+  /** Stop after this optimizer step (the schedule stays the spec's: done `step-limit`), or after these minutes. */
+  maxSteps?: number;
+  minutes?: number;
+  /** Held-out images prepared by engine/torch/inputs.ts, evaluated every `evalEvery` steps (0: at the end only) on the
+   * first `evalImages` of them, and at the end on all: `detections` events. */
+  evalInputs?: string;
+  evalEvery?: number;
+  evalImages?: number;
   /** Processes training data-parallel on this machine (DDP; gloo on the CPU): `python -m dsod_torch launch`. */
   processes?: number;
   /** A Python with torch; found with findTorchPython when absent. */
@@ -65,6 +74,12 @@ export function startTorchTraining(req: TorchTrainRequest, onEvent: (e: EngineEv
   if (req.batch !== undefined) args.push('--batch', String(req.batch));
   if (req.accumulate !== undefined) args.push('--accumulate', String(req.accumulate));
   if (req.resume) args.push('--resume');
+  if (req.maxSteps !== undefined) args.push('--max-steps', String(req.maxSteps));
+  if (req.minutes !== undefined) args.push('--minutes', String(req.minutes));
+  if (req.evalInputs !== undefined) args.push('--eval-inputs', req.evalInputs);
+  if (req.evalEvery !== undefined) args.push('--eval-every', String(req.evalEvery));
+  if (req.evalImages !== undefined) args.push('--eval-images', String(req.evalImages));
+  args.push('--no-events-file');
   // PYTHONPATH, not the working folder: relative paths the caller gives keep their meaning.
   const pythonPath = [torchPackageRoot(), env.PYTHONPATH].filter(Boolean).join(delimiter);
   const child = spawn(python, args, { env: { ...env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,4 +115,25 @@ export function startTorchTraining(req: TorchTrainRequest, onEvent: (e: EngineEv
     },
     done,
   };
+}
+
+export interface TorchCommandEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A short command of the engine (`doctor`, `infer`): its output once it ends. Asynchronous, so signals still reach us. */
+export function runTorchCommand(python: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<TorchCommandEnd> {
+  const pythonPath = [torchPackageRoot(), env.PYTHONPATH].filter(Boolean).join(delimiter);
+  const child = spawn(python, ['-m', 'dsod_torch', ...args], { env: { ...env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-STDERR_KEEP)));
+  return new Promise((resolveDone, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolveDone({ code, signal, stdout, stderr }));
+  });
 }
