@@ -4,7 +4,7 @@
 // evaluator (metrics.json, pr-curves.json, the `metric` event), the single writer of events.jsonl (the sink). Python
 // trains and detects: its events come on its stdout, validated (engine/torch/launch.ts), and are re-emitted here,
 // except `detections` (scored, then a `metric` in its place) and `done` (the command's own done ends the stream).
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { DetectionsEvent, DoctorEvent, DoneEvent, EngineEvent, EngineFix, EventBody, MetricName } from '../../protocol/engine-events';
@@ -15,18 +15,24 @@ import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '
 import { formatProblem, type DetectionDataset, type ImageRecord } from '../data/types';
 import { EngineError, signalExitStatus } from '../errors';
 import { writePrCurves } from '../eval/curves';
+import { EvaluationDataError, MAX_SKIPPED_SHARE } from '../eval/evaluate';
+import { InferenceError } from '../infer/errors';
+import type { ImageDetections } from '../infer/infer';
 import { readDetectionsFile } from '../eval/detections-file';
 import { scoreDetections } from '../eval/score';
-import { listCheckpoints, specTextHash } from '../train/checkpoint';
+import { listCheckpoints, readWeightsFile, specTextHash } from '../train/checkpoint';
 import { TrainError } from '../train/errors';
 import { ensureRunDir, readMetrics, recordMetric, RUN_FILES } from '../train/run-files';
 import { acquireRunLock } from '../train/run-lock';
 import type { StopFlag } from '../train/trainer';
-import { writeDatasetInputs } from '../torch/inputs';
+import { writeDatasetInputs, writeImageInputs } from '../torch/inputs';
 import { runTorchCommand, startTorchTraining, type TorchTraining } from '../torch/launch';
 import { findTorchPython, TORCH_INSTALL_HINT, type TorchPython } from '../torch/python';
 import { UsageError } from './args';
 import { installStopHandlers, type CommandEnd } from './engine-command';
+import { emitStart, reportEvaluation } from './eval-report';
+import { targetData } from './run-target';
+import { needsRecalibration } from './statistics';
 import type { EventSink } from './reporter';
 import { loadSpec, type LoadedSpec } from './spec-file';
 import { defaultRunDir, type TrainRequest } from './train';
@@ -109,12 +115,24 @@ function bodyOf(e: EngineEvent): EventBody {
 /** Scores a detections document of the first `images` prepared records: metrics.json, pr-curves.json, the metric event. */
 async function scoreInto(
   sink: EventSink,
-  o: { file: string; test: DetectionDataset; records: ImageRecord[]; images: number; metric: MetricName; runDir: string; split: string; step: number; elapsedSec: number; skipped: number },
+  o: {
+    file: string;
+    test: DetectionDataset;
+    records: ImageRecord[];
+    images: number;
+    metric: MetricName;
+    runDir: string;
+    split: string;
+    step: number;
+    elapsedSec: number;
+    skipped: number;
+  },
 ) {
   const started = performance.now();
   const gt: DetectionDataset = { ...o.test, records: o.records.slice(0, o.images) };
   const loaded = readDetectionsFile(o.file, gt);
-  if (loaded.missing) throw new Error(`${o.file}: ${loaded.missing} of the ${gt.records.length} held-out images have no entry (the torch engine must detect on every one)`);
+  if (loaded.missing)
+    throw new Error(`${o.file}: ${loaded.missing} of the ${gt.records.length} held-out images have no entry (the torch engine must detect on every one)`);
   const s = scoreDetections(gt.records, loaded.detections, o.test.classNames, o.metric);
   const record = {
     metric: s.metric,
@@ -135,7 +153,7 @@ async function scoreInto(
 
 /** `dsod train SPEC --engine torch`: the same run folder and events as the tfjs trainer's. */
 export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promise<CommandEnd> {
-  if (r.from) throw new UsageError('--from is not available with --engine torch yet: --resume continues from the run\'s last checkpoint');
+  if (r.from) throw new UsageError("--from is not available with --engine torch yet: --resume continues from the run's last checkpoint");
   if (r.backend) throw new UsageError('--backend chooses a tfjs backend: the torch engine picks its device itself (see its doctor event)');
   const stop: StopFlag = { requested: null };
   let child: TorchTraining | null = null;
@@ -160,13 +178,19 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
     const lock = acquireRunLock(runDir);
     if (!lock.ok) {
       const h = lock.holder;
-      throw new TrainError('run-busy', `${runDir} is being trained by process ${h.pid} on ${h.host} (since ${h.started}): stop that run first, or choose another --out`);
+      throw new TrainError(
+        'run-busy',
+        `${runDir} is being trained by process ${h.pid} on ${h.host} (since ${h.started}): stop that run first, or choose another --out`,
+      );
     }
     try {
       if (listCheckpoints(runDir).length && !torchCheckpoints(runDir).length)
         throw new TrainError('run-exists', `${runDir} holds a run of the tfjs engine: continue it with --engine tfjs, or choose another --out`);
       if (torchCheckpoints(runDir).length && !r.resume)
-        throw new TrainError('run-exists', `${runDir} already holds a run (${torchCheckpoints(runDir).at(-1)}): pass --resume to continue it, or choose another --out`);
+        throw new TrainError(
+          'run-exists',
+          `${runDir} already holds a run (${torchCheckpoints(runDir).at(-1)}): pass --resume to continue it, or choose another --out`,
+        );
       if (test) readMetrics(runDir); // a damaged metrics.json is refused before the run, not at its first evaluation
       sink.attachRunDir(runDir);
       await writeFileAtomic(join(runDir, RUN_FILES.spec), spec.text);
@@ -174,7 +198,9 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
       scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
       const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
       const prepared = test
-        ? await writeDatasetInputs(scratch, test.set, size, { onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: `test data: ${formatProblem(p)}` }) })
+        ? await writeDatasetInputs(scratch, test.set, size, {
+            onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: `test data: ${formatProblem(p)}` }),
+          })
         : null;
       const afterData = await stopped();
       if (afterData) return afterData;
@@ -267,5 +293,121 @@ async function scoreDetectionsEvent(
     });
   } finally {
     rmSync(e.path, { force: true });
+  }
+}
+
+/** Writes the graph of a spec into `dir` for a one-shot engine command; its path. */
+async function graphFile(dir: string, spec: LoadedSpec): Promise<string> {
+  const file = join(dir, 'graph.json');
+  await writeFileAtomic(file, JSON.stringify(toGraphJson(spec.analysis, { hash: specTextHash(spec.text) })) + '\n');
+  return file;
+}
+
+/** `python -m dsod_torch infer` on prepared images: dsod infer's document (images in the order prepared). */
+async function torchDetect(python: string, spec: LoadedSpec, weights: string, inputs: string, threshold: number): Promise<ImageDetections[]> {
+  const out = join(inputs, 'detections.json');
+  const r = await runTorchCommand(python, [
+    'infer',
+    await graphFile(inputs, spec),
+    '--weights',
+    resolve(weights),
+    '--inputs',
+    inputs,
+    '--out',
+    out,
+    '--threshold',
+    String(threshold),
+    '--spec',
+    spec.path,
+  ]);
+  if (r.code !== 0) {
+    const why = r.stderr.trim().split('\n').pop() ?? '';
+    if (r.code === 2) throw new InferenceError('weights', why.replace(/^dsod_torch: /, ''));
+    throw new Error(`the torch engine's inference failed (${r.signal ?? `exit ${r.code}`}): ${why}`);
+  }
+  return (JSON.parse(readFileSync(out, 'utf8')) as { images: ImageDetections[] }).images;
+}
+
+/** `dsod infer --engine torch`: the detections inferImages would give, made by the torch engine. */
+export async function torchInferImages(
+  python: string,
+  spec: LoadedSpec,
+  weights: string,
+  images: readonly string[],
+  o: { classNames: readonly string[]; threshold: number },
+): Promise<{ results: ImageDetections[]; problems: string[] }> {
+  const scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-infer-'));
+  try {
+    const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
+    const { problems } = await writeImageInputs(scratch, images, size, o.classNames);
+    return { results: await torchDetect(python, spec, weights, scratch, o.threshold), problems };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export interface TorchEvalRequest {
+  spec: LoadedSpec;
+  explicit: boolean;
+  weights: string;
+  runDir: string | null;
+  data: string | undefined;
+  splits: string[] | undefined;
+  evalImages: number | undefined;
+  metric: MetricName;
+  out: string | null;
+}
+
+/** `dsod eval --engine torch`: the torch engine's detections on the held-out split, scored as `dsod eval` scores. */
+export async function torchEvaluate(sink: EventSink, o: TorchEvalRequest): Promise<CommandEnd> {
+  const python = await torchDoctor(sink);
+  let file: ReturnType<typeof readWeightsFile>;
+  try {
+    file = readWeightsFile(o.weights);
+  } catch (e) {
+    throw new InferenceError('weights', (e as Error).message);
+  }
+  const { step, meta } = file;
+  const source = targetData(o.spec, o.explicit, o.data, meta);
+  if (o.splits && source.format === 'coco') throw new UsageError('--split names VOC lists; for COCO pass the instances JSON with --data');
+  const test = await loadSplit(source, 'test', o.spec.analysis.spec, o.splits);
+  if (o.runDir) sink.attachRunDir(o.runDir);
+  const total = Math.min(o.evalImages ?? Infinity, test.records.length);
+  emitStart(sink, { command: 'eval', spec: o.spec, runDir: o.runDir, step, steps: meta?.schedule.iterations, train: 0, test: total });
+  if (needsRecalibration(meta))
+    sink.emit({
+      type: 'log',
+      level: 'warn',
+      message: `batch-norm statistics of ${basename(o.weights)} (step ${step}) used as stored: the torch engine does not recompute them as the tfjs run did (dsod eval --engine tfjs does)`,
+    });
+  const started = performance.now();
+  const scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
+  try {
+    const size = { width: o.spec.analysis.spec.input.width, height: o.spec.analysis.spec.input.height };
+    const { records, skipped } = await writeDatasetInputs(scratch, test, size, {
+      ...(o.evalImages !== undefined ? { maxImages: o.evalImages } : {}),
+      onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: formatProblem(p) }),
+    });
+    if (skipped.length > MAX_SKIPPED_SHARE * total)
+      throw new EvaluationDataError(`the evaluation skipped ${skipped.length} of ${total} images (more than the ${100 * MAX_SKIPPED_SHARE}% allowed)`);
+    await torchDetect(python, o.spec, o.weights, scratch, 0);
+    const gt = { ...test, records };
+    const loaded = readDetectionsFile(join(scratch, 'detections.json'), gt);
+    const scores = scoreDetections(gt.records, loaded.detections, test.classNames, o.metric);
+    scores.extras.skippedImages = skipped.length;
+    const seconds = (performance.now() - started) / 1000;
+    return await reportEvaluation(sink, {
+      scores,
+      images: records.length,
+      seconds,
+      step,
+      elapsedSec: meta?.elapsedSec ?? seconds,
+      split: (o.splits ?? source.test).map((s) => basename(s)).join('+'),
+      runDir: o.runDir,
+      out: o.out,
+      source: resolve(o.weights),
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
