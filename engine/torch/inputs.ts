@@ -25,7 +25,13 @@ export interface PreparedImage {
   height: number;
 }
 
-async function writeInputs(dir: string, images: PreparedImage[], pixels: Float32Array[], size: { width: number; height: number }, classNames: readonly string[]) {
+async function writeInputs(
+  dir: string,
+  images: PreparedImage[],
+  pixels: Float32Array[],
+  size: { width: number; height: number },
+  classNames: readonly string[],
+) {
   mkdirSync(dir, { recursive: true });
   const values = new Float32Array(images.length * size.height * size.width * 3);
   let at = 0;

@@ -127,7 +127,10 @@ export interface TorchCommandEnd {
 /** A short command of the engine (`doctor`, `infer`): its output once it ends. Asynchronous, so signals still reach us. */
 export function runTorchCommand(python: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<TorchCommandEnd> {
   const pythonPath = [torchPackageRoot(), env.PYTHONPATH].filter(Boolean).join(delimiter);
-  const child = spawn(python, ['-m', 'dsod_torch', ...args], { env: { ...env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(python, ['-m', 'dsod_torch', ...args], {
+    env: { ...env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
