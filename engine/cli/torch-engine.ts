@@ -43,7 +43,7 @@ export type EngineChoice = (typeof ENGINES)[number];
 /** The torch engine's checkpoints (its own format: dsod_torch/train.py), beside the tfjs engine's .dsodckpt. */
 const TORCH_CHECKPOINT = /^step-\d+\.pt$/;
 
-function torchCheckpoints(runDir: string): string[] {
+export function torchCheckpoints(runDir: string): string[] {
   const dir = join(runDir, RUN_FILES.checkpoints);
   return existsSync(dir)
     ? readdirSync(dir)

@@ -12,7 +12,8 @@ import { choiceOption, intOption, numberOption, parseCommand, UsageError } from 
 import { chooseBackend, createSink, installStopHandlers, runEngineCommand, type CommandEnd, type Io } from './engine-command';
 import type { EventSink } from './reporter';
 import { loadSpec, type LoadedSpec } from './spec-file';
-import { ENGINES, runTorchTraining } from './torch-engine';
+import { ENGINES, runTorchTraining, torchCheckpoints } from './torch-engine';
+import { TrainError } from '../train/errors';
 
 export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from scratch; events in RUNDIR/events.jsonl. Continuing a run
                      (--resume --out RUNDIR, --from), <spec> may be left out: the run's copy and data are used
@@ -121,6 +122,9 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
   };
   try {
     const { runDir, from } = runFolder(r);
+    // A run of the torch engine continues with it: its checkpoints are not this engine's (nor the other way round).
+    if (torchCheckpoints(runDir).length)
+      throw new TrainError('run-exists', `${runDir} holds a run of the torch engine: continue it with --engine torch, or choose another --out`);
     const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
     const early = await stopped();
     if (early) return early;

@@ -139,10 +139,13 @@ test('SIGTERM: a checkpoint, done stopped, exit 143; --resume continues at the n
     of(r.events, 'progress').map((p) => p.step),
     [at + 1],
   );
-  // Without --resume, the folder is refused (run-exists), as for tfjs.
+  // Without --resume, the folder is refused (run-exists), as for tfjs; the tfjs engine refuses it even with --resume.
   const again = dsod(['train', spec, '--engine', 'torch', '--data', data, '--out', runDir, '--steps', '1']);
   assert.equal(again.status, 2);
   assert.equal(of(again.events, 'error')[0].code, 'run-exists');
+  const tfjs = dsod(['train', spec, '--data', data, '--out', runDir, '--resume', '--steps', String(at + 2)]);
+  assert.equal(tfjs.status, 2);
+  assert.match(of(tfjs.events, 'error')[0].message, /holds a run of the torch engine: continue it with --engine torch/);
 });
 
 test('dsod eval --engine torch: a metric event from the TypeScript evaluator, recorded in the run', { skip }, () => {
