@@ -147,24 +147,24 @@ def cmd_detect(a):
 
 
 def cmd_samples(a):
-    import math
-
     from .boxes import prior_boxes
-    from .data import PositionBatches, Samples, find_decoder, load_index, loader
+    from .data import PositionBatches, Samples, evaluation_loader, find_decoder, load_index, loader
 
     g = load_graph(a.graph)
     s = g["spec"]
     split = load_index(a.data)[a.split]
     if split is None:
         raise DataError(f"{a.data} has no {a.split} split")
-    training = a.split == "train"
-    samples = Samples(split["records"], s["input"]["width"], s["input"]["height"], seed=s["train"]["seed"],
-                      augment=a.augment or s["train"]["augment"], training=training, priors=prior_boxes(g),
-                      variances=s["priors"]["variances"], decoder=find_decoder())
-    n = len(samples)
-    batches = PositionBatches(a.first, a.batch, 0, a.batch, a.steps) if training else PositionBatches(0, a.batch, 0, a.batch, math.ceil(n / a.batch), n)
+    decoder, priors = find_decoder(), prior_boxes(g)
+    if a.split == "train":
+        samples = Samples(split["records"], s["input"]["width"], s["input"]["height"], seed=s["train"]["seed"],
+                          augment=a.augment or s["train"]["augment"], training=True, priors=priors,
+                          variances=s["priors"]["variances"], decoder=decoder)
+        batches = loader(samples, PositionBatches(a.first, a.batch, 0, a.batch, a.steps), a.workers)
+    else:
+        batches = evaluation_loader(split, g, a.batch, decoder, priors, a.workers)
     out, steps = {}, []
-    for k, b in enumerate(loader(samples, batches, a.workers)):
+    for k, b in enumerate(batches):
         steps.append({"size": b["size"], "ids": b["ids"], "positions": b["positions"], "problems": [p["text"] for p in b["problems"]]})
         if b["size"]:
             out[f"images/{k}"] = b["images"].permute(0, 2, 3, 1)
@@ -176,7 +176,7 @@ def cmd_samples(a):
             out[f"difficult/{k}/{j}"] = b["difficult"][j].float()
     with open(a.out, "wb") as f:
         f.write(encode_weights(out))
-    print(json.dumps({"images": n, "steps": steps}))
+    print(json.dumps({"steps": steps}))
     return 0
 
 

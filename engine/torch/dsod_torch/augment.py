@@ -220,7 +220,7 @@ def render_region(src, region, flip, W, H, fill):
     ky = min(4, max(1, math.ceil((rh * SH) / H / 2)))
     cols, col_in = _taps(region[0], rw, W, kx, SW, flip)
     rows, row_in = _taps(region[1], rh, H, ky, SH, False)
-    data = src.to(torch.float64)
+    flat = src.reshape(-1, 3).double()  # bytes are exact in float64; converted once, not once a tap
     fill_t = torch.tensor(list(fill), dtype=torch.float64)
     inside = row_in[:, None] & col_in[None, :]
 
@@ -231,8 +231,14 @@ def render_region(src, region, flip, W, H, fill):
         wx = wx.float().double()[None, :, None]
         w = wy[:, None, None]
         w00, w01, w10, w11 = (1 - wx) * (1 - w), wx * (1 - w), (1 - wx) * w, wx * w
-        v = data[r0][:, c0] * w00 + data[r0][:, c1] * w01 + data[r1][:, c0] * w10 + data[r1][:, c1] * w11
-        return torch.where((rv[:, None] & cv[None, :])[:, :, None], v, fill_t)
+        top, bottom = (r0 * SW)[:, None], (r1 * SW)[:, None]
+
+        def at(rows, cols):  # the pixels of (row, column) pairs
+            return flat[rows + cols[None, :]]
+
+        v = at(top, c0) * w00 + at(top, c1) * w01 + at(bottom, c0) * w10 + at(bottom, c1) * w11
+        valid = rv[:, None] & cv[None, :]
+        return v if bool(valid.all()) else torch.where(valid[:, :, None], v, fill_t)
 
     if kx == 1 and ky == 1:
         out = tap(rows[0], cols[0], rows[0][2])
@@ -250,8 +256,7 @@ def render_region(src, region, flip, W, H, fill):
 def _ramp(x):
     """max(0, min(k, 4 - k, 1)) with k = x mod 6, for x in [0, 12)."""
     k = torch.where(x >= 6, x - 6, x)
-    m = torch.where(k < 4 - k, k, 4 - k)
-    return torch.where(m >= 1, torch.ones_like(m), torch.where(m > 0, m, torch.zeros_like(m)))
+    return torch.minimum(k, 4 - k).clamp(0, 1)  # k < 4 - k ? k : 4 - k, then m >= 1 ? 1 : m > 0 ? m : 0
 
 
 def _hsv(img, mask, sat, hue):
@@ -278,8 +283,11 @@ def apply_distortion(img, mask, plan):
     contrast_first, brightness, contrast, saturation, hue = plan
     m = mask[..., None]
 
+    every = bool(mask.all())
+
     def affine(x, alpha, beta):
-        return torch.where(m, (x.double() * alpha + beta).clamp(0, 255).float(), x)
+        y = (x.double() * alpha + beta).clamp(0, 255).float()
+        return y if every else torch.where(m, y, x)
 
     def hsv(x):
         if saturation is None and hue is None:

@@ -157,7 +157,7 @@ class Samples(torch.utils.data.Dataset):
         self.priors, self.variances = priors, variances
         self.decoder = decoder
         self.max_side = max_side if max_side is not None else 2 * max(width, height)
-        self.cache_bytes = cache_bytes
+        self.cache_total = self.cache_bytes = cache_bytes
         self.cache, self.cache_used = {}, 0
         self.bad, self.pending = set(), []
         self.permutations = {}
@@ -290,10 +290,20 @@ def _worker_init(_):
 
 def loader(samples, batches, workers=0, pin_memory=False):
     """A DataLoader over `samples` in the order `batches` gives, with `workers` processes (0: in this one)."""
-    if workers > 0:
-        samples.cache_bytes = samples.cache_bytes // workers
+    # Each worker process holds its own copy of the cache: the budget is shared out.
+    samples.cache_bytes = samples.cache_total // max(1, workers)
     return torch.utils.data.DataLoader(samples, batch_sampler=batches, num_workers=workers, collate_fn=collate,
                                        pin_memory=pin_memory, worker_init_fn=_worker_init if workers > 0 else None)
+
+
+def evaluation_loader(split, g, batch, decoder, priors=None, workers=0, pin_memory=False):
+    """A split's images once, in order, resized to the input (BatchLoader with augment false; the last batch short):
+    batches with `images` [n, 3, H, W], `ids`, `boxes`, `labels`, `difficult` (and targets with `priors`)."""
+    s = g["spec"]
+    samples = Samples(split["records"], s["input"]["width"], s["input"]["height"], training=False, priors=priors,
+                      variances=s["priors"]["variances"], decoder=decoder)
+    n = len(samples)
+    return loader(samples, PositionBatches(0, batch, 0, batch, -(-n // batch), n), workers, pin_memory)
 
 
 class TrainingData:
