@@ -347,6 +347,47 @@ test('a damaged index and a Python without decoders are refused before training,
   assert.match(none.stderr, /needs Pillow or torchvision .*: `apt-get install python3-pil` on Debian .*, or `pip install pillow`/);
 });
 
+test('no training image decodes: an error event with code data, then done failed (exit 1), as the tfjs engine ends', { skip }, async () => {
+  if (!found.ok) return;
+  const python = found.python;
+  const root = join(dir, 'broken');
+  const junk = Buffer.from('not an image');
+  await vocSet(
+    root,
+    ['x', 'y'].map((id) => ({ id, w: 64, h: 64, objects: [{ name: 'circle', box: [1, 1, 30, 30] }] as Obj[], file: junk })),
+    'trainval',
+  );
+  const data = writeDataIndex(join(dir, 'broken-run'), { train: await loadSplit(resolveDataSource(tiny.spec, null, root), 'train', tiny.spec) });
+  const r = spawnSync(
+    python,
+    ['-m', 'dsod_torch', 'train', graphFile(), '--out', join(dir, 'broken-run'), '--data', data, '--steps', '2', '--batch', '2', '--workers', '0'],
+    {
+      cwd: torchPackageRoot(),
+      env: torchEnv,
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 1, r.stderr);
+  const events = r.stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line) => {
+      const p = parseEngineEventLine(line);
+      assert.ok(p.ok, p.ok ? '' : `${p.error}: ${line}`);
+      return p.event;
+    });
+  const warned = events.filter((e) => e.type === 'log' && e.level === 'warn').map((e) => (e as Extract<EngineEvent, { type: 'log' }>).message);
+  assert.deepEqual(
+    warned.map((m) => m.replace(/: unreadable image, skipped: .*/, '')).sort(),
+    ['x', 'y'].map((id) => `training data: ${join(root, 'JPEGImages', `${id}.png`)}`),
+  );
+  const [error, done] = events.slice(-2) as [Extract<EngineEvent, { type: 'error' }>, Extract<EngineEvent, { type: 'done' }>];
+  assert.deepEqual(
+    [error.type, error.code, error.message, error.fatal, done.type, done.reason, done.step, done.exitCode],
+    ['error', 'data', 'the training data ran out of readable images', true, 'done', 'failed', 0, 1],
+  );
+});
+
 test(
   'python -m dsod_torch train --data: a few steps of the tiny example on a `dsod synth` set, valid events, unreadable images warned about',
   { skip },

@@ -1,5 +1,4 @@
-"""`python -m dsod_torch train`: a skeleton of the torch engine's training loop (issue 12, item 2), on synthetic
-data. What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
+"""`python -m dsod_torch train`: the torch engine's training loop (issue 12, item 2). What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
 hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
 the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM; with
 --data RUNDIR/data.json (the index Node writes, engine/torch/data-index.ts) the tfjs engine's batches of the real
