@@ -234,9 +234,10 @@ def render_region(src, region, flip, W, H, fill):
         top, bottom = (r0 * SW)[:, None], (r1 * SW)[:, None]
 
         def at(rows, cols):  # the pixels of (row, column) pairs
-            return flat[rows + cols[None, :]]
+            return flat.index_select(0, (rows + cols[None, :]).view(-1)).view(H, W, 3)
 
-        v = at(top, c0) * w00 + at(top, c1) * w01 + at(bottom, c0) * w10 + at(bottom, c1) * w11
+        # a*w00 + b*w01 + c*w10 + d*w11, left to right, in place on the fresh gathers (the same roundings).
+        v = at(top, c0).mul_(w00).add_(at(top, c1).mul_(w01)).add_(at(bottom, c0).mul_(w10)).add_(at(bottom, c1).mul_(w11))
         valid = rv[:, None] & cv[None, :]
         return v if bool(valid.all()) else torch.where(valid[:, :, None], v, fill_t)
 
@@ -248,8 +249,8 @@ def render_region(src, region, flip, W, H, fill):
             wy = r[2].float().double()
             for c in cols:
                 v = tap(r, c, wy)
-                out = v if out is None else out + v
-        out = out / (kx * ky)
+                out = v if out is None else out.add_(v)
+        out = out.div_(kx * ky)
     return out.to(torch.float32), inside
 
 
