@@ -25,6 +25,7 @@ import { TrainError } from '../train/errors';
 import { ensureRunDir, readMetrics, recordMetric, RUN_FILES } from '../train/run-files';
 import { acquireRunLock } from '../train/run-lock';
 import type { StopFlag } from '../train/trainer';
+import { writeDataIndex } from '../torch/data-index';
 import { writeDatasetInputs, writeImageInputs } from '../torch/inputs';
 import { runTorchCommand, startTorchTraining, type TorchTraining } from '../torch/launch';
 import { findTorchPython, TORCH_INSTALL_HINT, type TorchPython } from '../torch/python';
@@ -170,7 +171,8 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
     const runDir = r.out ? resolve(r.out) : defaultRunDir(r.spec!);
     const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
     const { python, attempts } = torchPython(sink);
-    const test = await heldOut(sink, spec, r.data ?? null);
+    const sets = await datasets(sink, spec, r.data ?? null);
+    const test = sets?.test ?? null;
     const early = await stopped();
     if (early) return early;
 
@@ -194,6 +196,8 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
       if (test) readMetrics(runDir); // a damaged metrics.json is refused before the run, not at its first evaluation
       sink.attachRunDir(runDir);
       await writeFileAtomic(join(runDir, RUN_FILES.spec), spec.text);
+      // The dataset as Node's readers parsed it, for the engine to decode and augment (engine/torch/data-index.ts).
+      const dataIndex = sets ? writeDataIndex(runDir, { train: sets.train, test: sets.test?.set ?? null }) : null;
 
       scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
       const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
@@ -223,6 +227,7 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
           specPath: spec.path,
           resume: r.resume,
           python,
+          ...(dataIndex ? { data: dataIndex } : {}),
           ...(r.steps !== undefined ? { maxSteps: r.steps } : {}),
           ...(r.minutes !== undefined ? { minutes: r.minutes } : {}),
           ...(prepared ? { evalInputs: scratch } : {}),
@@ -260,16 +265,28 @@ interface HeldOut {
   split: string;
 }
 
-/** The held-out split the run is evaluated on (--data, else the spec's data.root); none: a warning, no evaluations. */
-async function heldOut(sink: EventSink, spec: LoadedSpec, data: string | null): Promise<HeldOut | null> {
+/**
+ * The training split and the held-out one (--data, else the spec's data.root), loaded by the tfjs engine's readers.
+ * No data: the engine trains on synthetic images (a warning says so), without evaluations; no held-out split: a
+ * warning, no evaluations (as the tfjs trainer).
+ */
+async function datasets(sink: EventSink, spec: LoadedSpec, data: string | null): Promise<{ train: DetectionDataset; test: HeldOut | null } | null> {
   let source: DataSource;
+  let train: DetectionDataset;
   try {
     source = resolveDataSource(spec.analysis.spec, spec.path, data);
-    return { set: await loadSplit(source, 'test', spec.analysis.spec), split: source.test.map((s) => basename(s)).join('+') };
+    train = await loadSplit(source, 'train', spec.analysis.spec);
+  } catch (e) {
+    if (!(e instanceof DataSourceError)) throw e;
+    sink.emit({ type: 'log', level: 'warn', message: `no dataset (${e.message}): the torch engine trains on synthetic images, without evaluations` });
+    return null;
+  }
+  try {
+    return { train, test: { set: await loadSplit(source, 'test', spec.analysis.spec), split: source.test.map((s) => basename(s)).join('+') } };
   } catch (e) {
     if (!(e instanceof DataSourceError)) throw e;
     sink.emit({ type: 'log', level: 'warn', message: `no held-out evaluation: ${e.message}` });
-    return null;
+    return { train, test: null };
   }
 }
 

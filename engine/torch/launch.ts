@@ -22,6 +22,8 @@ export interface TorchTrainRequest {
   batch?: number;
   accumulate?: number;
   resume?: boolean;
+  /** The dataset index (engine/torch/data-index.ts writeDataIndex); absent: synthetic images. */
+  data?: string;
   /** Stop after this optimizer step (the schedule stays the spec's: done `step-limit`), or after these minutes. */
   maxSteps?: number;
   minutes?: number;
@@ -74,6 +76,7 @@ export function startTorchTraining(req: TorchTrainRequest, onEvent: (e: EngineEv
   if (req.batch !== undefined) args.push('--batch', String(req.batch));
   if (req.accumulate !== undefined) args.push('--accumulate', String(req.accumulate));
   if (req.resume) args.push('--resume');
+  if (req.data !== undefined) args.push('--data', req.data);
   if (req.maxSteps !== undefined) args.push('--max-steps', String(req.maxSteps));
   if (req.minutes !== undefined) args.push('--minutes', String(req.minutes));
   if (req.evalInputs !== undefined) args.push('--eval-inputs', req.evalInputs);

@@ -89,8 +89,8 @@ test('dsod train --engine torch: valid events in the tfjs order, evaluations sco
   const lines = events(readFileSync(join(torchRun, 'events.jsonl'), 'utf8'));
   assert.deepEqual(lines, t.events);
   assert.ok(!lines.some((e) => (e.type as string) === 'detections'));
-  // The same files as the tfjs run's, and the graph the torch engine trained.
-  assert.deepEqual(folder(torchRun), [...folder(tfjsRun), 'graph.json'].sort());
+  // The same files as the tfjs run's, and what the torch engine read: the graph and the dataset index.
+  assert.deepEqual(folder(torchRun), [...folder(tfjsRun), 'data.json', 'graph.json'].sort());
   assert.deepEqual(
     readMetrics(torchRun).map((m) => m.step),
     [2, 3],

@@ -20,19 +20,27 @@
       Detections from network outputs (`loc` [N, P, 4], `conf` [N, P, C], as `forward` writes them), with the SSD
       settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
-        [--max-steps N] [--minutes M] [--eval-every N] [--eval-inputs DIR] [--eval-images N] [--no-events-file]
-      A skeleton of training (dsod_torch/train.py): synthetic data, the engine's JSON-lines events on stdout and in
-      RUNDIR/events.jsonl (not with --no-events-file: the bridge writes it), checkpoints (with RUNDIR/weights.dsodw)
-      every checkpointEvery steps, at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from
-      the run's latest checkpoint. --max-steps / --minutes end the run early (step-limit / time-limit).
-      --eval-inputs DIR: held-out images prepared by the bridge (dsod_torch/infer.py); every --eval-every steps
-      (default the spec's checkpointEvery; 0: the end only) and at the end, detections of them are written to DIR
-      and announced with a `detections` event (the bridge scores them).
+        [--data DATA.json [--workers N]] [--max-steps N] [--minutes M] [--eval-every N] [--eval-inputs DIR]
+        [--eval-images N] [--no-events-file]
+      Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl (not with
+      --no-events-file: the bridge writes it), checkpoints (with RUNDIR/weights.dsodw) every checkpointEvery steps,
+      at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from the run's latest checkpoint.
+      --data: the dataset index Node wrote (engine/torch/data-index.ts), read with N DataLoader worker processes
+      (default: by the CPUs); without it, synthetic data. --max-steps / --minutes end the run early (step-limit /
+      time-limit). --eval-inputs DIR: held-out images prepared by the bridge (dsod_torch/infer.py); every
+      --eval-every steps (default the spec's checkpointEvery; 0: the end only) and at the end, detections of them
+      are written to DIR and announced with a `detections` event (the bridge scores them).
   infer GRAPH.json --weights W --inputs DIR --out DETS.json [--threshold T] [--spec FILE]
       Detections on prepared images (DIR as for --eval-inputs) with tfjs weights (.dsodw or .dsodckpt), written as
       `dsod infer`'s detections document.
   doctor
       The torch engine's doctor event (device, CUDA, precision, threads, what is missing with its fix), one JSON line.
+  samples GRAPH.json --data DATA.json --out S.dsodw [--split train|test] [--first L] [--steps S] [--batch B]
+        [--augment ssd|flip|none] [--workers N]
+      The batches training (split train: loader steps L..L+S-1, augmented with the spec's preset or --augment) or
+      evaluation (split test: every image once, resized) reads (dsod_torch/data.py), in the tfjs engine's layout:
+      `images/S` [n, H, W, 3], `loc_t/S`, `labels_t/S`, and per sample `boxes/S/K`, `labels/S/K`, `difficult/S/K`;
+      stdout: per batch its size, image ids, stream positions and the problems found.
   launch --nproc N train ...
       N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
       (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
@@ -45,6 +53,7 @@ import sys
 
 import torch
 
+from .data import DataError
 from .graph import GraphError, GraphNet, ShapeMismatch, load_graph
 from .loss import multibox_loss
 from .weights import WeightsError, decode_weights, encode_weights, load_into, read_weights_file, state_of
@@ -147,6 +156,40 @@ def cmd_detect(a):
     return 0
 
 
+def cmd_samples(a):
+    from .boxes import prior_boxes
+    from .data import PositionBatches, Samples, evaluation_loader, find_decoder, load_index, loader
+
+    g = load_graph(a.graph)
+    s = g["spec"]
+    split = load_index(a.data)[a.split]
+    if split is None:
+        raise DataError(f"{a.data} has no {a.split} split")
+    decoder, priors = find_decoder(), prior_boxes(g)
+    if a.split == "train":
+        samples = Samples(split["records"], s["input"]["width"], s["input"]["height"], seed=s["train"]["seed"],
+                          augment=a.augment or s["train"]["augment"], training=True, priors=priors,
+                          variances=s["priors"]["variances"], decoder=decoder)
+        batches = loader(samples, PositionBatches(a.first, a.batch, 0, a.batch, a.steps), a.workers)
+    else:
+        batches = evaluation_loader(split, g, a.batch, decoder, priors, a.workers)
+    out, steps = {}, []
+    for k, b in enumerate(batches):
+        steps.append({"size": b["size"], "ids": b["ids"], "positions": b["positions"], "problems": [p["text"] for p in b["problems"]]})
+        if b["size"]:
+            out[f"images/{k}"] = b["images"].permute(0, 2, 3, 1)
+            out[f"loc_t/{k}"] = b["loc_t"]
+            out[f"labels_t/{k}"] = b["labels_t"].float()
+        for j in range(b["size"]):
+            out[f"boxes/{k}/{j}"] = b["boxes"][j]
+            out[f"labels/{k}/{j}"] = b["labels"][j].float()
+            out[f"difficult/{k}/{j}"] = b["difficult"][j].float()
+    with open(a.out, "wb") as f:
+        f.write(encode_weights(out))
+    print(json.dumps({"steps": steps}))
+    return 0
+
+
 def cmd_train(a):
     from .train import Limits, ResumeError, TrainOptionError, train
 
@@ -154,7 +197,7 @@ def cmd_train(a):
                     eval_images=a.eval_images, events_file=not a.no_events_file)
     try:
         return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
-                     resume=a.resume, limits=limits)
+                     resume=a.resume, data=a.data, workers=a.workers, limits=limits)
     except ResumeError as e:
         print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
         return 2
@@ -231,7 +274,7 @@ def main(argv=None):
     p.add_argument("--outputs", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(run=cmd_detect)
-    p = sub.add_parser("train", help="train on synthetic data (skeleton), emitting the engine's events")
+    p = sub.add_parser("train", help="train on a dataset index (--data) or synthetic data, emitting the engine's events")
     p.add_argument("graph")
     p.add_argument("--out", required=True)
     p.add_argument("--spec")
@@ -239,6 +282,8 @@ def main(argv=None):
     p.add_argument("--batch", type=int)
     p.add_argument("--accumulate", type=int)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--data", help="the dataset index (engine/torch/data-index.ts); without it, synthetic data")
+    p.add_argument("--workers", type=int, help="DataLoader worker processes (0: in this process; default: by the CPUs)")
     p.add_argument("--max-steps", type=int)
     p.add_argument("--minutes", type=float)
     p.add_argument("--eval-every", type=int)
@@ -256,10 +301,21 @@ def main(argv=None):
     p.set_defaults(run=cmd_infer)
     p = sub.add_parser("doctor", help="the torch engine's doctor event")
     p.set_defaults(run=cmd_doctor)
+    p = sub.add_parser("samples", help="the batches training or evaluation reads from a dataset index (for comparing engines)")
+    p.add_argument("graph")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--split", choices=("train", "test"), default="train")
+    p.add_argument("--first", type=int, default=0)
+    p.add_argument("--steps", type=int, default=1)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--augment", choices=("ssd", "flip", "none"))
+    p.add_argument("--workers", type=int, default=0)
+    p.set_defaults(run=cmd_samples)
     a = ap.parse_args(argv)
     try:
         return a.run(a)
-    except (GraphError, WeightsError, OSError) as e:
+    except (GraphError, WeightsError, DataError, OSError) as e:
         print(f"dsod_torch: {e}", file=sys.stderr)
         return 2
     except ShapeMismatch as e:

@@ -1,12 +1,12 @@
-"""`python -m dsod_torch train`: a skeleton of the torch engine's training loop (issue 12, item 2), on synthetic
-data. What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
+"""`python -m dsod_torch train`: the torch engine's training loop (issue 12, item 2). What is real: the network (graph.py), default boxes, matching and box coding (boxes.py), the MultiBox loss with
 hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
-the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM. What is
-not yet: reading VOC/COCO data, augmentation.
+the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM; with
+--data RUNDIR/data.json (the index Node writes, engine/torch/data-index.ts) the tfjs engine's batches of the real
+dataset (data.py: decoded in DataLoader workers, augmented and matched as the tfjs engine does).
 
 Evaluation: with --eval-inputs (held-out images the bridge decoded, dsod_torch/infer.py), every --eval-every steps
 and at the end the network's detections are written as `dsod infer`'s document (atomically) and announced with a
-`detections` event; the bridge (engine/cli/train-torch.ts) scores them with the TypeScript evaluator and emits the
+`detections` event; the bridge (engine/cli/torch-engine.ts) scores them with the TypeScript evaluator and emits the
 `metric` event. This engine never computes a mAP itself.
 
 Ends as the tfjs trainer's: the schedule's end (completed), --max-steps (step-limit), --minutes (time-limit), a
@@ -23,7 +23,7 @@ of the seed and the step).
 Gradient accumulation as Caffe's iter_size (and the tfjs trainer): `batch` images per optimizer step in `accumulate`
 micro-batches; the gradient and the reported losses are the micro-batches' means.
 
-Synthetic images are a function of (seed, image index), the index counting images over the whole run: seeded noise images, each with 1-3 seeded boxes of classes
+Without --data, synthetic images, a function of (seed, image index), the index counting images over the whole run: seeded noise images, each with 1-3 seeded boxes of classes
 1..C-1, matched to the default boxes as the tfjs engine matches them.
 """
 import contextlib
@@ -37,6 +37,7 @@ import torch
 from .doctor import doctor_fields
 from .events import EventSink
 from .boxes import encode_targets, prior_boxes
+from .data import TrainingData, default_workers
 from .graph import GraphNet
 from .loss import multibox_loss
 from .weights import encode_weights, load_into, state_of, to_torch_layout, to_tfjs_layout
@@ -243,7 +244,7 @@ class Limits:
         self.detections_dir, self.events_file, self.keep_checkpoints = detections_dir, events_file, keep_checkpoints
 
 
-def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False, limits=None):
+def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False, data=None, workers=None, limits=None):
     t = g["spec"]["train"]
     steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
@@ -251,12 +252,23 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
     seed = t["seed"]
     world = World()
     try:
-        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, limits or Limits())
+        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, data, workers, limits or Limits())
     finally:
         world.close()
 
 
-def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, limits):
+def micro_batch(data, batches, g, priors, first, micro, seed, sink):
+    """(x, loc_t, labels) of one micro-batch: the loader's next (its new problems warned about once each), or the
+    synthetic images from stream position `first`; None when the data ran out of usable images."""
+    if data is None:
+        return synthetic_images(g, priors, first, micro, seed)
+    b = next(batches)
+    for message in data.new_problems(b):
+        sink.emit("log", level="warn", message=message)
+    return (b["images"], b["loc_t"], b["labels_t"]) if b["size"] else None
+
+
+def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, data_path, workers, limits):
     t = g["spec"]["train"]
     eval_every = limits.eval_every if limits.eval_every is not None else t["checkpointEvery"]
     stop = {"signal": None}
@@ -280,6 +292,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     if accumulate < 1 or batch % (accumulate * world.size):
         raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate}) x processes ({world.size})")
     micro = batch // (accumulate * world.size)
+    data = TrainingData(data_path, g, priors, seed) if data_path else None
+    workers = workers if workers is not None else default_workers(world.size)
     # Only rank 0 writes the run folder and speaks.
     sink = EventSink(run_dir if limits.events_file else None) if world.main else NullSink()
     if world.main:
@@ -290,17 +304,25 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
 
         inputs = EvalInputs(limits.eval_inputs)
     sink.emit("doctor", **doctor_fields(world.device, world.size, world.backend,
-                                        image_decoder="synthetic" if inputs is None else "synthetic (training); node (held-out images)"))
+                                        image_decoder=(data.decoder if data else "synthetic") + ("; node (held-out images)" if inputs else "")))
     model = net
     if world.size > 1:
         # Gradients averaged over ranks in backward; batch-norm statistics per process, rank 0's broadcast at each
         # forward (DDP's broadcast_buffers): Caffe's multi-GPU behaviour, not synchronized batch norm.
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[world.device] if world.device.type == "cuda" else None)
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
-              batch=batch, accumulate=accumulate, images={"train": 0, "test": len(inputs) if inputs else 0}, resumed=path is not None)
+              batch=batch, accumulate=accumulate, resumed=path is not None,
+              images={"train": data.images["train"] if data else 0, "test": len(inputs) if inputs else data.images["test"] if data else 0})
     where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
-    sink.emit("log", level="info", message=f"torch {torch.__version__} on {world.device}, {where}; synthetic data (seed {seed})"
+    source = (f"{data.images['train']} training images ({data_path}), decoded by {data.decoder} in {workers} worker processes"
+              if data else "synthetic data") + f" (seed {seed})"
+    sink.emit("log", level="info", message=f"torch {torch.__version__} on {world.device}, {where}; {source}"
               + (f"; resumed from {path} at step {step}" if path else ""))
+    for message in data.start_messages() if data else []:
+        sink.emit("log", level="warn", message=message)
+    # Loader step L = step x accumulate + k; its positions as the tfjs engine's, this rank's share of them.
+    batches = data.batches(step * accumulate, batch // accumulate, world.rank * micro, micro, workers,
+                           world.device.type == "cuda") if data else None
     window = []
 
     def elapsed():
@@ -344,7 +366,12 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
             parts = torch.zeros(3, device=world.device)
             for k in range(accumulate):
                 first = (step * accumulate + k) * (batch // accumulate) + world.rank * micro
-                x, loc_t, labels = (t.to(world.device, non_blocking=True) for t in synthetic_images(g, priors, first, micro, seed))
+                xs = micro_batch(data, batches, g, priors, first, micro, seed, sink)
+                if xs is None:
+                    sink.emit("error", code="data", message="the training data ran out of readable images", where=None, fatal=True)
+                    sink.emit("done", reason="failed", step=step, elapsedSec=time.perf_counter() - started, exitCode=1, metric=None)
+                    return 1
+                x, loc_t, labels = (t.to(world.device, non_blocking=True) for t in xs)
                 # DDP reduces gradients on the last micro-batch only.
                 sync = world.size == 1 or k == accumulate - 1
                 with (contextlib.nullcontext() if sync else model.no_sync()):
@@ -362,7 +389,7 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
             window = (window + [time.perf_counter() - t0])[-10:]
             img_per_sec = batch * len(window) / sum(window)
             last = min(steps, limits.max_steps if limits.max_steps is not None else steps)
-            sink.emit("progress", epoch=0, step=step, steps=steps, loss=loss.item(),
+            sink.emit("progress", epoch=step * batch / data.images["train"] if data else 0, step=step, steps=steps, loss=loss.item(),
                       parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
                       etaSec=max(0, last - step) * batch / img_per_sec, elapsedSec=elapsed())
             # The interval checkpoint and periodic evaluation of this step; the last step's are the end's.
