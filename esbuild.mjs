@@ -54,5 +54,10 @@ const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 mkdirSync('dist/wasm', { recursive: true });
 for (const f of readdirSync(wasmSrc).filter((n) => n.endsWith('.wasm'))) copyFileSync(`${wasmSrc}/${f}`, `dist/wasm/${f}`);
 
+// The torch engine's Python package beside the bundle (engine/torch/python.ts torchPackageRoot looks in dist/ first),
+// so `dsod ... --engine torch` and the extension's runs find it wherever dist/ goes (the .vsix keeps dist/dsod_torch).
+mkdirSync('dist/dsod_torch', { recursive: true });
+for (const f of readdirSync('engine/torch/dsod_torch').filter((n) => n.endsWith('.py'))) copyFileSync(`engine/torch/dsod_torch/${f}`, `dist/dsod_torch/${f}`);
+
 // The `dsod` bin must be executable: npx runs it through its shebang (git and esbuild keep no mode bits for it).
 chmodSync('dist/dsod.js', 0o755);
