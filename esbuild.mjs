@@ -60,5 +60,10 @@ for (const f of readdirSync(wasmSrc).filter((n) => n.endsWith('.wasm'))) copyFil
 // The published ONNX schema beside the bundle: engine/onnx/proto.ts reads it with protobufjs.
 copyFileSync('engine/onnx/onnx.proto', 'dist/onnx.proto');
 
+// The torch engine's Python package beside the bundle (engine/torch/python.ts torchPackageRoot looks in dist/ first),
+// so `dsod ... --engine torch` and the extension's runs find it wherever dist/ goes (the .vsix keeps dist/dsod_torch).
+mkdirSync('dist/dsod_torch', { recursive: true });
+for (const f of readdirSync('engine/torch/dsod_torch').filter((n) => n.endsWith('.py'))) copyFileSync(`engine/torch/dsod_torch/${f}`, `dist/dsod_torch/${f}`);
+
 // The `dsod` bin must be executable: npx runs it through its shebang (git and esbuild keep no mode bits for it).
 chmodSync('dist/dsod.js', 0o755);

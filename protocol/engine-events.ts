@@ -9,15 +9,38 @@
 //
 // Event types, in the order a training run emits them:
 //   start       what runs: command, spec, run folder, step counts, batch, images
-//   doctor      the tfjs backend chosen, why, and every backend tried
+//   doctor      the engine and backend chosen, why, and every backend tried (the torch engine: its choices, and
+//               what is missing with the command that fixes it)
 //   log         a message for people (data problems skipped, a resumed checkpoint, ...)
 //   progress    after every optimizer step (the CLI throttles what it prints, not what it emits)
 //   checkpoint  a checkpoint file was written (atomically: the path is complete when this arrives)
 //   metric      an evaluation on held-out data: the mean AP and per-class APs
 //   error       something went wrong; `fatal` errors are followed by `done`
 //   done        the last event of a command: why it ended and its exit code
+//
+// One more type passes between engines and is not part of a run's record:
+//   detections  the torch engine (Python) wrote a detections file of the held-out images for a step; the bridge
+//               (engine/cli/train-torch.ts) scores it with the one TypeScript evaluator and emits `metric` in its
+//               place. It is valid on the engine's stdout but never written to events.jsonl nor printed with --json:
+//               readers of a run see the same stream whichever engine trained it, and its file is a temporary one
+//               the bridge removes once scored. Added in version 1 (a new type keeps the version).
 
-import { arrayOf, bool, count, finite, isObject, nonNegative, nullable, oneOf, recordOf, shapeOf, str as strOf, type Check, type Fields } from './checks';
+import {
+  arrayOf,
+  bool,
+  count,
+  finite,
+  isObject,
+  nonNegative,
+  nullable,
+  oneOf,
+  optional,
+  recordOf,
+  shapeOf,
+  str as strOf,
+  type Check,
+  type Fields,
+} from './checks';
 
 export const ENGINE_EVENTS_VERSION = 1;
 
@@ -56,13 +79,63 @@ export interface BackendAttemptInfo {
   ms: number;
 }
 
+export type EngineName = 'tfjs' | 'torch';
+
+/** The torch engine's choices, as it made them (every field is what ran, not what was asked for). */
+export interface TorchDoctorInfo {
+  /** The Python that runs the engine, and its version. */
+  python: string;
+  pythonVersion: string;
+  /** torch.__version__. */
+  version: string;
+  /** The device of rank 0: cpu, cuda:0, ... */
+  device: string;
+  /** The CUDA version torch was built with (null: a CPU-only build), and the GPUs it sees. */
+  cuda: string | null;
+  gpus: number;
+  /** fp32, bf16 or fp16 (autocast; fp32 master weights). */
+  precision: string;
+  /** Processes training data-parallel, and their collective backend (gloo, nccl; null for one process). */
+  worldSize: number;
+  distributed: string | null;
+  /** CPU threads of a process (torch.get_num_threads). */
+  threads: number;
+  /** Who decodes the images the engine sees (node: the bridge's sharp, as the tfjs engine; synthetic: none read). */
+  imageDecoder: string;
+  /**
+   * Every speed choice of a training (engine/torch/dsod_torch/speed.py: device, precision, lossScaling, channelsLast,
+   * cudnnBenchmark, compile, threads, loader, syncBatchNorm), each as it ran and why; absent for eval and infer.
+   */
+  choices?: Record<string, SpeedChoice>;
+}
+
+/** One speed choice of the torch engine: its value for people ("on", "bf16", "2 workers, pinned") and why. */
+export interface SpeedChoice {
+  value: string;
+  why: string;
+}
+
+/** Something the engine would use and cannot, with the exact command that fixes it. */
+export interface EngineFix {
+  problem: string;
+  fix: string;
+}
+
 export interface DoctorEvent extends EventBase {
   type: 'doctor';
+  /** The torch engine: `torch`, its device as chosen (e.g. torch-cpu); tfBackend `none`. */
   chosen: string;
   tfBackend: string;
   requested: string;
   reason: string;
+  /** Backends tried (tfjs), or the Pythons tried (torch). */
   attempts: BackendAttemptInfo[];
+  /** Absent: tfjs (events written before the torch engine). */
+  engine?: EngineName;
+  /** The torch engine's choices (engine torch). */
+  torch?: TorchDoctorInfo;
+  /** What is missing (no python3, no torch, no CUDA), each with its fix; absent or empty when nothing is. */
+  missing?: EngineFix[];
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn';
@@ -146,7 +219,22 @@ export interface DoneEvent extends EventBase {
   metric: { metric: MetricName; value: number } | null;
 }
 
-export type EngineEvent = StartEvent | DoctorEvent | LogEvent | ProgressEvent | CheckpointEvent | MetricEvent | ErrorEvent | DoneEvent;
+/** The torch engine to its bridge: a detections file is ready to be scored (see the header: never in events.jsonl). */
+export interface DetectionsEvent extends EventBase {
+  type: 'detections';
+  /** The optimizer step of the weights that made them. */
+  step: number;
+  /** dsod infer's detections document (engine/eval/detections-file.ts), complete when this arrives. */
+  path: string;
+  /** Images it holds detections for (the first ones of the held-out images the bridge gave). */
+  images: number;
+  /** The run's last evaluation (all images; the run's done follows), else a periodic one. */
+  final: boolean;
+  /** Seconds of training behind the weights. */
+  elapsedSec: number;
+}
+
+export type EngineEvent = StartEvent | DoctorEvent | LogEvent | ProgressEvent | CheckpointEvent | MetricEvent | ErrorEvent | DoneEvent | DetectionsEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** An event without the fields every event gets when it is made. */
@@ -188,6 +276,24 @@ const SHAPES: { [K in EngineEventType]: EventFields<K> } = {
     requested: text,
     reason: text,
     attempts: arrayOf(shapeOf<BackendAttemptInfo>()({ name: text, ok: bool, detail: text, ms: nonNeg }), Number.POSITIVE_INFINITY),
+    engine: optional(oneOf('tfjs', 'torch')),
+    torch: optional(
+      shapeOf<TorchDoctorInfo>()({
+        python: text,
+        pythonVersion: text,
+        version: text,
+        device: text,
+        cuda: nullable(text),
+        gpus: int,
+        precision: oneOf('fp32', 'bf16', 'fp16'),
+        worldSize: int,
+        distributed: nullable(text),
+        threads: int,
+        imageDecoder: text,
+        choices: optional(recordOf(shapeOf<SpeedChoice>()({ value: text, why: text }), 32)),
+      }),
+    ),
+    missing: optional(arrayOf(shapeOf<EngineFix>()({ problem: text, fix: text }), Number.POSITIVE_INFINITY)),
   },
   log: { level: oneOf('debug', 'info', 'warn'), message: text },
   progress: {
@@ -214,6 +320,7 @@ const SHAPES: { [K in EngineEventType]: EventFields<K> } = {
     curves: nullable(text),
   },
   error: { code: text, message: text, where: nullable(text), fatal: bool },
+  detections: { step: int, path: text, images: int, final: bool, elapsedSec: nonNeg },
   done: {
     reason: oneOf('completed', 'stopped', 'time-limit', 'step-limit', 'failed'),
     step: nullable(int),

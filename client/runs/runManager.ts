@@ -18,6 +18,7 @@ import type { EngineCommand, EngineEvent, ErrorEvent, ProgressEvent } from '../.
 import { RUN_FILES } from '../../protocol/run-files';
 import { runRoot } from '../runRoot';
 import { enginePath, evalArgs, inferArgs, trainArgs } from './engineArgs';
+import { ENGINE_SETTING, engineOption, findTorchOnce, resolveEngine } from './engineChoice';
 import type { EngineResult } from './engineProcess';
 import { isImagePath, isSpecPath, listRuns, newRunDir, runsOfSpec, specOfRun, testImagesOfSpec, weightsOfRun, type RunStatus } from './runFolders';
 import { CostMeter, eventLine, metricLabel, parseWhere, progressText, runLineText } from './runText';
@@ -278,9 +279,12 @@ export class RunManager implements vscode.Disposable {
 
   // ---- starting a process and following it ----
 
-  private launch(command: EngineCommand, runDir: string, spec: string | null, args: string[]): ActiveRun {
+  private launch(command: EngineCommand, runDir: string, spec: string | null, commandArgs: string[]): ActiveRun {
     const engine = enginePath(this.extensionRoot);
     if (!existsSync(engine)) throw new Error(`the engine is missing from the extension (${engine}): reinstall DSOD Studio`);
+    // dsod.engine: tfjs, torch, or auto (torch where a Python with PyTorch is found).
+    const choice = resolveEngine(vscode.workspace.getConfiguration('dsod').get<string>(ENGINE_SETTING, 'tfjs'), findTorchOnce);
+    const args = [...commandArgs, ...engineOption(choice.engine)];
     let run: ActiveRun;
     try {
       run = this.supervisor.start(runDir, { command, args, cwd: this.cwd(spec ?? runDir) });
@@ -310,7 +314,7 @@ export class RunManager implements vscode.Disposable {
     this.views.set(run, view);
     const proc = run.process;
     this.log(label, `$ ${proc.execPath} ${proc.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
-    this.log(label, `pid ${proc.pid ?? '-'}, run folder ${run.runDir}`);
+    this.log(label, `pid ${proc.pid ?? '-'}, run folder ${run.runDir}; engine ${choice.engine} (${choice.why})`);
     // In --json mode the engine repeats each error on stderr for people reading a terminal: logged once here.
     const errorsSeen = new Set<string>();
     proc.onLog((level, line) => {

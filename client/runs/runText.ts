@@ -2,7 +2,7 @@
 // cost of a run measured in its first steps, a human line per event for the log, the `file:line:col` of errors, and a
 // past run in the code lens and the quick picks, in the dashboard's words (STATE_TEXT).
 import { formatDuration, formatExact as count } from '../../core/format';
-import type { EngineEvent, MetricName, ProgressEvent, StartEvent } from '../../protocol/engine-events';
+import type { DoctorEvent, EngineEvent, MetricName, ProgressEvent, StartEvent } from '../../protocol/engine-events';
 import { STATE_TEXT, type RunState } from '../../webview/dashboard/model';
 
 /** "step 120/4,000 · loss 3.210 · 41.2 img/s · ETA 14m05s" */
@@ -86,7 +86,7 @@ export function eventLine(e: EngineEvent): string {
       if (e.command !== 'train') return `${e.command} ${e.name} (${e.spec})${e.runDir ? ` in ${e.runDir}` : ''}: weights of step ${e.step}, ${e.images.test} images`;
       return `train ${e.name} (${e.spec})${e.runDir ? ` in ${e.runDir}` : ''}: step ${e.step} of ${e.steps}, batch ${e.batch}, ${e.images.train} training / ${e.images.test} held-out images${e.resumed ? ' (resumed)' : ''}`;
     case 'doctor':
-      return `backend: ${e.chosen} - ${e.reason}`;
+      return doctorLine(e);
     case 'log':
       return `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
     case 'progress':
@@ -99,7 +99,19 @@ export function eventLine(e: EngineEvent): string {
       return `error [${e.code}]${e.where ? ` at ${e.where}` : ''}: ${e.message}${e.fatal ? '' : ' (not fatal)'}`;
     case 'done':
       return `done (${e.reason}, exit ${e.exitCode})${e.step !== null ? ` at step ${e.step}` : ''} after ${formatDuration(e.elapsedSec)}${e.metric ? `; ${e.metric.metric} ${e.metric.value.toFixed(4)}` : ''}`;
+    case 'detections':
+      // Only between the torch engine and its bridge (never in a run's events); said plainly if one ever arrives.
+      return `detections of step ${e.step} on ${e.images} images: ${e.path}`;
   }
+}
+
+/** The doctor's line: the engine (torch: its device, precision and processes), and what is missing with its fix. */
+function doctorLine(e: DoctorEvent): string {
+  const t = e.torch;
+  const head = t
+    ? `engine: torch ${t.version} on ${t.device} (${t.precision}${t.worldSize > 1 ? `, ${t.worldSize} processes` : ''}) - ${e.reason}`
+    : `backend: ${e.chosen} - ${e.reason}`;
+  return [head, ...(e.missing ?? []).map((m) => `  missing: ${m.problem}; fix: ${m.fix}`)].join('\n');
 }
 
 export interface Where {

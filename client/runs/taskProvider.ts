@@ -13,6 +13,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { runRoot } from '../runRoot';
 import { enginePath, evalArgs, inferArgs, trainArgs } from './engineArgs';
+import { ENGINE_SETTING, engineOption, findTorchOnce, resolveEngine } from './engineChoice';
 import { runsOfSpec, specStem, testImagesOfSpec } from './runFolders';
 import { INFER_DEFAULT_LIMIT } from './runManager';
 
@@ -88,6 +89,9 @@ export class DsodTaskProvider implements vscode.TaskProvider {
         args = inferArgs({ spec, runDir, inputs, extra });
       }
     }
+    // dsod.engine, unless the task's own args name an engine.
+    if (!extra.includes('--engine'))
+      args.push(...engineOption(resolveEngine(vscode.workspace.getConfiguration('dsod').get<string>(ENGINE_SETTING, 'tfjs'), findTorchOnce).engine));
     const execution = new vscode.ProcessExecution(process.execPath, [enginePath(this.extensionRoot), d.command, ...args], {
       cwd: base,
       env: { ELECTRON_RUN_AS_NODE: '1' },

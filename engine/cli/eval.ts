@@ -13,6 +13,7 @@ import { emitStart, reportEvaluation } from './eval-report';
 import { loadTrainedModel } from './model-file';
 import { runDirOption, splitList, targetData, targetSpec, targetWeights } from './run-target';
 import { calibrationImages, calibrationOf, needsRecalibration, recalibrateLikeTheRun } from './statistics';
+import { ENGINES, torchEvaluate } from './torch-engine';
 import { METRICS } from './train';
 
 export const EVAL_USAGE = `  eval [spec]        Evaluate trained weights, or score a detections file, on held-out images
@@ -33,6 +34,7 @@ export const EVAL_USAGE = `  eval [spec]        Evaluate trained weights, or sco
                          counted (extras.skippedImages); more than 5% skipped fails the evaluation (code data)
       --out DIR          Also write DIR/metrics.json and DIR/pr-curves.json
       --backend NAME     As for train
+      --engine NAME      tfjs (default) or torch (as for train); the torch engine detects, this evaluator scores
       --json             Print events as JSON lines on stdout
 `;
 
@@ -48,12 +50,14 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     'stored-stats': { type: 'boolean', default: false },
     out: { type: 'string' },
     backend: { type: 'string' },
+    engine: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   const sink = createSink(io, values.json === true);
   return runEngineCommand(sink, async () => {
     if (positionals.length > 1) throw new UsageError('eval takes at most one spec file');
     const metric = choiceOption('metric', values.metric, METRICS) ?? 'voc07';
+    const engine = choiceOption('engine', values.engine, ENGINES) ?? 'tfjs';
     const evalImages = intOption('eval-images', values['eval-images'], 1);
     const runDir = runDirOption(values.run);
     // The evaluation goes into RUNDIR/metrics.json: a damaged one is refused before the work, not after.
@@ -61,6 +65,7 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     const splits = splitList(values.split);
     const out = values.out ?? null;
     if (values.detections) {
+      if (engine === 'torch') throw new UsageError('--detections scores a file: no engine runs (leave out --engine)');
       if (values.weights) throw new UsageError('--detections scores a file: --weights does not apply');
       if (evalImages !== undefined) throw new UsageError('--eval-images applies to weights; a detections file is scored on every image of the split');
       return scoreDetectionsFile(sink, { file: values.detections, specArg: positionals[0], runDir, data: values.data, splits, metric, out });
@@ -72,6 +77,10 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
       throw new UsageError(
         runDir ? `${runDir} has no checkpoint or weights yet` : 'eval needs --weights FILE (a run folder holds weights.dsodw), or --run RUNDIR',
       );
+    if (engine === 'torch') {
+      if (values.backend) throw new UsageError('--backend chooses a tfjs backend: the torch engine picks its device itself');
+      return torchEvaluate(sink, { spec, explicit, weights, runDir, data: values.data, splits, evalImages, metric, out });
+    }
     await chooseBackend(sink, values.backend);
     const { model, step, meta } = loadTrainedModel(spec, weights);
     try {

@@ -15,6 +15,9 @@ import { EXIT } from '../errors';
 import { onnxPredictor } from '../onnx/predictor';
 import { onnxRuntimeVersion } from '../onnx/runtime';
 import { choiceOption, numberOption, parseCommand, UsageError } from './args';
+import { ENGINES, torchDoctor, torchInferImages } from './torch-engine';
+import { InferenceError } from '../infer/errors';
+import { readWeightsFile } from '../train/checkpoint';
 import { chooseBackend, createSink, runEngineCommand, type Io } from './engine-command';
 import { emitStart } from './eval-report';
 import { loadTrainedModel } from './model-file';
@@ -34,6 +37,7 @@ export const INFER_USAGE = `  infer <spec> <images or folders...>
       --backend NAME     As for train
       --runtime NAME     tfjs (default) or onnx: the network exported to ONNX in memory and run by onnxruntime-node
                          (its CPU provider; CUDA where its provider is installed); the same detections file
+      --engine NAME      tfjs (default) or torch (as for train): the same detections document
       --json             Print events as JSON lines on stdout (needs --out or --run)
 `;
 
@@ -52,6 +56,7 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
     threshold: { type: 'string' },
     backend: { type: 'string' },
     runtime: { type: 'string' },
+    engine: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   const json = values.json === true;
@@ -72,13 +77,19 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
     if (json && toStdout) throw new UsageError('--json prints events on stdout: give --out DIR for the detections');
     const threshold = numberOption('threshold', values.threshold, 0, false) ?? 0.3;
     const runtime = choiceOption('runtime', values.runtime, RUNTIMES) ?? 'tfjs';
+    const engine = choiceOption('engine', values.engine, ENGINES) ?? 'tfjs';
+    if (engine === 'torch' && values.backend) throw new UsageError('--backend chooses a tfjs backend: the torch engine picks its device itself');
+    if (engine === 'torch' && runtime !== 'tfjs')
+      throw new UsageError("--runtime onnx runs the tfjs engine's network through onnxruntime: not with --engine torch");
     const target = targetSpec(specArg, runDir);
     const spec = target.spec!; // a spec argument, or --run's copy
     const { images, problems } = listImages(inputs);
     for (const p of problems) sink.emit({ type: 'log', level: 'warn', message: p });
     if (!images.length) throw new UsageError('no images to detect on');
-    await chooseBackend(sink, values.backend);
-    const { model, step, meta } = loadTrainedModel(spec, weights);
+    // The torch engine: its doctor, and the weights read for their step only (Python loads them into its network).
+    const python = engine === 'torch' ? await torchDoctor(sink) : null;
+    if (!python) await chooseBackend(sink, values.backend);
+    const { model, step, meta } = python ? { model: null, ...weightsInfo(weights) } : loadTrainedModel(spec, weights);
     const out = runDir ? join(runDir, RUN_FILES.inference) : values.out ? resolve(values.out) : null;
     if (out) mkdirSync(out, { recursive: true });
     const s = spec.analysis.spec;
@@ -94,7 +105,9 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
       }
       if (runDir) sink.attachRunDir(runDir);
       emitStart(sink, { command: 'infer', spec, runDir, step, steps: meta?.schedule.iterations, train: 0, test: images.length });
-      if (needsRecalibration(meta)) {
+      if (needsRecalibration(meta) && !model)
+        sink.emit({ type: 'log', level: 'warn', message: `batch-norm statistics (step ${step}) used as stored: the torch engine does not recompute them` });
+      else if (needsRecalibration(meta) && model) {
         // The same statistics `dsod eval` and the run's evaluations use; without the training images, as stored.
         try {
           const n = await recalibrateLikeTheRun(model, meta, await calibrationImages(meta, data, spec));
@@ -110,14 +123,17 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
       }
       const priors = defaultBoxes(spec.analysis);
       // onnx: the weights as they are now (after any recalibration above), exported and run by onnxruntime.
-      const onnx = runtime === 'onnx' ? await onnxPredictor(spec.analysis.graph, await model.getWeights(), priors) : null;
+      const onnx = runtime === 'onnx' && model ? await onnxPredictor(spec.analysis.graph, await model.getWeights(), priors) : null;
       if (onnx) {
         const why = onnx.note ? ` (${onnx.note})` : '';
         sink.emit({ type: 'log', level: 'info', message: `onnxruntime-node ${onnxRuntimeVersion()}, ${onnx.provider.toUpperCase()} provider${why}` });
       }
-      const r = await inferImages(onnx ?? model, priors, images, { classNames: names, threshold, detect: { variances: s.priors.variances } }, async (d) => {
-        if (out && values.draw) await drawDetections(d, join(out, uniquePng(d.image, used)));
-      }).finally(() => onnx?.release());
+      const r = !model
+        ? await torchInferImages(python!, spec, weights, images, { classNames: names, threshold })
+        : await inferImages(onnx ?? model, priors, images, { classNames: names, threshold, detect: { variances: s.priors.variances } }, async (d) => {
+            if (out && values.draw) await drawDetections(d, join(out, uniquePng(d.image, used)));
+          }).finally(() => onnx?.release());
+      if (!model && out && values.draw) for (const d of r.results) await drawDetections(d, join(out, uniquePng(d.image, used)));
       for (const p of r.problems) sink.emit({ type: 'log', level: 'warn', message: p });
       const truth = runDir ? await findTruth(r.results, data) : null;
       const results = truth ? r.results.map((x, i) => ({ ...x, truth: truth[i] })) : r.results;
@@ -134,7 +150,7 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
       } else io.stdout.write(doc);
       return { reason: 'completed', step: null, exitCode: r.results.length ? EXIT.ok : EXIT.failed, metric: null };
     } finally {
-      model.dispose();
+      model?.dispose();
     }
   });
 }
@@ -146,4 +162,14 @@ function uniquePng(image: string, used: Set<string>): string {
   for (let k = 2; used.has(name); k++) name = `${stem}-${k}.png`;
   used.add(name);
   return name;
+}
+
+/** A weights file's step and checkpoint meta, for the torch engine (which loads the weights itself). */
+function weightsInfo(path: string): { step: number | null; meta: ReturnType<typeof readWeightsFile>['meta'] } {
+  try {
+    const { step, meta } = readWeightsFile(path);
+    return { step, meta };
+  } catch (e) {
+    throw new InferenceError('weights', (e as Error).message);
+  }
 }

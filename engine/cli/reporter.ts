@@ -109,9 +109,20 @@ class HumanView {
             `${e.runDir ? `; run folder ${e.runDir}` : ''}`,
         );
         break;
-      case 'doctor':
-        this.line(`backend: ${e.chosen} - ${e.reason}`);
+      case 'doctor': {
+        const t = e.torch;
+        if (t)
+          this.line(
+            `engine: torch ${t.version} on ${t.device} (${t.precision}${t.worldSize > 1 ? `, ${t.worldSize} processes, ${t.distributed}` : ''}, ` +
+              `${t.threads} threads; python ${t.python} ${t.pythonVersion}) - ${e.reason}`,
+          );
+        else this.line(`backend: ${e.chosen} - ${e.reason}`);
         for (const a of e.attempts) this.line(`  ${a.ok ? '✓' : '✗'} ${a.name}: ${a.detail}`);
+        for (const m of e.missing ?? []) this.line(`  missing: ${m.problem}. Fix: ${m.fix}`);
+        break;
+      }
+      case 'detections':
+        // The torch engine's hand-over to the bridge, which emits the metric in its place (never shown).
         break;
       case 'log':
         if (e.level !== 'debug') this.line(e.level === 'warn' ? `warning: ${e.message}` : e.message, e.level === 'warn' ? this.o.stderr : this.o.stdout);

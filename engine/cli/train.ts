@@ -12,6 +12,8 @@ import { choiceOption, intOption, numberOption, parseCommand, UsageError } from 
 import { chooseBackend, createSink, installStopHandlers, runEngineCommand, type CommandEnd, type Io } from './engine-command';
 import type { EventSink } from './reporter';
 import { loadSpec, type LoadedSpec } from './spec-file';
+import { ENGINES, runTorchTraining, torchCheckpoints } from './torch-engine';
+import { TrainError } from '../train/errors';
 
 export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from scratch; events in RUNDIR/events.jsonl. Continuing a run
                      (--resume --out RUNDIR, --from), <spec> may be left out: the run's copy and data are used
@@ -28,6 +30,9 @@ export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from 
                          evaluation that skips more than 5% of its images fails the run (code data)
       --metric NAME      voc07 (default), voc or coco
       --backend NAME     tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu (default: the fastest available)
+      --engine NAME      tfjs (default) or torch: PyTorch through a python3 that has it (engine/torch); the same
+                         events and run folder. Its doctor event says what is missing (python3, torch, CUDA) and
+                         the command that fixes it
       --json             Print events as JSON lines on stdout
 `;
 
@@ -61,14 +66,16 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
     'eval-images': { type: 'string' },
     metric: { type: 'string' },
     backend: { type: 'string' },
+    engine: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   const sink = createSink(io, values.json === true);
   return runEngineCommand(sink, async () => {
+    const engine = choiceOption('engine', values.engine, ENGINES) ?? 'tfjs';
     const continuing = values.from !== undefined || (values.resume === true && values.out !== undefined);
     if (positionals.length > 1 || (positionals.length === 0 && !continuing))
       throw new UsageError('train takes exactly one spec file (none when continuing a run: --resume --out RUNDIR, or --from CHECKPOINT)');
-    return runTraining(sink, {
+    return (engine === 'torch' ? runTorchTraining : runTraining)(sink, {
       ...(positionals.length ? { spec: positionals[0] } : {}),
       data: values.data,
       out: values.out,
@@ -115,6 +122,9 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
   };
   try {
     const { runDir, from } = runFolder(r);
+    // A run of the torch engine continues with it: its checkpoints are not this engine's (nor the other way round).
+    if (torchCheckpoints(runDir).length)
+      throw new TrainError('run-exists', `${runDir} holds a run of the torch engine: continue it with --engine torch, or choose another --out`);
     const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
     const early = await stopped();
     if (early) return early;

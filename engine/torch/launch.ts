@@ -1,6 +1,7 @@
 // Starting the torch engine from Node: the graph JSON written into the run folder, `python -m dsod_torch train` spawned
 // with the Python findTorchPython found, every stdout line checked by the protocol's validator before it is handed on.
-// The bridge `dsod train --engine torch` (issue 12, item 5) will drive; nothing here prints.
+// The bridge `dsod train --engine torch` (engine/cli/train-torch.ts) drives it; nothing here prints. The engine writes
+// events to stdout only (--no-events-file): the caller's sink is the one writer of RUNDIR/events.jsonl.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
@@ -21,6 +22,16 @@ export interface TorchTrainRequest {
   batch?: number;
   accumulate?: number;
   resume?: boolean;
+  /** The dataset index (engine/torch/data-index.ts writeDataIndex); absent: synthetic images. */
+  data?: string;
+  /** Stop after this optimizer step (the schedule stays the spec's: done `step-limit`), or after these minutes. */
+  maxSteps?: number;
+  minutes?: number;
+  /** Held-out images prepared by engine/torch/inputs.ts, evaluated every `evalEvery` steps (0: at the end only) on the
+   * first `evalImages` of them, and at the end on all: `detections` events. */
+  evalInputs?: string;
+  evalEvery?: number;
+  evalImages?: number;
   /** Processes training data-parallel on this machine (DDP; gloo on the CPU): `python -m dsod_torch launch`. */
   processes?: number;
   /** Several machines (torchrun's contract): the same request on each, with its nodeRank; node 0's address and a free port. */
@@ -69,10 +80,18 @@ export function torchTrainArgs(req: TorchTrainRequest, graphFile: string, runDir
   if (req.batch !== undefined) args.push('--batch', String(req.batch));
   if (req.accumulate !== undefined) args.push('--accumulate', String(req.accumulate));
   if (req.resume) args.push('--resume');
+  if (req.data !== undefined) args.push('--data', req.data);
+  if (req.maxSteps !== undefined) args.push('--max-steps', String(req.maxSteps));
+  if (req.minutes !== undefined) args.push('--minutes', String(req.minutes));
+  if (req.evalInputs !== undefined) args.push('--eval-inputs', req.evalInputs);
+  if (req.evalEvery !== undefined) args.push('--eval-every', String(req.evalEvery));
+  if (req.evalImages !== undefined) args.push('--eval-images', String(req.evalImages));
   if (req.precision !== undefined) args.push('--precision', req.precision);
   if (req.channelsLast !== undefined) args.push(req.channelsLast ? '--channels-last' : '--no-channels-last');
   if (req.compile) args.push('--compile');
   if (req.syncBn) args.push('--sync-bn');
+  // Node writes the run folder's events.jsonl (the bridge's sink): the engine's events go to stdout only.
+  args.push('--no-events-file');
   return args;
 }
 
@@ -125,4 +144,28 @@ export function startTorchTraining(req: TorchTrainRequest, onEvent: (e: EngineEv
     },
     done,
   };
+}
+
+export interface TorchCommandEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A short command of the engine (`doctor`, `infer`): its output once it ends. Asynchronous, so signals still reach us. */
+export function runTorchCommand(python: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<TorchCommandEnd> {
+  const pythonPath = [torchPackageRoot(), env.PYTHONPATH].filter(Boolean).join(delimiter);
+  const child = spawn(python, ['-m', 'dsod_torch', ...args], {
+    env: { ...env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-STDERR_KEEP)));
+  return new Promise((resolveDone, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolveDone({ code, signal, stdout, stderr }));
+  });
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 /**
  * The folder that holds dsod_torch/ (what goes on PYTHONPATH for `python -m dsod_torch`): beside this file in the
- * sources, engine/torch/ from the compiled out/engine/torch/, or from the bundle's dist/.
+ * sources, engine/torch/ from the compiled out/engine/torch/, or the bundle's dist/ (esbuild.mjs copies dsod_torch/ there).
  */
 export function torchPackageRoot(from: string = __dirname): string {
   const candidates = [from, join(from, '..', '..', '..', 'engine', 'torch'), join(from, '..', 'engine', 'torch')];

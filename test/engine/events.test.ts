@@ -51,11 +51,37 @@ const SAMPLES: EventBody[] = [
   },
   { type: 'error', code: 'loss-not-finite', message: 'the loss became NaN', where: null, fatal: true },
   { type: 'done', reason: 'completed', step: 600, elapsedSec: 600, exitCode: 0, metric: { metric: 'voc07', value: 0.81 } },
+  { type: 'detections', step: 200, path: '/tmp/dsod-torch-eval-x/detections-step-00000200.json', images: 400, final: false, elapsedSec: 120 },
 ];
 
+/** The torch engine's doctor (optional fields of v1): its choices and what is missing with the fix. */
+const TORCH_DOCTOR: EventBody = {
+  type: 'doctor',
+  chosen: 'torch-cpu',
+  tfBackend: 'none',
+  requested: 'torch',
+  reason: 'PyTorch 1.13.0 on cpu (no GPU)',
+  attempts: [{ name: '/usr/bin/python3', ok: true, detail: 'torch 1.13.0', ms: 0 }],
+  engine: 'torch',
+  torch: {
+    python: '/usr/bin/python3',
+    pythonVersion: '3.11.2',
+    version: '1.13.0',
+    device: 'cpu',
+    cuda: null,
+    gpus: 0,
+    precision: 'fp32',
+    worldSize: 1,
+    distributed: null,
+    threads: 2,
+    imageDecoder: 'node',
+  },
+  missing: [{ problem: 'no CUDA', fix: 'pip install torch --index-url https://download.pytorch.org/whl/cu121' }],
+};
+
 test('one sample of every event type validates, through a JSON line and back', () => {
-  assert.deepEqual([...new Set(SAMPLES.map((s) => s.type))].length, 8);
-  for (const body of SAMPLES) {
+  assert.deepEqual([...new Set(SAMPLES.map((s) => s.type))].length, 9);
+  for (const body of [...SAMPLES, TORCH_DOCTOR]) {
     const event = makeEvent(body, NOW);
     assert.equal(event.v, ENGINE_EVENTS_VERSION);
     assert.equal(event.time, '2025-01-02T03:04:05.000Z');
@@ -81,6 +107,17 @@ test('problems are named: version, type, each bad field; extra fields are allowe
   const done = makeEvent(SAMPLES[7], NOW) as unknown as Record<string, unknown>;
   assert.equal(validateEngineEvent({ ...done, reason: 'finished' }).ok, false);
   assert.equal(validateEngineEvent({ ...done, exitCode: -1 }).ok, false);
+});
+
+test("the torch engine's doctor fields and the detections hand-over are checked like every field", () => {
+  const doctor = makeEvent(TORCH_DOCTOR, NOW) as unknown as Record<string, unknown>;
+  const torch = doctor.torch as Record<string, unknown>;
+  assert.equal(validateEngineEvent({ ...doctor, engine: 'jax' }).ok, false);
+  assert.deepEqual(validateEngineEvent({ ...doctor, torch: { ...torch, precision: 'fp8' } }), { ok: false, error: 'doctor: invalid or missing "torch"' });
+  assert.equal(validateEngineEvent({ ...doctor, torch: { ...torch, worldSize: undefined } }).ok, false);
+  assert.equal(validateEngineEvent({ ...doctor, missing: [{ problem: 'no CUDA' }] }).ok, false);
+  const detections = makeEvent(SAMPLES[8], NOW) as unknown as Record<string, unknown>;
+  assert.deepEqual(validateEngineEvent({ ...detections, final: 'yes', images: -1 }), { ok: false, error: 'detections: invalid or missing "images", "final"' });
 });
 
 test('the protocol file imports only the checker kit, which imports nothing, so the VS Code client and webview can bundle it', () => {

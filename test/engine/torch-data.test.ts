@@ -438,7 +438,9 @@ test(
         assert.ok(p.ok, p.ok ? '' : `${p.error}: ${line}`);
         return p.event;
       });
-    const start = events[0] as Extract<EngineEvent, { type: 'start' }>;
+    // The doctor comes first (its image decoder named), then start.
+    assert.match((events[0] as Extract<EngineEvent, { type: 'doctor' }>).torch?.imageDecoder ?? '', /^(pillow|torchvision)/);
+    const start = events[1] as Extract<EngineEvent, { type: 'start' }>;
     const withObjects = ds.records.filter((x) => x.objects.length).length;
     assert.deepEqual([start.type, start.images.train, start.batch, start.accumulate], ['start', withObjects, 8, 2]);
     const logs = events.filter((e) => e.type === 'log') as Extract<EngineEvent, { type: 'log' }>[];

@@ -26,18 +26,13 @@ test('a training started from Node: the graph in the run folder, every event val
   assert.deepEqual(end.invalid, []);
   assert.deepEqual(
     events.map((e) => e.type),
-    ['start', 'log', 'progress', 'progress', 'checkpoint', 'done'],
+    ['doctor', 'start', 'log', 'progress', 'progress', 'checkpoint', 'done'],
   );
   const written = JSON.parse(readFileSync(join(dir, 'run', TORCH_GRAPH_FILE), 'utf8'));
   assert.ok(validateGraphJson(written).ok);
   assert.equal(written.spec.hash, '0011223344556677');
-  const lines = readFileSync(join(dir, 'run', 'events.jsonl'), 'utf8')
-    .trim()
-    .split('\n');
-  assert.deepEqual(
-    lines.map((l) => JSON.parse(l)),
-    events,
-  );
+  // Under the bridge the engine writes events to stdout only: the caller's sink is the one writer of events.jsonl.
+  assert.equal(existsSync(join(dir, 'run', 'events.jsonl')), false);
 });
 
 test('stop(): the engine checkpoints and ends with done stopped, exit 143', { skip }, async () => {
@@ -66,7 +61,8 @@ test('two processes (DDP, gloo) train the tiny example, stop together on SIGTERM
   const end = await run.done;
   assert.equal(end.code, 143, end.stderr);
   assert.deepEqual(end.invalid, []);
-  assert.match((events[1] as Extract<EngineEvent, { type: 'log' }>).message, /2 processes \(gloo\)/);
+  assert.match((events[2] as Extract<EngineEvent, { type: 'log' }>).message, /2 processes \(gloo\)/);
+  assert.deepEqual((events[0] as Extract<EngineEvent, { type: 'doctor' }>).torch?.distributed, 'gloo');
   // One set of events (rank 0's): one start, one checkpoint, one done.
   assert.deepEqual(
     ['start', 'checkpoint', 'done'].map((t) => events.filter((e) => e.type === t).length),
@@ -83,17 +79,15 @@ test('two processes (DDP, gloo) train the tiny example, stop together on SIGTERM
   const end2 = await again.done;
   assert.equal(end2.code, 0, end2.stderr);
   assert.deepEqual(end2.invalid, []);
-  const start = resumed[0] as Extract<EngineEvent, { type: 'start' }>;
+  const start = resumed[1] as Extract<EngineEvent, { type: 'start' }>;
   assert.deepEqual([start.resumed, start.step, start.batch], [true, ck.step, 4]);
-  assert.match((resumed[1] as Extract<EngineEvent, { type: 'log' }>).message, /one process/);
+  assert.match((resumed[2] as Extract<EngineEvent, { type: 'log' }>).message, /one process/);
   assert.deepEqual(
     resumed.filter((e) => e.type === 'progress').map((e) => (e as Extract<EngineEvent, { type: 'progress' }>).step),
     [ck.step + 1, ck.step + 2],
   );
   assert.equal((resumed[resumed.length - 1] as Extract<EngineEvent, { type: 'done' }>).reason, 'completed');
-  // events.jsonl holds both processes' events, each line valid.
-  const lines = readFileSync(join(runDir, 'events.jsonl'), 'utf8').trim().split('\n');
-  assert.equal(lines.length, events.length + resumed.length);
+  assert.equal(existsSync(join(runDir, 'events.jsonl')), false);
 });
 
 test('without a Python that has torch, nothing starts and the error says what to install', () => {

@@ -359,7 +359,7 @@ test('bench/gpu/: the prepared GPU benchmark runs on the CPU with a tiny setting
 test('launch.ts passes the speed and multi-machine options to the engine', () => {
   const graph = toGraphJson(analyze(readRepoFile('examples/tiny.dsod.yaml')));
   const base = { graph, runDir: 'r', specPath: 's.yaml' };
-  assert.deepEqual(torchTrainArgs(base, 'g.json', '/r'), ['-m', 'dsod_torch', 'train', 'g.json', '--out', '/r', '--spec', 's.yaml']);
+  assert.deepEqual(torchTrainArgs(base, 'g.json', '/r'), ['-m', 'dsod_torch', 'train', 'g.json', '--out', '/r', '--spec', 's.yaml', '--no-events-file']);
   assert.deepEqual(
     torchTrainArgs(
       {
@@ -376,7 +376,7 @@ test('launch.ts passes the speed and multi-machine options to the engine', () =>
     ),
     [
       ...['-m', 'dsod_torch', 'launch', '--nproc', '4', '--nnodes', '2', '--node-rank', '1', '--master-addr', '10.0.0.1', '--master-port', '29500'],
-      ...['train', 'g.json', '--out', '/r', '--spec', 's.yaml', '--precision', 'bf16', '--no-channels-last', '--compile', '--sync-bn'],
+      ...['train', 'g.json', '--out', '/r', '--spec', 's.yaml', '--precision', 'bf16', '--no-channels-last', '--compile', '--sync-bn', '--no-events-file'],
     ],
   );
 });

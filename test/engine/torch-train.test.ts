@@ -57,9 +57,11 @@ test('train on the tiny example: start, progress per step, checkpoint, done, all
   const events = parseEvents(r.stdout);
   assert.deepEqual(
     events.map((e) => e.type),
-    ['start', 'log', 'progress', 'progress', 'progress', 'checkpoint', 'done'],
+    ['doctor', 'start', 'log', 'progress', 'progress', 'progress', 'checkpoint', 'done'],
   );
-  const start = events[0] as Extract<EngineEvent, { type: 'start' }>;
+  const doctor = events[0] as Extract<EngineEvent, { type: 'doctor' }>;
+  assert.deepEqual([doctor.engine, doctor.torch?.device, doctor.torch?.worldSize], ['torch', 'cpu', 1]);
+  const start = events[1] as Extract<EngineEvent, { type: 'start' }>;
   assert.deepEqual(
     { command: start.command, spec: start.spec, name: start.name, runDir: start.runDir, step: start.step, steps: start.steps, batch: start.batch },
     { command: 'train', spec: 'examples/tiny.dsod.yaml', name: 'tiny DSOD (DS/16-32-8-1, 96x96)', runDir: run, step: 0, steps: 3, batch: 2 },
@@ -75,11 +77,11 @@ test('train on the tiny example: start, progress per step, checkpoint, done, all
     [0.0005, 0.001, 0.0015],
   );
   for (const p of progress) assert.ok(Math.abs(p.loss - (p.parts.loc + p.parts.conf)) < 1e-4 * p.loss, `loss = loc + conf at step ${p.step}`);
-  const ck = events[5] as Extract<EngineEvent, { type: 'checkpoint' }>;
+  const ck = events[6] as Extract<EngineEvent, { type: 'checkpoint' }>;
   assert.equal(ck.step, 3);
   assert.equal(ck.reason, 'end');
   assert.equal(statSync(ck.path).size, ck.bytes);
-  const done = events[6] as Extract<EngineEvent, { type: 'done' }>;
+  const done = events[7] as Extract<EngineEvent, { type: 'done' }>;
   assert.deepEqual({ reason: done.reason, step: done.step, exitCode: done.exitCode }, { reason: 'completed', step: 3, exitCode: 0 });
   assert.equal(readFileSync(join(run, 'events.jsonl'), 'utf8'), r.stdout);
   // The checkpoint: the spec's hash, weights under the tfjs engine's names and layouts, one momentum buffer per learned tensor.
@@ -121,7 +123,7 @@ test('--resume continues exactly: 2 steps + 2 resumed steps give the weights and
   assert.equal(trainRun(split, '--steps', '2').code, 0);
   const resumed = trainRun(split, '--steps', '4', '--resume');
   assert.equal(resumed.code, 0, resumed.stderr);
-  const start = resumed.events[0] as Extract<EngineEvent, { type: 'start' }>;
+  const start = resumed.events[1] as Extract<EngineEvent, { type: 'start' }>;
   assert.deepEqual([start.type, start.step, start.steps, start.resumed], ['start', 2, 4, true]);
   const steps = resumed.events.filter((e) => e.type === 'progress').map((e) => (e as Extract<EngineEvent, { type: 'progress' }>).step);
   assert.deepEqual(steps, [3, 4]);
@@ -160,11 +162,11 @@ test('--resume continues exactly: 2 steps + 2 resumed steps give the weights and
 test('--accumulate: the batch in micro-batches (start says so); a batch that does not divide is refused', { skip }, () => {
   const r = trainRun(join(dir, 'accumulate'), '--steps', '2', '--accumulate', '2', '--batch', '4');
   assert.equal(r.code, 0, r.stderr);
-  const start = r.events[0] as Extract<EngineEvent, { type: 'start' }>;
+  const start = r.events[1] as Extract<EngineEvent, { type: 'start' }>;
   assert.deepEqual([start.batch, start.accumulate], [4, 2]);
   assert.deepEqual(
     r.events.map((e) => e.type),
-    ['start', 'log', 'progress', 'progress', 'checkpoint', 'done'],
+    ['doctor', 'start', 'log', 'progress', 'progress', 'checkpoint', 'done'],
   );
   const odd = trainRun(join(dir, 'odd'), '--steps', '2', '--accumulate', '2', '--batch', '3');
   assert.equal(odd.code, 2);

@@ -859,13 +859,19 @@ export class DashboardView {
       return;
     }
     this.note('doctor', null);
+    const torch = d.torch;
     el('div', {}, box).append(
       Object.assign(document.createElement('b'), { textContent: d.chosen }),
-      ` (tfjs backend ${d.tfBackend}, ${d.requested === 'auto' ? 'chosen automatically' : `requested ${d.requested}`}): ${d.reason}`,
+      torch
+        ? ` (torch ${torch.version} on ${torch.device}, ${torch.precision}, ${torch.worldSize} process${torch.worldSize === 1 ? '' : 'es'}` +
+            `${torch.distributed ? ` (${torch.distributed})` : ''}, CUDA ${torch.cuda ?? 'none'}, ${torch.gpus} GPU${torch.gpus === 1 ? '' : 's'}, ` +
+            `${torch.threads} threads, images decoded by ${torch.imageDecoder}; ${torch.python} ${torch.pythonVersion}): ${d.reason}`
+        : ` (tfjs backend ${d.tfBackend}, ${d.requested === 'auto' ? 'chosen automatically' : `requested ${d.requested}`}): ${d.reason}`,
     );
+    for (const m of d.missing ?? []) el('div', { class: 'doctor-missing' }, box, `Missing: ${m.problem}. Fix: ${m.fix}`);
     const t = el('table', { id: 'doctor-attempts' }, box);
     const head = el('tr', {}, el('thead', {}, t));
-    for (const h of ['backend', '', 'detail', 'ms']) el('th', { class: h === 'ms' ? 'r' : '' }, head, h);
+    for (const h of [torch ? 'python' : 'backend', '', 'detail', 'ms']) el('th', { class: h === 'ms' ? 'r' : '' }, head, h);
     const body = el('tbody', {}, t);
     for (const a of d.attempts) {
       const tr = el('tr', {}, body);

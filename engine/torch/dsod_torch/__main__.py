@@ -20,13 +20,23 @@
       Detections from network outputs (`loc` [N, P, 4], `conf` [N, P, C], as `forward` writes them), with the SSD
       settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
-        [--data DATA.json [--workers N]]
+        [--data DATA.json [--workers N]] [--max-steps N] [--minutes M] [--eval-every N] [--eval-inputs DIR]
+        [--eval-images N] [--no-events-file]
         [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--sync-bn]
-      Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl, a
-      checkpoint at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from the run's latest
-      checkpoint. --data: the dataset index Node wrote (engine/torch/data-index.ts), read with N DataLoader worker
-      processes (default: speed.py's choice); without it, synthetic data. The speed flags: dsod_torch/speed.py (auto when
-      absent).
+      Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl (not with
+      --no-events-file: the bridge writes it), checkpoints (with RUNDIR/weights.dsodw) every checkpointEvery steps,
+      at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from the run's latest checkpoint.
+      --data: the dataset index Node wrote (engine/torch/data-index.ts), read with N DataLoader worker processes
+      (default: speed.py's choice); without it, synthetic data. The speed flags: dsod_torch/speed.py (auto when
+      absent). --max-steps / --minutes end the run early (step-limit /
+      time-limit). --eval-inputs DIR: held-out images prepared by the bridge (dsod_torch/infer.py); every
+      --eval-every steps (default the spec's checkpointEvery; 0: the end only) and at the end, detections of them
+      are written to DIR and announced with a `detections` event (the bridge scores them).
+  infer GRAPH.json --weights W --inputs DIR --out DETS.json [--threshold T] [--spec FILE]
+      Detections on prepared images (DIR as for --eval-inputs) with tfjs weights (.dsodw or .dsodckpt), written as
+      `dsod infer`'s detections document.
+  doctor
+      The torch engine's doctor event (device, CUDA, precision, threads, what is missing with its fix), one JSON line.
   samples GRAPH.json --data DATA.json --out S.dsodw [--split train|test] [--first L] [--steps S] [--batch B]
         [--augment ssd|flip|none] [--workers N]
       The batches training (split train: loader steps L..L+S-1, augmented with the spec's preset or --augment) or
@@ -187,15 +197,15 @@ def cmd_samples(a):
 
 
 def cmd_train(a):
-    from .train import train
-
     from .speed import SpeedOptionError
-    from .train import ResumeError, TrainOptionError
+    from .train import Limits, ResumeError, TrainOptionError, train
 
+    limits = Limits(max_steps=a.max_steps, minutes=a.minutes, eval_every=a.eval_every, eval_inputs=a.eval_inputs,
+                    eval_images=a.eval_images, events_file=not a.no_events_file)
     speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": a.sync_bn}
     try:
         return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
-                     resume=a.resume, data=a.data, workers=a.workers, speed=speed)
+                     resume=a.resume, data=a.data, workers=a.workers, limits=limits, speed=speed)
     except ResumeError as e:
         print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
         return 2
@@ -219,6 +229,27 @@ def add_speed_options(p):
                    help="NHWC memory format; auto: on CUDA, and on the CPU with bf16")
     p.add_argument("--compile", action="store_true", help="torch.compile the network (PyTorch 2.0 and later)")
     p.add_argument("--sync-bn", action="store_true", help="batch statistics over all processes (DDP)")
+
+
+def cmd_infer(a):
+    from .infer import EvalInputs, detections_document, write_json_atomic
+
+    g = load_graph(a.graph)
+    net = GraphNet(g)
+    weights, _ = read_weights_file(a.weights)
+    load_into(net, weights)
+    doc = detections_document(net, g, EvalInputs(a.inputs), threshold=a.threshold, spec=a.spec, weights=a.weights)
+    write_json_atomic(a.out, doc)
+    return 0
+
+
+def cmd_doctor(_a):
+    from .doctor import doctor_fields
+    from .events import EventSink
+
+    device = "cuda:0" if torch.cuda.is_available() else "cpu"
+    EventSink().emit("doctor", **doctor_fields(device, image_decoder="node"))
+    return 0
 
 
 def main(argv=None):
@@ -281,7 +312,23 @@ def main(argv=None):
     p.add_argument("--data", help="the dataset index (engine/torch/data-index.ts); without it, synthetic data")
     p.add_argument("--workers", type=int, help="DataLoader worker processes (0: in this process; default: speed.py's choice, in the doctor's report)")
     add_speed_options(p)
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--minutes", type=float)
+    p.add_argument("--eval-every", type=int)
+    p.add_argument("--eval-inputs")
+    p.add_argument("--eval-images", type=int)
+    p.add_argument("--no-events-file", action="store_true")
     p.set_defaults(run=cmd_train)
+    p = sub.add_parser("infer", help="detections on prepared images, as dsod infer's document")
+    p.add_argument("graph")
+    p.add_argument("--weights", required=True)
+    p.add_argument("--inputs", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--threshold", type=float, default=0.0)
+    p.add_argument("--spec")
+    p.set_defaults(run=cmd_infer)
+    p = sub.add_parser("doctor", help="the torch engine's doctor event")
+    p.set_defaults(run=cmd_doctor)
     p = sub.add_parser("samples", help="the batches training or evaluation reads from a dataset index (for comparing engines)")
     p.add_argument("graph")
     p.add_argument("--data", required=True)

@@ -2,8 +2,16 @@
 hard negative mining (loss.py), Caffe's SGD with the spec's schedule (warm-up, milestones, momentum, weight decay),
 the run folder's events.jsonl with the engine's events, an atomic checkpoint at the end or on SIGINT/SIGTERM; with
 --data RUNDIR/data.json (the index Node writes, engine/torch/data-index.ts) the tfjs engine's batches of the real
-dataset (data.py: decoded in DataLoader workers, augmented and matched as the tfjs engine does). What is not yet:
-evaluation.
+dataset (data.py: decoded in DataLoader workers, augmented and matched as the tfjs engine does).
+
+Evaluation: with --eval-inputs (held-out images the bridge decoded, dsod_torch/infer.py), every --eval-every steps
+and at the end the network's detections are written as `dsod infer`'s document (atomically) and announced with a
+`detections` event; the bridge (engine/cli/torch-engine.ts) scores them with the TypeScript evaluator and emits the
+`metric` event. This engine never computes a mAP itself.
+
+Ends as the tfjs trainer's: the schedule's end (completed), --max-steps (step-limit), --minutes (time-limit), a
+signal (stopped, 130/143). Every checkpoint also writes RUNDIR/weights.dsodw, the tfjs engine's weights file, so
+`dsod eval` and `dsod infer` of either engine read a run of either.
 
 Under torchrun (WORLD_SIZE > 1) it trains data-parallel (DistributedDataParallel, gloo on the CPU, nccl on CUDA):
 the spec's batch is the global one, split over the processes; only rank 0 writes events and checkpoints; a stop
@@ -26,6 +34,7 @@ import time
 
 import torch
 
+from .doctor import doctor_fields
 from .events import EventSink
 from .boxes import encode_targets, prior_boxes
 from .data import TrainingData
@@ -33,7 +42,9 @@ from .graph import GraphNet
 from .loss import multibox_loss
 from .speed import choose as choose_speed
 from . import syncbn
-from .weights import load_into, state_of, to_torch_layout, to_tfjs_layout
+from .weights import encode_weights, load_into, state_of, to_torch_layout, to_tfjs_layout
+
+WEIGHTS_FILE = "weights.dsodw"
 
 CHECKPOINT_FORMAT = "dsod-torch-checkpoint"
 
@@ -169,7 +180,28 @@ def write_checkpoint(run_dir, net, sgd, meta):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    write_bytes_atomic(os.path.join(run_dir, WEIGHTS_FILE), encode_weights(state["weights"]))
     return path, os.path.getsize(path)
+
+
+def write_bytes_atomic(path, data):
+    tmp = f"{path}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def prune_checkpoints(run_dir, keep):
+    """The last `keep` checkpoints stay (as the tfjs trainer keeps its last 3)."""
+    folder = os.path.join(run_dir, "checkpoints")
+    names = sorted(n for n in os.listdir(folder) if n.startswith("step-") and n.endswith(".pt"))
+    for n in names[:-keep] if keep > 0 else []:
+        os.unlink(os.path.join(folder, n))
 
 
 class ResumeError(Exception):
@@ -209,9 +241,21 @@ class TrainOptionError(Exception):
     pass
 
 
-def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False, data=None, workers=None, speed=None):
-    """data: the dataset index (engine/torch/data-index.ts), synthetic data when None; speed: dsod_torch.speed.choose's
-    options (precision, channels_last, compile_, sync_bn), its defaults when None."""
+class Limits:
+    """When a run stops early and how it evaluates (the tfjs trainer's --max-steps, --minutes, --eval-every)."""
+
+    def __init__(self, max_steps=None, minutes=None, eval_every=None, eval_inputs=None, eval_images=None, detections_dir=None,
+                 events_file=True, keep_checkpoints=3):
+        self.max_steps, self.minutes = max_steps, minutes
+        self.eval_every, self.eval_inputs, self.eval_images = eval_every, eval_inputs, eval_images
+        self.detections_dir, self.events_file, self.keep_checkpoints = detections_dir, events_file, keep_checkpoints
+
+
+def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False, data=None, workers=None, limits=None,
+          speed=None):
+    """data: the dataset index (engine/torch/data-index.ts), synthetic data when None; limits: Limits (when to stop
+    early, how to evaluate); speed: dsod_torch.speed.choose's options (precision, channels_last, compile_, sync_bn),
+    its defaults when None."""
     t = g["spec"]["train"]
     steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
@@ -221,7 +265,7 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
     try:
         # Speed options (dsod_torch.speed): plan.report() is every choice with its reason, for the doctor event.
         plan = choose_speed(world.device, world_size=world.size, local_world_size=world.local_size, **(speed or {}))
-        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, plan, data, workers)
+        return _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, plan, data, workers, limits or Limits())
     finally:
         world.close()
 
@@ -237,8 +281,9 @@ def micro_batch(data, batches, g, priors, first, micro, seed, sink):
     return (b["images"], b["loc_t"], b["labels_t"]) if b["size"] else None
 
 
-def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, plan, data_path=None, workers=None):
+def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world, plan, data_path, workers, limits):
     t = g["spec"]["train"]
+    eval_every = limits.eval_every if limits.eval_every is not None else t["checkpointEvery"]
     stop = {"signal": None}
 
     def on_signal(signum, _frame):
@@ -269,9 +314,16 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     # The loader's workers and pinning: speed.py chooses them (plan.loader, in the doctor's report); --workers overrides.
     workers = workers if workers is not None else plan.loader["num_workers"]
     # Only rank 0 writes the run folder and speaks.
-    sink = EventSink(run_dir) if world.main else NullSink()
+    sink = EventSink(run_dir if limits.events_file else None) if world.main else NullSink()
     if world.main:
         os.makedirs(run_dir, exist_ok=True)
+    inputs = None
+    if limits.eval_inputs and world.main:
+        from .infer import EvalInputs
+
+        inputs = EvalInputs(limits.eval_inputs)
+    sink.emit("doctor", **doctor_fields(world.device, world.size, world.backend, precision=plan.precision, speed=plan.report(),
+                                        image_decoder=(data.decoder if data else "synthetic") + ("; node (held-out images)" if inputs else "")))
     model = net
     if world.size > 1:
         # Gradients averaged over ranks in backward. Batch-norm statistics per process, rank 0's broadcast at each
@@ -283,7 +335,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     ddp = model
     model = plan.wrap(model)
     sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
-              batch=batch, accumulate=accumulate, images=data.images if data else {"train": 0, "test": 0}, resumed=path is not None)
+              batch=batch, accumulate=accumulate, resumed=path is not None,
+              images={"train": data.images["train"] if data else 0, "test": len(inputs) if inputs else data.images["test"] if data else 0})
     where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
     source = (f"{data.images['train']} training images ({data_path}), decoded by {data.decoder} in {workers} worker processes"
               if data else "synthetic data") + f" (seed {seed})"
@@ -295,8 +348,43 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     batches = data.batches(step * accumulate, batch // accumulate, world.rank * micro, micro, workers,
                            plan.loader["pin_memory"]) if data else None
     window = []
+
+    def elapsed():
+        return before + time.perf_counter() - started
+
+    def checkpoint(reason):
+        meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "processes": world.size,
+                "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]}, "elapsedSec": elapsed()}
+        if plan.scaler:
+            meta["lossScale"] = plan.scaler.scale
+        written, size = write_checkpoint(run_dir, net, sgd, meta)
+        prune_checkpoints(run_dir, limits.keep_checkpoints)
+        sink.emit("checkpoint", step=step, path=written, bytes=size, reason=reason)
+
+    def evaluate(final):
+        """Detections of the held-out images (periodic: the first --eval-images), handed to the bridge to score."""
+        from .infer import detections_document, write_json_atomic
+
+        count = None if final else limits.eval_images
+        doc = detections_document(net, g, inputs, count=count, spec=spec_path, device=world.device)
+        folder = limits.detections_dir or limits.eval_inputs
+        out = os.path.join(folder, f"detections-step-{step:08d}{'-final' if final else ''}.json")
+        write_json_atomic(out, doc)
+        sink.emit("detections", step=step, path=out, images=len(doc["images"]), final=final, elapsedSec=elapsed())
+
+    def end_reason():
+        if world.any(stop["signal"] is not None):
+            return "stopped"
+        if step >= steps:
+            return "completed"
+        if limits.max_steps is not None and step >= limits.max_steps:
+            return "step-limit"
+        if limits.minutes is not None and world.any(time.perf_counter() - started >= limits.minutes * 60):
+            return "time-limit"
+        return None
+
     try:
-        while step < steps and not world.any(stop["signal"] is not None):
+        while end_reason() is None:
             t0 = time.perf_counter()
             lr = learning_rate(t, step)
             for p in net.parameters():
@@ -327,27 +415,31 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
                 sgd.step(lr)
             step += 1
             window = (window + [time.perf_counter() - t0])[-10:]
-            elapsed = before + time.perf_counter() - started
             img_per_sec = batch * len(window) / sum(window)
+            last = min(steps, limits.max_steps if limits.max_steps is not None else steps)
             sink.emit("progress", epoch=step * batch / data.images["train"] if data else 0, step=step, steps=steps, loss=loss.item(),
                       parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
-                      etaSec=(steps - step) * batch / img_per_sec, elapsedSec=elapsed)
-        stopped = world.any(stop["signal"] is not None)
+                      etaSec=max(0, last - step) * batch / img_per_sec, elapsedSec=elapsed())
+            # The interval checkpoint and periodic evaluation of this step; the last step's are the end's.
+            if step < last and world.main:
+                if step % t["checkpointEvery"] == 0:
+                    checkpoint("interval")
+                if inputs is not None and eval_every > 0 and step % eval_every == 0:
+                    evaluate(False)
+        reason = end_reason()
+        stopped = reason == "stopped"
         signum = stop["signal"] or signal.SIGTERM
         if world.main:
-            meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "processes": world.size,
-                    "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]},
-                    "elapsedSec": before + time.perf_counter() - started}
-            if plan.scaler:
-                meta["lossScale"] = plan.scaler.scale
-            path, size = write_checkpoint(run_dir, net, sgd, meta)
-            sink.emit("checkpoint", step=step, path=path, bytes=size, reason="signal" if stopped else "end")
+            checkpoint("signal" if stopped else "end" if reason == "completed" else "limit")
+            # The final evaluation, on every held-out image (not after a signal: stopping must be quick).
+            if inputs is not None and not stopped:
+                evaluate(True)
         world.barrier()
         if stopped:
             code = 130 if signum == signal.SIGINT else 143
             sink.emit("done", reason="stopped", step=step, elapsedSec=time.perf_counter() - started, exitCode=code, metric=None)
             return code
-        sink.emit("done", reason="completed", step=step, elapsedSec=time.perf_counter() - started, exitCode=0, metric=None)
+        sink.emit("done", reason=reason, step=step, elapsedSec=time.perf_counter() - started, exitCode=0, metric=None)
         return 0
     finally:
         for s, h in previous.items():

@@ -1,0 +1,430 @@
+// `--engine torch` for `dsod train`, `dsod eval` and `dsod infer`: the PyTorch engine (engine/torch) behind the same
+// events and run folders as the tfjs engine. Node keeps what the tfjs engine's commands do around the network: the
+// spec copy, the run lock, loading and decoding the data (engine/torch/inputs.ts), scoring with the one TypeScript
+// evaluator (metrics.json, pr-curves.json, the `metric` event), the single writer of events.jsonl (the sink). Python
+// trains and detects: its events come on its stdout, validated (engine/torch/launch.ts), and are re-emitted here,
+// except `detections` (scored, then a `metric` in its place) and `done` (the command's own done ends the stream).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { DetectionsEvent, DoctorEvent, DoneEvent, EngineEvent, EngineFix, EventBody, MetricName } from '../../protocol/engine-events';
+import { parseEngineEventLine } from '../../protocol/engine-events';
+import { toGraphJson } from '../../protocol/graph-json';
+import { writeFileAtomic } from '../data/files';
+import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../data/source';
+import { formatProblem, type DetectionDataset, type ImageRecord } from '../data/types';
+import { EngineError, signalExitStatus } from '../errors';
+import { writePrCurves } from '../eval/curves';
+import { EvaluationDataError, MAX_SKIPPED_SHARE } from '../eval/evaluate';
+import { InferenceError } from '../infer/errors';
+import type { ImageDetections } from '../infer/infer';
+import { readDetectionsFile } from '../eval/detections-file';
+import { scoreDetections } from '../eval/score';
+import { listCheckpoints, readWeightsFile, specTextHash } from '../train/checkpoint';
+import { TrainError } from '../train/errors';
+import { ensureRunDir, readMetrics, recordMetric, RUN_FILES } from '../train/run-files';
+import { acquireRunLock } from '../train/run-lock';
+import type { StopFlag } from '../train/trainer';
+import { writeDataIndex } from '../torch/data-index';
+import { writeDatasetInputs, writeImageInputs } from '../torch/inputs';
+import { runTorchCommand, startTorchTraining, type TorchTraining } from '../torch/launch';
+import { findTorchPython, TORCH_INSTALL_HINT, type TorchPython } from '../torch/python';
+import { UsageError } from './args';
+import { installStopHandlers, type CommandEnd } from './engine-command';
+import { emitStart, reportEvaluation } from './eval-report';
+import { targetData } from './run-target';
+import { needsRecalibration } from './statistics';
+import type { EventSink } from './reporter';
+import { loadSpec, type LoadedSpec } from './spec-file';
+import { defaultRunDir, type TrainRequest } from './train';
+
+export const ENGINES = ['tfjs', 'torch'] as const;
+export type EngineChoice = (typeof ENGINES)[number];
+
+/** The torch engine's checkpoints (its own format: dsod_torch/train.py), beside the tfjs engine's .dsodckpt. */
+const TORCH_CHECKPOINT = /^step-\d+\.pt$/;
+
+export function torchCheckpoints(runDir: string): string[] {
+  const dir = join(runDir, RUN_FILES.checkpoints);
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => TORCH_CHECKPOINT.test(n))
+        .sort()
+    : [];
+}
+
+/** What is missing when no Python with torch was found, each with the command that fixes it. */
+export function missingTorch(found: Extract<TorchPython, { ok: false }>): EngineFix[] {
+  const noPython = found.attempts.every((a) => a.problem === 'not found');
+  if (noPython)
+    return [
+      {
+        problem: `no python3 (tried ${found.attempts.map((a) => a.python).join(', ')})`,
+        fix: 'apt-get install python3 python3-torch libopenblas0-pthread (Debian/Ubuntu); elsewhere install Python 3, then pip install torch',
+      },
+    ];
+  return [
+    {
+      problem: `no PyTorch in ${found.attempts.map((a) => `${a.python} (${a.problem})`).join(', ')}`,
+      fix: `${TORCH_INSTALL_HINT}; or set DSOD_PYTHON to a python that has torch`,
+    },
+  ];
+}
+
+function pythonAttempts(found: TorchPython): DoctorEvent['attempts'] {
+  return found.attempts.map((a) => ({ name: a.python, ok: a.problem === null, detail: a.problem ?? `torch ${found.ok ? found.torch : ''}`.trim(), ms: 0 }));
+}
+
+/**
+ * The Python that runs the engine. None: a doctor event that says what is missing and how to fix it, then a `backend`
+ * error (the command does nothing).
+ */
+export function torchPython(sink: EventSink, env: NodeJS.ProcessEnv = process.env): { python: string; attempts: DoctorEvent['attempts'] } {
+  const found = findTorchPython(env);
+  if (found.ok) return { python: found.python, attempts: pythonAttempts(found) };
+  sink.emit({
+    type: 'doctor',
+    chosen: 'none',
+    tfBackend: 'none',
+    requested: 'torch',
+    reason: 'the torch engine cannot run: no Python with PyTorch',
+    attempts: pythonAttempts(found),
+    engine: 'torch',
+    missing: missingTorch(found),
+  });
+  throw new EngineError('backend', found.message);
+}
+
+/** `python -m dsod_torch doctor`, re-emitted with the Pythons tried (eval and infer; a training emits its own). */
+export async function torchDoctor(sink: EventSink, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { python, attempts } = torchPython(sink, env);
+  const r = await runTorchCommand(python, ['doctor'], env);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  const parsed = parseEngineEventLine(line);
+  if (r.code !== 0 || !parsed.ok || parsed.event.type !== 'doctor')
+    throw new Error(`the torch engine's doctor failed (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n').pop() ?? (parsed.ok ? '' : parsed.error)}`);
+  sink.emit({ ...bodyOf(parsed.event), attempts } as EventBody);
+  return python;
+}
+
+/** An event less what every event gets when it is made (the sink stamps its own time). */
+function bodyOf(e: EngineEvent): EventBody {
+  const { v: _v, time: _time, ...body } = e;
+  return body as EventBody;
+}
+
+/** Scores a detections document of the first `images` prepared records: metrics.json, pr-curves.json, the metric event. */
+async function scoreInto(
+  sink: EventSink,
+  o: {
+    file: string;
+    test: DetectionDataset;
+    records: ImageRecord[];
+    images: number;
+    metric: MetricName;
+    runDir: string;
+    split: string;
+    step: number;
+    elapsedSec: number;
+    skipped: number;
+  },
+) {
+  const started = performance.now();
+  const gt: DetectionDataset = { ...o.test, records: o.records.slice(0, o.images) };
+  const loaded = readDetectionsFile(o.file, gt);
+  if (loaded.missing)
+    throw new Error(`${o.file}: ${loaded.missing} of the ${gt.records.length} held-out images have no entry (the torch engine must detect on every one)`);
+  const s = scoreDetections(gt.records, loaded.detections, o.test.classNames, o.metric);
+  const record = {
+    metric: s.metric,
+    value: s.value,
+    extras: { ...s.extras, skippedImages: o.skipped, evalSeconds: (performance.now() - started) / 1000 },
+    perClass: s.perClass,
+    step: o.step,
+    elapsedSec: o.elapsedSec,
+    split: o.split,
+    images: gt.records.length,
+  };
+  const curves = join(o.runDir, RUN_FILES.curves);
+  await writePrCurves(curves, { voc: s.voc, ...(s.coco ? { coco: s.coco } : {}) });
+  await recordMetric(o.runDir, record);
+  sink.emit({ type: 'metric', ...record, curves });
+  return { metric: s.metric, value: s.value };
+}
+
+/** `dsod train SPEC --engine torch`: the same run folder and events as the tfjs trainer's. */
+export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promise<CommandEnd> {
+  if (r.from) throw new UsageError("--from is not available with --engine torch yet: --resume continues from the run's last checkpoint");
+  if (r.backend) throw new UsageError('--backend chooses a tfjs backend: the torch engine picks its device itself (see its doctor event)');
+  const stop: StopFlag = { requested: null };
+  let child: TorchTraining | null = null;
+  const uninstall = installStopHandlers(stop, (signal) => {
+    sink.emit({ type: 'log', level: 'info', message: child ? `${signal}: saving a checkpoint, then stopping` : `${signal}: stopping before training starts` });
+    child?.stop(signal as NodeJS.Signals);
+  });
+  const stopped = async (): Promise<CommandEnd | null> => {
+    await new Promise((ok) => setImmediate(ok));
+    return stop.requested ? { reason: 'stopped', step: null, exitCode: signalExitStatus(stop.requested), metric: null } : null;
+  };
+  let scratch: string | null = null;
+  try {
+    const runDir = r.out ? resolve(r.out) : defaultRunDir(r.spec!);
+    const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
+    const { python, attempts } = torchPython(sink);
+    const sets = await datasets(sink, spec, r.data ?? null);
+    const test = sets?.test ?? null;
+    const early = await stopped();
+    if (early) return early;
+
+    ensureRunDir(runDir);
+    const lock = acquireRunLock(runDir);
+    if (!lock.ok) {
+      const h = lock.holder;
+      throw new TrainError(
+        'run-busy',
+        `${runDir} is being trained by process ${h.pid} on ${h.host} (since ${h.started}): stop that run first, or choose another --out`,
+      );
+    }
+    try {
+      if (listCheckpoints(runDir).length && !torchCheckpoints(runDir).length)
+        throw new TrainError('run-exists', `${runDir} holds a run of the tfjs engine: continue it with --engine tfjs, or choose another --out`);
+      if (torchCheckpoints(runDir).length && !r.resume)
+        throw new TrainError(
+          'run-exists',
+          `${runDir} already holds a run (${torchCheckpoints(runDir).at(-1)}): pass --resume to continue it, or choose another --out`,
+        );
+      if (test) readMetrics(runDir); // a damaged metrics.json is refused before the run, not at its first evaluation
+      sink.attachRunDir(runDir);
+      await writeFileAtomic(join(runDir, RUN_FILES.spec), spec.text);
+      // The dataset as Node's readers parsed it, for the engine to decode and augment (engine/torch/data-index.ts).
+      const dataIndex = sets ? writeDataIndex(runDir, { train: sets.train, test: sets.test?.set ?? null }) : null;
+
+      scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
+      const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
+      const prepared = test
+        ? await writeDatasetInputs(scratch, test.set, size, {
+            onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: `test data: ${formatProblem(p)}` }),
+          })
+        : null;
+      const afterData = await stopped();
+      if (afterData) return afterData;
+
+      let done: DoneEvent | null = null;
+      let lastMetric: CommandEnd['metric'] = null;
+      let failure: Error | null = null;
+      let queue = Promise.resolve();
+      const handle = async (e: EngineEvent) => {
+        if (e.type === 'done') done = e;
+        else if (e.type === 'detections') {
+          if (prepared && test) lastMetric = await scoreDetectionsEvent(sink, e, { test, prepared, runDir, metric: r.metric ?? 'voc07' });
+        } else if (e.type === 'doctor') sink.emit({ ...bodyOf(e), attempts: e.attempts.length ? e.attempts : attempts } as EventBody);
+        else sink.emit(bodyOf(e));
+      };
+      child = startTorchTraining(
+        {
+          graph: toGraphJson(spec.analysis, { hash: specTextHash(spec.text) }),
+          runDir,
+          specPath: spec.path,
+          resume: r.resume,
+          python,
+          ...(dataIndex ? { data: dataIndex } : {}),
+          ...(r.steps !== undefined ? { maxSteps: r.steps } : {}),
+          ...(r.minutes !== undefined ? { minutes: r.minutes } : {}),
+          ...(prepared ? { evalInputs: scratch } : {}),
+          ...(r.evalEvery !== undefined ? { evalEvery: r.evalEvery } : {}),
+          ...(r.evalImages !== undefined ? { evalImages: r.evalImages } : {}),
+        },
+        // In order, one at a time: a metric is emitted before the checkpoint or done that follows its detections.
+        (e) => {
+          queue = queue.then(() => handle(e)).catch((err: Error) => void (failure ??= err));
+        },
+      );
+      if (stop.requested) child.stop(stop.requested as NodeJS.Signals);
+      const end = await child.done;
+      await queue;
+      for (const bad of end.invalid) sink.emit({ type: 'log', level: 'warn', message: `the torch engine wrote a line that is not a valid event: ${bad}` });
+      if (failure) throw failure;
+      const d = done as DoneEvent | null;
+      if (!d) {
+        const why = end.stderr.trim().split('\n').pop() ?? '';
+        if (end.code === 2 && /cannot resume/.test(why)) throw new TrainError('resume', why.replace(/^dsod_torch: /, ''));
+        throw new Error(`the torch engine ended without finishing (${end.signal ?? `exit ${end.code}`}): ${why}`);
+      }
+      return { reason: d.reason, step: d.step, exitCode: d.exitCode, metric: lastMetric ?? d.metric };
+    } finally {
+      lock.release();
+    }
+  } finally {
+    uninstall();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+interface HeldOut {
+  set: DetectionDataset;
+  split: string;
+}
+
+/**
+ * The training split and the held-out one (--data, else the spec's data.root), loaded by the tfjs engine's readers.
+ * No data: the engine trains on synthetic images (a warning says so), without evaluations; no held-out split: a
+ * warning, no evaluations (as the tfjs trainer).
+ */
+async function datasets(sink: EventSink, spec: LoadedSpec, data: string | null): Promise<{ train: DetectionDataset; test: HeldOut | null } | null> {
+  let source: DataSource;
+  let train: DetectionDataset;
+  try {
+    source = resolveDataSource(spec.analysis.spec, spec.path, data);
+    train = await loadSplit(source, 'train', spec.analysis.spec);
+  } catch (e) {
+    if (!(e instanceof DataSourceError)) throw e;
+    sink.emit({ type: 'log', level: 'warn', message: `no dataset (${e.message}): the torch engine trains on synthetic images, without evaluations` });
+    return null;
+  }
+  try {
+    return { train, test: { set: await loadSplit(source, 'test', spec.analysis.spec), split: source.test.map((s) => basename(s)).join('+') } };
+  } catch (e) {
+    if (!(e instanceof DataSourceError)) throw e;
+    sink.emit({ type: 'log', level: 'warn', message: `no held-out evaluation: ${e.message}` });
+    return { train, test: null };
+  }
+}
+
+async function scoreDetectionsEvent(
+  sink: EventSink,
+  e: DetectionsEvent,
+  o: { test: HeldOut; prepared: { records: ImageRecord[]; skipped: unknown[] }; runDir: string; metric: MetricName },
+): Promise<CommandEnd['metric']> {
+  try {
+    return await scoreInto(sink, {
+      file: e.path,
+      test: o.test.set,
+      records: o.prepared.records,
+      images: e.images,
+      metric: o.metric,
+      runDir: o.runDir,
+      split: o.test.split,
+      step: e.step,
+      elapsedSec: e.elapsedSec,
+      skipped: o.prepared.skipped.length,
+    });
+  } finally {
+    rmSync(e.path, { force: true });
+  }
+}
+
+/** Writes the graph of a spec into `dir` for a one-shot engine command; its path. */
+async function graphFile(dir: string, spec: LoadedSpec): Promise<string> {
+  const file = join(dir, 'graph.json');
+  await writeFileAtomic(file, JSON.stringify(toGraphJson(spec.analysis, { hash: specTextHash(spec.text) })) + '\n');
+  return file;
+}
+
+/** `python -m dsod_torch infer` on prepared images: dsod infer's document (images in the order prepared). */
+async function torchDetect(python: string, spec: LoadedSpec, weights: string, inputs: string, threshold: number): Promise<ImageDetections[]> {
+  const out = join(inputs, 'detections.json');
+  const r = await runTorchCommand(python, [
+    'infer',
+    await graphFile(inputs, spec),
+    '--weights',
+    resolve(weights),
+    '--inputs',
+    inputs,
+    '--out',
+    out,
+    '--threshold',
+    String(threshold),
+    '--spec',
+    spec.path,
+  ]);
+  if (r.code !== 0) {
+    const why = r.stderr.trim().split('\n').pop() ?? '';
+    if (r.code === 2) throw new InferenceError('weights', why.replace(/^dsod_torch: /, ''));
+    throw new Error(`the torch engine's inference failed (${r.signal ?? `exit ${r.code}`}): ${why}`);
+  }
+  return (JSON.parse(readFileSync(out, 'utf8')) as { images: ImageDetections[] }).images;
+}
+
+/** `dsod infer --engine torch`: the detections inferImages would give, made by the torch engine. */
+export async function torchInferImages(
+  python: string,
+  spec: LoadedSpec,
+  weights: string,
+  images: readonly string[],
+  o: { classNames: readonly string[]; threshold: number },
+): Promise<{ results: ImageDetections[]; problems: string[] }> {
+  const scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-infer-'));
+  try {
+    const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
+    const { problems } = await writeImageInputs(scratch, images, size, o.classNames);
+    return { results: await torchDetect(python, spec, weights, scratch, o.threshold), problems };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export interface TorchEvalRequest {
+  spec: LoadedSpec;
+  explicit: boolean;
+  weights: string;
+  runDir: string | null;
+  data: string | undefined;
+  splits: string[] | undefined;
+  evalImages: number | undefined;
+  metric: MetricName;
+  out: string | null;
+}
+
+/** `dsod eval --engine torch`: the torch engine's detections on the held-out split, scored as `dsod eval` scores. */
+export async function torchEvaluate(sink: EventSink, o: TorchEvalRequest): Promise<CommandEnd> {
+  const python = await torchDoctor(sink);
+  let file: ReturnType<typeof readWeightsFile>;
+  try {
+    file = readWeightsFile(o.weights);
+  } catch (e) {
+    throw new InferenceError('weights', (e as Error).message);
+  }
+  const { step, meta } = file;
+  const source = targetData(o.spec, o.explicit, o.data, meta);
+  if (o.splits && source.format === 'coco') throw new UsageError('--split names VOC lists; for COCO pass the instances JSON with --data');
+  const test = await loadSplit(source, 'test', o.spec.analysis.spec, o.splits);
+  if (o.runDir) sink.attachRunDir(o.runDir);
+  const total = Math.min(o.evalImages ?? Infinity, test.records.length);
+  emitStart(sink, { command: 'eval', spec: o.spec, runDir: o.runDir, step, steps: meta?.schedule.iterations, train: 0, test: total });
+  if (needsRecalibration(meta))
+    sink.emit({
+      type: 'log',
+      level: 'warn',
+      message: `batch-norm statistics of ${basename(o.weights)} (step ${step}) used as stored: the torch engine does not recompute them as the tfjs run did (dsod eval --engine tfjs does)`,
+    });
+  const started = performance.now();
+  const scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
+  try {
+    const size = { width: o.spec.analysis.spec.input.width, height: o.spec.analysis.spec.input.height };
+    const { records, skipped } = await writeDatasetInputs(scratch, test, size, {
+      ...(o.evalImages !== undefined ? { maxImages: o.evalImages } : {}),
+      onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: formatProblem(p) }),
+    });
+    if (skipped.length > MAX_SKIPPED_SHARE * total)
+      throw new EvaluationDataError(`the evaluation skipped ${skipped.length} of ${total} images (more than the ${100 * MAX_SKIPPED_SHARE}% allowed)`);
+    await torchDetect(python, o.spec, o.weights, scratch, 0);
+    const gt = { ...test, records };
+    const loaded = readDetectionsFile(join(scratch, 'detections.json'), gt);
+    const scores = scoreDetections(gt.records, loaded.detections, test.classNames, o.metric);
+    scores.extras.skippedImages = skipped.length;
+    const seconds = (performance.now() - started) / 1000;
+    return await reportEvaluation(sink, {
+      scores,
+      images: records.length,
+      seconds,
+      step,
+      elapsedSec: meta?.elapsedSec ?? seconds,
+      split: (o.splits ?? source.test).map((s) => basename(s)).join('+'),
+      runDir: o.runDir,
+      out: o.out,
+      source: resolve(o.weights),
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

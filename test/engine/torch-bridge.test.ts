@@ -1,0 +1,206 @@
+// `dsod train|eval|infer --engine torch` through the CLI (out/engine/cli/main.js): the torch engine behind the same
+// events and run folder as the tfjs engine, its evaluations scored by the TypeScript evaluator, stop and resume, and
+// weights both engines read. Skipped, with the reason, where no Python with torch is found (except the test of what
+// the doctor says then).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadSplit, resolveDataSource } from '../../engine/data/source';
+import { readDetectionsFile } from '../../engine/eval/detections-file';
+import { decodeWeights } from '../../engine/model/weights';
+import { readMetrics } from '../../engine/train/run-files';
+import { parseEngineEventLine, type EngineEvent } from '../../protocol/engine-events';
+import { skipWithoutTorch as skip, torchEnv } from './torch-fixtures';
+
+const repoRoot = join(__dirname, '..', '..', '..');
+const cli = join(repoRoot, 'out', 'engine', 'cli', 'main.js');
+const spec = join(repoRoot, 'examples', 'tiny.dsod.yaml');
+const dir = mkdtempSync(join(tmpdir(), 'dsod-torch-bridge-'));
+const data = join(dir, 'synth');
+after(() => rmSync(dir, { recursive: true, force: true }));
+before(() => {
+  const r = spawnSync(process.execPath, [cli, 'synth', '--out', data, '--count', '16'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+/** Every stdout line an event the protocol accepts (the test fails on the first that is not). */
+function events(stdout: string): EngineEvent[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const r = parseEngineEventLine(l);
+      assert.ok(r.ok, `${r.ok ? '' : r.error}: ${l}`);
+      return r.event;
+    });
+}
+
+function dsod(args: string[], env: NodeJS.ProcessEnv = torchEnv): { status: number | null; events: EngineEvent[]; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args, '--json'], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, events: events(r.stdout), stderr: r.stderr };
+}
+
+const types = (es: EngineEvent[]) => es.filter((e) => e.type !== 'log').map((e) => e.type);
+const of = <K extends EngineEvent['type']>(es: EngineEvent[], type: K) => es.filter((e): e is Extract<EngineEvent, { type: K }> => e.type === type);
+
+/** A run folder's files, checkpoints by extension (the engines' checkpoint formats differ: .dsodckpt, .pt). */
+function folder(runDir: string): string[] {
+  return readdirSync(runDir, { recursive: true, encoding: 'utf8' })
+    .map((f) => f.replace(/step-\d+\.(dsodckpt|pt)$/, 'step-N.checkpoint'))
+    .sort();
+}
+
+const torchRun = join(dir, 'torch');
+let trained: ReturnType<typeof dsod> | null = null;
+
+test('dsod train --engine torch: valid events in the tfjs order, evaluations scored in Node, the run folder of a tfjs run', { skip }, () => {
+  const tfjsRun = join(dir, 'tfjs');
+  const common = ['--data', data, '--steps', '3', '--eval-every', '2'];
+  const t = dsod(['train', spec, '--engine', 'torch', '--out', torchRun, ...common]);
+  trained = t;
+  assert.equal(t.status, 0, t.stderr);
+  const f = dsod(['train', spec, '--out', tfjsRun, ...common]);
+  assert.equal(f.status, 0, f.stderr);
+  // The same sequence as the tfjs engine's (logs aside): a periodic evaluation at step 2, the final one after the checkpoint.
+  assert.deepEqual(types(t.events), types(f.events));
+  assert.deepEqual(types(t.events), ['doctor', 'start', 'progress', 'progress', 'metric', 'progress', 'checkpoint', 'metric', 'done']);
+  const doctor = of(t.events, 'doctor')[0];
+  assert.equal(doctor.engine, 'torch');
+  assert.ok(doctor.torch && doctor.torch.version && doctor.torch.worldSize === 1, JSON.stringify(doctor));
+  assert.ok(
+    doctor.attempts.some((a) => a.ok),
+    'the Pythons tried are the attempts',
+  );
+  assert.deepEqual(
+    of(t.events, 'metric').map((m) => [m.step, m.images, m.split, m.curves]),
+    [
+      [2, 3, 'test', join(torchRun, 'pr-curves.json')],
+      [3, 3, 'test', join(torchRun, 'pr-curves.json')],
+    ],
+  );
+  const done = of(t.events, 'done')[0];
+  assert.deepEqual([done.reason, done.step, done.exitCode], ['step-limit', 3, 0]);
+  assert.equal(of(t.events, 'checkpoint')[0].reason, 'limit');
+  // events.jsonl: exactly what was printed (one writer), never the torch engine's `detections` hand-over.
+  const lines = events(readFileSync(join(torchRun, 'events.jsonl'), 'utf8'));
+  assert.deepEqual(lines, t.events);
+  assert.ok(!lines.some((e) => (e.type as string) === 'detections'));
+  // The same files as the tfjs run's, and what the torch engine read: the graph and the dataset index.
+  assert.deepEqual(folder(torchRun), [...folder(tfjsRun), 'data.json', 'graph.json'].sort());
+  assert.deepEqual(
+    readMetrics(torchRun).map((m) => m.step),
+    [2, 3],
+  );
+  // The final weights in the tfjs engine's file, with the tfjs network's names and shapes.
+  const torchWeights = decodeWeights(readFileSync(join(torchRun, 'weights.dsodw')));
+  const tfjsWeights = decodeWeights(readFileSync(join(tfjsRun, 'weights.dsodw')));
+  assert.deepEqual(
+    Object.entries(torchWeights).map(([n, w]) => [n, w.shape]),
+    Object.entries(tfjsWeights).map(([n, w]) => [n, w.shape]),
+  );
+});
+
+test('SIGTERM: a checkpoint, done stopped, exit 143; --resume continues at the next step', { skip }, async () => {
+  const runDir = join(dir, 'stopped');
+  const child = spawn(process.execPath, [cli, 'train', spec, '--engine', 'torch', '--data', data, '--out', runDir, '--eval-every', '0', '--json'], {
+    env: torchEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let signalled = false;
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+    if (!signalled && out.includes('"type":"progress"')) {
+      signalled = true;
+      child.kill('SIGTERM');
+    }
+  });
+  const code = await new Promise<number | null>((ok) => child.on('close', ok));
+  assert.equal(code, 143, err);
+  const es = events(out);
+  const checkpoint = of(es, 'checkpoint').at(-1)!;
+  const done = of(es, 'done').at(-1)!;
+  assert.equal(checkpoint.reason, 'signal');
+  assert.deepEqual([done.reason, done.exitCode, done.step], ['stopped', 143, checkpoint.step]);
+  assert.equal(es.at(-1), done);
+
+  const at = checkpoint.step;
+  const r = dsod(['train', spec, '--engine', 'torch', '--data', data, '--out', runDir, '--resume', '--steps', String(at + 1), '--eval-every', '0']);
+  assert.equal(r.status, 0, r.stderr);
+  const start = of(r.events, 'start')[0];
+  assert.deepEqual([start.step, start.resumed], [at, true]);
+  assert.deepEqual(
+    of(r.events, 'progress').map((p) => p.step),
+    [at + 1],
+  );
+  // Without --resume, the folder is refused (run-exists), as for tfjs; the tfjs engine refuses it even with --resume.
+  const again = dsod(['train', spec, '--engine', 'torch', '--data', data, '--out', runDir, '--steps', '1']);
+  assert.equal(again.status, 2);
+  assert.equal(of(again.events, 'error')[0].code, 'run-exists');
+  const tfjs = dsod(['train', spec, '--data', data, '--out', runDir, '--resume', '--steps', String(at + 2)]);
+  assert.equal(tfjs.status, 2);
+  assert.match(of(tfjs.events, 'error')[0].message, /holds a run of the torch engine: continue it with --engine torch/);
+});
+
+test('dsod eval --engine torch: a metric event from the TypeScript evaluator, recorded in the run', { skip }, () => {
+  assert.ok(trained, 'needs the training test');
+  const r = dsod(['eval', '--run', torchRun, '--engine', 'torch', '--data', data]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(types(r.events), ['doctor', 'start', 'metric', 'done']);
+  const m = of(r.events, 'metric')[0];
+  assert.equal(m.images, 3);
+  assert.equal(readMetrics(torchRun).length, 3);
+  // The tfjs engine scores the same weights (the torch run's weights.dsodw) to the same number.
+  const f = dsod(['eval', '--run', torchRun, '--data', data]);
+  assert.equal(f.status, 0, f.stderr);
+  assert.ok(Math.abs(of(f.events, 'metric')[0].value - m.value) < 1e-3, `${of(f.events, 'metric')[0].value} vs ${m.value}`);
+});
+
+test('dsod infer --engine torch: detections.json the TypeScript evaluator reads, as the tfjs engine detects', { skip }, async () => {
+  assert.ok(trained, 'needs the training test');
+  const images = join(data, 'JPEGImages');
+  const r = dsod(['infer', '--run', torchRun, '--engine', 'torch', '--threshold', '0.05', images]);
+  assert.equal(r.status, 0, r.stderr);
+  const file = join(torchRun, 'inference', 'detections.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(doc.images.length, 16);
+  const source = resolveDataSource(null, null, data);
+  const gt = await loadSplit(source, 'test', null);
+  const loaded = readDetectionsFile(file, gt);
+  assert.equal(loaded.missing, 0);
+  assert.ok(loaded.detections.some((d) => d.length > 0));
+  // The tfjs engine on the same weights and images: the same best detection of every image.
+  const out = join(dir, 'tfjs-infer');
+  const f = dsod(['infer', join(torchRun, 'spec.dsod.yaml'), '--weights', join(torchRun, 'weights.dsodw'), '--threshold', '0.05', '--out', out, images]);
+  assert.equal(f.status, 0, f.stderr);
+  const tf = JSON.parse(readFileSync(join(out, 'detections.json'), 'utf8'));
+  for (let i = 0; i < doc.images.length; i++) {
+    const [a, b] = [doc.images[i].detections[0], tf.images[i].detections[0]];
+    assert.equal(a?.label, b?.label, doc.images[i].image);
+    if (a)
+      assert.ok(
+        Math.abs(a.score - b.score) <= 2e-4 && a.box.every((v: number, k: number) => Math.abs(v - b.box[k]) <= 0.2),
+        `${JSON.stringify(a)} vs ${JSON.stringify(b)}`,
+      );
+  }
+});
+
+test('no Python with torch: the doctor says what is missing and the command that fixes it; exit 2 (backend)', () => {
+  const r = dsod(['train', spec, '--engine', 'torch', '--data', data, '--out', join(dir, 'none'), '--steps', '1'], {
+    ...torchEnv,
+    DSOD_PYTHON: join(dir, 'no-python'),
+  });
+  assert.equal(r.status, 2, r.stderr);
+  const doctor = of(r.events, 'doctor')[0];
+  assert.equal(doctor.engine, 'torch');
+  assert.match(doctor.missing?.[0].problem ?? '', /no python3/);
+  assert.match(doctor.missing?.[0].fix ?? '', /apt-get install python3 python3-torch/);
+  assert.equal(of(r.events, 'error')[0].code, 'backend');
+  assert.deepEqual(types(r.events), ['doctor', 'error', 'done']);
+});
