@@ -102,9 +102,13 @@ test("bf16 autocast on the CPU trains: finite losses near float32's, valid event
   const ev = events(bf16.stdout);
   assert.deepEqual(
     ev.map((e) => e.type),
-    ['start', 'log', 'progress', 'progress', 'progress', 'checkpoint', 'done'],
+    ['doctor', 'start', 'log', 'progress', 'progress', 'progress', 'checkpoint', 'done'],
   );
-  assert.match((ev[1] as Extract<EngineEvent, { type: 'log' }>).message, /bf16 autocast, channels-last/);
+  assert.match((ev[2] as Extract<EngineEvent, { type: 'log' }>).message, /bf16 autocast, channels-last/);
+  // The doctor carries every speed choice as it ran, with its reason.
+  const choices = (ev[0] as Extract<EngineEvent, { type: 'doctor' }>).torch?.choices;
+  assert.deepEqual(Object.keys(choices ?? {}), CHOICES);
+  assert.deepEqual([choices!.precision.value, choices!.channelsLast.value, choices!.lossScaling.value], ['bf16', 'on', 'off']);
   const fp32 = events(dsodTorch(['train', tinyGraph(), '--out', join(dir, 'fp32'), '--steps', '3', '--batch', '2', '--precision', 'fp32']).stdout);
   const lb = ev.filter((e) => e.type === 'progress').map((e) => (e as Progress).loss);
   const lf = fp32.filter((e) => e.type === 'progress').map((e) => (e as Progress).loss);
@@ -128,8 +132,9 @@ test('channels-last trains to the same losses as contiguous (float32, within 1e-
     assert.equal(r.code, 0, r.stderr);
     return events(r.stdout);
   });
-  assert.match((runs[0][1] as Extract<EngineEvent, { type: 'log' }>).message, /fp32, channels-last/);
-  assert.match((runs[1][1] as Extract<EngineEvent, { type: 'log' }>).message, /fp32, contiguous/);
+  const firstLog = (ev: EngineEvent[]) => (ev.find((e) => e.type === 'log') as Extract<EngineEvent, { type: 'log' }>).message;
+  assert.match(firstLog(runs[0]), /fp32, channels-last/);
+  assert.match(firstLog(runs[1]), /fp32, contiguous/);
   const [a, b] = runs.map((ev) => ev.filter((e) => e.type === 'progress').map((e) => (e as Progress).loss));
   assert.equal(a.length, 3);
   // The first step's loss is the same network on the same batch: 1e-4. Later steps start from weights that differ by
@@ -290,7 +295,8 @@ test('--sync-bn in training: two processes (DDP, gloo) fold the same running sta
   assert.equal(one.code, 0, one.stderr);
   const synced = dsodTorch(['launch', '--nproc', '2', 'train', tinyGraph(), '--out', join(dir, 'bn-sync'), '--steps', '1', '--batch', '4', '--sync-bn']);
   assert.equal(synced.code, 0, synced.stderr);
-  assert.match((events(synced.stdout)[1] as Extract<EngineEvent, { type: 'log' }>).message, /2 processes \(gloo\).*synchronized batch norm/);
+  const log = events(synced.stdout).find((e) => e.type === 'log') as Extract<EngineEvent, { type: 'log' }>;
+  assert.match(log.message, /2 processes \(gloo\).*synchronized batch norm/);
   const per = dsodTorch(['launch', '--nproc', '2', 'train', tinyGraph(), '--out', join(dir, 'bn-per'), '--steps', '1', '--batch', '4']);
   assert.equal(per.code, 0, per.stderr);
   const [a, b, c] = [stats(join(dir, 'bn-one')), stats(join(dir, 'bn-sync')), stats(join(dir, 'bn-per'))];
