@@ -6,6 +6,7 @@ import { parseCommand, UsageError } from './args';
 import { EXIT } from '../errors';
 import { specTextHash } from '../train/checkpoint';
 import type { Io } from './engine-command';
+import { EXPORT_TFJS_USAGE, exportTfjsCommand, wantsTfjs } from './export-tfjs';
 import { releaseStopSignals } from './signals';
 import { loadSpec, SpecError } from './spec-file';
 
@@ -13,9 +14,10 @@ export const EXPORT_USAGE = `  export --graph <spec>
                      Write the analysed layer graph as JSON (format dsod-graph, version 1; docs/graph-json.md):
                      every node's kind, attributes, inputs and shape, the scales, the parameter totals
       --out FILE         Write there (atomically) instead of to stdout
-`;
+${EXPORT_TFJS_USAGE}`;
 
 export async function exportCommand(args: string[], io: Io): Promise<number> {
+  if (wantsTfjs(args)) return exportTfjsCommand(args, io);
   // Nothing here needs a graceful stop: a signal ends it as it would any short command.
   releaseStopSignals();
   const { values, positionals } = parseCommand('export', args, { graph: { type: 'string' }, out: { type: 'string' } });
