@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
 import { DashboardPanels } from './dashboardPanel';
+import { registerExportTfjs } from './exportTfjs';
 import { GraphPanel } from './graphPanel';
 import { ReportView } from './reportView';
 import { registerRuns, type Runs } from './runs';
@@ -38,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const graph = GraphPanel.register(context, client, output);
   const reports = ReportView.register(context, client, output);
   DashboardPanels.register(context, output);
+  registerExportTfjs(context);
   let serverStarted: () => void = () => undefined;
   runs = registerRuns(context, new Promise<void>((resolve) => (serverStarted = resolve)));
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {
