@@ -372,6 +372,7 @@ describe('the TF.js graph model in headless Chromium (tf.loadGraphModel, wasm ba
             const [loc, conf] = model.execute(x, ['loc', 'conf']) as tf.Tensor[];
             const out = {
               backend: tfw.getBackend(),
+              input: (model.metadata as { dsod: { input: { height: number; width: number; mean: number[] } } }).dsod.input,
               loc: Array.from(await loc.data()),
               conf: Array.from(await conf.data()),
               locShape: loc.shape,
@@ -385,6 +386,8 @@ describe('the TF.js graph model in headless Chromium (tf.loadGraphModel, wasm ba
         assert.deepEqual(errors, []);
         assert.deepEqual(foreign, []);
         assert.equal(result.backend, 'wasm');
+        // What a page reads to feed the model: model.json's metadata.
+        assert.deepEqual(result.input, { ...result.input, height: c.shape[1], width: c.shape[2], mean: [123, 117, 104] });
         assert.deepEqual(result.locShape, [batch, c.reference.loc.length / batch / 4, 4]);
         const locErr = relativeError(result.loc, c.reference.loc);
         const confErr = relativeError(result.conf, c.reference.conf);
