@@ -38,6 +38,10 @@ priors:
   steps: [4, 8, 16]
 `;
 
+/** The tiny example at 100x100: every ceil-mode pool after the stem has an odd input, so its last window reaches past
+ * the edge, over the output of a linear 1x1 convolution (negative values): padding with anything but -Infinity shows. */
+const ODD = readRepoFile('examples/tiny.dsod.yaml').replace('size: [96, 96]', 'size: [100, 100]').replace('steps: [4, 8, 16, 32]', 'steps: [4, 8, 14, 25]');
+
 const work = mkdtempSync(join(tmpdir(), 'dsod-tfjs-export-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -156,6 +160,7 @@ describe('the TF.js graph model in Node (cpu backend)', () => {
   for (const [label, text, batch] of [
     ['tiny', null, 2],
     ['plain', PLAIN, 2],
+    ['odd', ODD, 1],
   ] as const) {
     test(`${label}: loc and conf equal the engine's within 1e-4 relative; priors.json is core's default boxes`, async (t) => {
       await tf.setBackend('cpu');
