@@ -4,8 +4,9 @@ import { build } from 'esbuild';
 
 const entries = [
   // The `dsod` command-line tool (package.json "bin"). sharp stays external: its native addon and libvips are
-  // loaded from node_modules at run time (bundled, it crashes). The tfjs wasm binaries are copied below.
-  { in: 'engine/cli/main.ts', out: 'dsod', banner: '#!/usr/bin/env node', external: ['sharp'] },
+  // loaded from node_modules at run time (bundled, it crashes). So does onnxruntime-node (its native binding and
+  // libonnxruntime). The tfjs wasm binaries and onnx.proto are copied below.
+  { in: 'engine/cli/main.ts', out: 'dsod', banner: '#!/usr/bin/env node', external: ['sharp', 'onnxruntime-node'] },
   // The language server: VS Code starts it over IPC, other editors with `--stdio`.
   { in: 'server/main.ts', out: 'server/main' },
   // The extension host side (package.json "main"); `vscode` is provided by the editor.
@@ -25,6 +26,8 @@ const entries = [
   },
   // The analysis report webview (`DSOD: Show Analysis Report`): its tables, sorting and row reveal, no dependencies.
   { in: 'webview/report/main.ts', out: 'webview/report', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
+  // The default-box view (`DSOD: Show Default Boxes`): an image with default boxes and a size scatter, SVG, no dependencies.
+  { in: 'webview/priors/main.ts', out: 'webview/priors', platform: 'browser', format: 'iife', target: 'chrome120', minify: true },
 ];
 
 await Promise.all(
@@ -53,6 +56,9 @@ await Promise.all(
 const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 mkdirSync('dist/wasm', { recursive: true });
 for (const f of readdirSync(wasmSrc).filter((n) => n.endsWith('.wasm'))) copyFileSync(`${wasmSrc}/${f}`, `dist/wasm/${f}`);
+
+// The published ONNX schema beside the bundle: engine/onnx/proto.ts reads it with protobufjs.
+copyFileSync('engine/onnx/onnx.proto', 'dist/onnx.proto');
 
 // The `dsod` bin must be executable: npx runs it through its shebang (git and esbuild keep no mode bits for it).
 chmodSync('dist/dsod.js', 0o755);

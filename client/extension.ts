@@ -2,9 +2,13 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
+import { registerCaffeExport } from './caffeExport';
+import { Compare } from './compare';
 import { DashboardPanels } from './dashboardPanel';
 import { registerExportTfjs } from './exportTfjs';
 import { GraphPanel } from './graphPanel';
+import { PriorsPanels } from './priorsPanel';
+import { registerLatency } from './latency';
 import { ReportView } from './reportView';
 import { registerRuns, type Runs } from './runs';
 import { StatusBar } from './statusBar';
@@ -39,9 +43,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const graph = GraphPanel.register(context, client, output);
   const reports = ReportView.register(context, client, output);
   DashboardPanels.register(context, output);
+  registerCaffeExport(context, output);
+  PriorsPanels.register(context, output);
   registerExportTfjs(context);
   let serverStarted: () => void = () => undefined;
-  runs = registerRuns(context, new Promise<void>((resolve) => (serverStarted = resolve)));
+  const started = new Promise<void>((resolve) => (serverStarted = resolve));
+  runs = registerRuns(context, started);
+  Compare.register(context, client, output, started);
   client.onNotification(AnalyzedNotification, (summary: SpecSummary) => {
     graph.onAnalyzed(summary);
     reports.refresh(summary.uri);
@@ -53,6 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   } finally {
     serverStarted();
   }
+  registerLatency(context, client, output);
   output.info('DSOD language server started.');
 }
 

@@ -58,6 +58,16 @@ export const DIAGNOSTIC_CODES = {
   'budget/params': { severity: 'error', summary: 'Parameters over the budget, and by how much.' },
   'budget/macs': { severity: 'error', summary: 'MACs per image over the budget, and by how much.' },
   'budget/activation-memory': { severity: 'error', summary: 'Activation memory of a training step over the budget.' },
+  'budget/train-memory': {
+    severity: 'error',
+    summary:
+      "One training step's memory (weights, gradients, momentum, batch, what backward keeps) over `budget.train_memory`, with the micro-batch that fits.",
+  },
+  'budget/precision': { severity: 'error', summary: '`budget.precision: bf16` with the tfjs engine, which trains in float32 only.' },
+  'budget/latency': {
+    severity: 'error',
+    summary: 'The latest measured latency (`dsod latency`, with its machine and runtime) over `budget.latency_ms`.',
+  },
   'analysis/too-large': { severity: 'error', summary: 'Totals past 2^53: too large to count exactly.' },
   'principle/no-stem': { severity: 'information', summary: 'No stem block (the paper: +2.8 mAP with it).' },
   'principle/compression': { severity: 'information', summary: 'Compression θ < 1 (the paper: +2.9 mAP at θ = 1).' },

@@ -54,6 +54,12 @@ export function formatBoxes(n: number): string {
   return `${formatExact(n)} box${n === 1 ? '' : 'es'}`;
 }
 
+/** A change, signed: "+1.23M", "−340k", "0" (a true minus sign, so that a column of changes reads at a glance). */
+export function formatSigned(n: number, unit: (n: number) => string = formatCount): string {
+  if (n === 0) return '0';
+  return n > 0 ? `+${unit(n)}` : `−${unit(-n)}`;
+}
+
 /** A part of a whole: "29.2%"; an en dash when there is no whole to be part of. */
 export function formatShare(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '–';
@@ -84,4 +90,17 @@ export function formatDuration(sec: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A measured latency in milliseconds: "0.84 ms", "12.3 ms", "412 ms", "2.41 s". */
+export function formatLatency(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)} ms`;
+}
+
+/** Achieved multiply-accumulates per second: "38.2 GMAC/s". */
+export function formatMacRate(macsPerSecond: number): string {
+  const s = scaled(macsPerSecond);
+  return `${s.value} ${s.prefix}MAC/s`;
 }

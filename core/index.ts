@@ -1,5 +1,6 @@
 // core's front door: spec text in; diagnostics, the normalized spec and the analysed network out. Never throws.
 import { analyzeGraph, type Analysis } from './analysis/analyze';
+import type { MeasuredLatency } from './analysis/budget';
 import { lintAnalysis, lintSpec, principleHints } from './analysis/lints';
 import { severityRank, type Diagnostic, type Finding } from './diagnostics';
 import { severityOf } from './codes';
@@ -37,6 +38,8 @@ export interface CheckOptions {
   hints?: boolean;
   /** Larger texts are refused with one diagnostic instead of parsed (a spec is a few KB; YAML parses ~1 MB/s). */
   maxLength?: number;
+  /** The spec's latest measured latency, read by whoever can read files: checked against budget.latency_ms. */
+  latency?: MeasuredLatency | null;
 }
 
 export const DEFAULT_MAX_LENGTH = 512 * 1024;
@@ -75,7 +78,7 @@ export function checkSpec(text: string, format: SpecFormat, options: CheckOption
           let built: Analysis | null = null;
           if (graph) {
             built = analyzeGraph(normalized.spec, graph);
-            later.push(...lintAnalysis(built, data));
+            later.push(...lintAnalysis(built, data, options.latency ?? null));
           }
           if (options.hints !== false) later.push(...principleHints(normalized.spec, data));
           // A section normalization could not read (a notation that does not parse, widths that contradict it, a
@@ -174,8 +177,32 @@ function place(document: SourceDocument, f: Finding): Diagnostic {
 // core/diagnostics.ts, core/spec/lines.ts and core/graph/types.ts.
 export type { Analysis, LayerStats, ScaleStats, StageStats, Totals } from './analysis/analyze';
 export { defaultBoxes, findStage } from './analysis/analyze';
-export { budgetChecks, type BudgetCheck } from './analysis/budget';
-export { diffAnalyses, isUnchanged, type AnalysisDiff, type Change, type ScaleCost, type ScaleDiff, type StageCost, type StageDiff } from './analysis/diff';
+export { budgetChecks, latencyIsStale, type BudgetCheck, type MeasuredLatency } from './analysis/budget';
+export {
+  fitBatch,
+  MEMORY_ENGINES,
+  PRECISIONS,
+  trainingMemory,
+  type BatchFit,
+  type MemoryEngine,
+  type MemoryOptions,
+  type Precision,
+  type StageMemory,
+  type TrainingMemory,
+} from './analysis/memory';
+export {
+  diffAnalyses,
+  diffLayers,
+  isUnchanged,
+  type AnalysisDiff,
+  type Change,
+  type LayerChange,
+  type LayerDiff,
+  type ScaleCost,
+  type ScaleDiff,
+  type StageCost,
+  type StageDiff,
+} from './analysis/diff';
 export { tilingStep } from './analysis/lints';
 export * from './format';
 export { DIAGNOSTIC_CODES, severityOf, type DiagnosticCode, type ParserCode } from './codes';
@@ -186,8 +213,36 @@ export { renderReport, summaryLine } from './report';
 export { analysisTables, conventionsMarkdown, COUNTING_CONVENTIONS, TABLE_NAMES, tableToCsv, tableToMarkdown, type Table, type TableName } from './tables';
 export { formatOf, parseSource, type SourceDocument, type SpecFormat } from './spec/source';
 export { LINE_BREAK, lineStarts, splitLines } from './spec/lines';
-export { normalizeSpec } from './spec/normalize';
+export { normalizeSpec, readBytes } from './spec/normalize';
 export { formatNotation, parseNotation, type Notation } from './spec/notation';
 export type { NormalizedSpec, Train } from './spec/types';
 export { NETWORK_SECTIONS, NUMBERS_READ, type NetworkSection, type SetAside } from './spec/partial';
 export { displayPath, specSchema } from './spec/validate';
+export { priorShapes, type BoxShape } from './priors';
+export {
+  COCO_SIZE_LIMITS,
+  measureCoverage,
+  priorLayout,
+  SIZE_BUCKETS,
+  sizeBucket,
+  sizeLimits,
+  SSD_MATCH_THRESHOLD,
+  type CoverageCount,
+  type GroundTruth,
+  type PriorCoverage,
+  type PriorLayout,
+  type PriorScaleLayout,
+  type SizeBucket,
+} from './priors-coverage';
+export {
+  clusterRatios,
+  keepsNetwork,
+  sampleImages,
+  scalePriors,
+  suggestPriors,
+  withPriors,
+  type PriorSuggestion,
+  type ScalePriors,
+  type SuggestOptions,
+} from './priors-suggest';
+export { applyEdits, priorEdits, type TextEdit } from './priors-edit';

@@ -3,9 +3,10 @@
 // (a webview is a web page; its messages are untrusted input). Type-only imports but the checkers: the browser bundle
 // uses this file.
 import type { Position, Range } from '../core/diagnostics';
-import type { ReportData, ReportScale, ReportSource, ReportStage } from './lsp';
+import type { CompareScale, CompareStage, Cost, ReportCompare, ReportData, ReportScale, ReportSource, ReportStage } from './lsp';
 import {
   arrayOf,
+  bool,
   count,
   finite,
   messageChecks,
@@ -75,9 +76,28 @@ const scale = shapeOf<ReportScale>()({
   aspectRatios: arrayOf(finite, 64),
   step: nonNegative,
   receptiveField: count,
+  boxSides: shapeOf<ReportScale['boxSides']>()({ min: nonNegative, max: nonNegative }),
   loc: shape3,
   conf: shape3,
   source,
+});
+
+/** A change: any safe integer, negative where this side costs less. */
+const integer: Check = (v, at) => (typeof v === 'number' && Number.isSafeInteger(v) ? null : `${at} must be an integer`);
+const cost = (c: Check) => shapeOf<Cost>()({ paramsLearned: c, macs: c, activationBytes: c, boxes: c });
+const stageChange = oneOf('matched', 'added', 'removed');
+
+const compare = shapeOf<ReportCompare>()({
+  label: text,
+  name: text,
+  error: nullable(text),
+  stages: arrayOf(
+    shapeOf<CompareStage>()({ name: str(256), kind: oneOf('stem', 'block', 'transition', 'scale', 'head'), change: stageChange, delta: cost(integer) }),
+    MAX_ROWS,
+  ),
+  scales: arrayOf(shapeOf<CompareScale>()({ index: count, change: stageChange, delta: cost(integer) }), MAX_ROWS),
+  totals: nullable(shapeOf<NonNullable<ReportCompare['totals']>>()({ a: cost(count), b: cost(count), delta: cost(integer) })),
+  unchanged: bool,
 });
 
 const report = shapeOf<ReportData>()({
@@ -104,6 +124,8 @@ const report = shapeOf<ReportData>()({
     batch: count,
     activationBytes: count,
   }),
+  compare: nullable(compare),
+  latency: nullable(text),
 });
 
 const hostMessages = messageChecks<ReportHostMessage>({

@@ -4,7 +4,7 @@
 // pull in the LSP runtime.
 import type { Position, Range, Severity } from '../core/diagnostics';
 import { HEAD_ROLES, LAYER_KINDS, SCALE_HALVES, STAGE_KINDS } from '../core/graph/types';
-import type { GraphNode, GraphResult, GraphScale, SpecSummary, SpecTotals } from './lsp';
+import type { GraphCompare, GraphNode, GraphResult, GraphScale, SpecSummary, SpecTotals } from './lsp';
 import {
   arrayOf,
   bool,
@@ -131,7 +131,7 @@ const graph: Check = (v, at) => {
   return null;
 };
 
-const graphResult: Check = shapeOf<GraphResult>()({
+const graphResultShape: Check = shapeOf<GraphResult>()({
   protocol: count,
   uri: str(),
   version: finite,
@@ -141,7 +141,27 @@ const graphResult: Check = shapeOf<GraphResult>()({
     shapeOf<GraphResult['diagnostics'][number]>()({ severity: oneOf(...Object.keys(SEVERITIES)), message: str(MAX_LOG_CHARS), range }),
     10_000,
   ),
+  compare: nullable(
+    shapeOf<GraphCompare>()({
+      label: str(),
+      error: nullable(str(MAX_LOG_CHARS)),
+      layers: arrayOf(oneOf('added', 'changed', 'same'), MAX_NODES),
+      boxes: arrayOf(oneOf('added', 'changed', 'same'), 64),
+      removedStages: arrayOf(str(64), 1024),
+    }),
+  ),
 });
+
+/** A comparison's changes name every node of the graph they colour, and each scale's boxes: no more, no fewer. */
+const graphResult: Check = (v, at) => {
+  const e = graphResultShape(v, at);
+  if (e) return e;
+  const r = v as GraphResult;
+  if (!r.compare || r.compare.error !== null || !r.graph) return null;
+  if (r.compare.layers.length !== r.graph.nodes.length) return `${at}.compare.layers must have one change per node (${r.graph.nodes.length})`;
+  if (r.compare.boxes.length !== r.graph.scales.length) return `${at}.compare.boxes must have one change per scale (${r.graph.scales.length})`;
+  return null;
+};
 
 const hostMessages = messageChecks<HostMessage>({
   graph: { title: str(), result: graphResult },

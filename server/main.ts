@@ -3,19 +3,22 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   createConnection,
   DidChangeConfigurationNotification,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
-import { AnalyzedNotification, GraphRequest, ReportRequest } from '../protocol/lsp';
+import { validateLatency } from '../protocol/latency';
+import { AnalyzedNotification, BaselineNotification, GraphRequest, LatencyNotification, ReportRequest, type BaselineParams } from '../protocol/lsp';
 import { createLanguageService, DEFAULT_SETTINGS, type ServiceSettings } from './service';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const service = createLanguageService();
 let canPullConfiguration = false;
+let canRefreshLenses = false;
 
 /** Run a handler; on a bug, log it and answer `fallback` instead of failing the request. */
 function guard<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R): (...args: A) => R {
@@ -31,6 +34,7 @@ function guard<A extends unknown[], R>(name: string, fallback: R, handler: (...a
 
 connection.onInitialize((params) => {
   canPullConfiguration = params.capabilities.workspace?.configuration === true;
+  canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -98,6 +102,22 @@ function schedule(uri: string): void {
 }
 
 documents.onDidChangeContent((e) => schedule(e.document.uri));
+
+// The client reads the measurement files; what it sends is validated here all the same (a message is untrusted data).
+connection.onNotification(
+  LatencyNotification,
+  guard('latency', undefined, (p: unknown) => {
+    const { uri, measurement } = (p ?? {}) as { uri?: unknown; measurement?: unknown };
+    if (typeof uri !== 'string') return;
+    const v = measurement === null ? null : validateLatency(measurement);
+    if (v && !v.ok) {
+      connection.console.warn(`dsod/latency for ${uri} refused: ${v.error}`);
+      return;
+    }
+    service.setLatency(uri, v ? v.message : null);
+    if (documents.get(uri)) schedule(uri);
+  }),
+);
 documents.onDidClose((e) => {
   const pending = scheduled.get(e.document.uri);
   if (pending) clearImmediate(pending);
@@ -132,6 +152,16 @@ connection.onRequest(
   guard('dsod/report', null, (p: { uri: string }) => {
     const doc = documents.get(p.uri);
     return doc ? service.report(doc) : null;
+  }),
+);
+
+// The other side of a comparison, read by the client (git, another file): lenses, report and graph follow it.
+connection.onNotification(
+  BaselineNotification,
+  guard('dsod/baseline', undefined, (p: BaselineParams) => {
+    service.setBaseline(p);
+    schedule(p.uri); // a new analysis notification: the client refreshes the open report and graph
+    if (canRefreshLenses) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
   }),
 );
 

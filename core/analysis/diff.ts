@@ -1,7 +1,7 @@
 // What an edit costs: the change from one analysed network to another, per stage, per prediction scale and in total.
 // Stages are matched by what they are (kind and 1-based index: block 3 with block 3), never by their names; a stage
 // only one side has is listed as added or removed, with its whole cost as the change. Pure data, no printing.
-import type { StageKind } from '../graph/types';
+import type { LayerNode, StageKind } from '../graph/types';
 import type { Analysis, StageStats } from './analyze';
 
 /** What one stage costs: learned parameters, MACs and float32 activation bytes for one image. */
@@ -154,4 +154,54 @@ export function isUnchanged(d: AnalysisDiff): boolean {
     d.scales.every((s) => s.change === 'matched' && zero(s.delta)) &&
     zero(d.totals.delta)
   );
+}
+
+/** What became of one layer of B against A: only B has it, it is there with other numbers, or it is the same. */
+export type LayerChange = 'added' | 'changed' | 'same';
+
+export interface LayerDiff {
+  /** By B's layer id. */
+  layers: LayerChange[];
+  /** How many of A's layers B has no match for. */
+  removed: number;
+}
+
+/** A layer's place as typed data (stage kind and number, dense layer, head role, scale half) and its kind. */
+const placeKey = (n: LayerNode): string => [n.stageKind, n.stageIndex, n.denseLayer, n.headRole, n.half, n.kind].join(':');
+
+/**
+ * Each of B's layers against A's: matched by place and kind and by their order among the layers of that place (the
+ * second conv of block 2's layer 3 with the second conv of block 2's layer 3), never by name. A matched layer is
+ * changed when its output shape, its window, or its learned parameters or MACs differ (an input grown upstream changes
+ * a conv's weights: it costs something else, so it counts).
+ */
+export function diffLayers(a: Analysis, b: Analysis): LayerDiff {
+  const keyed = (x: Analysis): string[] => {
+    const seen = new Map<string, number>();
+    return x.graph.nodes.map((n) => {
+      const k = placeKey(n);
+      const i = seen.get(k) ?? 0;
+      seen.set(k, i + 1);
+      return `${k}#${i}`;
+    });
+  };
+  const inA = new Map(keyed(a).map((k, id) => [k, id]));
+  let matched = 0;
+  const layers = keyed(b).map((k, id): LayerChange => {
+    const at = inA.get(k);
+    if (at === undefined) return 'added';
+    matched++;
+    const na = a.graph.nodes[at];
+    const nb = b.graph.nodes[id];
+    const la = a.layers[at];
+    const lb = b.layers[id];
+    const same =
+      na.shape.join() === nb.shape.join() &&
+      JSON.stringify(na.conv ?? null) === JSON.stringify(nb.conv ?? null) &&
+      JSON.stringify(na.pool ?? null) === JSON.stringify(nb.pool ?? null) &&
+      la.paramsLearned === lb.paramsLearned &&
+      la.macs === lb.macs;
+    return same ? 'same' : 'changed';
+  });
+  return { layers, removed: a.graph.nodes.length - matched };
 }

@@ -5,8 +5,10 @@ import type { Finding, Path } from '../diagnostics';
 import { conventionalStep, expandAspectRatios, stepTiles } from '../priors';
 import { buildGraph } from '../graph/build';
 import type { Backbone, Budget, NormalizedSpec, Prediction } from '../spec/types';
-import { analyzeGraph, type Analysis, type Totals } from './analyze';
-import { formatBytes, formatExact, formatExcess, formatMacs, formatPixels } from '../format';
+import { analyzeGraph, type Analysis } from './analyze';
+import { budgetTrainMemory, fitBatch } from './memory';
+import { formatBytes, formatExact, formatExcess, formatLatency, formatMacs, formatPixels } from '../format';
+import { latencyIsStale, type MeasuredLatency } from './budget';
 
 type Json = Record<string, any>;
 
@@ -75,7 +77,7 @@ export function lintSpec(spec: NormalizedSpec, data: Json): Finding[] {
 const priorsKeys = { min_sizes: 'min size', max_sizes: 'max size', aspect_ratios: 'list of aspect ratios', steps: 'step' };
 
 /** Checks on the built network: degenerate scales, exactness, the budget. */
-export function lintAnalysis(a: Analysis, data: Json): Finding[] {
+export function lintAnalysis(a: Analysis, data: Json, latency: MeasuredLatency | null = null): Finding[] {
   const findings: Finding[] = [];
   for (let i = 1; i < a.scales.length; i++) {
     const [prev, cur] = [a.scales[i - 1].shape, a.scales[i].shape];
@@ -122,6 +124,15 @@ export function lintAnalysis(a: Analysis, data: Json): Finding[] {
         code: 'budget/activation-memory',
         message: `Over budget: activations of a training step at batch ${budget.batch} take ${formatBytes(memory)}, over the limit of ${formatBytes(budget.activationBytes)} by ${formatExcess(memory, budget.activationBytes, formatBytes)}.`,
         path: ['budget', 'activation_memory'],
+      });
+    }
+    findings.push(...trainMemoryFindings(a, data));
+    if (budget.latencyMs !== null && latency && latency.medianMs > budget.latencyMs) {
+      const stale = latencyIsStale(a, latency) ? ' (measured on another network: its MACs differ; run `dsod latency` again)' : '';
+      findings.push({
+        code: 'budget/latency',
+        message: `Over budget: the latest measured latency, ${formatLatency(latency.medianMs)} median at batch ${latency.batch} with ${latency.label}, exceeds the limit of ${formatLatency(budget.latencyMs)} by ${formatExcess(latency.medianMs, budget.latencyMs, formatLatency)}${stale}.`,
+        path: ['budget', 'latency_ms'],
       });
     }
   }
@@ -223,29 +234,33 @@ interface Suggestion {
 /**
  * DSOD's design principles, as hints where the spec departs from them; less the kinds the spec's `hints.ignore`
  * lists, and less those whose suggested change would take the network over a limit of the spec's own budget (the
- * changed spec is analysed like any other: its parameters, MACs and activation memory).
+ * changed spec is analysed like any other: its parameters, MACs, activation memory and training-step memory).
  */
 export function principleHints(spec: NormalizedSpec, data: Json): Finding[] {
   const suggestions = principleSuggestions(spec, data).filter((s) => !spec.hints.ignore.includes(s.finding.code));
   const budget = spec.budget;
-  if (!budget || (budget.params === null && budget.macs === null && budget.activationBytes === null)) return suggestions.map((s) => s.finding);
-  const before = totalsOf(spec);
+  if (!budget || (budget.params === null && budget.macs === null && budget.activationBytes === null && budget.trainMemory === null))
+    return suggestions.map((s) => s.finding);
+  const before = analysisOf(spec);
   if (!before) return suggestions.map((s) => s.finding);
-  return suggestions.filter((s) => !worsensBudget(before, totalsOf(s.changed(spec)), budget)).map((s) => s.finding);
+  return suggestions.filter((s) => !worsensBudget(before, analysisOf(s.changed(spec)), budget)).map((s) => s.finding);
 }
 
-/** The totals of a spec's network; `null` when it cannot be built. */
-function totalsOf(spec: NormalizedSpec): Totals | null {
+/** The analysis of a spec's network; `null` when it cannot be built. */
+function analysisOf(spec: NormalizedSpec): Analysis | null {
   const graph = buildGraph(spec, []);
-  return graph ? analyzeGraph(spec, graph).totals : null;
+  return graph ? analyzeGraph(spec, graph) : null;
 }
 
-/** What a budget limits, measured on some totals: [used, limit] per limited quantity. */
-function budgetUse(t: Totals, budget: Budget): [number, number][] {
+/** What a budget limits, measured on an analysis: [used, limit] per limited quantity. */
+function budgetUse(a: Analysis, budget: Budget): [number, number][] {
+  const t = a.totals;
   const out: [number, number][] = [];
   if (budget.params !== null) out.push([budget.count === 'stored' ? t.paramsStored : t.paramsLearned, budget.params]);
   if (budget.macs !== null) out.push([t.macs, budget.macs]);
   if (budget.activationBytes !== null) out.push([t.activationBytesPerImage * budget.batch, budget.activationBytes]);
+  const train = budgetTrainMemory(a);
+  if (train && budget.trainMemory !== null) out.push([train.total, budget.trainMemory]);
   return out;
 }
 
@@ -253,7 +268,7 @@ function budgetUse(t: Totals, budget: Budget): [number, number][] {
  * The change would take a quantity over its limit, or further over it. A changed network that cannot be built is
  * not held against the hint (nothing to measure); a change that costs less is fine even where the spec is over.
  */
-function worsensBudget(before: Totals, after: Totals | null, budget: Budget): boolean {
+function worsensBudget(before: Analysis, after: Analysis | null, budget: Budget): boolean {
   if (!after) return false;
   const was = budgetUse(before, budget);
   return budgetUse(after, budget).some(([used, limit], i) => used > limit && used > was[i][0]);
@@ -346,4 +361,37 @@ function principleSuggestions(spec: NormalizedSpec, data: Json): Suggestion[] {
     );
   }
   return hints;
+}
+
+/** `budget.train_memory`: one training step at the spec's micro-batch, counted for the budget's engine and precision. */
+function trainMemoryFindings(a: Analysis, data: Json): Finding[] {
+  const budget = a.spec.budget;
+  if (!budget) return [];
+  if (budget.engine === 'tfjs' && budget.precision !== 'fp32') {
+    return [
+      {
+        code: 'budget/precision',
+        message: 'The tfjs engine trains in float32 only: bf16 is counted for `budget.engine: torch`.',
+        path: data.budget?.precision !== undefined ? ['budget', 'precision'] : ['budget'],
+      },
+    ];
+  }
+  const m = budgetTrainMemory(a);
+  if (!m || budget.trainMemory === null || m.total <= budget.trainMemory) return [];
+  const fit = fitBatch(a, budget.trainMemory, { engine: budget.engine, precision: budget.precision });
+  const t = a.spec.train;
+  const advice = fit.plan
+    ? ` At most ${fit.largest} image${fit.largest > 1 ? 's' : ''} per micro-batch fit: train.batch ${t.batch} as ${fit.plan.microBatch} x accumulate ${fit.plan.accumulate} takes ${formatBytes(fit.plan.memory)}.`
+    : fit.largest > 0
+      ? ` At most ${fit.largest} image${fit.largest > 1 ? 's' : ''} per micro-batch fit, and no divisor of train.batch ${t.batch} is that small.`
+      : ' Not even one image fits: a smaller input or a narrower network.';
+  return [
+    {
+      code: 'budget/train-memory',
+      message:
+        `Over budget: one training step (${budget.engine}, ${budget.precision}, micro-batch ${m.batch}) takes ${formatBytes(m.total)}, over the limit of ` +
+        `${formatBytes(budget.trainMemory)} by ${formatExcess(m.total, budget.trainMemory, formatBytes)}.${advice}`,
+      path: ['budget', 'train_memory'],
+    },
+  ];
 }

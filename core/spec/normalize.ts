@@ -228,6 +228,10 @@ function normalizeBudget(b: Json): Budget {
     macs: b.macs !== undefined ? parseQuantity(b.macs) : preset.macs,
     activationBytes: b.activation_memory !== undefined ? parseBytes(b.activation_memory) : null,
     batch: b.batch ?? 1,
+    trainMemory: b.train_memory !== undefined ? parseBytes(b.train_memory) : null,
+    engine: b.engine ?? 'tfjs',
+    precision: b.precision ?? 'fp32',
+    latencyMs: b.latency_ms ?? null,
   };
 }
 
@@ -254,7 +258,11 @@ export function parseQuantity(v: number | string): number {
 
 /** "2GB" -> 2e9, "512MiB" -> 536870912; numbers are bytes. */
 export function parseBytes(v: number | string): number {
-  if (typeof v === 'number') return v;
-  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/.exec(v)!;
-  return Math.round(Number(m[1]) * BYTES[m[2]]);
+  return typeof v === 'number' ? v : readBytes(v)!;
+}
+
+/** "24GB" -> 24000000000, "512MiB" -> 536870912 (the spec's byte units); null for any other text. */
+export function readBytes(v: string): number | null {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/.exec(v);
+  return m ? Math.round(Number(m[1]) * BYTES[m[2]]) : null;
 }

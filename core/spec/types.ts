@@ -82,4 +82,11 @@ export interface Budget {
   macs: number | null;
   activationBytes: number | null;
   batch: number;
+  /** Limit on one training step's memory at the spec's micro-batch (core/analysis/memory.ts). */
+  trainMemory: number | null;
+  /** The engine and precision `trainMemory` is counted for. */
+  engine: 'tfjs' | 'torch';
+  precision: 'fp32' | 'bf16';
+  /** Limit on the measured median latency of one run, in ms (checked against `dsod latency`'s latest measurement). */
+  latencyMs: number | null;
 }

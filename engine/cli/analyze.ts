@@ -4,17 +4,27 @@ import {
   checkSpec,
   conventionsMarkdown,
   COUNTING_CONVENTIONS,
+  fitBatch,
+  formatBytes,
+  formatExact,
   formatOf,
   renderReport,
   TABLE_NAMES,
   tableToCsv,
   tableToMarkdown,
+  trainingMemory,
+  type Analysis,
+  type BatchFit,
   type Diagnostic,
+  type MemoryEngine,
+  type Precision,
   type SpecCheck,
   type TableName,
+  type TrainingMemory,
 } from '../../core';
 import { EXIT } from '../errors';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
+import { readLatencyBeside } from '../latency/file';
 
 export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
       --json         Print one JSON object instead of the tables (the same as --format json)
@@ -22,7 +32,14 @@ export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MAC
                      counting conventions in the header
       --table T      layers, stages or scales: the one table csv prints (default stages); md prints all three
                      unless one is named
-      --batch N      Batch size for the activation-memory figure (default 1)
+      --batch N      Batch size for the activation-memory figure (default 1); with --memory, the micro-batch
+                     (default train.batch / train.accumulate)
+      --memory       Training memory of one step, per stage and in total, counted per layer for an engine:
+                     weights, gradients, momentum, what the backward pass keeps, the batch; the inference peak
+      --engine E     tfjs (default) or torch, for --memory
+      --precision P  fp32 (default) or bf16 (torch only: bfloat16 activations, float32 weights), for --memory
+      --fit SIZE     With --memory: the largest micro-batch that fits SIZE (24GB, 8GiB) and the accumulation
+                     that reaches the spec's train.batch
       --no-hints     Leave out the design-principle hints
 `;
 
@@ -36,6 +53,17 @@ export interface AnalyzeOptions {
   hints: boolean;
   /** Batch size for the activation-memory figure. */
   batch: number;
+  /** `--memory`: the training-memory breakdown instead of the analysis. */
+  memory?: MemoryRequest | null;
+}
+
+export interface MemoryRequest {
+  engine: MemoryEngine;
+  precision: Precision;
+  /** The micro-batch; null: the spec's train.batch / train.accumulate. */
+  batch: number | null;
+  /** `--fit`: bytes a step may take. */
+  fit: number | null;
 }
 
 export interface CommandResult {
@@ -51,12 +79,16 @@ export function analyzeCommand(file: string, options: AnalyzeOptions): CommandRe
   } catch (e) {
     return { stdout: '', stderr: `dsod: cannot read ${file}: ${readFailure(e)}\n`, exitCode: EXIT.usage };
   }
-  const check = read.check ?? checkSpec(read.text, formatOf(file), { hints: options.hints });
+  // The latest `dsod latency` beside the spec, for budget.latency_ms (as the editor checks it).
+  const measured = readLatencyBeside(file);
+  const warning = measured.problem ? `dsod: warning: the latency measurement is ignored: ${measured.problem}\n` : '';
+  const check = read.check ?? checkSpec(read.text, formatOf(file), { hints: options.hints, latency: measured.latency });
   const failed = check.diagnostics.some((d) => d.severity === 'error');
+  if (options.memory) return memoryCommand(file, check, failed, options.memory, options.format === 'json');
   if (options.format === 'json') {
-    return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: '', exitCode: failed ? EXIT.failed : EXIT.ok };
+    return { stdout: JSON.stringify(toJson(file, check, options.batch), null, 2) + '\n', stderr: warning, exitCode: failed ? EXIT.failed : EXIT.ok };
   }
-  const stderr = check.diagnostics.map((d) => diagnosticLine(file, d)).join('');
+  const stderr = warning + check.diagnostics.map((d) => diagnosticLine(file, d)).join('');
   if (failed || !check.analysis) return { stdout: '', stderr, exitCode: EXIT.failed };
   const tables = analysisTables(check.analysis);
   if (options.format === 'csv') return { stdout: tableToCsv(tables[options.table ?? 'stages']), stderr, exitCode: EXIT.ok };
@@ -72,9 +104,8 @@ export function diagnosticLine(file: string, d: Diagnostic): string {
   return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message} [${d.code}]\n`;
 }
 
-function toJson(file: string, check: SpecCheck, batch: number) {
-  const a = check.analysis;
-  const diagnostics = check.diagnostics.map((d) => ({
+function jsonDiagnostics(file: string, check: SpecCheck) {
+  return check.diagnostics.map((d) => ({
     file,
     line: d.range.start.line + 1,
     column: d.range.start.character + 1,
@@ -83,6 +114,11 @@ function toJson(file: string, check: SpecCheck, batch: number) {
     message: d.message,
     range: d.range,
   }));
+}
+
+function toJson(file: string, check: SpecCheck, batch: number) {
+  const a = check.analysis;
+  const diagnostics = jsonDiagnostics(file, check);
   if (!a) return { file, name: check.spec?.name ?? null, diagnostics };
   const t = a.totals;
   return {
@@ -133,4 +169,84 @@ function toJson(file: string, check: SpecCheck, batch: number) {
     conventions: COUNTING_CONVENTIONS,
     diagnostics,
   };
+}
+
+function memoryCommand(file: string, check: SpecCheck, failed: boolean, request: MemoryRequest, json: boolean): CommandResult {
+  const stderr = json ? '' : check.diagnostics.map((d) => diagnosticLine(file, d)).join('');
+  const a = check.analysis;
+  if (failed || !a) {
+    const out = json ? JSON.stringify({ file, name: check.spec?.name ?? null, diagnostics: jsonDiagnostics(file, check) }, null, 2) + '\n' : '';
+    return { stdout: out, stderr, exitCode: EXIT.failed };
+  }
+  const options = { engine: request.engine, precision: request.precision, ...(request.batch !== null ? { batch: request.batch } : {}) };
+  const m = trainingMemory(a, options);
+  const fit = request.fit !== null ? fitBatch(a, request.fit, { engine: request.engine, precision: request.precision }) : null;
+  if (json) {
+    return {
+      stdout:
+        JSON.stringify({ file, name: a.spec.name, memory: m, fit, trainBatch: a.spec.train.batch, diagnostics: jsonDiagnostics(file, check) }, null, 2) + '\n',
+      stderr,
+      exitCode: EXIT.ok,
+    };
+  }
+  return { stdout: renderMemory(a, m, fit), stderr, exitCode: EXIT.ok };
+}
+
+/** The breakdown per stage and the step's parts, as plain text. */
+function renderMemory(a: Analysis, m: TrainingMemory, fit: BatchFit | null): string {
+  const t = a.spec.train;
+  const tfjs = m.engine === 'tfjs';
+  const header = ['stage', 'kept for backward', ...(tfjs ? ['backward pass'] : [])];
+  // The input stage runs no operation (the batch is its own part below).
+  const rows = m.stages.filter((s) => s.saved > 0 || s.backward > 0).map((s) => [s.name, formatBytes(s.saved), ...(tfjs ? [formatBytes(s.backward)] : [])]);
+  rows.push(['total', formatBytes(m.saved), ...(tfjs ? [formatBytes(m.backward)] : [])]);
+  const parts: [string, number][] = [
+    ['weights (stored values, float32)', m.weights],
+    ['weight gradients', m.gradients],
+    [tfjs && m.accumulate > 1 ? 'momentum + accumulated gradient' : 'momentum (SGD)', m.optimizer],
+    ['batch (images, box targets, labels)', m.inputs],
+    ['kept for backward', m.saved],
+    ...(tfjs ? ([['activation gradients held to the end of backward', m.backward]] as [string, number][]) : []),
+    ...(!tfjs ? ([['other node outputs held to the end of forward', m.forwardExtra]] as [string, number][]) : []),
+  ];
+  const lines = [
+    `${a.spec.name}: training memory, ${m.engine} ${m.precision}, micro-batch ${m.batch} ` +
+      `(train.batch ${t.batch} = ${t.batch / t.accumulate} x accumulate ${t.accumulate})`,
+    '',
+    table(header, rows),
+    table(
+      ['part', 'bytes'],
+      parts.map(([k, v]) => [k, formatBytes(v)]),
+    ),
+    `one training step (peak): ${formatBytes(m.total)} (${formatExact(m.total)} B)`,
+    `inference (forward only, batch ${m.batch}): ${formatBytes(m.inferencePeak)}`,
+  ];
+  if (fit) {
+    lines.push('');
+    if (fit.largest === 0) lines.push(`--fit ${formatBytes(fit.budget)}: not even one image fits; use a smaller input or a narrower network`);
+    else {
+      lines.push(`--fit ${formatBytes(fit.budget)}: at most ${fit.largest} image${fit.largest > 1 ? 's' : ''} per micro-batch`);
+      if (fit.plan)
+        lines.push(
+          `train.batch ${t.batch}: micro-batch ${fit.plan.microBatch} x accumulate ${fit.plan.accumulate} (${formatBytes(fit.plan.memory)} per step)` +
+            `: set train.accumulate: ${fit.plan.accumulate}`,
+        );
+    }
+  }
+  lines.push(
+    '',
+    'Counted exactly per layer (what the framework keeps); not counted: allocator overhead and caching, convolution',
+    'workspaces (cuDNN, XNNPACK), the CUDA context, cuDNN batch-norm reserve space. See README, "Training memory".',
+  );
+  return lines.join('\n') + '\n';
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd() + '\n';
+  return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
 }

@@ -5,7 +5,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkSpec, DEFAULT_MAX_LENGTH, diffAnalyses, formatOf, isUnchanged, type AnalysisDiff, type SpecCheck, type StageCost } from '../../core';
-import { formatBytes, formatCount, formatExact } from '../../core/format';
+import { formatBytes, formatExact, formatSigned as signed } from '../../core/format';
 import { invalidUtf8 } from '../data/files';
 import { EXIT } from '../errors';
 import { diagnosticLine, type CommandResult } from './analyze';
@@ -73,12 +73,6 @@ function readSide(arg: string, cwd: string, hints: boolean): Side {
   const bad = invalidUtf8(bytes);
   if (bad) throw new SideError(`invalid UTF-8: byte 0x${bad.byte.toString(16).toUpperCase().padStart(2, '0')} at line ${bad.line}, column ${bad.column}`);
   return { label: arg, revision: rev.revision, check: checkSpec(new TextDecoder('utf-8').decode(bytes), format, { hints }) };
-}
-
-/** A change, signed: +1.23M, −340k, 0 (a true minus sign, so that a column of changes reads at a glance). */
-function signed(n: number, unit: (n: number) => string = formatCount): string {
-  if (n === 0) return '0';
-  return n > 0 ? `+${unit(n)}` : `−${unit(-n)}`;
 }
 
 function table(header: string[], rows: string[][]): string {

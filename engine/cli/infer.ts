@@ -12,7 +12,9 @@ import { inferImages } from '../infer/infer';
 import { findTruth } from '../infer/truth';
 import { RUN_FILES } from '../../protocol/run-files';
 import { EXIT } from '../errors';
-import { numberOption, parseCommand, UsageError } from './args';
+import { onnxPredictor } from '../onnx/predictor';
+import { onnxRuntimeVersion } from '../onnx/runtime';
+import { choiceOption, numberOption, parseCommand, UsageError } from './args';
 import { chooseBackend, createSink, runEngineCommand, type Io } from './engine-command';
 import { emitStart } from './eval-report';
 import { loadTrainedModel } from './model-file';
@@ -30,8 +32,13 @@ export const INFER_USAGE = `  infer <spec> <images or folders...>
       --draw             Also write DIR/<image>.png with the boxes drawn (needs --out or --run)
       --threshold T      Lowest score reported (default 0.3)
       --backend NAME     As for train
+      --runtime NAME     tfjs (default) or onnx: the network exported to ONNX in memory and run by onnxruntime-node
+                         (its CPU provider; CUDA where its provider is installed); the same detections file
       --json             Print events as JSON lines on stdout (needs --out or --run)
 `;
+
+/** What runs the network: the tfjs engine, or onnxruntime-node on its ONNX export. */
+export const RUNTIMES = ['tfjs', 'onnx'] as const;
 
 const SPEC_FILE = /\.(ya?ml|json)$/i;
 
@@ -44,6 +51,7 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
     draw: { type: 'boolean', default: false },
     threshold: { type: 'string' },
     backend: { type: 'string' },
+    runtime: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   const json = values.json === true;
@@ -63,6 +71,7 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
     if (values.draw && toStdout) throw new UsageError('--draw needs --out DIR for the PNGs');
     if (json && toStdout) throw new UsageError('--json prints events on stdout: give --out DIR for the detections');
     const threshold = numberOption('threshold', values.threshold, 0, false) ?? 0.3;
+    const runtime = choiceOption('runtime', values.runtime, RUNTIMES) ?? 'tfjs';
     const target = targetSpec(specArg, runDir);
     const spec = target.spec!; // a spec argument, or --run's copy
     const { images, problems } = listImages(inputs);
@@ -99,15 +108,16 @@ export async function inferCommand(args: string[], io: Io): Promise<number> {
           sink.emit({ type: 'log', level: 'warn', message: `batch-norm statistics used as stored: ${e.message}` });
         }
       }
-      const r = await inferImages(
-        model,
-        defaultBoxes(spec.analysis),
-        images,
-        { classNames: names, threshold, detect: { variances: s.priors.variances } },
-        async (d) => {
-          if (out && values.draw) await drawDetections(d, join(out, uniquePng(d.image, used)));
-        },
-      );
+      const priors = defaultBoxes(spec.analysis);
+      // onnx: the weights as they are now (after any recalibration above), exported and run by onnxruntime.
+      const onnx = runtime === 'onnx' ? await onnxPredictor(spec.analysis.graph, await model.getWeights(), priors) : null;
+      if (onnx) {
+        const why = onnx.note ? ` (${onnx.note})` : '';
+        sink.emit({ type: 'log', level: 'info', message: `onnxruntime-node ${onnxRuntimeVersion()}, ${onnx.provider.toUpperCase()} provider${why}` });
+      }
+      const r = await inferImages(onnx ?? model, priors, images, { classNames: names, threshold, detect: { variances: s.priors.variances } }, async (d) => {
+        if (out && values.draw) await drawDetections(d, join(out, uniquePng(d.image, used)));
+      }).finally(() => onnx?.release());
       for (const p of r.problems) sink.emit({ type: 'log', level: 'warn', message: p });
       const truth = runDir ? await findTruth(r.results, data) : null;
       const results = truth ? r.results.map((x, i) => ({ ...x, truth: truth[i] })) : r.results;

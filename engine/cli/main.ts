@@ -4,8 +4,8 @@
 // it is stopped); see signals.ts.
 import { catchStopSignals, releaseStopSignals } from './signals';
 import { parseArgs } from 'node:util';
-import { TABLE_NAMES, type TableName } from '../../core';
-import { ANALYZE_FORMATS, ANALYZE_USAGE, analyzeCommand, type AnalyzeFormat, type CommandResult } from './analyze';
+import { MEMORY_ENGINES, PRECISIONS, readBytes, TABLE_NAMES, type MemoryEngine, type Precision, type TableName } from '../../core';
+import { ANALYZE_FORMATS, ANALYZE_USAGE, analyzeCommand, type AnalyzeFormat, type CommandResult, type MemoryRequest } from './analyze';
 import { EXIT } from '../errors';
 import { UsageError } from './args';
 import { DEMO_USAGE, demoCommand } from './demo';
@@ -13,7 +13,10 @@ import { DIFF_USAGE, diffCommand } from './diff';
 import { isOutputClosed, outputClosed, processIo, type Io } from './engine-command';
 import { EVAL_USAGE, evalCommand } from './eval';
 import { EXPORT_USAGE, exportCommand } from './export';
+import { IMPORT_USAGE, importCommand } from './caffe';
 import { INFER_USAGE, inferCommand } from './infer';
+import { PRIORS_USAGE, priorsCommand } from './priors';
+import { LATENCY_USAGE, latencyCommand } from './latency';
 import { REPORT_USAGE, reportCommand } from './report';
 import { SYNTH_USAGE, synthCommand } from './synth';
 import { TRAIN_USAGE, trainCommand } from './train';
@@ -32,6 +35,9 @@ const ENGINE_COMMANDS: Record<string, Subcommand> = {
   infer: { usage: INFER_USAGE, run: inferCommand },
   report: { usage: REPORT_USAGE, run: reportCommand },
   export: { usage: EXPORT_USAGE, run: exportCommand },
+  import: { usage: IMPORT_USAGE, run: importCommand },
+  priors: { usage: PRIORS_USAGE, run: priorsCommand },
+  latency: { usage: LATENCY_USAGE, run: latencyCommand },
 };
 
 const EXIT_STATUS = `Exit status: 0 ok, 1 the spec has errors or training failed, 2 usage or input problem (an option,
@@ -85,8 +91,12 @@ export function run(argv: string[]): CommandResult {
         json: { type: 'boolean', default: false },
         format: { type: 'string' },
         table: { type: 'string' },
-        batch: { type: 'string', default: '1' },
+        batch: { type: 'string' },
         'no-hints': { type: 'boolean', default: false },
+        memory: { type: 'boolean', default: false },
+        engine: { type: 'string' },
+        precision: { type: 'string' },
+        fit: { type: 'string' },
       },
     });
   } catch (e) {
@@ -94,7 +104,7 @@ export function run(argv: string[]): CommandResult {
   }
   const files = parsed.positionals;
   if (files.length !== 1) return usageError('analyze takes exactly one spec file');
-  const batch = Number(parsed.values.batch);
+  const batch = Number(parsed.values.batch ?? '1');
   if (!Number.isInteger(batch) || batch < 1) return usageError(`--batch must be a positive integer (got "${parsed.values.batch}")`);
   const format = parsed.values.format ?? (parsed.values.json ? 'json' : 'text');
   if (!ANALYZE_FORMATS.includes(format as AnalyzeFormat)) return usageError(`--format must be one of ${ANALYZE_FORMATS.join(', ')} (got "${format}")`);
@@ -102,7 +112,38 @@ export function run(argv: string[]): CommandResult {
   const table = parsed.values.table ?? null;
   if (table !== null && !TABLE_NAMES.includes(table as TableName)) return usageError(`--table must be one of ${TABLE_NAMES.join(', ')} (got "${table}")`);
   if (table !== null && format !== 'csv' && format !== 'md') return usageError('--table goes with --format csv or md');
-  return analyzeCommand(files[0], { format: format as AnalyzeFormat, table: table as TableName | null, hints: parsed.values['no-hints'] !== true, batch });
+  const memory = memoryRequest(parsed.values, format);
+  if (typeof memory === 'string') return usageError(memory);
+  return analyzeCommand(files[0], {
+    format: format as AnalyzeFormat,
+    table: table as TableName | null,
+    hints: parsed.values['no-hints'] !== true,
+    batch,
+    memory,
+  });
+}
+
+/** `--memory` and its options, or why they do not go together; null without --memory. */
+function memoryRequest(
+  v: { memory?: boolean; engine?: string; precision?: string; fit?: string; batch?: string },
+  format: string,
+): MemoryRequest | null | string {
+  if (!v.memory) {
+    const stray = (['engine', 'precision', 'fit'] as const).find((k) => v[k] !== undefined);
+    return stray ? `--${stray} goes with --memory` : null;
+  }
+  if (format !== 'text' && format !== 'json') return `--memory prints text or --json (got --format ${format})`;
+  const engine = v.engine ?? 'tfjs';
+  if (!MEMORY_ENGINES.includes(engine as MemoryEngine)) return `--engine must be one of ${MEMORY_ENGINES.join(', ')} (got "${engine}")`;
+  const precision = v.precision ?? 'fp32';
+  if (!PRECISIONS.includes(precision as Precision)) return `--precision must be one of ${PRECISIONS.join(', ')} (got "${precision}")`;
+  if (engine === 'tfjs' && precision !== 'fp32') return '--precision bf16 goes with --engine torch: the tfjs engine trains in float32';
+  let fit: number | null = null;
+  if (v.fit !== undefined) {
+    fit = readBytes(v.fit);
+    if (fit === null || fit <= 0) return `--fit must be a size like 24GB or 8GiB (B, kB, MB, GB, TB, KiB, MiB, GiB, TiB; got "${v.fit}")`;
+  }
+  return { engine: engine as MemoryEngine, precision: precision as Precision, batch: v.batch !== undefined ? Number(v.batch) : null, fit };
 }
 
 /** Any command; resolves to the exit status. */

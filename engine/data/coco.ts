@@ -138,7 +138,7 @@ export async function loadCoco(o: CocoLoadOptions): Promise<DetectionDataset> {
         kept: true,
       });
     }
-    const ob: GtObject = { label, name: classNames[label - 1], box, difficult: crowd };
+    const ob: GtObject = { label, name: classNames[label - 1], box, difficult: crowd, at: { index: i } };
     if (crowd) ob.crowd = true;
     if (typeof a.area === 'number' && Number.isFinite(a.area) && a.area >= 0) ob.area = a.area;
     im.record.objects.push(ob);

@@ -92,16 +92,22 @@ export function cocoImageDir(root: string, annotationFile: string): string {
  * first) or null when the spec gives only a count (then VOC's 20 classes for 21, else the names found); without a
  * spec, the classes the loader finds.
  */
-export async function loadSplit(src: DataSource, which: 'train' | 'test', spec: NormalizedSpec | null, only?: readonly string[]): Promise<DetectionDataset> {
+export async function loadSplit(
+  src: DataSource,
+  which: 'train' | 'test',
+  spec: NormalizedSpec | null,
+  only?: readonly string[],
+  options: { checkFiles?: boolean } = {},
+): Promise<DetectionDataset> {
   const names = spec?.classes.names ?? undefined;
   const parts = only ?? src[which];
   if (!parts.length) throw new DataSourceError(`no ${which} split for ${src.root}`);
   let ds: DetectionDataset;
   if (src.format === 'voc') {
-    ds = await loadVoc({ root: src.root, splits: parts, ...(names ? { classNames: names } : {}) });
+    ds = await loadVoc({ root: src.root, splits: parts, ...(names ? { classNames: names } : {}), ...options });
   } else {
     const sets = await Promise.all(
-      parts.map((file) => loadCoco({ annotationFile: file, imageDir: cocoImageDir(src.root, file), ...(names ? { classNames: names } : {}) })),
+      parts.map((file) => loadCoco({ annotationFile: file, imageDir: cocoImageDir(src.root, file), ...(names ? { classNames: names } : {}), ...options })),
     );
     ds = sets[0];
     for (const s of sets.slice(1)) {

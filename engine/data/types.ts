@@ -16,6 +16,11 @@ export interface GtObject {
   truncated?: boolean;
   /** COCO's annotation "area" in pixels (COCO's small / medium / large use it, not the box). */
   area?: number;
+  /**
+   * Where the object is written, for reports that name it: its 0-based place among the <object>s of its VOC file (or
+   * in the `annotations` array of a COCO file) and, for VOC, the line of its <object>.
+   */
+  at?: { index: number; line?: number };
 }
 
 export interface ImageRecord {

@@ -27,6 +27,11 @@ export interface VocLoadOptions {
   dropDifficult?: boolean;
   /** Image headers read at once (only for annotations without a usable <size>). */
   concurrency?: number;
+  /**
+   * Check that every image file exists (one stat each), as loadCoco's option. Default true. False: readers of boxes
+   * alone (`dsod priors`) take an annotation with a usable <size> without its image.
+   */
+  checkFiles?: boolean;
 }
 
 interface RawObject {
@@ -36,6 +41,7 @@ interface RawObject {
   truncated: boolean;
   line: number;
   column: number;
+  index: number;
 }
 
 interface RawRecord {
@@ -86,7 +92,7 @@ export async function loadVoc(o: VocLoadOptions): Promise<DetectionDataset> {
     if (!c) checkers.set(folder, (c = insideOf(folder)));
     return c(name);
   };
-  const raws: (RawRecord | null)[] = await mapLimit(entries, o.concurrency ?? 32, (e) => readRecord(e.dir, e.id, e.key, problems, inside));
+  const raws: (RawRecord | null)[] = await mapLimit(entries, o.concurrency ?? 32, (e) => readRecord(e.dir, e.id, e.key, problems, inside, o.checkFiles !== false));
   const found = new Set<string>();
   for (const r of raws) if (r) for (const ob of r.objects) found.add(ob.name);
   const classNames = o.classNames
@@ -117,7 +123,7 @@ export async function loadVoc(o: VocLoadOptions): Promise<DetectionDataset> {
         continue;
       }
       if (ob.difficult && o.dropDifficult) continue;
-      objects.push({ label, name: ob.name, box: ob.box, difficult: ob.difficult, truncated: ob.truncated });
+      objects.push({ label, name: ob.name, box: ob.box, difficult: ob.difficult, truncated: ob.truncated, at: { index: ob.index, line: ob.line } });
     }
     capped += capObjects(objects, r.annotationPath, problems);
     records.push({ id: r.id, imagePath: r.imagePath, width: r.width, height: r.height, objects, source: r.annotationPath });
@@ -132,7 +138,7 @@ export async function loadVoc(o: VocLoadOptions): Promise<DetectionDataset> {
 /** A file of a dataset folder, resolved inside it (links included), or why not (paths.ts). */
 type Inside = (folder: string, name: string) => { path: string } | { refused: string };
 
-async function readRecord(dir: string, id: string, key: string, problems: DataProblem[], inside: Inside): Promise<RawRecord | null> {
+async function readRecord(dir: string, id: string, key: string, problems: DataProblem[], inside: Inside, checkFiles: boolean): Promise<RawRecord | null> {
   const annotationDir = join(dir, 'Annotations');
   const annotationAt = inside(annotationDir, `${id}.xml`);
   if ('refused' in annotationAt) {
@@ -152,7 +158,11 @@ async function readRecord(dir: string, id: string, key: string, problems: DataPr
     return null;
   }
   let imagePath = byId.path;
-  if (!exists(imagePath)) {
+  const size = child(root, 'size');
+  let width = size ? positiveNumber(child(size, 'width')?.text) : NaN;
+  let height = size ? positiveNumber(child(size, 'height')?.text) : NaN;
+  const sized = width > 0 && height > 0;
+  if ((checkFiles || !sized) && !exists(imagePath)) {
     const fnameEl = child(root, 'filename');
     const fname = fnameEl?.text;
     const alt = fname ? inside(imageDir, fname) : null;
@@ -167,10 +177,7 @@ async function readRecord(dir: string, id: string, key: string, problems: DataPr
     }
   }
 
-  const size = child(root, 'size');
-  let width = size ? positiveNumber(child(size, 'width')?.text) : NaN;
-  let height = size ? positiveNumber(child(size, 'height')?.text) : NaN;
-  if (!(width > 0 && height > 0)) {
+  if (!sized) {
     // Some VOC-style sets leave <size> out or write 0: the image header knows.
     try {
       ({ width, height } = await imageSize(imagePath));
@@ -296,7 +303,7 @@ function readObject(el: XmlElement, index: number, W: number, H: number, path: s
       kept: true,
     });
   }
-  return { name, box, difficult, truncated, line: el.line, column: el.column };
+  return { name, box, difficult, truncated, line: el.line, column: el.column, index };
 }
 
 function positiveNumber(s: string | undefined): number {

@@ -3,3 +3,4 @@ export { drawDetections } from './draw';
 export { InferenceError, type InferenceErrorCode } from './errors';
 export { IMAGE_EXTENSIONS, listImages } from './images';
 export { inferImages, type ImageDetections, type InferOptions, type PixelDetection } from './infer';
+export { tfjsPredictor, type Predictor } from './predict';

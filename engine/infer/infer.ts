@@ -4,8 +4,8 @@ import type { DetectOptions } from '../boxes/detect';
 import { detectArrays } from '../boxes/detect-arrays';
 import { resizeSample } from '../data/augment';
 import { decodeImage, type RawImage } from '../data/image';
-import type { DsodModel } from '../model/model';
-import { predictArrays } from './predict';
+import { DsodModel } from '../model/model';
+import { tfjsPredictor, type Predictor } from './predict';
 
 export interface PixelDetection {
   label: number;
@@ -34,13 +34,15 @@ export interface InferOptions {
 
 const EMPTY = { boxes: new Float32Array(0), labels: new Int32Array(0), difficult: new Uint8Array(0) };
 
+/** `net`: the tfjs model, or any Predictor (engine/onnx's onnxruntime session): the same detection code follows. */
 export async function inferImages(
-  model: DsodModel,
+  net: DsodModel | Predictor,
   priors: Float32Array,
   paths: readonly string[],
   o: InferOptions,
   onImage?: (r: ImageDetections) => Promise<void> | void,
 ): Promise<{ results: ImageDetections[]; problems: string[] }> {
+  const model = net instanceof DsodModel ? tfjsPredictor(net) : net;
   const [height, width] = model.inputShape;
   const batchSize = o.batchSize ?? 8;
   const results: ImageDetections[] = [];
@@ -62,7 +64,7 @@ export async function inferImages(
     if (!ok.length) continue;
     const input = new Float32Array(ok.length * height * width * 3);
     ok.forEach((d, k) => resizeSample(d.img, EMPTY, { width, height }, { buffer: input, offset: k * height * width * 3 }));
-    const { loc, conf } = await predictArrays(model, input, [ok.length, height, width, 3]);
+    const { loc, conf } = await model.predict(input, [ok.length, height, width, 3]);
     const dets = detectArrays(loc, conf, priors, model.numClasses, o.detect);
     for (let k = 0; k < ok.length; k++) {
       const { path, img } = ok[k];

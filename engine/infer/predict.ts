@@ -17,3 +17,16 @@ export async function predictArrays(
     tf.dispose([x, out.loc, out.conf]);
   }
 }
+
+/** What detection needs of a network, whatever runs it (the tfjs model, an onnxruntime session). */
+export interface Predictor {
+  /** [height, width, channels] of one input image. */
+  inputShape: [number, number, number];
+  /** Classes per prior, background included. */
+  numClasses: number;
+  predict(images: Float32Array, shape: [number, number, number, number]): Promise<{ loc: Float32Array; conf: Float32Array }>;
+}
+
+export function tfjsPredictor(model: DsodModel): Predictor {
+  return { inputShape: model.inputShape, numClasses: model.numClasses, predict: (images, shape) => predictArrays(model, images, shape) };
+}

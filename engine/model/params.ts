@@ -33,46 +33,74 @@ export function isHeadNode(node: LayerNode): boolean {
   return node.stageKind === 'head';
 }
 
+/** One parameter as data: where it lives, its role and NHWC shape; what the variables and the ONNX export both follow. */
+export interface ParamSlot {
+  name: string;
+  role: ParamRole;
+  trainable: boolean;
+  node: LayerNode;
+  shape: number[];
+}
+
+/** Every parameter of the graph, in node order, without values: the names and shapes a weights file must have. */
+export function paramLayout(graph: LayerGraph): ParamSlot[] {
+  const slots: ParamSlot[] = [];
+  const add = (node: LayerNode, role: ParamRole, trainable: boolean, shape: number[]) =>
+    slots.push({ name: `${node.name}/${role}`, role, trainable, node, shape });
+  for (const node of graph.nodes) {
+    const c = node.shape[0];
+    switch (node.kind) {
+      case 'conv': {
+        const { kernel, out } = node.conv!;
+        add(node, 'weight', true, [kernel, kernel, graph.nodes[node.inputs[0]].shape[0], out]);
+        break;
+      }
+      case 'bn':
+        add(node, 'gamma', true, [c]);
+        add(node, 'beta', true, [c]);
+        add(node, 'mean_sum', false, [c]);
+        add(node, 'var_sum', false, [c]);
+        add(node, 'factor', false, [1]);
+        break;
+      case 'l2norm':
+        add(node, 'scale', true, [c]);
+        break;
+    }
+  }
+  return slots;
+}
+
+/** The seeded initial value of one parameter (the same on every backend: our own PRNG). */
+export function initialValue(slot: ParamSlot, options: InitOptions): Float32Array {
+  const count = slot.shape.reduce((a, b) => a * b, 1);
+  switch (slot.role) {
+    case 'weight': {
+      const [kernel, , inChannels] = slot.shape;
+      const seed = hashSeed(options.seed, slot.name);
+      // Both fillers draw i.i.d. values, so filling in HWIO order gives the same distribution as Caffe's OIHW.
+      return isHeadNode(slot.node) ? gaussian(count, options.headStd ?? 0.01, seed) : xavier(count, inChannels * kernel * kernel, seed);
+    }
+    case 'gamma':
+      return filled(count, 1);
+    case 'scale':
+      return filled(count, slot.node.l2norm!.init);
+    default:
+      return filled(count, 0);
+  }
+}
+
 let modelCounter = 0;
 
 /** Create every parameter of the graph, in node order; values are seeded per parameter name. */
 export function createParams(graph: LayerGraph, options: InitOptions): Param[] {
   // tfjs keeps one global registry of variable names: a per-model prefix lets models coexist.
   const prefix = `dsod${++modelCounter}`;
-  const headStd = options.headStd ?? 0.01;
-  const params: Param[] = [];
-  const add = (node: LayerNode, role: ParamRole, trainable: boolean, shape: number[], values: Float32Array) => {
-    const name = `${node.name}/${role}`;
+  return paramLayout(graph).map((slot) => {
+    const { name, role, trainable, node, shape } = slot;
     // The initial tensor only seeds the variable (which shares its data): tidy disposes it.
-    const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), trainable, `${prefix}/${name}`));
-    params.push({ name, role, trainable, node, variable });
-  };
-  for (const node of graph.nodes) {
-    const c = node.shape[0];
-    switch (node.kind) {
-      case 'conv': {
-        const { kernel, out } = node.conv!;
-        const inChannels = graph.nodes[node.inputs[0]].shape[0];
-        const count = kernel * kernel * inChannels * out;
-        const seed = hashSeed(options.seed, `${node.name}/weight`);
-        // Both fillers draw i.i.d. values, so filling in HWIO order gives the same distribution as Caffe's OIHW.
-        const values = isHeadNode(node) ? gaussian(count, headStd, seed) : xavier(count, inChannels * kernel * kernel, seed);
-        add(node, 'weight', true, [kernel, kernel, inChannels, out], values);
-        break;
-      }
-      case 'bn':
-        add(node, 'gamma', true, [c], filled(c, 1));
-        add(node, 'beta', true, [c], filled(c, 0));
-        add(node, 'mean_sum', false, [c], filled(c, 0));
-        add(node, 'var_sum', false, [c], filled(c, 0));
-        add(node, 'factor', false, [1], filled(1, 0));
-        break;
-      case 'l2norm':
-        add(node, 'scale', true, [c], filled(c, node.l2norm!.init));
-        break;
-    }
-  }
-  return params;
+    const variable = tf.tidy(() => tf.variable(tf.tensor(initialValue(slot, options), shape, 'float32'), trainable, `${prefix}/${name}`));
+    return { name, role, trainable, node, variable };
+  });
 }
 
 export interface ParamCounts {

@@ -11,7 +11,7 @@ export {
 } from './checkpoint';
 export type { Checkpoint, CheckpointMeta } from './checkpoint';
 export { LossGuard, type LossVerdict } from './loss-guard';
-export { ACTIVATION_FACTOR, checkMemory, estimateTrainingMemory, memoryLimit, type MemoryEstimate } from './memory';
+export { ALLOCATOR_HEADROOM, checkMemory, estimateTrainingMemory, memoryLimit, type MemoryEstimate } from './memory';
 export { dropMetricsAfter, MetricsFileError, readMetrics, recordMetric, RUN_FILES, type MetricRecord } from './run-files';
 export { acquireRunLock, type LockHolder, type LockResult } from './run-lock';
 export { rewindRun, type Rewound } from './rewind';

@@ -84,7 +84,7 @@ export async function train(o: TrainOptions): Promise<TrainOutcome> {
   }
   const micro = t.batch / t.accumulate;
   const limit = o.memoryLimitBytes !== undefined ? { bytes: o.memoryLimitBytes, why: 'the limit given' } : memoryLimit(o.tfBackend);
-  const tooBig = checkMemory(estimateTrainingMemory(analysis, micro), limit, t.accumulate);
+  const tooBig = checkMemory(analysis, estimateTrainingMemory(analysis, micro, t.accumulate), limit);
   if (tooBig) throw new TrainError('out-of-memory', tooBig);
 
   ensureRunDir(o.runDir);

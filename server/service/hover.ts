@@ -1,18 +1,22 @@
 // Hover: what the thing under the cursor costs in the analysed network, then what its key means (the schema's words).
 import type { Hover, Position } from 'vscode-languageserver-types';
-import { type Analysis, type SpecCheck, type StageStats } from '../../core';
+import { fitBatch, trainingMemory, type Analysis, type MeasuredLatency, type MemoryEngine, type Precision, type SpecCheck, type StageStats } from '../../core';
+import { latencyText } from './latency';
 import { formatBytes, formatExact as exact, formatFlops, formatMacs, formatShape as shape, formatShare as share } from '../../core/format';
 import { schemaAt } from './schema';
 import { scaleStages, targetAt, type Target } from './targets';
 
-export function hover(check: SpecCheck, position: Position): Hover | null {
+/** `latency`: the spec's latest measurement, shown in the totals beside MACs. */
+export function hover(check: SpecCheck, position: Position, latency: MeasuredLatency | null = null): Hover | null {
   const doc = check.document;
   const { path, on } = doc.pathAt(doc.offsetAt(position));
   if (path.length === 0) return null;
   const sections: string[] = [];
   const a = check.analysis;
   const target = a ? targetAt(a, path) : null;
-  if (a && target) sections.push(describeTarget(a, target));
+  if (a && target) sections.push(describeTarget(a, target, latency));
+  // train.batch (and train.accumulate): what one step of it costs in memory, and how to fit it.
+  if (a && path[0] === 'train' && (path[1] === 'batch' || path[1] === 'accumulate') && path.length === 2) sections.push(stepMemory(a));
   const docs = keyDocs(path);
   if (docs) sections.push(docs);
   if (sections.length === 0) return null;
@@ -63,7 +67,7 @@ function receptiveFieldText(rf: number, largestBox: number): string {
   return largestBox > rf ? `${exact(rf)} px · ⚠ ${part}: its boxes are larger than what it sees` : `${exact(rf)} px · ${part}`;
 }
 
-function describeTarget(a: Analysis, target: Target): string {
+function describeTarget(a: Analysis, target: Target, latency: MeasuredLatency | null): string {
   const t = a.totals;
   switch (target.kind) {
     case 'stage':
@@ -103,9 +107,59 @@ function describeTarget(a: Analysis, target: Target): string {
         ['learned params', exact(t.paramsLearned)],
         ['stored values', `${exact(t.paramsStored)} (+${exact(t.bnStatistics)} BN statistics)`],
         ['MACs', `${exact(t.macs)} · ${formatMacs(t.macs)}`],
+        ...(latency ? [['measured latency', latencyText(a, latency)] as [string, string]] : []),
         ['FLOPs (2 × MACs)', `${exact(t.flops)} · ${formatFlops(t.macs)}`],
         ['default boxes', exact(t.defaultBoxes)],
         ['activations', `${formatBytes(t.activationBytesPerImage)} / image`],
       ])}`;
   }
+}
+
+/** The engines and precisions a step is shown for: the tfjs trainer, PyTorch in fp32 and bf16. */
+const STEP_VARIANTS: [MemoryEngine, Precision][] = [
+  ['tfjs', 'fp32'],
+  ['torch', 'fp32'],
+  ['torch', 'bf16'],
+];
+/** Cards the advice is given for when the spec's budget names no train_memory (a GPU's "8 GB" is 8 GiB). */
+const CARDS = [8 * 2 ** 30, 24 * 2 ** 30];
+
+/** One training step's memory at the spec's micro-batch, per engine, and the micro-batch x accumulation that fits. */
+function stepMemory(a: Analysis): string {
+  const t = a.spec.train;
+  const micro = Math.max(1, Math.floor(t.batch / Math.max(1, t.accumulate)));
+  const rows = STEP_VARIANTS.map(([engine, precision]) => {
+    const m = trainingMemory(a, { engine, precision, batch: micro });
+    return `| ${engine} ${precision} | ${formatBytes(m.total)} | ${formatBytes(m.saved)} |`;
+  });
+  const budget = a.spec.budget;
+  const advice: string[] = [];
+  if (budget?.trainMemory != null && !(budget.engine === 'tfjs' && budget.precision !== 'fp32')) {
+    const m = trainingMemory(a, { engine: budget.engine, precision: budget.precision, batch: micro });
+    advice.push(
+      m.total <= budget.trainMemory
+        ? `Within \`budget.train_memory\` (${formatBytes(budget.trainMemory)}, ${budget.engine} ${budget.precision}).`
+        : `Over \`budget.train_memory\` (${formatBytes(budget.trainMemory)}, ${budget.engine} ${budget.precision}): ${fitText(a, budget.trainMemory, budget.engine, budget.precision)}`,
+    );
+  } else {
+    for (const card of CARDS) advice.push(`A ${formatBytes(card)} card (torch fp32): ${fitText(a, card, 'torch', 'fp32')}`);
+  }
+  return [
+    `**One training step** · micro-batch ${micro} (train.batch ${t.batch} / accumulate ${t.accumulate})`,
+    '',
+    '| engine | step | kept for backward |',
+    '|---|---:|---:|',
+    ...rows,
+    '',
+    ...advice.map((line) => `- ${line}`),
+    '',
+    'Counted per layer (`dsod analyze --memory`); allocator overhead and convolution workspaces come on top.',
+  ].join('\n');
+}
+
+function fitText(a: Analysis, budget: number, engine: MemoryEngine, precision: Precision): string {
+  const fit = fitBatch(a, budget, { engine, precision });
+  if (fit.largest === 0) return 'not even one image fits.';
+  const most = `at most ${fit.largest} image${fit.largest > 1 ? 's' : ''} per micro-batch`;
+  return fit.plan ? `${most}; train.batch ${a.spec.train.batch} as ${fit.plan.microBatch} × accumulate ${fit.plan.accumulate}.` : `${most}.`;
 }

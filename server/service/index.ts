@@ -12,13 +12,15 @@ import type {
   Position,
   Range,
 } from 'vscode-languageserver-types';
-import { checkSpec, formatOf, type Analysis, type SpecCheck } from '../../core';
-import type { GraphNode, GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
+import { checkSpec, formatOf, type Analysis, type MeasuredLatency, type SpecCheck } from '../../core';
+import type { BaselineParams, BaselineRole, GraphNode, GraphResult, ReportData, SpecSummary, SpecTotals } from '../../protocol/lsp';
 import { PROTOCOL_VERSION } from '../../protocol/lsp';
 import { codeActions } from './actions';
+import { graphCompare, headLens, reportCompare, type Baseline } from './compare';
 import { SEVERITY, toLspDiagnostic } from './diagnostic';
 import { complete } from './completion';
 import { hover } from './hover';
+import { measuredLatency, type LatencyMeasurement } from '../../protocol/latency';
 import { codeLenses, inlayHints, type HintSettings } from './inlay';
 import { reportData } from './report';
 import { documentSymbols, foldingRanges } from './symbols';
@@ -50,8 +52,12 @@ export interface LanguageService {
   configure(next: ServiceSettings): void;
   /** core's check of the document's current version (cached per version). */
   check(doc: TextDocumentLike): SpecCheck;
-  /** The document was closed: drop its analyses. */
+  /** The latest `dsod latency` measurement of a spec (null: none); its analyses are redone with it. */
+  setLatency(uri: string, measurement: LatencyMeasurement | null): void;
+  /** The document was closed: drop its analyses and its baselines. */
   forget(uri: string): void;
+  /** `dsod/baseline`: the other side of a comparison (checked once here), or none. */
+  setBaseline(p: BaselineParams): void;
   diagnostics(doc: TextDocumentLike): LspDiagnostic[];
   hover(doc: TextDocumentLike, position: Position): Hover | null;
   inlayHints(doc: TextDocumentLike, range: Range): InlayHint[];
@@ -75,11 +81,16 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
   // Per document, the analysis of its last fully valid text: while the text has errors, the numbers it cannot give
   // are shown from this one, marked stale (one error must not wipe out every number in the editor).
   const lastValid = new Map<string, Analysis>();
+  // Per document and role, the other side of a comparison, checked once when the client sends it.
+  const baselines = new Map<string, Baseline>();
+  const baseKey = (uri: string, role: BaselineRole) => `${role}\u0000${uri}`;
+  // Per spec URI, its latest measured latency (handed in by the client: the service reads no files).
+  const latencies = new Map<string, MeasuredLatency>();
 
   const check = (doc: TextDocumentLike): SpecCheck => {
     const hit = cache.get(doc.uri);
     if (hit && hit.version === doc.version) return hit.check;
-    const result = checkSpec(doc.getText(), formatOf(doc.uri), { hints: settings.designHints });
+    const result = checkSpec(doc.getText(), formatOf(doc.uri), { hints: settings.designHints, latency: latencies.get(doc.uri) ?? null });
     cache.set(doc.uri, { version: doc.version, check: result });
     if (result.analysisFrom === 'full') lastValid.set(doc.uri, result.analysis!);
     return result;
@@ -115,29 +126,52 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
       cache.clear();
     },
     check,
+    setLatency(uri: string, measurement: LatencyMeasurement | null) {
+      if (measurement) latencies.set(uri, measuredLatency(measurement));
+      else latencies.delete(uri);
+      cache.delete(uri);
+    },
     forget(uri: string) {
       cache.delete(uri);
       lastValid.delete(uri);
+      baselines.delete(baseKey(uri, 'head'));
+      baselines.delete(baseKey(uri, 'compare'));
+    },
+    setBaseline(p: BaselineParams) {
+      const key = baseKey(p.uri, p.role);
+      if (p.text === null) baselines.delete(key);
+      else baselines.set(key, { label: p.label, check: checkSpec(p.text, formatOf(p.fileName), { hints: false }) });
     },
     diagnostics: (doc: TextDocumentLike): LspDiagnostic[] => check(doc).diagnostics.map(toLspDiagnostic),
-    hover: (doc: TextDocumentLike, position: Position): Hover | null => hover(check(doc), position),
+    hover: (doc: TextDocumentLike, position: Position): Hover | null => hover(check(doc), position, latencies.get(doc.uri) ?? null),
     inlayHints: (doc: TextDocumentLike, range: Range): InlayHint[] => {
       const c = check(doc);
       return inlayHints(c, range, settings.inlayHints, staleFor(doc, c));
     },
     codeLenses: (doc: TextDocumentLike): CodeLens[] => {
       const c = check(doc);
-      return settings.codeLens ? codeLenses(c, doc.uri, staleFor(doc, c)) : [];
+      if (!settings.codeLens) return [];
+      const lenses = codeLenses(c, doc.uri, staleFor(doc, c));
+      const head = baselines.get(baseKey(doc.uri, 'head'));
+      const vsHead = head ? headLens(c, head, doc.uri) : null;
+      return vsHead ? [...lenses, vsHead] : lenses;
     },
     completion: (doc: TextDocumentLike, position: Position): CompletionItem[] => complete(check(doc), position),
     codeActions: (doc: TextDocumentLike, range: Range): CodeAction[] => codeActions(check(doc), doc.uri, range, { hints: settings.designHints }),
     documentSymbols: (doc: TextDocumentLike): DocumentSymbol[] => documentSymbols(check(doc)),
     foldingRanges: (doc: TextDocumentLike): FoldingRange[] => foldingRanges(check(doc)),
     summary,
-    report: (doc: TextDocumentLike): ReportData | null => reportData(check(doc), doc.uri, doc.version),
+    report: (doc: TextDocumentLike): ReportData | null => {
+      const c = check(doc);
+      const r = reportData(c, doc.uri, doc.version, 1, latencies.get(doc.uri) ?? null);
+      const base = baselines.get(baseKey(doc.uri, 'compare'));
+      if (r && base && c.analysis) r.compare = reportCompare(c.analysis, base);
+      return r;
+    },
     graph: (doc: TextDocumentLike): GraphResult => {
       const c = check(doc);
       const a = c.analysis;
+      const compareBase = baselines.get(baseKey(doc.uri, 'compare'));
       return {
         protocol: PROTOCOL_VERSION,
         uri: doc.uri,
@@ -183,6 +217,7 @@ export function createLanguageService(initial: ServiceSettings = DEFAULT_SETTING
             }
           : null,
         diagnostics: c.diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: d.range })),
+        compare: a && compareBase ? graphCompare(a, compareBase) : null,
       };
     },
   };

@@ -10,6 +10,7 @@ import {
   formatExact as exact,
   formatExcess,
   formatFlops,
+  formatLatency,
   formatMacs,
   formatShape as shape,
   NUMBERS_READ,
@@ -204,7 +205,13 @@ function hintsOf(a: Analysis, kind: NumberKind, check: SpecCheck, visible: Range
   return out;
 }
 
-const BUDGET_UNIT: Record<BudgetCheck['quantity'], (n: number) => string> = { params: formatCount, macs: formatMacs, 'activation memory': formatBytes };
+const BUDGET_UNIT: Record<BudgetCheck['quantity'], (n: number) => string> = {
+  params: formatCount,
+  macs: formatMacs,
+  'activation memory': formatBytes,
+  'train memory': formatBytes,
+  latency: formatLatency,
+};
 
 /** "params by 12.4% (1.82M)": how far over its limit a quantity is. */
 export function budgetExcessText(c: BudgetCheck): string {

@@ -1,15 +1,16 @@
 // The analysis report as data (`dsod/report`): the rows `dsod analyze` prints (core/report.ts), with exact numbers,
 // shares of the totals, both outputs of every head and the spec range each row came from. The view formats and sorts;
 // everything it shows is computed here.
-import type { SpecCheck } from '../../core';
+import type { MeasuredLatency, SpecCheck } from '../../core';
 import type { Path } from '../../core/diagnostics';
 import { PROTOCOL_VERSION, type ReportData, type ReportSource } from '../../protocol/lsp';
 import { setAsideText } from './inlay';
+import { latencyText } from './latency';
 
 const share = (part: number, whole: number): number => (whole > 0 ? part / whole : 0);
 
 /** The report of a checked spec, or null when it could not be analysed (it has errors). */
-export function reportData(c: SpecCheck, uri: string, version: number, batch = 1): ReportData | null {
+export function reportData(c: SpecCheck, uri: string, version: number, batch = 1, latency: MeasuredLatency | null = null): ReportData | null {
   const a = c.analysis;
   if (!a) return null;
   const t = a.totals;
@@ -53,6 +54,7 @@ export function reportData(c: SpecCheck, uri: string, version: number, batch = 1
         aspectRatios: s.aspectRatios,
         step: s.step,
         receptiveField: s.receptiveField,
+        boxSides: s.boxSides,
         loc: nodes[g.loc].shape,
         conf: nodes[g.conf].shape,
         source: source(s.source),
@@ -71,5 +73,7 @@ export function reportData(c: SpecCheck, uri: string, version: number, batch = 1
       batch,
       activationBytes: t.activationBytesPerImage * batch,
     },
+    compare: null,
+    latency: latency ? latencyText(a, latency) : null,
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { SpecFormat } from '../../core';
+import { checkSpec, type MeasuredLatency, type SpecFormat } from '../../core';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../../core/codes';
 import { check, describe, DSOD300_FROZEN_YAML, edit, repoRoot } from '../helpers';
 
@@ -17,6 +17,8 @@ interface Case {
   severity?: string;
   message?: RegExp;
   suggestion?: string;
+  /** A measured latency handed to core (what the editor reads beside the spec). */
+  latency?: MeasuredLatency;
 }
 
 const base = DSOD300_FROZEN_YAML;
@@ -418,6 +420,40 @@ const cases: Case[] = [
     message: /at batch 4 take 2.03 GiB/,
   },
   {
+    name: 'training memory over budget, with the micro-batch that fits',
+    text: base + 'budget: { train_memory: 8GB, engine: torch }\n',
+    code: 'budget/train-memory',
+    at: '48:25-48:28',
+    covers: '8GB',
+    message:
+      /one training step \(torch, fp32, micro-batch 32\) takes \d+\.\d\d GiB, over the limit of 7\.45 GiB .* At most \d+ images per micro-batch fit: train\.batch 128 as 8 x accumulate 16/,
+  },
+  {
+    name: 'bf16 training memory for the tfjs engine',
+    text: base + 'budget: { train_memory: 8GB, precision: bf16 }\n',
+    code: 'budget/precision',
+    at: '48:41-48:45',
+    covers: 'bf16',
+    message: /tfjs engine trains in float32 only/,
+  },
+  {
+    name: 'measured latency over budget',
+    text: base + 'budget: { latency_ms: 250 }\n',
+    latency: {
+      medianMs: 412,
+      p90Ms: 430,
+      batch: 1,
+      label: 'onnxruntime-node 1.30.0 (cpu) on AMD EPYC, 2 cores',
+      measuredAt: '2026-12-01T17:00:00Z',
+      macsPerImage: 1, // not DSOD300's count: another network
+    },
+    code: 'budget/latency',
+    at: '48:23-48:26',
+    covers: '250',
+    message:
+      /412 ms median at batch 1 with onnxruntime-node 1\.30\.0 \(cpu\) on AMD EPYC, 2 cores, exceeds the limit of 250 ms by 64\.8% \(162 ms\) \(measured on another network: its MACs differ/,
+  },
+  {
     name: 'stored params over budget',
     text: base + 'budget: { params: 14.75M, count: stored }\n',
     code: 'budget/params',
@@ -537,7 +573,7 @@ const cases: Case[] = [
 
 for (const c of cases) {
   test(`${c.code}: ${c.name}`, () => {
-    const result = check(c.text, c.format ?? 'yaml');
+    const result = c.latency ? checkSpec(c.text, c.format ?? 'yaml', { latency: c.latency }) : check(c.text, c.format ?? 'yaml');
     const found = result.diagnostics.filter((d) => d.code === c.code).map((d) => ({ d, view: describe(c.text, d) }));
     assert.ok(
       found.length > 0,

@@ -4,8 +4,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Analysis, StageStats } from '../../core';
-import { diffAnalyses, isUnchanged } from '../../core/analysis/diff';
-import { analyze, DSOD300_YAML, readRepoFile, repoRoot } from '../helpers';
+import { diffAnalyses, diffLayers, isUnchanged } from '../../core/analysis/diff';
+import { formatBytes, formatSigned } from '../../core/format';
+import { analyze, DSOD300_YAML, edit, readRepoFile, repoRoot } from '../helpers';
 
 const dsod300 = analyze(DSOD300_YAML);
 const rows = readdirSync(join(repoRoot, 'examples', 'ablation'))
@@ -114,4 +115,64 @@ test('removed stages are listed where they stood in A, added ones where they sta
     ['block4', 'transition4', 'scale2'],
   );
   assert.deepEqual(back.stages.find((s) => s.name === 'block4')?.delta, cost(find(dsod300, 'block', 4)));
+});
+
+// The graph's colouring by change (issue 13, item 4, VS Code part): each layer of B matched to A's by its typed place.
+test('diffLayers: DSOD300 against itself: every layer the same, none removed', () => {
+  const d = diffLayers(dsod300, analyze(DSOD300_YAML));
+  assert.equal(d.layers.length, dsod300.graph.nodes.length);
+  assert.ok(d.layers.every((c) => c === 'same'));
+  assert.equal(d.removed, 0);
+});
+
+test("diffLayers: scale 6's aspect ratios [2] -> [2, 3]: only head 6's loc and conf layers change, nothing is added", () => {
+  const b = analyze(edit(DSOD300_YAML, 'aspect_ratios: [[2], [2, 3], [2, 3], [2, 3], [2], [2]]', 'aspect_ratios: [[2], [2, 3], [2, 3], [2, 3], [2], [2, 3]]'));
+  const d = diffLayers(dsod300, b);
+  const changed = b.graph.nodes.filter((_, i) => d.layers[i] !== 'same');
+  // Each branch's conv and the batch norm after it (heads.batch_norm) have more channels; nothing else moved.
+  assert.deepEqual(
+    changed.map((n) => [n.stageKind, n.stageIndex, n.headRole, n.kind, d.layers[n.id]]),
+    [
+      ['head', 6, 'loc', 'conv', 'changed'],
+      ['head', 6, 'loc', 'bn', 'changed'],
+      ['head', 6, 'conf', 'conv', 'changed'],
+      ['head', 6, 'conf', 'bn', 'changed'],
+    ],
+  );
+  assert.equal(d.removed, 0);
+});
+
+test('diffLayers: two more dense layers in block 4: their layers added, block 4 and what it feeds changed, block 1 the same', () => {
+  const b = analyze(edit(DSOD300_YAML, 'blocks: [6, 8, 8, 8]', 'blocks: [6, 8, 8, 10]'));
+  const d = diffLayers(dsod300, b);
+  const at = (pick: (n: (typeof b.graph.nodes)[number]) => boolean) => [...new Set(b.graph.nodes.filter(pick).map((n) => d.layers[n.id]))].sort();
+  assert.deepEqual(
+    at((n) => n.stageKind === 'block' && n.stageIndex === 4 && (n.denseLayer ?? 0) > 8),
+    ['added'],
+  );
+  // Layer 1 of block 4 reads the same input as before: the same; block 4's last concat is wider: changed.
+  assert.deepEqual(
+    at((n) => n.stageKind === 'block' && n.stageIndex === 4 && n.denseLayer === 1),
+    ['same'],
+  );
+  assert.deepEqual(
+    at((n) => n.stageKind === 'transition' && n.stageIndex === 4),
+    ['changed'],
+  );
+  assert.deepEqual(
+    at((n) => n.stageKind === 'block' && n.stageIndex === 1),
+    ['same'],
+  );
+  assert.equal(d.removed, 0);
+  // The other way round, the two layers are A's only: removed, and no layer of B is added.
+  const back = diffLayers(b, dsod300);
+  assert.ok(back.removed > 0);
+  assert.ok(!back.layers.includes('added'));
+});
+
+test('formatSigned: a plus or a true minus sign, and 0 unsigned', () => {
+  assert.equal(formatSigned(1_234_567), '+1.23M');
+  assert.equal(formatSigned(-340_000), '\u2212340k');
+  assert.equal(formatSigned(0), '0');
+  assert.equal(formatSigned(-2 * 2 ** 20, formatBytes), '\u22122.0 MiB');
 });

@@ -107,7 +107,8 @@ test('VOC: a synthetic set loads whole, boxes normalised from 1-based inclusive 
     );
     writeFileSync(join(dir.path, 'ImageSets', 'Main', 'one.txt'), '000001\n');
     const one = await loadVoc({ root: dir.path, splits: 'one', classNames: TINY_CLASSES() });
-    assert.deepEqual(one.records[0].objects, [{ label: 4, name: 'star', box: [0, 0, 1, 0.5], difficult: false, truncated: false }]);
+    // `at`: the first <object>, on line 13 of the writer's layout (reports name objects by it).
+    assert.deepEqual(one.records[0].objects, [{ label: 4, name: 'star', box: [0, 0, 1, 0.5], difficult: false, truncated: false, at: { index: 0, line: 13 } }]);
     assert.equal(one.records[0].id, '000001');
     assert.equal(one.records[0].imagePath, join(dir.path, 'JPEGImages', '000001.jpg'));
   } finally {

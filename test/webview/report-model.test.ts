@@ -62,7 +62,7 @@ test('cells print exact numbers, shares and both outputs of a head', () => {
   assert.deepEqual(column('output').cell(head1), ['loc 16×38×38', 'conf 84×38×38']);
   assert.deepEqual(
     SCALE_COLUMNS.map((c) => c.cell(r.scales[0])),
-    [['scale1'], ['800×38×38'], ['4'], ['5,776'], ['66.1%'], ['30/60'], ['1, 2, 0.5'], ['8'], ['193'], ['loc 16×38×38', 'conf 84×38×38']],
+    [['scale1'], ['800×38×38'], ['4'], ['5,776'], ['66.1%'], ['30/60'], ['1, 2, 0.5'], ['8'], ['193'], ['21.2–42.4'], ['loc 16×38×38', 'conf 84×38×38']],
   );
 });
 

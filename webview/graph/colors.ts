@@ -32,7 +32,14 @@ export interface Palette {
   background: Rgb;
   macs: Rgb;
   params: Rgb;
+  /** The colouring by change of a comparison: added, changed, and removed (named in the legend: it is not drawn). */
+  added: Rgb;
+  changed: Rgb;
+  removed: Rgb;
 }
+
+/** How much of a change colour a node of a comparison gets: as much as the hottest heat node, for the same contrast. */
+export const CHANGE_MIX = MAX_MIX;
 
 /** The theme colours VS Code sets on the page (Dark Modern's values where a variable is missing). */
 export function readPalette(root: Element = document.documentElement): Palette {
@@ -42,6 +49,9 @@ export function readPalette(root: Element = document.documentElement): Palette {
     background: read('--vscode-editor-background', [31, 31, 31]),
     macs: read('--vscode-charts-orange', [209, 134, 22]),
     params: read('--vscode-charts-blue', [55, 148, 255]),
+    added: read('--vscode-charts-green', [137, 209, 133]),
+    changed: read('--vscode-charts-yellow', [204, 167, 0]),
+    removed: read('--vscode-charts-red', [241, 76, 76]),
   };
 }
 

@@ -16,6 +16,8 @@ export interface ExportInput {
   heading: string;
   subheading: string;
   legend: { title: string; maxShare: number; accent: 'macs' | 'params' };
+  /** While comparing, the nodes are coloured by change: this legend instead of the heat ramp. */
+  changeLegend?: { title: string; keys: { colour: string; text: string }[] } | null;
   palette: Palette;
 }
 
@@ -29,16 +31,28 @@ export function exportSvg(x: ExportInput): { text: string; width: number; height
   svgEl('text', { class: 'heading', x: 16, y: 20 }, svg).textContent = x.heading;
   svgEl('text', { class: 'legend-text', x: 16, y: 38 }, svg).textContent = x.subheading;
 
-  // The colour legend, top right: the same ramp as the header's.
-  const accent = x.legend.accent === 'macs' ? x.palette.macs : x.palette.params;
-  const defs = svg.querySelector('defs')!;
-  const grad = svgEl('linearGradient', { id: 'ramp' }, defs);
-  for (const p of [0, 0.25, 0.5, 0.75, 1]) svgEl('stop', { offset: p, 'stop-color': rgbText(mix(x.palette.background, accent, MAX_MIX * p)) }, grad);
-  const lx = width - 200;
-  svgEl('text', { class: 'legend-text', x: lx, y: 18 }, svg).textContent = x.legend.title;
-  svgEl('rect', { x: lx, y: 26, width: 150, height: 10, fill: 'url(#ramp)', class: 'box' }, svg);
-  svgEl('text', { class: 'legend-text', x: lx, y: 48 }, svg).textContent = '0%';
-  svgEl('text', { class: 'legend-text', x: lx + 150, y: 48, 'text-anchor': 'end' }, svg).textContent = formatShare(x.legend.maxShare, 1);
+  if (x.changeLegend) {
+    // The colouring by change, top right: its title, then a swatch and a word per change, in one row.
+    const keys = x.changeLegend.keys.map((k) => ({ ...k, w: 18 + Math.ceil(k.text.length * 6.2) + 12 }));
+    let kx = Math.max(16, width - 16 - keys.reduce((n, k) => n + k.w, 0));
+    svgEl('text', { class: 'legend-text', x: kx, y: 18 }, svg).textContent = x.changeLegend.title;
+    for (const k of keys) {
+      svgEl('rect', { x: kx, y: 30, width: 14, height: 10, fill: k.colour, class: 'box' }, svg);
+      svgEl('text', { class: 'legend-text', x: kx + 18, y: 39 }, svg).textContent = k.text;
+      kx += k.w;
+    }
+  } else {
+    // The colour legend, top right: the same ramp as the header's.
+    const accent = x.legend.accent === 'macs' ? x.palette.macs : x.palette.params;
+    const defs = svg.querySelector('defs')!;
+    const grad = svgEl('linearGradient', { id: 'ramp' }, defs);
+    for (const p of [0, 0.25, 0.5, 0.75, 1]) svgEl('stop', { offset: p, 'stop-color': rgbText(mix(x.palette.background, accent, MAX_MIX * p)) }, grad);
+    const lx = width - 200;
+    svgEl('text', { class: 'legend-text', x: lx, y: 18 }, svg).textContent = x.legend.title;
+    svgEl('rect', { x: lx, y: 26, width: 150, height: 10, fill: 'url(#ramp)', class: 'box' }, svg);
+    svgEl('text', { class: 'legend-text', x: lx, y: 48 }, svg).textContent = '0%';
+    svgEl('text', { class: 'legend-text', x: lx + 150, y: 48, 'text-anchor': 'end' }, svg).textContent = formatShare(x.legend.maxShare, 1);
+  }
 
   const copy = x.drawing.cloneNode(true) as SVGGElement;
   copy.setAttribute('transform', `translate(0,${HEADING})`);

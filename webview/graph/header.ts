@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 // The header: the spec's name and totals, the budget verdict, the problem count, the toolbar and the colour legend.
 import { formatShare } from '../../core/format';
-import type { SpecSummary } from '../../protocol/lsp';
-import { MAX_MIX, mix, rgbText, type Palette } from './colors';
+import type { GraphCompare, SpecSummary } from '../../protocol/lsp';
+import { CHANGE_MIX, MAX_MIX, mix, rgbText, type Palette } from './colors';
+import type { UnitChange } from './model';
 import { budgetText, problemsText, totalsText, type Metric } from './labels';
 
 export interface HeaderActions {
@@ -23,6 +24,10 @@ export interface HeaderView {
   metric: Metric;
   maxShare: number;
   palette: Palette;
+  /** While comparing: the legend explains the colouring by change instead of the heat ramp. */
+  compare: GraphCompare | null;
+  /** The drawn units' changes (counted in the legend). */
+  changes: Map<string, UnitChange> | null;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>, parent: HTMLElement, text?: string): HTMLElementTagNameMap[K] {
@@ -31,6 +36,27 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   if (text !== undefined) e.textContent = text;
   parent.append(e);
   return e;
+}
+
+/** The colouring by change explained, for the header and for an exported picture: each change's colour and count. */
+export function changeLegend(
+  c: GraphCompare,
+  changes: Map<string, UnitChange> | null,
+  palette: Palette,
+): { title: string; keys: { change: UnitChange | 'removed'; colour: string; text: string }[] } {
+  const counts = { added: 0, changed: 0, same: 0 };
+  for (const x of changes?.values() ?? []) counts[x]++;
+  const colour = (change: UnitChange | 'removed') => rgbText(change === 'same' ? palette.background : mix(palette.background, palette[change], CHANGE_MIX));
+  const key = (change: UnitChange | 'removed', text: string) => ({ change, colour: colour(change), text });
+  return {
+    title: `Change from ${c.label}:`,
+    keys: [
+      key('added', `added (${counts.added})`),
+      key('changed', `changed (${counts.changed})`),
+      key('same', `same (${counts.same})`),
+      key('removed', c.removedStages.length ? `removed, not drawn: ${c.removedStages.join(', ')}` : 'removed: none'),
+    ],
+  };
 }
 
 export class Header {
@@ -44,6 +70,8 @@ export class Header {
   private readonly ramp: HTMLElement;
   private readonly rampLabels: HTMLElement[];
   private readonly rampTitle: HTMLElement;
+  private readonly heatKeys: HTMLElement[];
+  private readonly changeLegend: HTMLElement;
 
   constructor(root: HTMLElement, actions: HeaderActions) {
     const top = el('div', { class: 'row' }, root);
@@ -78,11 +106,13 @@ export class Header {
 
     const legend = el('div', { class: 'legend', id: 'legend' }, root);
     this.rampTitle = el('span', {}, legend);
-    const rampBox = el('span', { class: 'key' }, legend);
+    const rampBox = el('span', { class: 'key heat' }, legend);
     const lo = el('span', {}, rampBox);
     this.ramp = el('span', { class: 'ramp', role: 'img' }, rampBox);
     const hi = el('span', {}, rampBox);
     this.rampLabels = [lo, hi];
+    this.heatKeys = [this.rampTitle, rampBox];
+    this.changeLegend = el('span', { class: 'change-legend', id: 'change-legend', hidden: '' }, legend);
     for (const [cls, text] of [
       ['learned', 'learned half'],
       ['reused', 'reused half'],
@@ -94,7 +124,39 @@ export class Header {
     }
   }
 
+  /** The colouring by change, explained: each change's colour and how many drawn nodes have it; the removed stages by name. */
+  private updateChangeLegend(v: HeaderView): void {
+    const c = v.compare;
+    const on = !!c;
+    for (const k of this.heatKeys) k.hidden = on;
+    this.changeLegend.hidden = !on;
+    if (!c) return this.changeLegend.replaceChildren();
+    const parts: HTMLElement[] = [];
+    const span = (cls: string, text: string) => {
+      const e = document.createElement('span');
+      e.className = cls;
+      e.textContent = text;
+      return e;
+    };
+    if (c.error !== null) {
+      parts.push(span('change-title', `Cannot compare with ${c.label}: ${c.error}`));
+      return this.changeLegend.replaceChildren(...parts);
+    }
+    const legend = changeLegend(c, v.changes, v.palette);
+    parts.push(span('change-title', legend.title));
+    for (const k of legend.keys) {
+      const e = span(`key change-key ${k.change}`, '');
+      const sw = span('change-swatch', '');
+      sw.style.background = k.colour;
+      e.append(sw, span('', k.text));
+      e.dataset.change = k.change;
+      parts.push(e);
+    }
+    this.changeLegend.replaceChildren(...parts);
+  }
+
   update(v: HeaderView): void {
+    this.updateChangeLegend(v);
     const s = v.drawn ?? v.latest;
     this.name.textContent = s?.name || 'DSOD graph';
     this.file.textContent = v.title;

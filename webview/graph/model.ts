@@ -431,3 +431,37 @@ function synthetic(
     expanded: null,
   };
 }
+
+/** What the colouring by change says of a drawn unit. */
+export type UnitChange = 'added' | 'changed' | 'same';
+
+/**
+ * Each drawn unit's change against the other side of a comparison, from the server's per-layer changes (matched by
+ * structure, core's diffLayers): added when all its layers are new, changed when any layer is new or costs otherwise,
+ * else the same. A scale's boxes follow its box count; an expanded block's drawn input and output, the layers they
+ * stand for.
+ * Null when there is no comparison (or its other side cannot be compared).
+ */
+export function unitChanges(graph: ViewGraph, result: GraphResult): Map<string, UnitChange> | null {
+  const c = result.compare;
+  if (!c || c.error !== null || !result.graph) return null;
+  const scaleAt = new Map(result.graph.scales.map((s, i) => [s.index, i]));
+  const byId = new Map(graph.units.map((u) => [u.id, u]));
+  const out = new Map<string, UnitChange>();
+  for (const u of graph.units) {
+    let change: UnitChange = 'same';
+    if (u.members.length) {
+      const of = u.members.map((id) => c.layers[id] ?? 'same');
+      change = of.every((x) => x === 'added') ? 'added' : of.some((x) => x !== 'same') ? 'changed' : 'same';
+    } else if (u.kind === 'boxes' && u.scale !== null) {
+      change = c.boxes[scaleAt.get(u.scale) ?? -1] ?? 'same';
+    } else if ((u.kind === 'blockIn' || u.kind === 'blockOut') && u.parent) {
+      // An expanded block's drawn input and output stand for the layer before the block and the block's last concat.
+      const block = byId.get(u.parent)?.members ?? [];
+      const id = u.kind === 'blockOut' ? block[block.length - 1] : result.graph.nodes[block[0]]?.inputs[0];
+      change = id === undefined ? 'same' : c.layers[id] === 'same' ? 'same' : 'changed';
+    }
+    out.set(u.id, change);
+  }
+  return out;
+}

@@ -77,6 +77,11 @@ button:focus-visible { outline: 1px solid var(--vscode-focusBorder, #0078d4); ou
 .legend .swatch { display: inline-block; width: 22px; height: 0; border-top: 2px solid; }
 .legend .swatch.learned { border-color: var(--vscode-charts-green, #89d185); }
 .legend .swatch.reused { border-color: var(--vscode-charts-purple, #b180d7); border-top-style: dashed; }
+.legend .change-legend { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 4px 10px; }
+.legend .change-legend[hidden], .legend [hidden] { display: none; }
+.legend .change-title { color: var(--vscode-foreground, #cccccc); font-weight: 600; }
+.legend .change-swatch { display: inline-block; width: 14px; height: 10px; border: 1px solid var(--vscode-editorWidget-border, #454545); }
+.legend .change-key.removed .change-swatch { border-style: dashed; }
 .legend .swatch.dense { border-color: var(--vscode-charts-yellow, #cca700); }
 #canvas { flex: 1; position: relative; overflow: hidden; }
 #canvas > svg { position: absolute; inset: 0; width: 100%; height: 100%; cursor: grab; }

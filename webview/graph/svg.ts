@@ -3,10 +3,10 @@
 // label). Built with createElementNS and textContent only: no markup strings, nothing the CSP or a spec name could
 // turn into code. Rebuilt whole on every redraw; for DSOD300 that is a few hundred elements, a few milliseconds.
 import type { SpecSummary } from '../../protocol/lsp';
-import { heatAmount, mix, rgbText, type Palette } from './colors';
+import { CHANGE_MIX, heatAmount, mix, rgbText, type Palette } from './colors';
 import { ariaLabel, hasNumbers, lodNumber, metricTotal, metricValue, nodeLabel, type Metric } from './labels';
 import { LINE, PAD, type Layout, type Point } from './layout';
-import type { EdgeRole, Unit, ViewGraph } from './model';
+import type { EdgeRole, Unit, UnitChange, ViewGraph } from './model';
 
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -77,6 +77,8 @@ export interface DrawInput {
   metric: Metric;
   palette: Palette;
   selected: string | null;
+  /** While comparing: each unit's change, which colours it instead of its share of the metric. */
+  changes: Map<string, UnitChange> | null;
 }
 
 export interface Drawn {
@@ -166,6 +168,12 @@ export class GraphDrawing {
     const maxShare = Math.max(0, ...counted.map((u) => (total > 0 ? metricValue(u, metric) / total : 0)));
     const accent = metric === 'macs' ? palette.macs : palette.params;
     const fillOf = (u: Unit): string => {
+      const change = input.changes?.get(u.id);
+      if (change) {
+        if (change === 'same') return rgbText(palette.background);
+        const t = u.kind === 'block' && u.expanded ? CHANGE_MIX * 0.3 : CHANGE_MIX;
+        return rgbText(mix(palette.background, change === 'added' ? palette.added : palette.changed, t));
+      }
       if (!hasNumbers(u) || total <= 0) return rgbText(palette.background);
       const t = heatAmount(metricValue(u, metric) / total, maxShare);
       return rgbText(mix(palette.background, accent, u.kind === 'block' && u.expanded ? t * 0.3 : t));
@@ -184,9 +192,10 @@ export class GraphDrawing {
     this.topology = '';
   }
 
-  private classesOf(u: Unit, selected: string | null): string {
+  private classesOf(u: Unit, selected: string | null, changes: Map<string, UnitChange> | null): string {
     const frame = u.kind === 'block' && u.expanded === true;
-    return `node kind-${u.kind}${frame ? ' frame' : ''}${u.id === selected ? ' selected' : ''}`;
+    const change = changes?.get(u.id);
+    return `node kind-${u.kind}${frame ? ' frame' : ''}${change ? ` change-${change}` : ''}${u.id === selected ? ' selected' : ''}`;
   }
 
   /** False when a node's texts no longer match the drawing (then it is rebuilt). */
@@ -204,7 +213,7 @@ export class GraphDrawing {
       specs.forEach((s, i) => setText(p.texts[i], s));
       const fill = fillOf(u);
       if (p.rect.getAttribute('fill') !== fill) p.rect.setAttribute('fill', fill);
-      const classes = this.classesOf(u, input.selected);
+      const classes = this.classesOf(u, input.selected, input.changes);
       if (p.g.getAttribute('class') !== classes) p.g.setAttribute('class', classes);
       const aria = ariaLabel(u);
       if (p.g.getAttribute('aria-label') !== aria) p.g.setAttribute('aria-label', aria);
@@ -241,7 +250,7 @@ export class GraphDrawing {
     for (const u of graph.units) {
       const box = layout.boxes.get(u.id);
       if (!box) continue;
-      const classes = this.classesOf(u, selected);
+      const classes = this.classesOf(u, selected, input.changes);
       const g = svgEl(
         'g',
         {

@@ -6,12 +6,12 @@ import { formatBoxes, formatExact } from '../../core/format';
 import type { GraphResult, SpecSummary } from '../../protocol/lsp';
 import { readPalette, type Palette } from './colors';
 import { exportSvg, svgToPng } from './exporter';
-import { Header } from './header';
+import { changeLegend, Header } from './header';
 import { post, saveState, type SavedState } from './host';
 import { neighbour, type Direction } from './keyboard';
 import type { Metric } from './labels';
 import { LayoutEngine, type Layout } from './layout';
-import { blockIds, buildViewGraph, type Unit, type ViewGraph } from './model';
+import { blockIds, buildViewGraph, unitChanges, type Unit, type UnitChange, type ViewGraph } from './model';
 import { arrowDefs, GraphDrawing, svgEl } from './svg';
 import { Tooltip } from './tooltip';
 import { Viewport } from './viewport';
@@ -48,7 +48,7 @@ export class GraphView {
   private good: { result: GraphResult; title: string } | null = null;
   private latest: SpecSummary | null = null;
   private title = '';
-  private drawn: { graph: ViewGraph; layout: Layout; nodes: Map<string, SVGGElement>; maxShare: number } | null = null;
+  private drawn: { graph: ViewGraph; layout: Layout; nodes: Map<string, SVGGElement>; maxShare: number; changes: Map<string, UnitChange> | null } | null = null;
   private selected: string | null = null;
   private focused: string | null = null;
 
@@ -166,6 +166,7 @@ export class GraphView {
     const previousUri = this.good?.result.uri;
     const hadFocus = this.svg.contains(document.activeElement) && document.activeElement !== this.svg;
     this.good = { result, title: job.title };
+    const changes = unitChanges(graph, result);
     const { nodes, maxShare } = this.painter.draw({
       graph,
       layout,
@@ -173,8 +174,9 @@ export class GraphView {
       metric: this.state.metric,
       palette: this.palette,
       selected: this.selected,
+      changes,
     });
-    this.drawn = { graph, layout, nodes, maxShare };
+    this.drawn = { graph, layout, nodes, maxShare, changes };
     this.el.message.textContent = '';
     if (previousUri !== result.uri) {
       const saved = this.state.views[result.uri];
@@ -223,6 +225,8 @@ export class GraphView {
       metric: this.state.metric,
       maxShare: this.drawn?.maxShare ?? 0,
       palette: this.palette,
+      compare: this.good?.result.compare ?? null,
+      changes: this.drawn?.changes ?? null,
     });
   }
 
@@ -357,6 +361,7 @@ export class GraphView {
       heading: `${s.name} — ${this.good.title}`,
       subheading: `${formatExact(s.paramsLearned)} learned params · ${formatExact(s.macs)} MACs · ${formatBoxes(s.defaultBoxes)}`,
       legend: { title: `Share of ${this.state.metric === 'macs' ? 'MACs' : 'learned params'}`, maxShare: this.drawn.maxShare, accent: this.state.metric },
+      changeLegend: this.good.result.compare && this.drawn.changes ? changeLegend(this.good.result.compare, this.drawn.changes, this.palette) : null,
       palette: this.palette,
     });
     try {

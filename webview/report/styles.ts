@@ -42,6 +42,15 @@ tfoot td { font-weight: 600; border-bottom: none; }
 td .tag { color: var(--vscode-descriptionForeground, #9d9d9d); }
 ul#summary { list-style: none; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 4px 18px; }
 ul#summary li { overflow-wrap: anywhere; }
+#compare:empty { display: none; }
+#compare { margin-bottom: 14px; }
+table.delta tbody tr { cursor: default; }
+table.delta tr.change-same td { color: var(--vscode-descriptionForeground, #9d9d9d); }
+table.delta tr.change-added td:first-child { box-shadow: inset 3px 0 var(--vscode-charts-green, #89d185); }
+table.delta tr.change-removed td:first-child { box-shadow: inset 3px 0 var(--vscode-charts-red, #f14c4c); }
+table.delta tr.change-changed td:first-child { box-shadow: inset 3px 0 var(--vscode-charts-yellow, #cca700); }
+table.delta + .hint, #compare .table-wrap + .table-wrap { margin-top: 8px; }
+.compare-error { color: var(--vscode-editorWarning-foreground, #cca700); }
 body.vscode-high-contrast tbody tr.selected td { outline: 1px dashed var(--vscode-contrastActiveBorder, #f38518); outline-offset: -1px; }
 `;
 

@@ -5,7 +5,7 @@
 import { formatExact } from '../../core/format';
 import type { ReportData } from '../../protocol/lsp';
 import { post, saveState, type SavedState } from './host';
-import { nextSort, SCALE_COLUMNS, sortRows, STAGE_COLUMNS, summaryItems, type Column } from './model';
+import { compareTables, nextSort, SCALE_COLUMNS, sortRows, STAGE_COLUMNS, summaryItems, type Column, type DeltaTable } from './model';
 
 type Attrs = Record<string, string>;
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, parent?: HTMLElement, text?: string): HTMLElementTagNameMap[K] {
@@ -29,6 +29,8 @@ export class ReportView {
   private readonly statusLine: HTMLElement;
   private readonly wraps: Record<TableId, HTMLElement>;
   private readonly summary: HTMLElement;
+  /** The comparison with another side ("DSOD: Compare with..."): empty and hidden when there is none. */
+  private readonly compare: HTMLElement;
   /** The row last revealed, by table and name: it stays marked across redraws. */
   private selected: { table: TableId; name: string } | null = null;
 
@@ -41,6 +43,7 @@ export class ReportView {
     this.meta = el('p', { id: 'meta' }, header);
     this.meta.style.margin = '0';
     this.statusLine = el('div', { id: 'status', role: 'status', 'aria-live': 'polite' }, root);
+    this.compare = el('section', { id: 'compare', 'aria-labelledby': 'compare-title' }, root);
     el('p', { class: 'hint' }, root, 'Click a row, or press Enter on it, to select the spec text that made it. Click a column header to sort.');
     const section = (id: TableId, label: string): HTMLElement => {
       el('h2', { id: `${id}-title` }, root, label);
@@ -78,7 +81,41 @@ export class ReportView {
     });
     this.table('scales', r.scales, SCALE_COLUMNS, { name: 'total', cells: { boxes: formatExact(r.totals.defaultBoxes), boxesShare: '100.0%' } });
     this.summary.replaceChildren(...summaryItems(r).map((t) => el('li', {}, undefined, t)));
+    this.renderCompare(r);
     if (focusKey) (document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`) as HTMLElement | null)?.focus();
+  }
+
+  /** The change against the other side: totals, then per stage and per scale; rows coloured by what became of them. */
+  private renderCompare(r: ReportData): void {
+    const c = r.compare;
+    if (!c) {
+      this.compare.replaceChildren();
+      return;
+    }
+    const title = el('h2', { id: 'compare-title' }, undefined, `Change from ${c.label}${c.name ? ` (${c.name})` : ''} to this spec`);
+    const parts: HTMLElement[] = [title];
+    const tables = c.error ? null : compareTables(c);
+    if (c.error || !tables) {
+      parts.push(el('p', { class: 'compare-error', role: 'alert' }, undefined, c.error ?? `${c.label} cannot be compared.`));
+    } else {
+      parts.push(this.deltaTable('compare-totals', tables.totals));
+      if (c.unchanged) parts.push(el('p', { class: 'hint', id: 'compare-unchanged' }, undefined, 'No change: the same stages, each costing the same.'));
+      else parts.push(this.deltaTable('compare-stages', tables.stages), this.deltaTable('compare-scales', tables.scales));
+    }
+    this.compare.replaceChildren(...parts);
+  }
+
+  private deltaTable(id: string, t: DeltaTable): HTMLElement {
+    const wrap = el('div', { class: 'table-wrap', role: 'region', 'aria-label': t.header[0], tabindex: '0' });
+    const table = el('table', { id, class: 'delta' }, wrap);
+    const head = el('tr', {}, el('thead', {}, table));
+    t.header.forEach((h, i) => el('th', { scope: 'col', class: i ? 'num' : '', title: t.titles[i] }, head, h));
+    const body = el('tbody', {}, table);
+    for (const row of t.rows) {
+      const tr = el('tr', { class: `change-${row.change}`, 'data-change': row.change }, body);
+      row.cells.forEach((cell, i) => el('td', { class: i ? 'num' : '' }, tr, cell));
+    }
+    return wrap;
   }
 
   private table<R extends Row>(id: TableId, rows: readonly R[], columns: Column<R>[], total: { name: string; cells: Record<string, string> }): void {

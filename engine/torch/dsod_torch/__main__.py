@@ -31,6 +31,10 @@
       evaluation (split test: every image once, resized) reads (dsod_torch/data.py), in the tfjs engine's layout:
       `images/S` [n, H, W, 3], `loc_t/S`, `labels_t/S`, and per sample `boxes/S/K`, `labels/S/K`, `difficult/S/K`;
       stdout: per batch its size, image ids, stream positions and the problems found.
+  saved-bytes GRAPH.json [--batch N]
+      The bytes autograd saves for the backward pass of one training step (synthetic batch, MultiBox loss), each
+      storage once, weights left out (dsod_torch/saved.py): JSON {bytes, tensors, storages, byNode}. What core's
+      training-memory model is checked against.
   launch --nproc N train ...
       N processes of this machine training data-parallel (DDP, gloo on the CPU), with torchrun's environment
       (dsod_torch/launch.py); rank 0 writes the events and checkpoints.
@@ -196,6 +200,13 @@ def cmd_train(a):
         return 2
 
 
+def cmd_saved_bytes(a):
+    from .saved import saved_bytes
+
+    print(json.dumps(saved_bytes(load_graph(a.graph), a.batch)))
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["launch"]:
@@ -265,6 +276,10 @@ def main(argv=None):
     p.add_argument("--augment", choices=("ssd", "flip", "none"))
     p.add_argument("--workers", type=int, default=0)
     p.set_defaults(run=cmd_samples)
+    p = sub.add_parser("saved-bytes", help="bytes autograd saves for one training step's backward pass")
+    p.add_argument("graph")
+    p.add_argument("--batch", type=int, default=1)
+    p.set_defaults(run=cmd_saved_bytes)
     a = ap.parse_args(argv)
     try:
         return a.run(a)
