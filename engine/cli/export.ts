@@ -13,6 +13,7 @@ import type { WeightMap } from '../model/weights';
 import { buildOnnxModel } from '../onnx/build';
 import { readWeightsFile, specTextHash } from '../train/checkpoint';
 import type { Io } from './engine-command';
+import { EXPORT_TFJS_USAGE, exportTfjsCommand, wantsTfjs } from './export-tfjs';
 import { releaseStopSignals } from './signals';
 import { loadSpec, SpecError } from './spec-file';
 
@@ -30,9 +31,10 @@ export const EXPORT_USAGE = `  export --graph <spec>
       --random-weights   Instead of --weights: the spec's initial weights (train.seed), for timing or wiring checks
       --with-postprocess Also box decoding, softmax and per-class NonMaxSuppression in the graph: outputs boxes,
                          scores and detections [n, 7] (image, class, score, xmin, ymin, xmax, ymax)
-`;
+${EXPORT_TFJS_USAGE}`;
 
 export async function exportCommand(args: string[], io: Io): Promise<number> {
+  if (wantsTfjs(args)) return exportTfjsCommand(args, io);
   // Nothing here needs a graceful stop: a signal ends it as it would any short command.
   releaseStopSignals();
   const { values, positionals } = parseCommand('export', args, {
