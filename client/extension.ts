@@ -5,7 +5,7 @@ import { AnalyzedNotification, type SpecSummary } from '../protocol/lsp';
 import { registerCaffeExport } from './caffeExport';
 import { Compare } from './compare';
 import { DashboardPanels } from './dashboardPanel';
-import { registerExportTfjs } from './exportTfjs';
+import { registerModelExports } from './exportModel';
 import { GraphPanel } from './graphPanel';
 import { PriorsPanels } from './priorsPanel';
 import { registerLatency } from './latency';
@@ -45,7 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   DashboardPanels.register(context, output);
   registerCaffeExport(context, output);
   PriorsPanels.register(context, output);
-  registerExportTfjs(context);
+  registerModelExports(context);
   let serverStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (serverStarted = resolve));
   runs = registerRuns(context, started);

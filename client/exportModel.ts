@@ -1,32 +1,35 @@
-// "DSOD: Export to TF.js" on a spec: asks for the weights with a file picker (starting at the newest run's weights),
-// then the output folder, and runs `dsod export --tfjs` (the bundled engine, an argument array) under a progress
-// notification. Trusted workspaces only: the export executes the engine on the workspace's files.
+// "DSOD: Export to TF.js" and "DSOD: Export to ONNX" on a spec: ask for the weights with a file picker (starting at the
+// newest run's weights), then where the model goes, and run `dsod export --tfjs|--onnx` (the bundled engine, an argument
+// array) under a progress notification. Trusted workspaces only: the export executes the engine on the workspace's files.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { defaultTfjsOut, exportTfjsArgs, latestWeightsOfSpec } from './exportTfjsArgs';
+import { exportModelArgs, latestWeightsOfSpec, MODEL_EXPORTS, type ModelExport } from './exportModelArgs';
 import { runRoot } from './runRoot';
 import { enginePath } from './runs/engineArgs';
 import { isSpecPath } from './runs/runFolders';
 
-export const EXPORT_TFJS_COMMAND = 'dsod.exportTfjs';
 const TRUST_MESSAGE =
   "DSOD: exports are disabled in Restricted Mode: they execute the engine on this folder's specs and weights. Trust the workspace to use them.";
 
 /** Options a caller (a test, another command) may pass instead of answering the pickers. */
-export interface ExportTfjsOptions {
+export interface ExportModelOptions {
   weights?: string;
   out?: string;
 }
 
-export function registerExportTfjs(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(
-    vscode.commands.registerCommand(EXPORT_TFJS_COMMAND, (target?: unknown, options?: ExportTfjsOptions) => exportTfjs(context.extensionPath, target, options)),
-  );
+export function registerModelExports(context: vscode.ExtensionContext): void {
+  for (const format of Object.values(MODEL_EXPORTS)) {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(format.command, (target?: unknown, options?: ExportModelOptions) =>
+        exportModel(context.extensionPath, format, target, options),
+      ),
+    );
+  }
 }
 
-/** Resolves to the folder written, or undefined when refused, cancelled or failed (failures are shown). */
-export async function exportTfjs(extensionRoot: string, target?: unknown, options: ExportTfjsOptions = {}): Promise<string | undefined> {
+/** Resolves to the folder or file written, or undefined when refused, cancelled or failed (failures are shown). */
+export async function exportModel(extensionRoot: string, format: ModelExport, target?: unknown, options: ExportModelOptions = {}): Promise<string | undefined> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage(TRUST_MESSAGE, 'Manage Workspace Trust').then((c) => {
       if (c) void vscode.commands.executeCommand('workbench.trust.manage');
@@ -35,7 +38,7 @@ export async function exportTfjs(extensionRoot: string, target?: unknown, option
   }
   const spec = specOf(target);
   if (!spec) {
-    void vscode.window.showInformationMessage('DSOD: open a *.dsod.yaml spec to export it to TF.js.');
+    void vscode.window.showInformationMessage(`DSOD: open a *.dsod.yaml spec to export it to ${format.label}.`);
     return undefined;
   }
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === spec);
@@ -58,23 +61,23 @@ export async function exportTfjs(extensionRoot: string, target?: unknown, option
   let out = options.out;
   if (!out) {
     out = await vscode.window.showInputBox({
-      title: 'DSOD: folder for the TF.js model',
-      prompt: 'model.json, its weight shards and priors.json are written there (a new folder, or an earlier export)',
-      value: defaultTfjsOut(spec),
+      title: `DSOD: where the ${format.label} model goes`,
+      prompt: format.outPrompt,
+      value: format.defaultOut(spec),
     });
     if (!out) return undefined;
   }
 
-  const args = exportTfjsArgs({ spec, weights, out });
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'DSOD: exporting to TF.js…' }, () =>
+  const args = exportModelArgs(format, { spec, weights, out });
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `DSOD: exporting to ${format.label}…` }, () =>
     runEngine(enginePath(extensionRoot), args),
   );
   if (result.code !== 0) {
     const reason = result.stderr.split('\n').find((l) => l.startsWith('dsod: ')) ?? result.stderr.trim().split('\n')[0] ?? `exit status ${result.code}`;
-    void vscode.window.showErrorMessage(`DSOD: export to TF.js failed: ${reason.replace(/^dsod: /, '')}`);
+    void vscode.window.showErrorMessage(`DSOD: export to ${format.label} failed: ${reason.replace(/^dsod: /, '')}`);
     return undefined;
   }
-  void vscode.window.showInformationMessage(`DSOD: TF.js model written to ${out}`, 'Reveal in Explorer').then((c) => {
+  void vscode.window.showInformationMessage(`DSOD: ${format.label} model written to ${out}`, 'Reveal in Explorer').then((c) => {
     if (c) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(out));
   });
   return out;

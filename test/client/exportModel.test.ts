@@ -1,8 +1,9 @@
-// "DSOD: Export to TF.js" as VS Code drives it (fakeVscode.ts for `vscode`, the REAL engine dist/dsod.js): refused with
-// the reason in a restricted workspace; the weights picker starts at the newest run's weights of the spec; the model
-// folder is written where the input box says; weights of another network end in an error naming the tensor.
+// "DSOD: Export to TF.js" and "DSOD: Export to ONNX" as VS Code drives them (fakeVscode.ts for `vscode`, the REAL engine
+// dist/dsod.js): refused with the reason in a restricted workspace; the weights picker starts at the newest run's weights
+// of the spec; the model is written where the input box says; weights of another network end in an error naming the
+// tensor.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,7 +14,10 @@ import { fakeContext, installFakeVscode, Uri, vscode } from './fakeVscode';
 const state = installFakeVscode();
 // Loaded after the fake is in place: it imports `vscode`.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { registerExportTfjs, EXPORT_TFJS_COMMAND } = require('../../client/exportTfjs') as typeof import('../../client/exportTfjs');
+const { registerModelExports } = require('../../client/exportModel') as typeof import('../../client/exportModel');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MODEL_EXPORTS } = require('../../client/exportModelArgs') as typeof import('../../client/exportModelArgs');
+const EXPORT_TFJS_COMMAND = MODEL_EXPORTS.tfjs.command;
 
 const engineMissing = existsSync(join(repoRoot, 'dist', 'dsod.js')) ? false : 'no dist/dsod.js (npm run build)';
 const TINY = readRepoFile('examples/tiny.dsod.yaml');
@@ -48,7 +52,7 @@ before(async () => {
   writeFileSync(runWeights, encodeWeights(await model.getWeights()));
   model.dispose();
   state.workspaceFolder = ws;
-  registerExportTfjs(fakeContext(repoRoot) as never);
+  registerModelExports(fakeContext(repoRoot) as never);
 });
 
 after(() => rmSync(ws, { recursive: true, force: true }));
@@ -96,3 +100,22 @@ test('weights of another network: an error naming the tensor, no folder', { skip
   assert.match(state.shown.at(-1)!.message, /export to TF\.js failed: .*two-classes\.dsodw does not fit .*conf\/conv\/weight: shape/);
   assert.equal(existsSync(join(ws, 'wrong-tfjs')), false);
 });
+
+test(
+  'Export to ONNX: the same picker, the model written to <spec>.onnx beside the spec, opset 13 in its header',
+  { skip: engineMissing, timeout: 120_000 },
+  async () => {
+    state.shown.length = 0;
+    state.activeEditorPath = spec;
+    openAnswer = runWeights;
+    const before = asked.open.length;
+    const out = await state.commands.get(MODEL_EXPORTS.onnx.command)!();
+    assert.equal(asked.open.length, before + 1);
+    assert.equal(asked.open.at(-1)?.defaultUri?.fsPath, runWeights);
+    assert.equal(asked.input.at(-1)?.value, join(ws, 'tiny.onnx'));
+    assert.equal(out, join(ws, 'tiny.onnx'));
+    assert.ok(statSync(out as string).size > 100_000, 'the model holds the weights');
+    assert.equal(state.shown.at(-1)?.kind, 'info');
+    assert.match(state.shown.at(-1)!.message, /ONNX model written to .*tiny\.onnx/);
+  },
+);
