@@ -5,7 +5,7 @@
 // Run: `npm run build && npx tsc -p . && flock /tmp/coord/e2e.lock node --test --test-concurrency=1 out/test/e2e/export.e2e.js`.
 // Screenshots: results/e2e/export/01-weights-picker.png, 02-folder-box.png, 03-exported.png.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -28,7 +28,7 @@ async function paletteCommand(page: Page, label: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click();
 }
 
-describe('DSOD Studio in VS Code: Export to TF.js', { timeout: 300_000 }, () => {
+describe('DSOD Studio in VS Code: Export to TF.js and to ONNX', { timeout: 300_000 }, () => {
   before(
     async () => {
       vscode = await openVSCode({ resultsSubdir: 'export' });
@@ -64,6 +64,22 @@ describe('DSOD Studio in VS Code: Export to TF.js', { timeout: 300_000 }, () => 
       await screenshot('03-exported');
       assert.deepEqual(readdirSync(out).sort(), ['group1-shard1of1.bin', 'model.json', 'priors.json']);
       log(`exported from ${weights} to ${out}`);
+    }),
+  );
+
+  test('u. Export to ONNX from the palette: the same picker, the file beside the spec, the model written', { timeout: 120_000 }, () =>
+    step('u-export-onnx', async ({ page, screenshot, workspace }) => {
+      await openFile(page, SPEC);
+      await paletteCommand(page, 'DSOD: Export to ONNX');
+      await until('the picker at the run weights', async () => ((await quickInput(page).inputValue()).endsWith(`${RUN}/weights.dsodw`) ? true : undefined));
+      await page.keyboard.press('Enter');
+      const out = join(workspace, 'tiny.onnx');
+      await until('the file box', async () => ((await quickInput(page).inputValue()) === out ? true : undefined));
+      await screenshot('04-onnx-file-box');
+      await page.keyboard.press('Enter');
+      await toast(page, 'ONNX model written to').waitFor({ timeout: 90_000 });
+      await screenshot('05-onnx-exported');
+      assert.ok(statSync(out).size > 100_000, 'the model holds the weights');
     }),
   );
 });
