@@ -6,10 +6,11 @@ import { checkSpec } from '../../core';
 import { CaffeExportError, caffeFiles } from '../caffe/export';
 import { CaffeImportError, importCaffe } from '../caffe/import';
 import { writeFolderAtomic } from '../caffe/write';
-import { FileCheckError, IoError, readTextFileChecked, writeFileAtomic } from '../data/files';
+import { FileCheckError, IoError, readTextFileChecked } from '../data/files';
 import { EXIT } from '../errors';
 import { parseCommand, UsageError } from './args';
 import type { Io } from './engine-command';
+import { writeTextOutput } from './text-output';
 import { releaseStopSignals } from './signals';
 import { loadSpec, SpecError, whereIs } from './spec-file';
 
@@ -93,17 +94,5 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
     io.stderr.write(`${file}: error: the net reads as a spec with errors: ${errors.map((d) => d.message).join('; ') || 'no network'}\n`);
     return EXIT.failed;
   }
-  if (values.out === undefined) {
-    io.stdout.write(yaml);
-    return EXIT.ok;
-  }
-  try {
-    await writeFileAtomic(values.out, yaml);
-  } catch (e) {
-    if (!(e instanceof IoError)) throw e;
-    io.stderr.write(`dsod: ${e.message}\n`);
-    return EXIT.io;
-  }
-  io.stdout.write(`${values.out}\n`);
-  return EXIT.ok;
+  return writeTextOutput(io, values.out, yaml);
 }

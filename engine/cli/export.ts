@@ -4,7 +4,7 @@
 // `dsod export --onnx SPEC (--weights FILE | --random-weights) --out FILE`: the network as ONNX (engine/onnx/).
 import { defaultBoxes } from '../../core';
 import { toGraphJson, type GraphJson } from '../../protocol/graph-json';
-import { IoError, writeFileAtomic } from '../data/files';
+import { writeFileAtomic } from '../data/files';
 import { parseCommand, UsageError } from './args';
 import { exportCaffe } from './caffe';
 import { EngineError, EXIT } from '../errors';
@@ -13,6 +13,7 @@ import type { WeightMap } from '../model/weights';
 import { buildOnnxModel } from '../onnx/build';
 import { readWeightsFile, specTextHash } from '../train/checkpoint';
 import type { Io } from './engine-command';
+import { writeTextOutput } from './text-output';
 import { EXPORT_TFJS_USAGE, exportTfjsCommand, wantsTfjs } from './export-tfjs';
 import { releaseStopSignals } from './signals';
 import { loadSpec, SpecError } from './spec-file';
@@ -63,19 +64,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     io.stderr.write(`dsod: ${e.message}\n${e.lines.map((l) => `${l}\n`).join('')}`);
     return e.io ? EXIT.usage : EXIT.failed;
   }
-  if (values.out === undefined) {
-    io.stdout.write(text);
-    return EXIT.ok;
-  }
-  try {
-    await writeFileAtomic(values.out, text);
-  } catch (e) {
-    if (!(e instanceof IoError)) throw e;
-    io.stderr.write(`dsod: ${e.message}\n`);
-    return EXIT.io;
-  }
-  io.stdout.write(`${values.out}\n`);
-  return EXIT.ok;
+  return writeTextOutput(io, values.out, text);
 }
 
 async function exportOnnx(
