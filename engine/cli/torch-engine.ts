@@ -233,6 +233,12 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
           ...(prepared ? { evalInputs: scratch } : {}),
           ...(r.evalEvery !== undefined ? { evalEvery: r.evalEvery } : {}),
           ...(r.evalImages !== undefined ? { evalImages: r.evalImages } : {}),
+          ...(r.torch?.gpus !== undefined ? { processes: r.torch.gpus } : {}),
+          ...(r.torch?.nodes ? { nodes: r.torch.nodes } : {}),
+          ...(r.torch?.precision !== undefined ? { precision: r.torch.precision } : {}),
+          ...(r.torch?.channelsLast !== undefined ? { channelsLast: r.torch.channelsLast } : {}),
+          ...(r.torch?.compile ? { compile: true } : {}),
+          ...(r.torch?.syncBn ? { syncBn: true } : {}),
         },
         // In order, one at a time: a metric is emitted before the checkpoint or done that follows its detections.
         (e) => {

@@ -33,6 +33,17 @@ export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from 
       --engine NAME      tfjs (default) or torch: PyTorch through a python3 that has it (engine/torch); the same
                          events and run folder. Its doctor event says what is missing (python3, torch, CUDA) and
                          the command that fixes it
+      With --engine torch (engine/torch/README.md):
+      --gpus N           N processes on this machine, data-parallel (DDP: nccl on GPUs, gloo on the CPU); the spec's
+                         batch is split over them
+      --nnodes M --node-rank R --master-addr HOST --master-port PORT
+                         Several machines: the same command on each, with its rank; node 0's address and a free port
+      --precision P      auto (default: bf16 or fp16 on CUDA, fp32 on the CPU), fp32, bf16 or fp16 (autocast,
+                         float32 master weights; fp16 with loss scaling)
+      --channels-last, --no-channels-last
+                         NHWC memory format (default: on CUDA, and on the CPU with bf16)
+      --compile          torch.compile the network (PyTorch 2.0 and later)
+      --sync-bn          Batch-norm statistics over all processes (default: per process, as Caffe's multi-GPU)
       --json             Print events as JSON lines on stdout
 `;
 
@@ -52,7 +63,21 @@ export interface TrainRequest {
   evalImages?: number;
   metric?: MetricName;
   backend?: string;
+  /** The torch engine's scale-out and speed options (engine/torch/launch.ts). */
+  torch?: TorchOptions;
 }
+
+export interface TorchOptions {
+  gpus?: number;
+  nodes?: { count: number; rank: number; masterAddr: string; masterPort: number };
+  precision?: (typeof PRECISIONS)[number];
+  channelsLast?: boolean;
+  compile?: boolean;
+  syncBn?: boolean;
+}
+
+const PRECISIONS = ['auto', 'fp32', 'bf16', 'fp16'] as const;
+const NODE_OPTIONS = ['nnodes', 'node-rank', 'master-addr', 'master-port'] as const;
 
 export async function trainCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand('train', args, {
@@ -67,6 +92,16 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
     metric: { type: 'string' },
     backend: { type: 'string' },
     engine: { type: 'string' },
+    gpus: { type: 'string' },
+    nnodes: { type: 'string' },
+    'node-rank': { type: 'string' },
+    'master-addr': { type: 'string' },
+    'master-port': { type: 'string' },
+    precision: { type: 'string' },
+    'channels-last': { type: 'boolean' },
+    'no-channels-last': { type: 'boolean' },
+    compile: { type: 'boolean' },
+    'sync-bn': { type: 'boolean' },
     json: { type: 'boolean', default: false },
   });
   const sink = createSink(io, values.json === true);
@@ -87,8 +122,42 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
       evalImages: intOption('eval-images', values['eval-images'], 1),
       metric: choiceOption('metric', values.metric, METRICS),
       backend: values.backend,
+      torch: torchOptions(values, engine === 'torch'),
     });
   });
+}
+
+/** --gpus, the machines and the speed flags: the torch engine's alone (refused with the tfjs engine). */
+function torchOptions(values: Record<string, string | boolean | undefined>, torch: boolean): TorchOptions | undefined {
+  const given = ['gpus', ...NODE_OPTIONS, 'precision', 'channels-last', 'no-channels-last', 'compile', 'sync-bn'].filter((k) => values[k] !== undefined);
+  if (!given.length) return undefined;
+  if (!torch) throw new UsageError(`--${given[0]} is an option of the torch engine: add --engine torch`);
+  const nodeGiven = NODE_OPTIONS.filter((k) => values[k] !== undefined);
+  if (nodeGiven.length && nodeGiven.length < NODE_OPTIONS.length)
+    throw new UsageError(
+      `several machines need all of ${NODE_OPTIONS.map((k) => `--${k}`).join(', ')} (missing ${NODE_OPTIONS.filter((k) => values[k] === undefined)
+        .map((k) => `--${k}`)
+        .join(', ')})`,
+    );
+  if (values['channels-last'] && values['no-channels-last']) throw new UsageError('--channels-last or --no-channels-last, not both');
+  const count = intOption('nnodes', values.nnodes as string | undefined, 1);
+  return {
+    gpus: intOption('gpus', values.gpus as string | undefined, 1),
+    ...(count !== undefined
+      ? {
+          nodes: {
+            count,
+            rank: intOption('node-rank', values['node-rank'] as string | undefined, 0, count - 1)!,
+            masterAddr: values['master-addr'] as string,
+            masterPort: intOption('master-port', values['master-port'] as string | undefined, 1, 65535)!,
+          },
+        }
+      : {}),
+    precision: choiceOption('precision', values.precision as string | undefined, PRECISIONS),
+    channelsLast: values['channels-last'] ? true : values['no-channels-last'] ? false : undefined,
+    compile: values.compile === true ? true : undefined,
+    syncBn: values['sync-bn'] === true ? true : undefined,
+  };
 }
 
 /** Default run folder: runs/<spec file name without .dsod.yaml>. */

@@ -204,3 +204,46 @@ test('no Python with torch: the doctor says what is missing and the command that
   assert.equal(of(r.events, 'error')[0].code, 'backend');
   assert.deepEqual(types(r.events), ['doctor', 'error', 'done']);
 });
+
+test(
+  'dsod train --engine torch --gpus 2: two processes (DDP, gloo on the CPU), one stream of events, the doctor names them and every speed choice',
+  { skip },
+  () => {
+    const run = join(dir, 'ddp');
+    const t = dsod([
+      'train',
+      spec,
+      '--engine',
+      'torch',
+      '--gpus',
+      '2',
+      '--precision',
+      'fp32',
+      '--sync-bn',
+      '--out',
+      run,
+      '--data',
+      data,
+      '--steps',
+      '2',
+      '--eval-every',
+      '0',
+    ]);
+    assert.equal(t.status, 0, t.stderr);
+    assert.deepEqual(types(t.events), ['doctor', 'start', 'progress', 'progress', 'checkpoint', 'metric', 'done']);
+    const doctor = of(t.events, 'doctor')[0];
+    assert.equal(doctor.torch?.worldSize, 2);
+    assert.equal(doctor.torch?.distributed, 'gloo');
+    assert.equal(doctor.torch?.choices?.precision.value, 'fp32');
+    assert.equal(doctor.torch?.choices?.syncBatchNorm.value, 'on');
+  },
+);
+
+test("the torch engine's options are refused with the tfjs engine, and several machines need all four of their flags", () => {
+  const tfjs = spawnSync(process.execPath, [cli, 'train', spec, '--gpus', '2'], { encoding: 'utf8' });
+  assert.equal(tfjs.status, 2);
+  assert.match(tfjs.stderr, /--gpus is an option of the torch engine: add --engine torch/);
+  const partial = spawnSync(process.execPath, [cli, 'train', spec, '--engine', 'torch', '--nnodes', '2', '--node-rank', '1'], { encoding: 'utf8' });
+  assert.equal(partial.status, 2);
+  assert.match(partial.stderr, /several machines need all of --nnodes, --node-rank, --master-addr, --master-port \(missing --master-addr, --master-port\)/);
+});
