@@ -17,6 +17,7 @@ import { EngineError, signalExitStatus } from '../errors';
 import { writePrCurves } from '../eval/curves';
 import { EvaluationDataError, MAX_SKIPPED_SHARE } from '../eval/evaluate';
 import { InferenceError } from '../infer/errors';
+import { createModel, encodeWeights } from '../model';
 import type { ImageDetections } from '../infer/infer';
 import { readDetectionsFile } from '../eval/detections-file';
 import { scoreDetections } from '../eval/score';
@@ -200,6 +201,17 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
       const dataIndex = sets ? writeDataIndex(runDir, { train: sets.train, test: sets.test?.set ?? null }) : null;
 
       scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
+      // A new run starts from the tfjs engine's seeded initial weights: the two engines start alike, so what differs
+      // between their runs is the engines, not the draw of the initial weights.
+      const init = r.resume ? null : join(scratch, 'init.dsodw');
+      if (init) {
+        const model = createModel(spec.analysis.graph, { seed: spec.analysis.spec.train.seed });
+        try {
+          await writeFileAtomic(init, encodeWeights(await model.getWeights()));
+        } finally {
+          model.dispose();
+        }
+      }
       const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
       const prepared = test
         ? await writeDatasetInputs(scratch, test.set, size, {
@@ -228,6 +240,7 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
           resume: r.resume,
           python,
           ...(dataIndex ? { data: dataIndex } : {}),
+          ...(init ? { init } : {}),
           ...(r.steps !== undefined ? { maxSteps: r.steps } : {}),
           ...(r.minutes !== undefined ? { minutes: r.minutes } : {}),
           ...(prepared ? { evalInputs: scratch } : {}),

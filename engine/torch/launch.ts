@@ -24,6 +24,8 @@ export interface TorchTrainRequest {
   resume?: boolean;
   /** The dataset index (engine/torch/data-index.ts writeDataIndex); absent: synthetic images. */
   data?: string;
+  /** A tfjs weights file a new run starts from (the tfjs engine's seeded initial weights: both engines start alike). */
+  init?: string;
   /** Stop after this optimizer step (the schedule stays the spec's: done `step-limit`), or after these minutes. */
   maxSteps?: number;
   minutes?: number;
@@ -81,6 +83,7 @@ export function torchTrainArgs(req: TorchTrainRequest, graphFile: string, runDir
   if (req.accumulate !== undefined) args.push('--accumulate', String(req.accumulate));
   if (req.resume) args.push('--resume');
   if (req.data !== undefined) args.push('--data', req.data);
+  if (req.init !== undefined) args.push('--init', req.init);
   if (req.maxSteps !== undefined) args.push('--max-steps', String(req.maxSteps));
   if (req.minutes !== undefined) args.push('--minutes', String(req.minutes));
   if (req.evalInputs !== undefined) args.push('--eval-inputs', req.evalInputs);

@@ -82,6 +82,19 @@ test('dsod train --engine torch: valid events in the tfjs order, evaluations sco
       [3, 3, 'test', join(torchRun, 'pr-curves.json')],
     ],
   );
+  // The same initial weights (the tfjs engine's seeded ones, handed over by the bridge), the same batches (the ported
+  // augmentation) and the same loss: the first step's loss and parts equal the tfjs engine's to float32 rounding;
+  // later steps start from updates that differ by rounding.
+  const losses = (es: EngineEvent[]) => of(es, 'progress').map((p) => [p.loss, p.parts.loc, p.parts.conf]);
+  for (const [i, tolerance] of [1e-5, 1e-3, 1e-3].entries())
+    losses(t.events)[i].forEach((x, k) => {
+      const y = losses(f.events)[i][k];
+      assert.ok(Math.abs(x - y) <= tolerance * Math.abs(y), `step ${i + 1}: torch ${x} vs tfjs ${y}`);
+    });
+  // Both recompute the batch-norm statistics the weights leave with, over the same training images.
+  const recalibrated = (es: EngineEvent[]) => of(es, 'log').find((l) => l.message.startsWith('batch-norm statistics recomputed'))?.message;
+  assert.equal(recalibrated(t.events), recalibrated(f.events));
+  assert.ok(recalibrated(t.events));
   const done = of(t.events, 'done')[0];
   assert.deepEqual([done.reason, done.step, done.exitCode], ['step-limit', 3, 0]);
   assert.equal(of(t.events, 'checkpoint')[0].reason, 'limit');

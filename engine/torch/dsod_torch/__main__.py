@@ -21,7 +21,7 @@
       settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
         [--data DATA.json [--workers N]] [--max-steps N] [--minutes M] [--eval-every N] [--eval-inputs DIR]
-        [--eval-images N] [--no-events-file]
+        [--eval-images N] [--no-events-file] [--init W.dsodw]
         [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--sync-bn]
       Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl (not with
       --no-events-file: the bridge writes it), checkpoints (with RUNDIR/weights.dsodw) every checkpointEvery steps,
@@ -201,7 +201,7 @@ def cmd_train(a):
     from .train import Limits, ResumeError, TrainOptionError, train
 
     limits = Limits(max_steps=a.max_steps, minutes=a.minutes, eval_every=a.eval_every, eval_inputs=a.eval_inputs,
-                    eval_images=a.eval_images, events_file=not a.no_events_file)
+                    eval_images=a.eval_images, events_file=not a.no_events_file, init=a.init)
     speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": a.sync_bn}
     try:
         return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
@@ -318,6 +318,7 @@ def main(argv=None):
     p.add_argument("--eval-inputs")
     p.add_argument("--eval-images", type=int)
     p.add_argument("--no-events-file", action="store_true")
+    p.add_argument("--init", help="a tfjs weights file (.dsodw) a new run starts from (the bridge: the tfjs engine's seeded initial weights)")
     p.set_defaults(run=cmd_train)
     p = sub.add_parser("infer", help="detections on prepared images, as dsod infer's document")
     p.add_argument("graph")

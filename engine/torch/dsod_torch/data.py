@@ -334,6 +334,14 @@ class TrainingData:
     def batches(self, first, stride, offset, count, workers, pin_memory):
         return iter(loader(self.samples, PositionBatches(first, stride, offset, count), workers, pin_memory))
 
+    def calibration_batches(self, g, batch, steps):
+        """The first min(steps x batch, n) training images, resized, in order, each once (BatchLoader with augment
+        false and `steps`, as the tfjs engine recalibrates batch norm); in this process."""
+        s = g["spec"]
+        samples = Samples(self.index["train"]["records"], s["input"]["width"], s["input"]["height"], training=False, decoder=self.decoder)
+        n = len(samples)
+        return iter(loader(samples, PositionBatches(0, batch, 0, batch, min(steps, -(-n // batch)), n)))
+
     def new_problems(self, batch):
         """The batch's problems not reported yet, as the tfjs engine's warning lines."""
         out = []

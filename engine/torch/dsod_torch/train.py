@@ -38,13 +38,15 @@ from .doctor import doctor_fields
 from .events import EventSink
 from .boxes import encode_targets, prior_boxes
 from .data import TrainingData
-from .graph import GraphNet
+from .graph import CaffeBatchNorm, GraphNet
 from .loss import multibox_loss
 from .speed import choose as choose_speed
 from . import syncbn
-from .weights import encode_weights, load_into, state_of, to_torch_layout, to_tfjs_layout
+from .weights import encode_weights, load_into, read_weights_file, state_of, to_torch_layout, to_tfjs_layout
 
 WEIGHTS_FILE = "weights.dsodw"
+# Micro-batches the batch-norm statistics are recomputed over before an evaluation (engine/train/bn-calibration.ts).
+CALIBRATION_BATCHES = 50
 
 CHECKPOINT_FORMAT = "dsod-torch-checkpoint"
 
@@ -214,6 +216,46 @@ def latest_checkpoint(run_dir):
     return os.path.join(folder, names[-1]) if names else None
 
 
+def snapshot_stats(net):
+    """A copy of every batch norm's running statistics (to evaluate with recalibrated ones, then put these back)."""
+    return [(m, m.mean_ema.clone(), m.var_ema.clone(), m.factor.clone()) for m in net.modules() if isinstance(m, CaffeBatchNorm)]
+
+
+def restore_stats(net, kept):
+    with torch.no_grad():
+        for m, mean, var, factor in kept:
+            m.mean_ema.copy_(mean)
+            m.var_ema.copy_(var)
+            m.factor.copy_(factor)
+
+
+def recalibrate(net, data, g, micro, batches, device):
+    """engine/train/bn-calibration.ts: every running statistic reset and re-accumulated, with Caffe's update, over the
+    first `batches` x `micro` training images (resized, in order, each once), so they depend only on the weights. On
+    rank 0 alone: synchronized batch norm is off while it runs. Returns the images seen."""
+    bns = [m for m in net.modules() if isinstance(m, CaffeBatchNorm)]
+    syncs = [m.sync for m in bns]
+    was_training = net.training
+    images = 0
+    try:
+        with torch.no_grad():
+            for m in bns:
+                m.mean_ema.zero_()
+                m.var_ema.zero_()
+                m.factor.zero_()
+                m.sync = None
+            net.train()
+            for b in data.calibration_batches(g, micro, batches):
+                if b["size"]:
+                    net(b["images"].to(device))
+                    images += b["size"]
+    finally:
+        for m, sync in zip(bns, syncs):
+            m.sync = sync
+        net.train(was_training)
+    return images
+
+
 def resume_from(path, g, net, sgd):
     """Weights, momentum and meta of a checkpoint of this spec (its hash must be the graph's)."""
     try:
@@ -245,10 +287,13 @@ class Limits:
     """When a run stops early and how it evaluates (the tfjs trainer's --max-steps, --minutes, --eval-every)."""
 
     def __init__(self, max_steps=None, minutes=None, eval_every=None, eval_inputs=None, eval_images=None, detections_dir=None,
-                 events_file=True, keep_checkpoints=3):
+                 events_file=True, keep_checkpoints=3, init=None, calibration_batches=CALIBRATION_BATCHES):
         self.max_steps, self.minutes = max_steps, minutes
         self.eval_every, self.eval_inputs, self.eval_images = eval_every, eval_inputs, eval_images
         self.detections_dir, self.events_file, self.keep_checkpoints = detections_dir, events_file, keep_checkpoints
+        # init: a tfjs weights file to start a new run from (the bridge writes the tfjs engine's seeded initial
+        # weights, so both engines start alike); calibration_batches: engine/train/bn-calibration.ts's count.
+        self.init, self.calibration_batches = init, calibration_batches
 
 
 def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume=False, data=None, workers=None, limits=None,
@@ -300,6 +345,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     priors = prior_boxes(g)
     step, before = 0, 0.0
     path = latest_checkpoint(run_dir) if resume else None
+    if limits.init and not path:
+        load_into(net, read_weights_file(limits.init)[0])
     if path:
         meta = resume_from(path, g, net, sgd)
         step, before = meta["step"], meta["elapsedSec"]
@@ -362,11 +409,18 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
         sink.emit("checkpoint", step=step, path=written, bytes=size, reason=reason)
 
     def evaluate(final):
-        """Detections of the held-out images (periodic: the first --eval-images), handed to the bridge to score."""
+        """Detections of the held-out images (periodic: the first --eval-images), handed to the bridge to score. A
+        periodic one sees recalibrated batch-norm statistics, then training goes on with its own (as the tfjs engine);
+        the final statistics were recalibrated for good before the last checkpoint."""
         from .infer import detections_document, write_json_atomic
 
         count = None if final else limits.eval_images
+        kept = snapshot_stats(net) if data and not final and limits.calibration_batches > 0 else None
+        if kept is not None:
+            recalibrate(net, data, g, micro, limits.calibration_batches, world.device)
         doc = detections_document(net, g, inputs, count=count, spec=spec_path, device=world.device)
+        if kept is not None:
+            restore_stats(net, kept)
         folder = limits.detections_dir or limits.eval_inputs
         out = os.path.join(folder, f"detections-step-{step:08d}{'-final' if final else ''}.json")
         write_json_atomic(out, doc)
@@ -430,6 +484,10 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
         stopped = reason == "stopped"
         signum = stop["signal"] or signal.SIGTERM
         if world.main:
+            # The weights a run leaves carry statistics of those weights (not after a signal: stopping must be quick).
+            if data and not stopped and limits.calibration_batches > 0:
+                images = recalibrate(net, data, g, micro, limits.calibration_batches, world.device)
+                sink.emit("log", level="info", message=f"batch-norm statistics recomputed over {images} training images")
             checkpoint("signal" if stopped else "end" if reason == "completed" else "limit")
             # The final evaluation, on every held-out image (not after a signal: stopping must be quick).
             if inputs is not None and not stopped:
