@@ -55,6 +55,11 @@ test('the platform .vsix carries the bundles, the wasm binaries, sharp with its 
     'extension/dist/node_modules/semver/package.json',
     'extension/dist/node_modules/@img/colour/package.json',
     'extension/examples/tiny.dsod.yaml',
+    // The torch engine's Python package (engine/torch/python.ts torchPackageRoot looks beside the bundle first) and the
+    // published ONNX schema the ONNX export reads.
+    'extension/dist/dsod_torch/__main__.py',
+    'extension/dist/dsod_torch/train.py',
+    'extension/dist/onnx.proto',
   ])
     assert.ok(names.has(f), `${f} is not in the package`);
   if (target === 'linux-x64') {
