@@ -5,13 +5,14 @@
 // Run: `npm run build && npx tsc -p . && flock /tmp/coord/e2e.lock node --test --test-concurrency=1 out/test/e2e/export.e2e.js`.
 // Screenshots: results/e2e/export/01-weights-picker.png, 02-folder-box.png, 03-exported.png.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createModel, encodeWeights } from '../../engine/model';
-import { analyze, readRepoFile } from '../helpers';
-import { log, openFile, openVSCode, stepRunner, until, type Session } from './harness';
+import { analyze, readRepoFile, repoRoot } from '../helpers';
+import { goTo, log, openFile, openVSCode, showHover, stepRunner, until, type Session } from './harness';
 
 const SPEC = 'tiny.dsod.yaml';
 const RUN = 'runs/tiny-20261201-120000';
@@ -80,6 +81,25 @@ describe('DSOD Studio in VS Code: Export to TF.js and to ONNX', { timeout: 300_0
       await toast(page, 'ONNX model written to').waitFor({ timeout: 90_000 });
       await screenshot('05-onnx-exported');
       assert.ok(statSync(out).size > 100_000, 'the model holds the weights');
+    }),
+  );
+
+  test('v. dsod latency beside the spec: the totals hover shows the measurement with its machine and runtime', { timeout: 120_000 }, () =>
+    step('v-latency-hover', async ({ page, screenshot, workspace }) => {
+      // The real CLI measures and writes <spec>.latency.json beside the spec; the extension watches those files.
+      const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'dsod.js'), 'latency', join(workspace, SPEC), '--warmup', '1', '--runs', '3'], {
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      await openFile(page, SPEC);
+      await goTo(page, 9, 3); // `name:`: the totals
+      const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'measured latency' });
+      await showHover(page, hover);
+      const text = await hover.first().innerText();
+      assert.match(text, /measured latency\s+[\d.]+ ms median · p90 [\d.]+ ms at batch 1 · [\d.]+ [GM]MAC\/s · onnxruntime-node [\d.]+ \(cpu\)/);
+      log(`hover: ${text.split('\n').find((l) => l.includes('ms median'))}`);
+      await screenshot('06-latency-hover');
+      await page.keyboard.press('Escape');
     }),
   );
 });
