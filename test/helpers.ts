@@ -17,6 +17,8 @@ export const DSOD300_YAML = readRepoFile('examples/dsod300.dsod.yaml');
  * moving every expected range (test/core/dsod300.test.ts checks the two analyse to the same network).
  */
 export const DSOD300_FROZEN_YAML = readRepoFile('test/fixtures/dsod300.frozen.dsod.yaml');
+/** A small net of the language's other readings (no stem, plain prediction, L2Norm on scale 1, heads without BN). */
+export const PLAIN_YAML = readRepoFile('test/fixtures/plain.dsod.yaml');
 
 export function check(text: string, format: SpecFormat = 'yaml'): SpecCheck {
   return checkSpec(text, format);

@@ -8,7 +8,7 @@ import { WASM_REPLACED_KERNELS } from '../../engine/backend/wasm-kernels';
 import { createModel } from '../../engine/model';
 import { batchNormTrain, channelDots, channelSums } from '../../engine/model/batch-norm';
 import { maxPoolCaffe } from '../../engine/model/layers';
-import { analyze, readRepoFile, rng } from '../helpers';
+import { analyze, PLAIN_YAML, readRepoFile, rng } from '../helpers';
 
 before(async () => {
   await prepareWasm();
@@ -305,22 +305,6 @@ test('batch norm: the custom gradient equals the autodiff of the plain formula (
 
 /** The other readings: DenseNet's 7x7/2 entry + 3x3/2 ceil pool (32 -> 16), plain prediction, L2Norm on scale 1
  * only, heads without batch norm. */
-const PLAIN = `dsod: 1
-input: { size: [64, 64], channels: 3 }
-classes: 4
-backbone:
-  notation: DS/8-8-4-0.5
-  stem: false
-  blocks: [1, 1]
-  transitions: [pool, { pool: false, channels: 8 }]
-prediction: { structure: plain, scales: 3, l2norm: { init: 10, scales: first } }
-heads: { kernel: 3, batch_norm: false }
-priors:
-  min_sizes: [8, 16, 32]
-  max_sizes: [16, 32, 48]
-  aspect_ratios: [[2], [2, 3], [2]]
-  steps: [4, 8, 16]
-`;
 
 const MICRO = `dsod: 1
 input: { size: [32, 32], channels: 3 }
@@ -340,7 +324,7 @@ priors:
 
 for (const [label, spec, size] of [
   ['dense, stem', MICRO, 32],
-  ['plain, no stem', PLAIN, 64],
+  ['plain, no stem', PLAIN_YAML, 64],
 ] as const) {
   test(`a whole DSOD (${label}): wasm forward and every parameter gradient equal cpu's`, async (t) => {
     const graph = analyze(spec).graph;

@@ -6,7 +6,7 @@ import { defaultBoxes } from '../../core';
 import { createModel, decodeWeights, encodeWeights, type DsodModel } from '../../engine/model';
 import { batchNormInfer, batchNormTrain, MOVING_AVERAGE_FRACTION, runningStats } from '../../engine/model/batch-norm';
 import { maxPoolCaffe } from '../../engine/model/layers';
-import { analyze, DSOD300_YAML, exampleFiles, readRepoFile } from '../helpers';
+import { analyze, DSOD300_YAML, exampleFiles, PLAIN_YAML, readRepoFile } from '../helpers';
 
 const TINY = readRepoFile('examples/tiny.dsod.yaml');
 
@@ -29,22 +29,6 @@ priors:
 
 /** The other readings: DenseNet's 7x7/2 entry + 3x3/2 ceil pool (32 -> 16), plain prediction, L2Norm on scale 1
  * only, heads without batch norm. */
-const PLAIN = `dsod: 1
-input: { size: [64, 64], channels: 3 }
-classes: 4
-backbone:
-  notation: DS/8-8-4-0.5
-  stem: false
-  blocks: [1, 1]
-  transitions: [pool, { pool: false, channels: 8 }]
-prediction: { structure: plain, scales: 3, l2norm: { init: 10, scales: first } }
-heads: { kernel: 3, batch_norm: false }
-priors:
-  min_sizes: [8, 16, 32]
-  max_sizes: [16, 32, 48]
-  aspect_ratios: [[2], [2, 3], [2]]
-  steps: [4, 8, 16]
-`;
 
 tf.setBackend('cpu');
 
@@ -123,8 +107,8 @@ test("tiny example: a cpu forward pass gives core's shapes, per scale and concat
 });
 
 test("no stem, plain prediction, L2Norm on scale 1 only, heads without BN: shapes and counts equal core's", () => {
-  const analysis = analyze(PLAIN);
-  withModel(PLAIN, 0, (model) => {
+  const analysis = analyze(PLAIN_YAML);
+  withModel(PLAIN_YAML, 0, (model) => {
     assert.deepEqual(model.countParams(), { learned: analysis.totals.paramsLearned, stored: analysis.totals.paramsStored });
     assert.deepEqual(
       model.params.filter((p) => p.role === 'scale').map((p) => [p.name, p.variable.size]),

@@ -14,29 +14,13 @@ import { IoError } from '../../engine/data/files';
 import { createModel, encodeWeights, type DsodModel, type WeightMap } from '../../engine/model';
 import { prepareWasm } from '../../engine/backend';
 import { CHROMIUM_ARGS, chromiumBin } from '../chromium';
-import { analyze, readRepoFile, repoRoot, rng } from '../helpers';
+import { analyze, PLAIN_YAML, readRepoFile, repoRoot, rng } from '../helpers';
 
 const TINY_PATH = join(repoRoot, 'examples', 'tiny.dsod.yaml');
 const DSOD300_PATH = join(repoRoot, 'examples', 'dsod300.dsod.yaml');
 
 /** The other readings of the language: a 3x3/2 ceil pool with pad (DenseNet entry), L2Norm on scale 1 only, heads
- * without batch norm, plain prediction (model.test.ts's PLAIN). */
-const PLAIN = `dsod: 1
-input: { size: [64, 64], channels: 3 }
-classes: 4
-backbone:
-  notation: DS/8-8-4-0.5
-  stem: false
-  blocks: [1, 1]
-  transitions: [pool, { pool: false, channels: 8 }]
-prediction: { structure: plain, scales: 3, l2norm: { init: 10, scales: first } }
-heads: { kernel: 3, batch_norm: false }
-priors:
-  min_sizes: [8, 16, 32]
-  max_sizes: [16, 32, 48]
-  aspect_ratios: [[2], [2, 3], [2]]
-  steps: [4, 8, 16]
-`;
+ * without batch norm, plain prediction (model.test.ts's PLAIN_YAML). */
 
 /** The tiny example at 100x100: every ceil-mode pool after the stem has an odd input, so its last window reaches past
  * the edge, over the output of a linear 1x1 convolution (negative values): padding with anything but -Infinity shows. */
@@ -159,7 +143,7 @@ async function loadInNode(dir: string): Promise<tf.GraphModel> {
 describe('the TF.js graph model in Node (cpu backend)', () => {
   for (const [label, text, batch] of [
     ['tiny', null, 2],
-    ['plain', PLAIN, 2],
+    ['plain', PLAIN_YAML, 2],
     ['odd', ODD, 1],
   ] as const) {
     test(`${label}: loc and conf equal the engine's within 1e-4 relative; priors.json is core's default boxes`, async (t) => {
@@ -220,7 +204,7 @@ describe('bad input: clear errors, nothing left behind', () => {
   const leftovers = () => readdirSync(work).filter((n) => n.includes('.tmp-') || n.includes('.old-'));
 
   test('weights of another network: the error names the tensor, no folder is written', async () => {
-    const plain = createModel(analyze(PLAIN).graph);
+    const plain = createModel(analyze(PLAIN_YAML).graph);
     const weights = await plain.getWeights();
     plain.dispose();
     const name = Object.keys(weights).find((n) => n.endsWith('/weight'))!;
@@ -229,7 +213,7 @@ describe('bad input: clear errors, nothing left behind', () => {
     const path = join(work, 'wrong.dsodw');
     writeFileSync(path, encodeWeights(weights));
     const out = join(work, 'wrong-tfjs');
-    const r = await dsod('export', '--tfjs', specFile('plain-w.dsod.yaml', PLAIN), '--weights', path, '--out', out);
+    const r = await dsod('export', '--tfjs', specFile('plain-w.dsod.yaml', PLAIN_YAML), '--weights', path, '--out', out);
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
