@@ -25,6 +25,7 @@ import {
 import { EXIT } from '../errors';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 import { readLatencyBeside } from '../latency/file';
+import { textTable } from './text-table';
 
 export const ANALYZE_USAGE = `  analyze <spec>     Exact shapes, parameters, MACs and default boxes of a DSOD spec (*.dsod.yaml, *.dsod.json)
       --json         Print one JSON object instead of the tables (the same as --format json)
@@ -213,8 +214,8 @@ function renderMemory(a: Analysis, m: TrainingMemory, fit: BatchFit | null): str
     `${a.spec.name}: training memory, ${m.engine} ${m.precision}, micro-batch ${m.batch} ` +
       `(train.batch ${t.batch} = ${t.batch / t.accumulate} x accumulate ${t.accumulate})`,
     '',
-    table(header, rows),
-    table(
+    textTable(header, rows),
+    textTable(
       ['part', 'bytes'],
       parts.map(([k, v]) => [k, formatBytes(v)]),
     ),
@@ -239,14 +240,4 @@ function renderMemory(a: Analysis, m: TrainingMemory, fit: BatchFit | null): str
     'workspaces (cuDNN, XNNPACK), the CUDA context, cuDNN batch-norm reserve space. See README, "Training memory".',
   );
   return lines.join('\n') + '\n';
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-      .join('  ')
-      .trimEnd() + '\n';
-  return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
 }

@@ -10,6 +10,7 @@ import { invalidUtf8 } from '../data/files';
 import { EXIT } from '../errors';
 import { diagnosticLine, type CommandResult } from './analyze';
 import { readFailure, readSpecFile } from './spec-read';
+import { textTable } from './text-table';
 
 export const DIFF_USAGE = `  diff <A> <B>       What an edit costs: per stage, per scale and in total, the change in learned parameters, MACs,
                      activation memory and default boxes from spec A to spec B. A side is a spec file or a git
@@ -75,16 +76,6 @@ function readSide(arg: string, cwd: string, hints: boolean): Side {
   return { label: arg, revision: rev.revision, check: checkSpec(new TextDecoder('utf-8').decode(bytes), format, { hints }) };
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-      .join('  ')
-      .trimEnd() + '\n';
-  return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
-}
-
 const costCells = (c: StageCost) => [signed(c.paramsLearned), signed(c.macs), signed(c.activationBytes, formatBytes)];
 const mark = (change: string) => (change === 'added' ? ' (added)' : change === 'removed' ? ' (removed)' : '');
 
@@ -94,7 +85,7 @@ export function renderDiff(d: AnalysisDiff, a: Side, b: Side): string {
   const name = (s: Side) => s.check.analysis?.spec.name ?? '';
   const out = [`A: ${a.label}  (${name(a)})\nB: ${b.label}  (${name(b)})\n\n`];
   out.push(
-    table(
+    textTable(
       ['total', 'A', 'B', 'change'],
       [
         ['learned params', formatExact(t.a.paramsLearned), formatExact(t.b.paramsLearned), signed(t.delta.paramsLearned)],
@@ -107,14 +98,14 @@ export function renderDiff(d: AnalysisDiff, a: Side, b: Side): string {
   out.push('\n');
   if (isUnchanged(d)) return out.join('') + 'No change: the same stages, each costing the same.\n';
   out.push(
-    table(
+    textTable(
       ['stage', 'params', 'MACs', 'activations'],
       d.stages.map((s) => [s.name + mark(s.change), ...costCells(s.delta)]),
     ),
   );
   out.push('\n');
   out.push(
-    table(
+    textTable(
       ['scale', 'params', 'MACs', 'activations', 'boxes'],
       d.scales.map((s) => [`scale${s.index}${mark(s.change)}`, ...costCells(s.delta), signed(s.delta.boxes, formatExact)]),
     ),

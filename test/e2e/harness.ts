@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type BrowserServer, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserServer, type Frame, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumBin } from '../chromium';
 
 const run = promisify(execFile);
@@ -533,4 +533,20 @@ export async function showHover(page: Page, hover: Locator): Promise<void> {
     await page.keyboard.press('Control+I');
     await hover.first().waitFor({ state: 'visible', timeout: 3_000 });
   });
+}
+
+/**
+ * The run dashboard's page: the webview frame that holds `#run-header` (the graph's webview, when open, does not).
+ * Looked up again on every call: VS Code drops a hidden webview and makes a new frame when it is shown again.
+ */
+export async function dashboard(page: Page): Promise<Frame | undefined> {
+  for (const f of page.frames()) {
+    if (f.isDetached()) continue;
+    try {
+      if ((await f.locator('#run-header').count()) > 0) return f;
+    } catch {
+      // detached meanwhile
+    }
+  }
+  return undefined;
 }

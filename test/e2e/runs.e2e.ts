@@ -17,6 +17,7 @@ import type { Frame, Page } from 'playwright-core';
 import {
   activeTab,
   build,
+  dashboard,
   log,
   openFile,
   openVSCode,
@@ -65,22 +66,6 @@ const run = { dir: '', name: '', stoppedAt: 0, resumedStoppedAt: 0, pointsAtStop
 const second = { dir: '', name: '', stoppedAt: 0, reloadStoppedAt: 0 };
 
 const { step, timings } = stepRunner(() => vscode, { escapeFirst: false });
-
-/**
- * The run dashboard's page: the webview frame that holds `#run-header` (the graph's webview, when open, does not).
- * Looked up again on every call: VS Code drops a hidden webview and makes a new frame when it is shown again.
- */
-async function dashboard(page: Page): Promise<Frame | undefined> {
-  for (const f of page.frames()) {
-    if (f.isDetached()) continue;
-    try {
-      if ((await f.locator('#run-header').count()) > 0) return f;
-    } catch {
-      // detached meanwhile
-    }
-  }
-  return undefined;
-}
 
 /** Poll the dashboard until `probe` returns a value. */
 function onDashboard<T>(page: Page, what: string, probe: (f: Frame) => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {

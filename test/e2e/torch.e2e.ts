@@ -12,25 +12,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { skipWithoutTorch } from '../engine/torch-fixtures';
-import { build, log, openFile, openVSCode, repoRoot, runCommand, statusBarEntry, stepRunner, until, type Session } from './harness';
+import { build, dashboard, log, openFile, openVSCode, repoRoot, runCommand, statusBarEntry, stepRunner, until, type Session } from './harness';
 
 const SPEC = 'examples/tiny.dsod.yaml';
 let vscode: Session | undefined;
 let sourceDir: string | undefined;
 const { step } = stepRunner(() => vscode, { escapeFirst: false });
-
-/** The run dashboard's frame (the one with #run-header), looked up again each time (VS Code remakes hidden webviews). */
-async function dashboard(page: Page): Promise<Frame | undefined> {
-  for (const f of page.frames()) {
-    if (f.isDetached()) continue;
-    try {
-      if ((await f.locator('#run-header').count()) > 0) return f;
-    } catch {
-      // detached meanwhile
-    }
-  }
-  return undefined;
-}
 
 const text = async (f: Frame, selector: string) => ((await f.locator(selector).first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
 
