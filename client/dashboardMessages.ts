@@ -1,13 +1,12 @@
 // What the host does with a message from the run dashboard, apart from VS Code (so node tests can drive it): validate
 // it against the protocol, refuse and log anything malformed, and only then act. The page is a web page: it may only
-// name the run it shows, checkpoints inside that run's checkpoints/ folder or its weights.dsodw, and runs the host
+// name the run it shows, checkpoints (either engine's) inside that run's checkpoints/ folder or its weights.dsodw, and runs the host
 // listed to it. A compromised page cannot make the editor resume, evaluate or read anything else.
 import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { CHECKPOINT_FILE } from '../engine/report/run-folder';
 import { DASHBOARD_PROTOCOL_VERSION, validateDashboardWebviewMessage, type DashboardWebviewMessage } from '../protocol/dashboard';
 import { protocolMismatch } from '../protocol/checks';
-import { RUN_FILES } from '../protocol/run-files';
+import { checkpointOfName, CHECKPOINT_KINDS, RUN_FILES } from '../protocol/run-files';
 
 export interface DashboardHost {
   /** The run folder the panel shows. */
@@ -40,18 +39,25 @@ const isFile = (p: string) => {
 
 const sameDir = (a: string, b: string) => resolve(a) === resolve(b);
 
-/** Why a checkpoint path from the page is refused, or null: it must be RUNDIR/checkpoints/step-N.dsodckpt and exist. */
+const CHECKPOINT_NAMES = CHECKPOINT_KINDS.map((k) => `step-N${k.extension}`).join(' or ');
+
+/**
+ * Why a checkpoint path from the page is refused, or null: it must be a checkpoint of either engine in
+ * RUNDIR/checkpoints/ (step-N.dsodckpt or step-N.pt) and exist.
+ */
 export function checkpointProblem(runDir: string, path: string): string | null {
   if (!isAbsolute(path)) return 'the checkpoint path is not absolute';
   if (!sameDir(dirname(resolve(path)), join(runDir, RUN_FILES.checkpoints))) return "the checkpoint is not in the run's checkpoints folder";
-  if (!CHECKPOINT_FILE.test(basename(path))) return 'the file is not a checkpoint (step-N.dsodckpt)';
+  if (!checkpointOfName(basename(path))) return `the file is not a checkpoint (${CHECKPOINT_NAMES})`;
   if (!isFile(path)) return 'the checkpoint file is not there any more';
   return null;
 }
 
-/** Checkpoints, or the run's own weights.dsodw. */
+/** The tfjs engine's checkpoints, or the run's own weights.dsodw: what `dsod eval --weights` reads. */
 export function weightsProblem(runDir: string, path: string): string | null {
   if (isAbsolute(path) && resolve(path) === resolve(runDir, RUN_FILES.weights)) return isFile(path) ? null : `the run has no ${RUN_FILES.weights} yet`;
+  if (checkpointOfName(basename(path))?.engine === 'torch')
+    return `a torch engine checkpoint is PyTorch's own file, which dsod eval does not read: evaluate the run's ${RUN_FILES.weights}`;
   return checkpointProblem(runDir, path);
 }
 

@@ -5,7 +5,7 @@
 // and pass through the same validator. Engine events are checked field by field by protocol/engine-events.ts.
 //
 // No runtime imports but the checkers and the event validator (which imports only the checkers): the browser bundle uses this file.
-import { validateEngineEvent, type EngineEvent, type MetricName } from './engine-events';
+import { validateEngineEvent, type EngineEvent, type EngineName, type MetricName } from './engine-events';
 import {
   all,
   arrayOf,
@@ -100,6 +100,8 @@ export interface GalleryData {
 export interface CheckpointFile {
   path: string;
   step: number;
+  /** The engine that wrote it, and the only one that reads it (protocol/run-files.ts CHECKPOINT_KINDS). */
+  engine: EngineName;
   bytes: number;
 }
 
@@ -299,7 +301,7 @@ export const gallery: Check = shapeOf<GalleryData>()({
   images: arrayOf(galleryImage, L.galleryImages),
 });
 
-const checkpointFile: Check = shapeOf<CheckpointFile>()({ path, step: count, bytes: count });
+const checkpointFile: Check = shapeOf<CheckpointFile>()({ path, step: count, engine: oneOf('tfjs', 'torch'), bytes: count });
 const checkpoints = arrayOf(checkpointFile, L.checkpoints);
 
 const artifactFields: Fields<RunArtifacts> = {

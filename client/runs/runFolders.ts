@@ -57,10 +57,13 @@ export function specOfRun(run: RunStatus): string | null {
   return existsSync(copy) ? copy : null;
 }
 
-/** The best weights to evaluate or run: weights.dsodw, else the last checkpoint. */
+/**
+ * The best weights to evaluate or run: weights.dsodw, else the last tfjs checkpoint (dsod eval and infer read
+ * .dsodckpt and .dsodw; a torch checkpoint is PyTorch's own file, and the torch engine writes weights.dsodw with each).
+ */
 export function weightsOfRun(run: RunStatus): string | null {
   if (run.weights) return join(run.runDir, RUN_FILES.weights);
-  return run.checkpoints.at(-1)?.path ?? null;
+  return run.checkpoints.filter((c) => c.engine === 'tfjs').at(-1)?.path ?? null;
 }
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.JPG', '.JPEG', '.PNG'];

@@ -5,7 +5,7 @@
 // own part of the picture and never the whole snapshot: the page would refuse a message with one bad value in it.
 import { promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { validateEngineEvent, type EngineCommand, type EngineEvent, type MetricName } from '../../protocol/engine-events';
+import { validateEngineEvent, type EngineCommand, type EngineEvent, type EngineName, type MetricName } from '../../protocol/engine-events';
 import {
   DASHBOARD_LIMITS,
   gallery as galleryCheck,
@@ -22,7 +22,7 @@ import {
 } from '../../protocol/dashboard';
 import { isObject } from '../../protocol/checks';
 import { RunModel, type Liveness, type RunState } from '../../webview/dashboard/model';
-import { RUN_FILES } from '../../protocol/run-files';
+import { checkpointOfName, RUN_FILES } from '../../protocol/run-files';
 import { readFileChecked } from '../data/files';
 import { trainingHolder } from '../train/run-lock';
 
@@ -30,7 +30,6 @@ import { trainingHolder } from '../train/run-lock';
 const MAX_EVENTS_BYTES = 1024 * 1024 * 1024;
 
 export const INFERENCE_RECORD = RUN_FILES.inferenceRecord;
-export const CHECKPOINT_FILE = /^step-(\d+)\.dsodckpt$/;
 
 export interface GalleryLimits {
   /** Images sent with their pixels (the rest are listed with their boxes only). */
@@ -155,6 +154,7 @@ export async function readPrCurves(runDir: string): Promise<PrCurvesData | null>
   return doc !== undefined && prCurves(doc, 'curves') === null ? (doc as PrCurvesData) : null;
 }
 
+/** The checkpoint files of both engines (protocol/run-files.ts CHECKPOINT_KINDS), oldest first. */
 export async function listCheckpointFiles(runDir: string): Promise<CheckpointFile[]> {
   const dir = join(runDir, RUN_FILES.checkpoints);
   let names: string[];
@@ -165,11 +165,11 @@ export async function listCheckpointFiles(runDir: string): Promise<CheckpointFil
   }
   const out: CheckpointFile[] = [];
   for (const n of names) {
-    const m = CHECKPOINT_FILE.exec(n);
-    if (!m) continue;
+    const c = checkpointOfName(n);
+    if (!c) continue;
     try {
       const st = await fsp.stat(join(dir, n));
-      if (st.isFile()) out.push({ path: join(dir, n), step: Number(m[1]), bytes: st.size });
+      if (st.isFile()) out.push({ path: join(dir, n), step: c.step, engine: c.engine, bytes: st.size });
     } catch {
       // removed meanwhile (the trainer keeps the last few)
     }
@@ -429,10 +429,18 @@ export interface RunStatus {
   /** Checkpoint files, oldest first, and whether weights.dsodw is there. */
   checkpoints: CheckpointFile[];
   weights: boolean;
+  /**
+   * The engine that trains the run, what resuming it must use: the engine of its last checkpoint (the file the resume
+   * reads), else its last training's doctor (`engine`, absent: tfjs), else null (it never trained).
+   */
+  engine: EngineName | null;
 }
 
 /** What a run list needs of the events: folded once per version of events.jsonl and metrics.json, and per liveness. */
-type RunFold = Omit<RunStatus, 'checkpoints' | 'weights'>;
+type RunFold = Omit<RunStatus, 'checkpoints' | 'weights' | 'engine'> & {
+  /** The engine its last training's doctor named. */
+  trainedBy: EngineName | null;
+};
 
 const SUMMARY_MAX_PROGRESS = 2000;
 const MAX_CACHED_FOLDS = 2000;
@@ -460,6 +468,7 @@ async function foldRunFolder(dir: string): Promise<RunFold> {
   const latest = model.latestEvaluation;
   const starts = model.processes.flatMap((p) => (p.start ? [p.start] : []));
   const spec = (starts.find((s) => s.command === 'train') ?? starts.find((s) => s.spec))?.spec ?? null;
+  const trainDoctor = model.trainProcess?.doctor ?? null;
   const folderTime = eventsStat?.mtime ?? (await statOf(dir))?.mtime ?? new Date();
   const first = ev.events.length ? Date.parse(ev.events[0].time) : NaN;
   const fold: RunFold = {
@@ -473,6 +482,7 @@ async function foldRunFolder(dir: string): Promise<RunFold> {
     commands: [...new Set(model.processes.flatMap((p) => (p.command ? [p.command] : [])))],
     created: (Number.isFinite(first) ? new Date(first) : folderTime).toISOString(),
     modified: folderTime.toISOString(),
+    trainedBy: trainDoctor ? (trainDoctor.engine ?? 'tfjs') : null,
   };
   if (folds.size >= MAX_CACHED_FOLDS) folds.clear();
   folds.set(dir, { key, fold });
@@ -483,8 +493,12 @@ async function foldRunFolder(dir: string): Promise<RunFold> {
 export async function readRunStatus(runDir: string): Promise<RunStatus | null> {
   const dir = resolve(runDir);
   if (!(await isRunFolder(dir))) return null;
-  const [fold, checkpoints, weights] = await Promise.all([foldRunFolder(dir), listCheckpointFiles(dir), exists(join(dir, RUN_FILES.weights))]);
-  return { ...fold, checkpoints, weights };
+  const [{ trainedBy, ...fold }, checkpoints, weights] = await Promise.all([
+    foldRunFolder(dir),
+    listCheckpointFiles(dir),
+    exists(join(dir, RUN_FILES.weights)),
+  ]);
+  return { ...fold, checkpoints, weights, engine: checkpoints.at(-1)?.engine ?? trainedBy };
 }
 
 /** `read` of every folder directly under `root` (its hidden ones aside), where it says it is a run folder. */

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files';
-import { RUN_FILES } from '../../protocol/run-files';
+import { checkpointFileName, checkpointOfName, RUN_FILES } from '../../protocol/run-files';
 import { decodeWeights, encodeWeights, type WeightMap } from '../model/weights';
 import type { DataSource } from '../data/source';
 import type { Schedule } from './schedule';
@@ -116,13 +116,14 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
 }
 
 export const CHECKPOINT_DIR = RUN_FILES.checkpoints;
-const NAME = /^step-(\d+)\.dsodckpt$/;
-
 export function checkpointName(step: number): string {
-  return `step-${String(step).padStart(8, '0')}.dsodckpt`;
+  return checkpointFileName('tfjs', step);
 }
 
-/** Checkpoints of a run folder, oldest first (temporary files of an interrupted write are not checkpoints). */
+/**
+ * This engine's (tfjs) checkpoints of a run folder, oldest first (temporary files of an interrupted write are not
+ * checkpoints; the torch engine's are not this engine's to read or prune).
+ */
 export function listCheckpoints(runDir: string): { step: number; path: string }[] {
   let names: string[];
   try {
@@ -131,9 +132,8 @@ export function listCheckpoints(runDir: string): { step: number; path: string }[
     return [];
   }
   return names
-    .map((n) => ({ m: NAME.exec(n), n }))
-    .filter((x) => x.m !== null)
-    .map((x) => ({ step: Number(x.m![1]), path: join(runDir, CHECKPOINT_DIR, x.n) }))
+    .map((n) => ({ c: checkpointOfName(n), n }))
+    .flatMap((x) => (x.c?.engine === 'tfjs' ? [{ step: x.c.step, path: join(runDir, CHECKPOINT_DIR, x.n) }] : []))
     .sort((a, b) => a.step - b.step);
 }
 

@@ -118,7 +118,9 @@ describe('the recorded run', () => {
       m.checkpoints.every((c) => c.exists),
       'no listing yet: assumed present',
     );
-    m.setCheckpointFiles([520, 560, 600].map((s) => ({ path: `/moved/tiny/checkpoints/step-${String(s).padStart(8, '0')}.dsodckpt`, step: s, bytes: 7 })));
+    m.setCheckpointFiles(
+      [520, 560, 600].map((s) => ({ path: `/moved/tiny/checkpoints/step-${String(s).padStart(8, '0')}.dsodckpt`, step: s, engine: 'tfjs' as const, bytes: 7 })),
+    );
     assert.deepEqual(
       m.checkpoints.filter((c) => c.exists).map((c) => [c.step, c.path]),
       [520, 560, 600].map((s) => [s, `/moved/tiny/checkpoints/step-${String(s).padStart(8, '0')}.dsodckpt`]),

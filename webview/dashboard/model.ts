@@ -18,6 +18,7 @@ import type {
   DoneReason,
   EngineCommand,
   EngineEvent,
+  EngineName,
   ErrorEvent,
   LogEvent,
   MetricEvent,
@@ -26,6 +27,7 @@ import type {
   StartEvent,
 } from '../../protocol/engine-events';
 import type { CheckpointFile, MetricRecordData } from '../../protocol/dashboard';
+import { checkpointOfName } from '../../protocol/run-files';
 
 /** Loss, learning rate and throughput per optimizer step, increasing steps. */
 export interface StepSeries {
@@ -73,6 +75,8 @@ export interface CheckpointInfo {
   path: string;
   /** The file name, how checkpoints are matched between events and the folder (which may have moved). */
   file: string;
+  /** The engine that wrote it (and the only one that reads it); null: not a name of CHECKPOINT_KINDS. */
+  engine: EngineName | null;
   bytes: number;
   reason: CheckpointReason | null;
   time: string | null;
@@ -294,7 +298,16 @@ export class RunModel {
   private checkpoint(e: CheckpointEvent): void {
     const file = fileName(e.path);
     this.freshCheckpoints.add(file);
-    this.checkpointEvents.set(file, { step: e.step, path: e.path, file, bytes: e.bytes, reason: e.reason, time: e.time, exists: true });
+    this.checkpointEvents.set(file, {
+      step: e.step,
+      path: e.path,
+      file,
+      engine: checkpointOfName(file)?.engine ?? null,
+      bytes: e.bytes,
+      reason: e.reason,
+      time: e.time,
+      exists: true,
+    });
   }
 
   private metric(e: MetricEvent): void {
@@ -372,7 +385,7 @@ export class RunModel {
     }
     if (this.checkpointFiles)
       for (const [k, f] of this.checkpointFiles)
-        if (!out.has(k)) out.set(k, { step: f.step, path: f.path, file: k, bytes: f.bytes, reason: null, time: null, exists: true });
+        if (!out.has(k)) out.set(k, { step: f.step, path: f.path, file: k, engine: f.engine, bytes: f.bytes, reason: null, time: null, exists: true });
     return [...out.values()].sort((a, b) => a.step - b.step);
   }
 

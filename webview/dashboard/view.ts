@@ -816,7 +816,7 @@ export class DashboardView {
     const body = el('tbody', {}, t);
     const interactive = this.host.interactive && !this.o.report;
     for (const cp of [...cps].reverse()) {
-      const tr = el('tr', { 'data-step': String(cp.step), 'data-path': cp.path }, body);
+      const tr = el('tr', { 'data-step': String(cp.step), 'data-path': cp.path, 'data-engine': cp.engine ?? '' }, body);
       el('td', { class: 'r num' }, tr, formatExact(cp.step));
       el('td', {}, tr, cp.reason ?? '–');
       el('td', { class: 'r num' }, tr, fmtBytes(cp.bytes));
@@ -832,6 +832,11 @@ export class DashboardView {
       );
       const evaluate = el('button', { type: 'button', class: 'evaluate', title: `Evaluate the weights of step ${cp.step}` }, actions, 'Evaluate');
       if (!cp.exists) resume.disabled = evaluate.disabled = true;
+      // dsod eval reads .dsodckpt and .dsodw; a torch checkpoint is PyTorch's own file, and each one also wrote weights.dsodw.
+      if (cp.engine === 'torch') {
+        evaluate.disabled = true;
+        evaluate.title = "A torch engine checkpoint is PyTorch's own file: evaluate the run's latest weights.dsodw (written with each checkpoint)";
+      }
       resume.addEventListener('click', () => this.host.post({ type: 'resume', runDir: m!.runDir, checkpoint: cp.path }));
       evaluate.addEventListener('click', () => this.host.post({ type: 'evaluate', runDir: m!.runDir, weights: cp.path }));
     }
