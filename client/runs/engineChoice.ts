@@ -33,6 +33,33 @@ export function resolveEngine(setting: unknown, probe: TorchProbe): EngineResolu
     : { engine: 'tfjs', why: `dsod.engine is auto and the torch engine cannot run (${missing}): tfjs` };
 }
 
+/**
+ * The engine that continues a run: the one that trained it (its checkpoints are that engine's own format, which the
+ * other cannot read), whatever the setting says; a run that never trained (engine null) follows the setting. A torch
+ * run where no Python with PyTorch is found throws an EngineUnavailableError that says what is missing.
+ */
+export function resumeEngine(runEngine: Engine | null, setting: unknown, probe: TorchProbe): EngineResolution {
+  if (runEngine === null) return resolveEngine(setting, probe);
+  const why = `the run was trained by the ${runEngine} engine; dsod.engine is ${engineSetting(setting)}`;
+  if (runEngine === 'torch') {
+    const missing = probe();
+    if (missing !== null) throw new EngineUnavailableError('torch', missing);
+  }
+  return { engine: runEngine, why };
+}
+
+/** A run that must continue on an engine that cannot run here. */
+export class EngineUnavailableError extends Error {
+  constructor(
+    readonly engine: Engine,
+    /** What is missing, and the command that fixes it. */
+    readonly missing: string,
+  ) {
+    super(`the run was trained by the ${engine} engine, which cannot run here: ${missing}`);
+    this.name = 'EngineUnavailableError';
+  }
+}
+
 /** The engine's options on a command line: nothing for tfjs (the CLI's default). */
 export function engineOption(engine: Engine): string[] {
   return engine === 'torch' ? ['--engine', 'torch'] : [];

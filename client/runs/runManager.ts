@@ -15,10 +15,10 @@ import { formatDuration, formatExact } from '../../core/format';
 import { splitLines } from '../../core/spec/lines';
 import { readRunStatus } from '../../engine/report/run-folder';
 import type { EngineCommand, EngineEvent, ErrorEvent, ProgressEvent } from '../../protocol/engine-events';
-import { RUN_FILES } from '../../protocol/run-files';
+import { checkpointOfName, RUN_FILES } from '../../protocol/run-files';
 import { runRoot } from '../runRoot';
 import { enginePath, evalArgs, inferArgs, trainArgs } from './engineArgs';
-import { ENGINE_SETTING, engineOption, findTorchOnce, resolveEngine } from './engineChoice';
+import { ENGINE_SETTING, engineOption, EngineUnavailableError, findTorchOnce, resolveEngine, resumeEngine, type EngineResolution } from './engineChoice';
 import type { EngineResult } from './engineProcess';
 import { isImagePath, isSpecPath, listRuns, newRunDir, runsOfSpec, specOfRun, testImagesOfSpec, weightsOfRun, type RunStatus } from './runFolders';
 import { CostMeter, eventLine, metricLabel, parseWhere, progressText, runLineText } from './runText';
@@ -169,7 +169,23 @@ export class RunManager implements vscode.Disposable {
     }
     const spec = specOfRun(run);
     if (!spec) throw new Error(`${run.runDir} does not say which spec it trained (no events, no ${RUN_FILES.spec})`);
-    this.launch('train', run.runDir, spec, trainArgs({ spec, runDir: run.runDir, resume: !checkpoint, from: checkpoint }));
+    // The engine that wrote the checkpoint reads it back: a torch run resumes on torch even with dsod.engine = tfjs.
+    const runEngine = (checkpoint ? checkpointOfName(basename(checkpoint))?.engine : undefined) ?? run.engine;
+    let choice: EngineResolution;
+    try {
+      choice = resumeEngine(runEngine, this.engineSetting(), findTorchOnce);
+    } catch (e) {
+      if (!(e instanceof EngineUnavailableError)) throw e;
+      this.log(basename(run.runDir), `not resumed: ${e.message}`);
+      void vscode.window
+        .showErrorMessage(`DSOD: cannot resume ${basename(run.runDir)}: ${e.message}`, 'Open Log')
+        .then((c) => c && this.output.show(true));
+      return undefined;
+    }
+    // The torch engine continues from its last checkpoint with --resume (--from, an earlier one, may be the tfjs engine's only).
+    const last = run.checkpoints.at(-1)?.path;
+    const from = checkpoint && !(choice.engine === 'torch' && last && resolve(last) === resolve(checkpoint)) ? checkpoint : undefined;
+    this.launch('train', run.runDir, spec, trainArgs({ spec, runDir: run.runDir, resume: !from, from }), choice);
     return run.runDir;
   }
 
@@ -279,11 +295,16 @@ export class RunManager implements vscode.Disposable {
 
   // ---- starting a process and following it ----
 
-  private launch(command: EngineCommand, runDir: string, spec: string | null, commandArgs: string[]): ActiveRun {
+  /** dsod.engine: tfjs, torch, or auto (torch where a Python with PyTorch is found). */
+  private engineSetting(): string {
+    return vscode.workspace.getConfiguration('dsod').get<string>(ENGINE_SETTING, 'tfjs');
+  }
+
+  /** `engine`: decided by the caller (a resumed run keeps its engine), else the setting's. */
+  private launch(command: EngineCommand, runDir: string, spec: string | null, commandArgs: string[], engineChoice?: EngineResolution): ActiveRun {
     const engine = enginePath(this.extensionRoot);
     if (!existsSync(engine)) throw new Error(`the engine is missing from the extension (${engine}): reinstall DSOD Studio`);
-    // dsod.engine: tfjs, torch, or auto (torch where a Python with PyTorch is found).
-    const choice = resolveEngine(vscode.workspace.getConfiguration('dsod').get<string>(ENGINE_SETTING, 'tfjs'), findTorchOnce);
+    const choice = engineChoice ?? resolveEngine(this.engineSetting(), findTorchOnce);
     const args = [...commandArgs, ...engineOption(choice.engine)];
     let run: ActiveRun;
     try {

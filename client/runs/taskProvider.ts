@@ -11,9 +11,10 @@
 // (--resume), so the same task can be run again; eval and infer default to the spec's newest run.
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { readRunStatus } from '../../engine/report/run-folder';
 import { runRoot } from '../runRoot';
 import { enginePath, evalArgs, inferArgs, trainArgs } from './engineArgs';
-import { ENGINE_SETTING, engineOption, findTorchOnce, resolveEngine } from './engineChoice';
+import { ENGINE_SETTING, engineOption, findTorchOnce, resolveEngine, type Engine } from './engineChoice';
 import { runsOfSpec, specStem, testImagesOfSpec } from './runFolders';
 import { INFER_DEFAULT_LIMIT } from './runManager';
 
@@ -69,10 +70,13 @@ export class DsodTaskProvider implements vscode.TaskProvider {
     const root = runRoot()?.fsPath ?? join(base, 'runs');
     const extra = Array.isArray(d.args) ? d.args.map(String) : [];
     let args: string[];
+    let trainedBy: Engine | null = null;
     if (d.command === 'train') {
       const runDir = d.run ? abs(d.run) : join(root, specStem(spec));
       const resumeGiven = extra.includes('--resume') || extra.includes('--from');
       args = trainArgs({ spec, runDir, resume: !resumeGiven, extra });
+      // The task continues its run: on the engine that trained it (its checkpoints are that engine's own files).
+      trainedBy = (await readRunStatus(runDir))?.engine ?? null;
     } else {
       const runDir = d.run ? abs(d.run) : (await runsOfSpec(root, spec))[0]?.runDir ?? join(root, specStem(spec));
       if (d.command === 'eval') args = evalArgs({ spec, runDir, extra });
@@ -89,9 +93,9 @@ export class DsodTaskProvider implements vscode.TaskProvider {
         args = inferArgs({ spec, runDir, inputs, extra });
       }
     }
-    // dsod.engine, unless the task's own args name an engine.
+    // The run's engine, else dsod.engine, unless the task's own args name an engine.
     if (!extra.includes('--engine'))
-      args.push(...engineOption(resolveEngine(vscode.workspace.getConfiguration('dsod').get<string>(ENGINE_SETTING, 'tfjs'), findTorchOnce).engine));
+      args.push(...engineOption(trainedBy ?? resolveEngine(vscode.workspace.getConfiguration('dsod').get<string>(ENGINE_SETTING, 'tfjs'), findTorchOnce).engine));
     const execution = new vscode.ProcessExecution(process.execPath, [enginePath(this.extensionRoot), d.command, ...args], {
       cwd: base,
       env: { ELECTRON_RUN_AS_NODE: '1' },
