@@ -1,16 +1,18 @@
 // "DSOD: Train" with the setting dsod.engine = torch (client/runs/engineChoice.ts), driven as VS Code drives the run
 // manager (fakeVscode.ts stands in for `vscode`) with the REAL bundled engine (dist/dsod.js, which ships
 // dist/dsod_torch): the process gets `--engine torch`, the log says which engine and why, the torch engine's doctor
-// and events arrive, and "DSOD: Stop Run" ends it with a checkpoint. Skipped, with the reason, without torch.
+// and events arrive, and "DSOD: Stop Run" ends it with a checkpoint; with dsod.engine set back to tfjs, "DSOD: Resume
+// Run" continues it on the torch engine (issue 12, item 5). Skipped, with the reason, without torch.
 // Needs `npm run build` (dist/).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { EngineResult } from '../../client/runs/engineProcess';
 import type { EngineEvent } from '../../protocol/engine-events';
+import { checkpointOfName } from '../../protocol/run-files';
 import { skipWithoutTorch as skip, torchPython } from '../engine/torch-fixtures';
 import { alive, repoRoot } from '../helpers';
 import { fakeContext, installFakeVscode } from './fakeVscode';
@@ -21,6 +23,8 @@ const runsModule = require('../../client/runs') as typeof import('../../client/r
 
 let ws = '';
 let spec = '';
+/** The torch run of the first test, stopped with a checkpoint. */
+let runDir = '';
 let runs: import('../../client/runs').Runs | null = null;
 let context: ReturnType<typeof fakeContext> | null = null;
 const pids = new Set<number>();
@@ -63,7 +67,7 @@ async function until<T>(what: string, probe: () => T | undefined | false, timeou
 
 test('dsod.engine = torch: "DSOD: Train" starts the torch engine (its doctor, its events); "DSOD: Stop Run" checkpoints', { skip }, async () => {
   state.activeEditorPath = spec;
-  const runDir = (await state.commands.get('dsod.train')!()) as string;
+  runDir = (await state.commands.get('dsod.train')!()) as string;
   const run = runs!.manager.activeRun(runDir);
   assert.ok(run, `no process on ${runDir}`);
   if (run.process.pid) pids.add(run.process.pid);
@@ -82,4 +86,31 @@ test('dsod.engine = torch: "DSOD: Train" starts the torch engine (its doctor, it
   const checkpoint = events.find((e) => e.type === 'checkpoint');
   assert.ok(checkpoint?.type === 'checkpoint' && checkpoint.reason === 'signal' && existsSync(checkpoint.path));
   assert.ok(existsSync(join(runDir, 'weights.dsodw')));
+});
+
+test('dsod.engine = tfjs: "DSOD: Resume Run" continues the torch run on the torch engine, from its checkpoint', { skip }, async () => {
+  assert.ok(runDir, 'the first test left a stopped torch run');
+  state.config.engine = 'tfjs';
+  const stoppedAt = Math.max(...readdirSync(join(runDir, 'checkpoints')).map((n) => checkpointOfName(n)?.step ?? -1));
+  assert.ok(stoppedAt > 0, 'a torch checkpoint');
+  state.activeEditorPath = spec;
+  assert.equal(await state.commands.get('dsod.resumeRun')!(), runDir, 'the newest run of the active spec');
+  const run = runs!.manager.activeRun(runDir);
+  assert.ok(run, `no process on ${runDir}`);
+  if (run.process.pid) pids.add(run.process.pid);
+  const events: EngineEvent[] = [];
+  run.process.onEvent((e) => events.push(e));
+  assert.deepEqual(run.process.argv.slice(-5), ['--out', runDir, '--resume', '--engine', 'torch']);
+  assert.ok(
+    state.output.some((l) => l.includes('engine torch (the run was trained by the torch engine; dsod.engine is tfjs)')),
+    state.output.slice(-10).join('\n'),
+  );
+  const progress = await until('a step after the resume', () => events.find((e) => e.type === 'progress'));
+  assert.equal(progress.type === 'progress' && progress.step, stoppedAt + 1, "the first step is the checkpoint's next");
+  const start = events.find((e) => e.type === 'start');
+  assert.ok(start?.type === 'start' && start.resumed && start.step === stoppedAt, JSON.stringify(start));
+  const doctor = events.find((e) => e.type === 'doctor');
+  assert.ok(doctor?.type === 'doctor' && doctor.engine === 'torch', JSON.stringify(doctor));
+  const stopped = (await state.commands.get('dsod.stopRun')!()) as EngineResult;
+  assert.equal(stopped.status, 'stopped', stopped.message);
 });
