@@ -10,6 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import type { DetectionsEvent, DoctorEvent, DoneEvent, EngineEvent, EngineFix, EventBody, MetricName } from '../../protocol/engine-events';
 import { parseEngineEventLine } from '../../protocol/engine-events';
 import { toGraphJson } from '../../protocol/graph-json';
+import { checkpointOfName } from '../../protocol/run-files';
 import { writeFileAtomic } from '../data/files';
 import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../data/source';
 import { formatProblem, type DetectionDataset, type ImageRecord } from '../data/types';
@@ -43,13 +44,11 @@ export const ENGINES = ['tfjs', 'torch'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
 
 /** The torch engine's checkpoints (its own format: dsod_torch/train.py), beside the tfjs engine's .dsodckpt. */
-const TORCH_CHECKPOINT = /^step-\d+\.pt$/;
-
 export function torchCheckpoints(runDir: string): string[] {
   const dir = join(runDir, RUN_FILES.checkpoints);
   return existsSync(dir)
     ? readdirSync(dir)
-        .filter((n) => TORCH_CHECKPOINT.test(n))
+        .filter((n) => checkpointOfName(n)?.engine === 'torch')
         .sort()
     : [];
 }
