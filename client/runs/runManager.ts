@@ -684,7 +684,7 @@ export class RunManager implements vscode.Disposable {
 /** An error already shown to the user. */
 class HandledError extends Error {}
 
-/** A run in the quick picks: its line as the dashboard's run list says it, and when it was made. */
+/** A run in the quick picks: its line as the dashboard's run list says it, its engine when not the default, and when it was made. */
 export function describeRun(r: RunStatus): string {
-  return `${runLineText(r)} · ${new Date(r.created).toLocaleString()}`;
+  return `${runLineText(r)}${r.engine === 'torch' ? ' · torch engine' : ''} · ${new Date(r.created).toLocaleString()}`;
 }

@@ -21,6 +21,8 @@ import { fakeContext, installFakeVscode } from './fakeVscode';
 const state = installFakeVscode();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runsModule = require('../../client/runs') as typeof import('../../client/runs');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { describeRun } = require('../../client/runs/runManager') as typeof import('../../client/runs/runManager');
 
 const ws = mkdtempSync(join(tmpdir(), 'dsod-resume-engine-'));
 const dsod = join(repoRoot, 'dist', 'dsod.js');
@@ -108,6 +110,10 @@ describe("the dashboard's checkpoint paths", () => {
     const dir = torchRunFolder('evaluate');
     assert.match(weightsProblem(dir, join(dir, RUN_FILES.checkpoints, 'step-00000004.pt')) ?? '', /PyTorch's own file.*evaluate the run's weights\.dsodw/);
     assert.equal(weightsProblem(dir, join(dir, RUN_FILES.weights)), null);
+  });
+  test('the run pickers say a torch run is one', async () => {
+    const run = await readRunStatus(torchRunFolder('picker'));
+    assert.match(describeRun(run!), / · torch engine · /);
   });
   test("a run's weights to evaluate are never a torch checkpoint", async () => {
     const dir = torchRunFolder('weights');
