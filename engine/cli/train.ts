@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../data/source';
 import { signalExitStatus } from '../errors';
-import { checkpointName, CHECKPOINT_DIR, listCheckpoints, readWeightsFile } from '../train/checkpoint';
+import { checkpointName, CHECKPOINT_DIR, listCheckpoints, readWeightsFile, type CheckpointEngine } from '../train/checkpoint';
 import { RUN_FILES } from '../train/run-files';
 import { train, type StopFlag } from '../train/trainer';
 import type { MetricName } from '../../protocol/engine-events';
@@ -12,7 +12,7 @@ import { choiceOption, intOption, numberOption, parseCommand, UsageError } from 
 import { chooseBackend, createSink, installStopHandlers, runEngineCommand, type CommandEnd, type Io } from './engine-command';
 import type { EventSink } from './reporter';
 import { loadSpec, type LoadedSpec } from './spec-file';
-import { ENGINES, runTorchTraining, torchCheckpoints } from './torch-engine';
+import { ENGINES, runTorchTraining } from './torch-engine';
 import { TrainError } from '../train/errors';
 
 export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from scratch; events in RUNDIR/events.jsonl. Continuing a run
@@ -192,7 +192,7 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
   try {
     const { runDir, from } = runFolder(r);
     // A run of the torch engine continues with it: its checkpoints are not this engine's (nor the other way round).
-    if (torchCheckpoints(runDir).length)
+    if (listCheckpoints(runDir, 'torch').length)
       throw new TrainError('run-exists', `${runDir} holds a run of the torch engine: continue it with --engine torch, or choose another --out`);
     const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
     const early = await stopped();
@@ -242,13 +242,13 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
 
 /**
  * The run folder, and the checkpoint --from names: a path (its run folder is the one above checkpoints/, and --out,
- * when given, must agree) or a step number of the run in --out.
+ * when given, must agree) or a step number of the run in --out (a checkpoint of `engine`).
  */
-function runFolder(r: TrainRequest): { runDir: string; from: string | null } {
+export function runFolder(r: TrainRequest, engine: CheckpointEngine = 'tfjs'): { runDir: string; from: string | null } {
   if (!r.from) return { runDir: r.out ? resolve(r.out) : defaultRunDir(r.spec!), from: null };
   if (/^\d+$/.test(r.from)) {
     if (!r.out) throw new UsageError('--from N (a step) needs --out RUNDIR; or give the checkpoint file');
-    const from = join(resolve(r.out), CHECKPOINT_DIR, checkpointName(Number(r.from)));
+    const from = join(resolve(r.out), CHECKPOINT_DIR, checkpointName(Number(r.from), engine));
     if (!existsSync(from)) throw new UsageError(`--from ${r.from}: ${r.out} has no checkpoint of step ${r.from}`);
     return { runDir: resolve(r.out), from };
   }
@@ -263,12 +263,12 @@ function runFolder(r: TrainRequest): { runDir: string; from: string | null } {
 /**
  * --data, else the data.root of a spec given, else (continuing a run) the data its checkpoint recorded: a run resumed
  * from the dashboard needs no --data, and the run's copy of the spec cannot say (its data.root is relative to where
- * the original was).
+ * the original was). A torch run's checkpoints only Python reads: its weights.dsodw carries their meta.
  */
-function trainingData(spec: LoadedSpec, r: TrainRequest, runDir: string, from: string | null): DataSource {
+export function trainingData(spec: LoadedSpec, r: TrainRequest, runDir: string, from: string | null, engine: CheckpointEngine = 'tfjs'): DataSource {
   const s = spec.analysis.spec;
   if (r.data || (r.spec && s.data?.root != null) || !(r.resume || from)) return resolveDataSource(s, spec.path, r.data ?? null);
-  const checkpoint = from ?? listCheckpoints(runDir).at(-1)?.path;
-  const recorded = checkpoint ? readWeightsFile(checkpoint).meta?.data : undefined;
+  const checkpoint = engine === 'torch' ? join(runDir, RUN_FILES.weights) : (from ?? listCheckpoints(runDir).at(-1)?.path);
+  const recorded = checkpoint && existsSync(checkpoint) ? readWeightsFile(checkpoint).meta?.data : undefined;
   return recorded && existsSync(recorded.root) ? { ...recorded } : resolveDataSource(s, spec.path, null);
 }

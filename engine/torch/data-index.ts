@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../data/files';
+import type { DataSource } from '../data/source';
 import { formatProblem, type DataProblem, type DetectionDataset } from '../data/types';
 
 /** The file in the run folder. */
@@ -43,6 +44,9 @@ export interface DataIndex {
   classes: string[];
   train: DataIndexSplit;
   test: DataIndexSplit | null;
+  /** Where the splits came from (optional): the torch engine records it in its checkpoints' meta, as the tfjs engine
+   * does, so `dsod eval|infer --run` find a run's data without --data. */
+  source?: Pick<DataSource, 'format' | 'root' | 'train' | 'test'>;
 }
 
 export interface DataIndexInput {
@@ -51,6 +55,7 @@ export interface DataIndexInput {
   test?: DetectionDataset | null;
   /** Class names, background first; default: the training split's. */
   classes?: readonly string[];
+  source?: DataSource | null;
 }
 
 function splitOf(ds: DetectionDataset): DataIndexSplit {
@@ -88,7 +93,15 @@ export function dataIndexOf(input: DataIndexInput): DataIndex {
     if (ds && ds.classNames.join('\n') !== classes.join('\n'))
       throw new Error(`the ${what} data's classes (${ds.classNames.join(', ')}) are not the index's (${classes.join(', ')})`);
   }
-  return { format: DATA_INDEX_FORMAT, version: DATA_INDEX_VERSION, classes, train: splitOf(input.train), test: input.test ? splitOf(input.test) : null };
+  const s = input.source;
+  return {
+    format: DATA_INDEX_FORMAT,
+    version: DATA_INDEX_VERSION,
+    classes,
+    train: splitOf(input.train),
+    test: input.test ? splitOf(input.test) : null,
+    ...(s ? { source: { format: s.format, root: resolve(s.root), train: [...s.train], test: [...s.test] } } : {}),
+  };
 }
 
 /** Write RUNDIR/data.json atomically (a reader sees the old index or the new one); returns its path. */

@@ -107,7 +107,8 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
   }
   if (magic === WEIGHTS_MAGIC) {
     try {
-      return { weights: decodeWeights(bytes), step: null, meta: null };
+      const meta = weightsFileMeta(bytes);
+      return { weights: decodeWeights(bytes), step: meta?.step ?? null, meta };
     } catch (e) {
       throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
     }
@@ -116,25 +117,59 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
 }
 
 export const CHECKPOINT_DIR = RUN_FILES.checkpoints;
-const NAME = /^step-(\d+)\.dsodckpt$/;
 
-export function checkpointName(step: number): string {
-  return `step-${String(step).padStart(8, '0')}.dsodckpt`;
+/**
+ * The checkpoint files of each engine in a run's checkpoints/ folder: `step-<8-digit step><extension>`. The tfjs
+ * engine's are this file's format; the torch engine's its own (engine/torch/dsod_torch/train.py, a torch.save archive
+ * that only Python reads). One table, so every lister, rewind and `--from N` agree on the names.
+ */
+export const CHECKPOINT_FORMATS = {
+  tfjs: { extension: '.dsodckpt', readableHere: true },
+  torch: { extension: '.pt', readableHere: false },
+} as const;
+export type CheckpointEngine = keyof typeof CHECKPOINT_FORMATS;
+const STEP_DIGITS = 8;
+const PREFIX = 'step-';
+
+export interface CheckpointFile {
+  step: number;
+  path: string;
+  engine: CheckpointEngine;
 }
 
-/** Checkpoints of a run folder, oldest first (temporary files of an interrupted write are not checkpoints). */
-export function listCheckpoints(runDir: string): { step: number; path: string }[] {
+export function checkpointName(step: number, engine: CheckpointEngine = 'tfjs'): string {
+  return `${PREFIX}${String(step).padStart(STEP_DIGITS, '0')}${CHECKPOINT_FORMATS[engine].extension}`;
+}
+
+/** A file name's step and engine, or null when it is no checkpoint (a temporary file, a superseded-* folder). */
+export function parseCheckpointName(name: string): { step: number; engine: CheckpointEngine } | null {
+  if (!name.startsWith(PREFIX)) return null;
+  for (const engine of Object.keys(CHECKPOINT_FORMATS) as CheckpointEngine[]) {
+    const ext = CHECKPOINT_FORMATS[engine].extension;
+    if (!name.endsWith(ext)) continue;
+    const digits = name.slice(PREFIX.length, name.length - ext.length);
+    return /^\d+$/.test(digits) ? { step: Number(digits), engine } : null;
+  }
+  return null;
+}
+
+/**
+ * Checkpoints of a run folder of one engine (the tfjs engine's by default), oldest first (temporary files of an
+ * interrupted write are not checkpoints).
+ */
+export function listCheckpoints(runDir: string, engine: CheckpointEngine = 'tfjs'): CheckpointFile[] {
   let names: string[];
   try {
     names = readdirSync(join(runDir, CHECKPOINT_DIR));
   } catch {
     return [];
   }
-  return names
-    .map((n) => ({ m: NAME.exec(n), n }))
-    .filter((x) => x.m !== null)
-    .map((x) => ({ step: Number(x.m![1]), path: join(runDir, CHECKPOINT_DIR, x.n) }))
-    .sort((a, b) => a.step - b.step);
+  const out: CheckpointFile[] = [];
+  for (const n of names) {
+    const c = parseCheckpointName(n);
+    if (c && c.engine === engine) out.push({ step: c.step, engine, path: join(runDir, CHECKPOINT_DIR, n) });
+  }
+  return out.sort((a, b) => a.step - b.step);
 }
 
 export async function writeCheckpoint(runDir: string, c: Checkpoint, keep: number): Promise<{ path: string; bytes: number }> {
@@ -158,6 +193,23 @@ export async function writeWeightsFile(path: string, weights: WeightMap): Promis
   const bytes = encodeWeights(weights);
   await writeFileAtomic(path, bytes);
   return bytes.length;
+}
+
+/**
+ * The checkpoint meta a weights file may carry in its header (`meta`, beside names and shapes): the torch engine
+ * writes its checkpoint's there, since Node cannot read its .pt checkpoints, so `dsod eval|infer --run` of a torch run
+ * find its step, data and recalibration. Null when absent (the tfjs engine's weights files, whose checkpoints say it).
+ */
+export function weightsFileMeta(bytes: Uint8Array): CheckpointMeta | null {
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(WEIGHTS_MAGIC.length, true);
+  let header: { meta?: unknown };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(WEIGHTS_MAGIC.length + 4, WEIGHTS_MAGIC.length + 4 + length)));
+  } catch {
+    return null; // decodeWeights names the damage
+  }
+  const m = header.meta as CheckpointMeta | undefined;
+  return m && typeof m === 'object' && Number.isInteger(m.step) && m.schedule && typeof m.schedule.iterations === 'number' ? m : null;
 }
 
 function magicOf(bytes: Uint8Array): string {

@@ -20,7 +20,7 @@
       Detections from network outputs (`loc` [N, P, 4], `conf` [N, P, C], as `forward` writes them), with the SSD
       settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
-        [--data DATA.json [--workers N]] [--max-steps N] [--minutes M] [--eval-every N] [--eval-inputs DIR]
+        [--data DATA.json [--workers N]] [--max-steps N] [--minutes M] [--eval-every N] [--eval-dir DIR]
         [--eval-images N] [--no-events-file] [--init W.dsodw]
         [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--sync-bn]
       Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl (not with
@@ -29,11 +29,12 @@
       --data: the dataset index Node wrote (engine/torch/data-index.ts), read with N DataLoader worker processes
       (default: speed.py's choice); without it, synthetic data. The speed flags: dsod_torch/speed.py (auto when
       absent). --max-steps / --minutes end the run early (step-limit /
-      time-limit). --eval-inputs DIR: held-out images prepared by the bridge (dsod_torch/infer.py); every
-      --eval-every steps (default the spec's checkpointEvery; 0: the end only) and at the end, detections of them
-      are written to DIR and announced with a `detections` event (the bridge scores them).
+      time-limit; a schedule that cannot fit --minutes is compressed to fit, as the tfjs trainer does). --eval-dir
+      DIR: every --eval-every steps (default the spec's checkpointEvery; 0: the end only) and at the end, the
+      held-out split of --data is decoded here and the detections written to DIR, announced with a `detections`
+      event (the bridge scores them).
   infer GRAPH.json --weights W --inputs DIR --out DETS.json [--threshold T] [--spec FILE]
-      Detections on prepared images (DIR as for --eval-inputs) with tfjs weights (.dsodw or .dsodckpt), written as
+      Detections on images Node prepared (engine/torch/inputs.ts) with tfjs weights (.dsodw or .dsodckpt), written as
       `dsod infer`'s detections document.
   doctor
       The torch engine's doctor event (device, CUDA, precision, threads, what is missing with its fix), one JSON line.
@@ -200,7 +201,7 @@ def cmd_train(a):
     from .speed import SpeedOptionError
     from .train import Limits, ResumeError, TrainOptionError, train
 
-    limits = Limits(max_steps=a.max_steps, minutes=a.minutes, eval_every=a.eval_every, eval_inputs=a.eval_inputs,
+    limits = Limits(max_steps=a.max_steps, minutes=a.minutes, eval_every=a.eval_every, eval_dir=a.eval_dir,
                     eval_images=a.eval_images, events_file=not a.no_events_file, init=a.init)
     speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": a.sync_bn}
     try:
@@ -238,7 +239,8 @@ def cmd_infer(a):
     net = GraphNet(g)
     weights, _ = read_weights_file(a.weights)
     load_into(net, weights)
-    doc = detections_document(net, g, EvalInputs(a.inputs), threshold=a.threshold, spec=a.spec, weights=a.weights)
+    inputs = EvalInputs(a.inputs)
+    doc = detections_document(net, g, inputs.batches(), inputs.class_names, threshold=a.threshold, spec=a.spec, weights=a.weights)
     write_json_atomic(a.out, doc)
     return 0
 
@@ -315,7 +317,7 @@ def main(argv=None):
     p.add_argument("--max-steps", type=int)
     p.add_argument("--minutes", type=float)
     p.add_argument("--eval-every", type=int)
-    p.add_argument("--eval-inputs")
+    p.add_argument("--eval-dir", help="evaluate the held-out split of --data; detections files go here")
     p.add_argument("--eval-images", type=int)
     p.add_argument("--no-events-file", action="store_true")
     p.add_argument("--init", help="a tfjs weights file (.dsodw) a new run starts from (the bridge: the tfjs engine's seeded initial weights)")
