@@ -182,10 +182,7 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
       if (listCheckpoints(runDir).length && !torchRun.length)
         throw new TrainError('run-exists', `${runDir} holds a run of the tfjs engine: continue it with --engine tfjs, or choose another --out`);
       if (torchRun.length && !resume)
-        throw new TrainError(
-          'run-exists',
-          `${runDir} already holds a run (${torchRun.at(-1)!.path}): pass --resume to continue it, or choose another --out`,
-        );
+        throw new TrainError('run-exists', `${runDir} already holds a run (${torchRun.at(-1)!.path}): pass --resume to continue it, or choose another --out`);
       // A damaged metrics.json is refused before anything moves: --from would trim it, an evaluation add to it.
       if (test || from) readMetrics(runDir);
       sink.attachRunDir(runDir);
