@@ -20,8 +20,9 @@ export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from 
       --data DIR         Dataset: a VOC folder (ImageSets/Main) or a COCO instances JSON (default: the spec's data.root)
       --out RUNDIR       Run folder: checkpoints, weights, metrics, PR curves (default runs/<spec name>)
       --resume           Continue the run in RUNDIR from its last checkpoint, exactly
-      --from CHECKPOINT  Continue the run from an earlier checkpoint of it (RUNDIR/checkpoints/step-N.dsodckpt, or N);
-                         later checkpoints move to checkpoints/superseded-*/, later evaluations leave metrics.json
+      --from CHECKPOINT  Continue the run from an earlier checkpoint of it (RUNDIR/checkpoints/step-N.dsodckpt, or
+                         step-N.pt of a torch run, or N); later checkpoints move to checkpoints/superseded-*/, later
+                         evaluations leave metrics.json
       --steps N          Stop after optimizer step N (the schedule stays the spec's)
       --minutes M        Stop after M minutes; a schedule that does not fit is compressed to fit
       --eval-every N     Evaluate on the held-out split every N steps (default: at each checkpoint; 0: at the end only)
@@ -43,7 +44,9 @@ export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from 
       --channels-last, --no-channels-last
                          NHWC memory format (default: on CUDA, and on the CPU with bf16)
       --compile          torch.compile the network (PyTorch 2.0 and later)
-      --sync-bn          Batch-norm statistics over all processes (default: per process, as Caffe's multi-GPU)
+      --sync-bn, --no-sync-bn
+                         Batch-norm statistics over all processes, or per process as Caffe's multi-GPU (default:
+                         the spec's train.sync_bn, false unless set; the tfjs engine, one process, ignores it)
       --json             Print events as JSON lines on stdout
 `;
 
@@ -102,6 +105,7 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
     'no-channels-last': { type: 'boolean' },
     compile: { type: 'boolean' },
     'sync-bn': { type: 'boolean' },
+    'no-sync-bn': { type: 'boolean' },
     json: { type: 'boolean', default: false },
   });
   const sink = createSink(io, values.json === true);
@@ -129,7 +133,9 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
 
 /** --gpus, the machines and the speed flags: the torch engine's alone (refused with the tfjs engine). */
 function torchOptions(values: Record<string, string | boolean | undefined>, torch: boolean): TorchOptions | undefined {
-  const given = ['gpus', ...NODE_OPTIONS, 'precision', 'channels-last', 'no-channels-last', 'compile', 'sync-bn'].filter((k) => values[k] !== undefined);
+  const given = ['gpus', ...NODE_OPTIONS, 'precision', 'channels-last', 'no-channels-last', 'compile', 'sync-bn', 'no-sync-bn'].filter(
+    (k) => values[k] !== undefined,
+  );
   if (!given.length) return undefined;
   if (!torch) throw new UsageError(`--${given[0]} is an option of the torch engine: add --engine torch`);
   const nodeGiven = NODE_OPTIONS.filter((k) => values[k] !== undefined);
@@ -140,6 +146,7 @@ function torchOptions(values: Record<string, string | boolean | undefined>, torc
         .join(', ')})`,
     );
   if (values['channels-last'] && values['no-channels-last']) throw new UsageError('--channels-last or --no-channels-last, not both');
+  if (values['sync-bn'] && values['no-sync-bn']) throw new UsageError('--sync-bn or --no-sync-bn, not both');
   const count = intOption('nnodes', values.nnodes as string | undefined, 1);
   return {
     gpus: intOption('gpus', values.gpus as string | undefined, 1),
@@ -156,7 +163,7 @@ function torchOptions(values: Record<string, string | boolean | undefined>, torc
     precision: choiceOption('precision', values.precision as string | undefined, PRECISIONS),
     channelsLast: values['channels-last'] ? true : values['no-channels-last'] ? false : undefined,
     compile: values.compile === true ? true : undefined,
-    syncBn: values['sync-bn'] === true ? true : undefined,
+    syncBn: values['sync-bn'] ? true : values['no-sync-bn'] ? false : undefined,
   };
 }
 

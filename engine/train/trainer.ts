@@ -123,6 +123,14 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
     );
   }
   o.onAccepted?.();
+  // The spec's train.sync_bn is the torch engine's (several processes); this engine has one, whose statistics are the
+  // whole batch's already.
+  if (o.analysis.spec.train.syncBn)
+    emit({
+      type: 'log',
+      level: 'info',
+      message: "train.sync_bn is ignored: the tfjs engine trains in one process (its batch-norm statistics are the whole batch's already)",
+    });
   // Only the lock holder gets here: no other training is writing into the folder.
   const cleaned = describeCleanup(removeStaleTempFiles(o.runDir));
   if (cleaned) emit({ type: 'log', level: 'info', message: `${o.runDir}: ${cleaned}` });

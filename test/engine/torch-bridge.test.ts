@@ -25,6 +25,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** The tiny example with a checkpoint every 2 steps and 100000 iterations (a --minutes budget cannot fit them), its
  * data.root the synthetic set. */
 const spec2 = join(dir, 'tiny2.dsod.yaml');
+/** The tiny example with train.sync_bn: true. */
+const syncSpec = join(dir, 'tiny-sync.dsod.yaml');
 before(() => {
   const r = spawnSync(process.execPath, [cli, 'synth', '--out', data, '--count', '16'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -34,6 +36,9 @@ before(() => {
     .replace('root: ../data/synth', 'root: synth');
   assert.match(text, /checkpoint_every: 2\b[\s\S]*root: synth\b/);
   writeFileSync(spec2, text);
+  const sync = readFileSync(spec, 'utf8').replace('\n  seed: 0\n', '\n  seed: 0\n  sync_bn: true\n');
+  assert.match(sync, /sync_bn: true/);
+  writeFileSync(syncSpec, sync);
 });
 
 /** Every stdout line an event the protocol accepts (the test fails on the first that is not). */
@@ -235,20 +240,19 @@ test('no Python with torch: the doctor says what is missing and the command that
 });
 
 test(
-  'dsod train --engine torch --gpus 2: two processes (DDP, gloo on the CPU), one stream of events, the doctor names them and every speed choice',
+  "dsod train --engine torch --gpus 2: two processes (DDP, gloo on the CPU), one stream of events, the doctor names them and every speed choice; the spec's train.sync_bn synchronizes batch norm",
   { skip },
   () => {
     const run = join(dir, 'ddp');
     const t = dsod([
       'train',
-      spec,
+      syncSpec,
       '--engine',
       'torch',
       '--gpus',
       '2',
       '--precision',
       'fp32',
-      '--sync-bn',
       '--out',
       run,
       '--data',
@@ -265,6 +269,7 @@ test(
     assert.equal(doctor.torch?.distributed, 'gloo');
     assert.equal(doctor.torch?.choices?.precision.value, 'fp32');
     assert.equal(doctor.torch?.choices?.syncBatchNorm.value, 'on');
+    assert.match(doctor.torch?.choices?.syncBatchNorm.why ?? '', /^asked \(the spec's train\.sync_bn\): batch statistics over all 2 processes' images$/);
   },
 );
 
@@ -395,4 +400,25 @@ test('a held-out image the torch engine cannot decode: a warning, counted, and m
   const expected = { status: 2, warned: 1, code: 'data', message: 'the evaluation skipped 1 of 3 images (33.3%, more than the 5% allowed)', metrics: 0 };
   assert.deepEqual(outcome('torch'), expected);
   assert.deepEqual(outcome('tfjs'), expected);
+});
+
+test("train.sync_bn: --no-sync-bn overrides the spec's; the tfjs engine (one process) ignores it with an info line", { skip }, () => {
+  const args = ['--data', data, '--steps', '1', '--eval-every', '0'];
+  const off = dsod(['train', syncSpec, '--engine', 'torch', '--no-sync-bn', '--out', join(dir, 'sync-off'), ...args]);
+  assert.equal(off.status, 0, off.stderr);
+  assert.equal(of(off.events, 'doctor')[0].torch?.choices?.syncBatchNorm.why, 'one process: nothing to synchronize');
+  const on = dsod(['train', syncSpec, '--engine', 'torch', '--out', join(dir, 'sync-on'), ...args]);
+  assert.equal(on.status, 0, on.stderr);
+  assert.match(of(on.events, 'doctor')[0].torch?.choices?.syncBatchNorm.why ?? '', /^asked \(the spec's train\.sync_bn\), one process/);
+  const tfjs = dsod(['train', syncSpec, '--out', join(dir, 'sync-tfjs'), ...args]);
+  assert.equal(tfjs.status, 0, tfjs.stderr);
+  assert.deepEqual(
+    of(tfjs.events, 'log')
+      .filter((l) => l.message.includes('sync_bn'))
+      .map((l) => [l.level, l.message]),
+    [['info', "train.sync_bn is ignored: the tfjs engine trains in one process (its batch-norm statistics are the whole batch's already)"]],
+  );
+  const both = spawnSync(process.execPath, [cli, 'train', syncSpec, '--engine', 'torch', '--sync-bn', '--no-sync-bn'], { encoding: 'utf8' });
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--sync-bn or --no-sync-bn, not both/);
 });

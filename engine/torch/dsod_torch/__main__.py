@@ -22,7 +22,7 @@
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
         [--data DATA.json [--workers N]] [--max-steps N] [--minutes M] [--eval-every N] [--eval-dir DIR]
         [--eval-images N] [--no-events-file] [--init W.dsodw]
-        [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--sync-bn]
+        [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--[no-]sync-bn]
       Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl (not with
       --no-events-file: the bridge writes it), checkpoints (with RUNDIR/weights.dsodw) every checkpointEvery steps,
       at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from the run's latest checkpoint.
@@ -203,9 +203,14 @@ def cmd_train(a):
 
     limits = Limits(max_steps=a.max_steps, minutes=a.minutes, eval_every=a.eval_every, eval_dir=a.eval_dir,
                     eval_images=a.eval_images, events_file=not a.no_events_file, init=a.init)
-    speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": a.sync_bn}
+    g = load_graph(a.graph)
+    # --sync-bn / --no-sync-bn, else the spec's train.sync_bn (graph JSON of older specs: off).
+    spec_sync = bool(g["spec"]["train"].get("syncBn", False))
+    sync_bn = a.sync_bn if a.sync_bn is not None else spec_sync
+    speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": sync_bn,
+             "sync_bn_from": ("--sync-bn" if a.sync_bn else "--no-sync-bn") if a.sync_bn is not None else "the spec's train.sync_bn"}
     try:
-        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
+        return train(g, a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
                      resume=a.resume, data=a.data, workers=a.workers, limits=limits, speed=speed)
     except ResumeError as e:
         print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
@@ -229,7 +234,8 @@ def add_speed_options(p):
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="NHWC memory format; auto: on CUDA, and on the CPU with bf16")
     p.add_argument("--compile", action="store_true", help="torch.compile the network (PyTorch 2.0 and later)")
-    p.add_argument("--sync-bn", action="store_true", help="batch statistics over all processes (DDP)")
+    p.add_argument("--sync-bn", action=argparse.BooleanOptionalAction, default=None,
+                   help="batch statistics over all processes (DDP); default: the spec's train.sync_bn")
 
 
 def cmd_infer(a):
