@@ -31,7 +31,7 @@ import { ensureRunDir, readMetrics, recordMetric, RUN_FILES } from '../train/run
 import { acquireRunLock } from '../train/run-lock';
 import type { StopFlag } from '../train/trainer';
 import { writeDataIndex } from '../torch/data-index';
-import { writeDatasetInputs, writeImageInputs } from '../torch/inputs';
+import { writeImageInputs } from '../torch/inputs';
 import { runTorchCommand, startTorchTraining, type TorchTraining } from '../torch/launch';
 import { findTorchPython, TORCH_INSTALL_HINT, type TorchPython } from '../torch/python';
 import { UsageError } from './args';
@@ -186,11 +186,13 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
       // A damaged metrics.json is refused before anything moves: --from would trim it, an evaluation add to it.
       if (test || from) readMetrics(runDir);
       sink.attachRunDir(runDir);
-      if (from) {
-        // The same rewind as the tfjs engine's; weights.dsodw is rewritten by the engine from the checkpoint it resumes.
-        const message = rewindMessage(await rewindRun(runDir, from, 'torch'));
-        if (message) sink.emit({ type: 'log', level: 'info', message });
-      }
+      // The same rewind as the tfjs engine's; weights.dsodw is rewritten by the engine from the checkpoint it resumes.
+      // Its line follows the engine's doctor event, where the tfjs engine's follows its own.
+      let rewound = from ? rewindMessage(await rewindRun(runDir, from, 'torch')) : null;
+      const showRewound = () => {
+        if (rewound) sink.emit({ type: 'log', level: 'info', message: rewound });
+        rewound = null;
+      };
       await writeFileAtomic(join(runDir, RUN_FILES.spec), spec.text);
       // The dataset as Node's readers parsed it, for the engine to decode and augment (engine/torch/data-index.ts),
       // with where it came from (recorded in the checkpoints, for `dsod eval|infer --run`).
@@ -219,8 +221,10 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
         if (e.type === 'done') done = e;
         else if (e.type === 'detections') {
           if (test) lastMetric = await scoreDetectionsEvent(sink, e, { test, runDir, metric: r.metric ?? 'voc07' });
-        } else if (e.type === 'doctor') sink.emit({ ...bodyOf(e), attempts: e.attempts.length ? e.attempts : attempts } as EventBody);
-        else sink.emit(bodyOf(e));
+        } else if (e.type === 'doctor') {
+          sink.emit({ ...bodyOf(e), attempts: e.attempts.length ? e.attempts : attempts } as EventBody);
+          showRewound();
+        } else sink.emit(bodyOf(e));
       };
       child = startTorchTraining(
         {
@@ -258,6 +262,7 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
       if (stop.requested) child.stop(stop.requested as NodeJS.Signals);
       const end = await child.done;
       await queue;
+      showRewound(); // an engine that failed before its doctor event: the rewind is said all the same
       for (const bad of end.invalid) sink.emit({ type: 'log', level: 'warn', message: `the torch engine wrote a line that is not a valid event: ${bad}` });
       if (failure) throw failure;
       const d = done as DoneEvent | null;
@@ -321,15 +326,12 @@ async function scoreDetectionsEvent(
   o: { test: HeldOut; runDir: string; metric: MetricName },
 ): Promise<CommandEnd['metric']> {
   try {
-    const skipped = skippedOf(e.path);
-    const considered = o.test.set.records.slice(0, e.images + skipped.length);
-    const tooMany = skippedTooMany(skipped, considered.length);
-    if (tooMany) throw tooMany;
-    const left = new Set(skipped.map((p) => resolve(p.path)));
+    // The engine warned about each skipped image itself (as the tfjs engine's evaluation does, every evaluation).
+    const { records, skipped } = heldOutScored(e.path, o.test.set.records);
     return await scoreInto(sink, {
       file: e.path,
       test: o.test.set,
-      records: considered.filter((rec) => !left.has(resolve(rec.imagePath))),
+      records,
       metric: o.metric,
       runDir: o.runDir,
       split: o.test.split,
@@ -342,13 +344,30 @@ async function scoreDetectionsEvent(
   }
 }
 
-/** The `skipped` list of the engine's detections document (checked: it decides what is scored). */
-function skippedOf(file: string): DataProblem[] {
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as { skipped?: unknown };
-  const list = doc.skipped ?? [];
-  if (!Array.isArray(list) || !list.every((p) => p && typeof p.path === 'string' && typeof p.message === 'string' && typeof p.stage === 'string'))
-    throw new Error(`${file}: "skipped" is not a list of {stage, path, message}`);
-  return list as DataProblem[];
+/**
+ * The held-out records a detections document of the engine covers, and the images it could not use (its `skipped`,
+ * each handed to onSkip first): the first (entries + skipped) records of the split, less the skipped ones (left out
+ * of the scoring, as the tfjs engine's evaluation leaves them out); more than MAX_SKIPPED_SHARE skipped fails, as there.
+ */
+function heldOutScored(
+  file: string,
+  all: readonly ImageRecord[],
+  onSkip: (p: DataProblem) => void = () => {},
+): { records: ImageRecord[]; skipped: DataProblem[] } {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { images?: unknown; skipped?: unknown };
+  const skipped = doc.skipped ?? [];
+  if (
+    !Array.isArray(doc.images) ||
+    !Array.isArray(skipped) ||
+    !skipped.every((p) => p && typeof p.path === 'string' && typeof p.message === 'string' && typeof p.stage === 'string')
+  )
+    throw new Error(`${file}: not the torch engine's detections document ("images", and "skipped" a list of {stage, path, message})`);
+  (skipped as DataProblem[]).forEach(onSkip);
+  const considered = all.slice(0, doc.images.length + skipped.length);
+  const tooMany = skippedTooMany(skipped, considered.length);
+  if (tooMany) throw tooMany;
+  const left = new Set((skipped as DataProblem[]).map((p) => resolve(p.path)));
+  return { records: considered.filter((rec) => !left.has(resolve(rec.imagePath))), skipped };
 }
 
 /** Writes the graph of a spec into `dir` for a one-shot engine command; its path. */
@@ -358,16 +377,26 @@ async function graphFile(dir: string, spec: LoadedSpec): Promise<string> {
   return file;
 }
 
-/** `python -m dsod_torch infer` on prepared images: dsod infer's document (images in the order prepared). */
-async function torchDetect(python: string, spec: LoadedSpec, weights: string, inputs: string, threshold: number): Promise<ImageDetections[]> {
-  const out = join(inputs, 'detections.json');
+/**
+ * `python -m dsod_torch infer`: on images Node prepared in `dir` (`inputs`), or on the held-out split of the data index
+ * `data`, which the engine decodes itself (its first `images`); writes dir/detections.json, returns its path.
+ */
+async function torchDetect(
+  python: string,
+  spec: LoadedSpec,
+  weights: string,
+  dir: string,
+  threshold: number,
+  from: { inputs: string } | { data: string; images?: number },
+): Promise<string> {
+  const out = join(dir, 'detections.json');
+  const source = 'inputs' in from ? ['--inputs', from.inputs] : ['--data', from.data, ...(from.images !== undefined ? ['--images', String(from.images)] : [])];
   const r = await runTorchCommand(python, [
     'infer',
-    await graphFile(inputs, spec),
+    await graphFile(dir, spec),
     '--weights',
     resolve(weights),
-    '--inputs',
-    inputs,
+    ...source,
     '--out',
     out,
     '--threshold',
@@ -380,7 +409,7 @@ async function torchDetect(python: string, spec: LoadedSpec, weights: string, in
     if (r.code === 2) throw new InferenceError('weights', why.replace(/^dsod_torch: /, ''));
     throw new Error(`the torch engine's inference failed (${r.signal ?? `exit ${r.code}`}): ${why}`);
   }
-  return (JSON.parse(readFileSync(out, 'utf8')) as { images: ImageDetections[] }).images;
+  return out;
 }
 
 /** `dsod infer --engine torch`: the detections inferImages would give, made by the torch engine. */
@@ -395,7 +424,8 @@ export async function torchInferImages(
   try {
     const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
     const { problems } = await writeImageInputs(scratch, images, size, o.classNames);
-    return { results: await torchDetect(python, spec, weights, scratch, o.threshold), problems };
+    const file = await torchDetect(python, spec, weights, scratch, o.threshold, { inputs: scratch });
+    return { results: (JSON.parse(readFileSync(file, 'utf8')) as { images: ImageDetections[] }).images, problems };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -438,16 +468,13 @@ export async function torchEvaluate(sink: EventSink, o: TorchEvalRequest): Promi
   const started = performance.now();
   const scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
   try {
-    const size = { width: o.spec.analysis.spec.input.width, height: o.spec.analysis.spec.input.height };
-    const { records, skipped } = await writeDatasetInputs(scratch, test, size, {
-      ...(o.evalImages !== undefined ? { maxImages: o.evalImages } : {}),
-      onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: formatProblem(p) }),
-    });
-    const tooMany = skippedTooMany(skipped, total);
-    if (tooMany) throw tooMany;
-    await torchDetect(python, o.spec, o.weights, scratch, 0);
+    // The held-out split as Node's readers parsed it; the engine decodes its images (as a training's evaluations do):
+    // no tensor file of every decoded image (VOC07 test at 300x300 would be 5.3 GB).
+    const data = writeDataIndex(scratch, { train: null, test });
+    const dets = await torchDetect(python, o.spec, o.weights, scratch, 0, { data, ...(o.evalImages !== undefined ? { images: o.evalImages } : {}) });
+    const { records, skipped } = heldOutScored(dets, test.records, (p) => sink.emit({ type: 'log', level: 'warn', message: formatProblem(p) }));
     const gt = { ...test, records };
-    const loaded = readDetectionsFile(join(scratch, 'detections.json'), gt);
+    const loaded = readDetectionsFile(dets, gt);
     const scores = scoreDetections(gt.records, loaded.detections, test.classNames, o.metric);
     scores.extras.skippedImages = skipped.length;
     const seconds = (performance.now() - started) / 1000;

@@ -301,6 +301,8 @@ test(
       info?.message ?? '',
       /^continuing from step 2 of the 6 the run had reached: 2 later checkpoints moved to .*superseded-.*, 2 later evaluations dropped from metrics\.json \(their events stay in events\.jsonl\)$/,
     );
+    // Where the tfjs engine says it: after the doctor event, before start.
+    assert.equal(r.events.indexOf(info!), r.events.indexOf(of(r.events, 'doctor')[0]) + 1);
     const start = of(r.events, 'start')[0];
     assert.deepEqual([start.step, start.resumed], [2, true]);
     assert.deepEqual(
@@ -400,6 +402,16 @@ test('a held-out image the torch engine cannot decode: a warning, counted, and m
   const expected = { status: 2, warned: 1, code: 'data', message: 'the evaluation skipped 1 of 3 images (33.3%, more than the 5% allowed)', metrics: 0 };
   assert.deepEqual(outcome('torch'), expected);
   assert.deepEqual(outcome('tfjs'), expected);
+  // `dsod eval --engine torch` decodes the held-out split in the engine too: the same warning and refusal as tfjs.
+  const weights = join(dir, 'bad-torch', 'weights.dsodw');
+  const evaluated = (engine: string) => {
+    const r = dsod(['eval', spec, '--weights', weights, '--data', bad, '--engine', engine]);
+    const error = of(r.events, 'error')[0];
+    const warned = of(r.events, 'log').filter((l) => l.level === 'warn' && l.message.startsWith(`${image}: unreadable image, skipped:`));
+    return [r.status, warned.length, error?.code, error?.message.split(':')[0]];
+  };
+  assert.deepEqual(evaluated('torch'), [2, 1, 'data', expected.message]);
+  assert.deepEqual(evaluated('tfjs'), [2, 1, 'data', expected.message]);
 });
 
 test("train.sync_bn: --no-sync-bn overrides the spec's; the tfjs engine (one process) ignores it with an info line", { skip }, () => {

@@ -33,9 +33,12 @@
       DIR: every --eval-every steps (default the spec's checkpointEvery; 0: the end only) and at the end, the
       held-out split of --data is decoded here and the detections written to DIR, announced with a `detections`
       event (the bridge scores them).
-  infer GRAPH.json --weights W --inputs DIR --out DETS.json [--threshold T] [--spec FILE]
-      Detections on images Node prepared (engine/torch/inputs.ts) with tfjs weights (.dsodw or .dsodckpt), written as
-      `dsod infer`'s detections document.
+  infer GRAPH.json --weights W (--inputs DIR | --data DATA.json [--images N] [--workers N]) --out DETS.json
+        [--threshold T] [--spec FILE]
+      Detections with tfjs weights (.dsodw or .dsodckpt), written as `dsod infer`'s detections document: on images
+      Node prepared (--inputs: engine/torch/inputs.ts; `dsod infer --engine torch`), or on the held-out split of a
+      data index, decoded here as a training's evaluations decode it (--data; `dsod eval --engine torch`), the images
+      that could not be used listed in the document's `skipped` ({stage, path, message}).
   doctor
       The torch engine's doctor event (device, CUDA, precision, threads, what is missing with its fix), one JSON line.
   samples GRAPH.json --data DATA.json --out S.dsodw [--split train|test] [--first L] [--steps S] [--batch B]
@@ -245,8 +248,22 @@ def cmd_infer(a):
     net = GraphNet(g)
     weights, _ = read_weights_file(a.weights)
     load_into(net, weights)
-    inputs = EvalInputs(a.inputs)
-    doc = detections_document(net, g, inputs.batches(), inputs.class_names, threshold=a.threshold, spec=a.spec, weights=a.weights)
+    if (a.inputs is None) == (a.data is None):
+        raise DataError("infer takes --inputs DIR (images Node prepared) or --data DATA.json (its held-out split), one of them")
+    if a.inputs is not None:
+        inputs = EvalInputs(a.inputs)
+        doc = detections_document(net, g, inputs.batches(), inputs.class_names, threshold=a.threshold, spec=a.spec, weights=a.weights)
+    else:
+        # The held-out split decoded here, as a training's evaluations decode it; `skipped`: the images left out.
+        from .data import HeldOut, find_decoder, load_index
+
+        index = load_index(a.data)
+        if index["test"] is None:
+            raise DataError(f"{a.data} has no test split")
+        held_out, skipped = HeldOut(index, g, find_decoder()), []
+        batches = held_out.batches(a.images, workers=a.workers, skipped=skipped)
+        doc = detections_document(net, g, batches, held_out.class_names, threshold=a.threshold, spec=a.spec, weights=a.weights)
+        doc["skipped"] = skipped
     write_json_atomic(a.out, doc)
     return 0
 
@@ -331,7 +348,10 @@ def main(argv=None):
     p = sub.add_parser("infer", help="detections on prepared images, as dsod infer's document")
     p.add_argument("graph")
     p.add_argument("--weights", required=True)
-    p.add_argument("--inputs", required=True)
+    p.add_argument("--inputs", help="images Node prepared (engine/torch/inputs.ts)")
+    p.add_argument("--data", help="a data index (engine/torch/data-index.ts): its held-out split, decoded here")
+    p.add_argument("--images", type=int, help="with --data: the first N held-out images")
+    p.add_argument("--workers", type=int, default=0, help="with --data: DataLoader worker processes decoding")
     p.add_argument("--out", required=True)
     p.add_argument("--threshold", type=float, default=0.0)
     p.add_argument("--spec")

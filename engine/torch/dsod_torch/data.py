@@ -126,8 +126,8 @@ def load_index(path):
         if s is None:
             continue
         out[which] = {"root": s.get("root"), "report": s.get("report") or {}, "records": _records(s, f"{path}: {which}")}
-    if out["train"] is None:
-        raise DataError(f"{path} has no train split")
+    if out["train"] is None and out["test"] is None:
+        raise DataError(f"{path} has neither a train nor a test split")
     return out
 
 
@@ -337,6 +337,8 @@ class TrainingData:
 
     def __init__(self, path, g, priors, seed):
         self.index = load_index(path)
+        if self.index["train"] is None:
+            raise DataError(f"{path} has no train split (an index written for an evaluation alone)")
         self.decoder = find_decoder()
         s = g["spec"]
         classes = s["classes"]["count"]

@@ -38,6 +38,7 @@ Without --data, synthetic images, a function of (seed, image index), the index c
 """
 import contextlib
 import json
+import math
 from datetime import datetime, timezone
 import os
 import signal
@@ -90,8 +91,6 @@ def fmt_minutes(m):
 
 def js_round(x):
     """JavaScript's Math.round (half up), as compressSchedule rounds."""
-    import math
-
     return math.floor(x + 0.5)
 
 
@@ -487,8 +486,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
         meta = {"format": 1, "engine": "torch", "step": step, "position": step * accumulate, "seed": seed,
                 "elapsedSec": elapsed(), "schedule": schedule, "scheduleFitted": fitted, "statsRecalibrated": recalibrated,
                 "lossReference": None, "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]}, "batch": batch,
-                "accumulate": accumulate, "augment": t["augment"],
-                "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"), "processes": world.size, **run_record}
+                "accumulate": accumulate, "augment": t["augment"], "processes": world.size, **run_record,
+                "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
         if plan.scaler:
             meta["lossScale"] = plan.scaler.scale
         written, size = write_checkpoint(run_dir, net, sgd, meta)
