@@ -182,10 +182,7 @@ export class RunManager implements vscode.Disposable {
         .then((c) => c && this.output.show(true));
       return undefined;
     }
-    // The torch engine continues from its last checkpoint with --resume (--from, an earlier one, may be the tfjs engine's only).
-    const last = run.checkpoints.at(-1)?.path;
-    const from = checkpoint && !(choice.engine === 'torch' && last && resolve(last) === resolve(checkpoint)) ? checkpoint : undefined;
-    this.launch('train', run.runDir, spec, trainArgs({ spec, runDir: run.runDir, resume: !from, from }), choice);
+    this.launch('train', run.runDir, spec, trainArgs({ spec, runDir: run.runDir, resume: !checkpoint, from: checkpoint }), choice);
     return run.runDir;
   }
 

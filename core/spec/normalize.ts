@@ -211,6 +211,7 @@ function normalizeTrain(t: Json): Train {
     checkpointEvery: t.checkpoint_every ?? 1000,
     augment: t.augment ?? 'ssd',
     seed: t.seed ?? 0,
+    syncBn: t.sync_bn ?? false,
   };
 }
 

@@ -63,6 +63,8 @@ export interface Train {
   /** Training augmentation preset (engine/train/augment.ts). */
   augment: 'ssd' | 'flip' | 'none';
   seed: number;
+  /** Batch-norm statistics over all processes of a data-parallel training (the torch engine's), else per process. */
+  syncBn: boolean;
 }
 
 export interface DataSpec {

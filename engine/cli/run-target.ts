@@ -4,7 +4,8 @@
 //   writes both at every checkpoint, but only the checkpoint says its step and whether its batch-norm statistics
 //   were recalibrated, which `dsod eval` needs to give the run's own number);
 // - the data: --data, else the data.root of a spec named on the command line, else the data the checkpoint says the
-//   run trained on (the run's copy of the spec cannot say: its data.root is relative to where the original was).
+//   run trained on (the run's copy of the spec cannot say: its data.root is relative to where the original was); a
+//   torch run's weights.dsodw carries its checkpoint's meta (Node does not read .pt files).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listCheckpoints, readWeightsFile, type CheckpointMeta } from '../train/checkpoint';
@@ -38,10 +39,15 @@ export function targetWeights(weights: string | undefined, runDir: string | null
   return existsSync(file) ? file : null;
 }
 
-/** The latest checkpoint's meta of a run (its data, for commands that load no weights). */
+/**
+ * The latest checkpoint's meta of a run (its data, for commands that load no weights); for a torch run, whose .pt
+ * checkpoints only Python reads, the one its weights.dsodw carries.
+ */
 export function latestMeta(runDir: string): CheckpointMeta | null {
   const latest = listCheckpoints(runDir).at(-1);
-  return latest ? readWeightsFile(latest.path).meta : null;
+  if (latest) return readWeightsFile(latest.path).meta;
+  const weights = join(runDir, RUN_FILES.weights);
+  return existsSync(weights) ? readWeightsFile(weights).meta : null;
 }
 
 export function targetData(spec: LoadedSpec | null, explicitSpec: boolean, dataArg: string | undefined, meta: CheckpointMeta | null): DataSource {

@@ -1,34 +1,37 @@
 // `--engine torch` for `dsod train`, `dsod eval` and `dsod infer`: the PyTorch engine (engine/torch) behind the same
 // events and run folders as the tfjs engine. Node keeps what the tfjs engine's commands do around the network: the
-// spec copy, the run lock, loading and decoding the data (engine/torch/inputs.ts), scoring with the one TypeScript
-// evaluator (metrics.json, pr-curves.json, the `metric` event), the single writer of events.jsonl (the sink). Python
-// trains and detects: its events come on its stdout, validated (engine/torch/launch.ts), and are re-emitted here,
-// except `detections` (scored, then a `metric` in its place) and `done` (the command's own done ends the stream).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// spec copy, the run lock, --from's rewind (engine/train/rewind.ts), reading and checking the dataset (the data index,
+// engine/torch/data-index.ts), scoring with the one TypeScript evaluator (metrics.json, pr-curves.json, the `metric`
+// event), the single writer of events.jsonl (the sink). Python trains, decodes the images (training's and, for a
+// training's evaluations, the held-out ones) and detects: its events come on its stdout, validated
+// (engine/torch/launch.ts), and are re-emitted here, except `detections` (scored, then a `metric` in its place) and
+// `done` (the command's own done ends the stream). The one-shot `dsod eval|infer --engine torch` hand Python images
+// Node decoded (engine/torch/inputs.ts).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { DetectionsEvent, DoctorEvent, DoneEvent, EngineEvent, EngineFix, EventBody, MetricName } from '../../protocol/engine-events';
 import { parseEngineEventLine } from '../../protocol/engine-events';
 import { toGraphJson } from '../../protocol/graph-json';
-import { checkpointOfName } from '../../protocol/run-files';
 import { writeFileAtomic } from '../data/files';
-import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../data/source';
-import { formatProblem, type DetectionDataset, type ImageRecord } from '../data/types';
+import { DataSourceError, loadSplit, type DataSource } from '../data/source';
+import { formatProblem, type DataProblem, type DetectionDataset, type ImageRecord } from '../data/types';
 import { EngineError, signalExitStatus } from '../errors';
 import { writePrCurves } from '../eval/curves';
-import { EvaluationDataError, MAX_SKIPPED_SHARE } from '../eval/evaluate';
+import { skippedTooMany } from '../eval/evaluate';
 import { InferenceError } from '../infer/errors';
 import { createModel, encodeWeights } from '../model';
 import type { ImageDetections } from '../infer/infer';
 import { readDetectionsFile } from '../eval/detections-file';
 import { scoreDetections } from '../eval/score';
 import { listCheckpoints, readWeightsFile, specTextHash } from '../train/checkpoint';
+import { rewindMessage, rewindRun } from '../train/rewind';
 import { TrainError } from '../train/errors';
 import { ensureRunDir, readMetrics, recordMetric, RUN_FILES } from '../train/run-files';
 import { acquireRunLock } from '../train/run-lock';
 import type { StopFlag } from '../train/trainer';
 import { writeDataIndex } from '../torch/data-index';
-import { writeDatasetInputs, writeImageInputs } from '../torch/inputs';
+import { writeImageInputs } from '../torch/inputs';
 import { runTorchCommand, startTorchTraining, type TorchTraining } from '../torch/launch';
 import { findTorchPython, TORCH_INSTALL_HINT, type TorchPython } from '../torch/python';
 import { UsageError } from './args';
@@ -38,20 +41,10 @@ import { targetData } from './run-target';
 import { needsRecalibration } from './statistics';
 import type { EventSink } from './reporter';
 import { loadSpec, type LoadedSpec } from './spec-file';
-import { defaultRunDir, type TrainRequest } from './train';
+import { runFolder, trainingData, type TrainRequest } from './train';
 
 export const ENGINES = ['tfjs', 'torch'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
-
-/** The torch engine's checkpoints (its own format: dsod_torch/train.py), beside the tfjs engine's .dsodckpt. */
-export function torchCheckpoints(runDir: string): string[] {
-  const dir = join(runDir, RUN_FILES.checkpoints);
-  return existsSync(dir)
-    ? readdirSync(dir)
-        .filter((n) => checkpointOfName(n)?.engine === 'torch')
-        .sort()
-    : [];
-}
 
 /** What is missing when no Python with torch was found, each with the command that fixes it. */
 export function missingTorch(found: Extract<TorchPython, { ok: false }>): EngineFix[] {
@@ -113,14 +106,13 @@ function bodyOf(e: EngineEvent): EventBody {
   return body as EventBody;
 }
 
-/** Scores a detections document of the first `images` prepared records: metrics.json, pr-curves.json, the metric event. */
+/** Scores a detections document of `records` (the held-out images the engine used): metrics.json, pr-curves.json, the metric event. */
 async function scoreInto(
   sink: EventSink,
   o: {
     file: string;
     test: DetectionDataset;
     records: ImageRecord[];
-    images: number;
     metric: MetricName;
     runDir: string;
     split: string;
@@ -130,7 +122,7 @@ async function scoreInto(
   },
 ) {
   const started = performance.now();
-  const gt: DetectionDataset = { ...o.test, records: o.records.slice(0, o.images) };
+  const gt: DetectionDataset = { ...o.test, records: o.records };
   const loaded = readDetectionsFile(o.file, gt);
   if (loaded.missing)
     throw new Error(`${o.file}: ${loaded.missing} of the ${gt.records.length} held-out images have no entry (the torch engine must detect on every one)`);
@@ -154,7 +146,6 @@ async function scoreInto(
 
 /** `dsod train SPEC --engine torch`: the same run folder and events as the tfjs trainer's. */
 export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promise<CommandEnd> {
-  if (r.from) throw new UsageError("--from is not available with --engine torch yet: --resume continues from the run's last checkpoint");
   if (r.backend) throw new UsageError('--backend chooses a tfjs backend: the torch engine picks its device itself (see its doctor event)');
   const stop: StopFlag = { requested: null };
   let child: TorchTraining | null = null;
@@ -168,10 +159,11 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
   };
   let scratch: string | null = null;
   try {
-    const runDir = r.out ? resolve(r.out) : defaultRunDir(r.spec!);
+    const { runDir, from } = runFolder(r, 'torch');
+    const resume = r.resume || from !== null;
     const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
     const { python, attempts } = torchPython(sink);
-    const sets = await datasets(sink, spec, r.data ?? null);
+    const sets = await datasets(sink, spec, () => trainingData(spec, r, runDir, from, 'torch'));
     const test = sets?.test ?? null;
     const early = await stopped();
     if (early) return early;
@@ -186,23 +178,30 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
       );
     }
     try {
-      if (listCheckpoints(runDir).length && !torchCheckpoints(runDir).length)
+      const torchRun = listCheckpoints(runDir, 'torch');
+      if (listCheckpoints(runDir).length && !torchRun.length)
         throw new TrainError('run-exists', `${runDir} holds a run of the tfjs engine: continue it with --engine tfjs, or choose another --out`);
-      if (torchCheckpoints(runDir).length && !r.resume)
-        throw new TrainError(
-          'run-exists',
-          `${runDir} already holds a run (${torchCheckpoints(runDir).at(-1)}): pass --resume to continue it, or choose another --out`,
-        );
-      if (test) readMetrics(runDir); // a damaged metrics.json is refused before the run, not at its first evaluation
+      if (torchRun.length && !resume)
+        throw new TrainError('run-exists', `${runDir} already holds a run (${torchRun.at(-1)!.path}): pass --resume to continue it, or choose another --out`);
+      // A damaged metrics.json is refused before anything moves: --from would trim it, an evaluation add to it.
+      if (test || from) readMetrics(runDir);
       sink.attachRunDir(runDir);
+      // The same rewind as the tfjs engine's; weights.dsodw is rewritten by the engine from the checkpoint it resumes.
+      // Its line follows the engine's doctor event, where the tfjs engine's follows its own.
+      let rewound = from ? rewindMessage(await rewindRun(runDir, from, 'torch')) : null;
+      const showRewound = () => {
+        if (rewound) sink.emit({ type: 'log', level: 'info', message: rewound });
+        rewound = null;
+      };
       await writeFileAtomic(join(runDir, RUN_FILES.spec), spec.text);
-      // The dataset as Node's readers parsed it, for the engine to decode and augment (engine/torch/data-index.ts).
-      const dataIndex = sets ? writeDataIndex(runDir, { train: sets.train, test: sets.test?.set ?? null }) : null;
+      // The dataset as Node's readers parsed it, for the engine to decode and augment (engine/torch/data-index.ts),
+      // with where it came from (recorded in the checkpoints, for `dsod eval|infer --run`).
+      const dataIndex = sets ? writeDataIndex(runDir, { train: sets.train, test: sets.test?.set ?? null, source: sets.source }) : null;
 
       scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
       // A new run starts from the tfjs engine's seeded initial weights: the two engines start alike, so what differs
       // between their runs is the engines, not the draw of the initial weights.
-      const init = r.resume ? null : join(scratch, 'init.dsodw');
+      const init = resume ? null : join(scratch, 'init.dsodw');
       if (init) {
         const model = createModel(spec.analysis.graph, { seed: spec.analysis.spec.train.seed });
         try {
@@ -211,12 +210,6 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
           model.dispose();
         }
       }
-      const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
-      const prepared = test
-        ? await writeDatasetInputs(scratch, test.set, size, {
-            onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: `test data: ${formatProblem(p)}` }),
-          })
-        : null;
       const afterData = await stopped();
       if (afterData) return afterData;
 
@@ -227,22 +220,24 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
       const handle = async (e: EngineEvent) => {
         if (e.type === 'done') done = e;
         else if (e.type === 'detections') {
-          if (prepared && test) lastMetric = await scoreDetectionsEvent(sink, e, { test, prepared, runDir, metric: r.metric ?? 'voc07' });
-        } else if (e.type === 'doctor') sink.emit({ ...bodyOf(e), attempts: e.attempts.length ? e.attempts : attempts } as EventBody);
-        else sink.emit(bodyOf(e));
+          if (test) lastMetric = await scoreDetectionsEvent(sink, e, { test, runDir, metric: r.metric ?? 'voc07' });
+        } else if (e.type === 'doctor') {
+          sink.emit({ ...bodyOf(e), attempts: e.attempts.length ? e.attempts : attempts } as EventBody);
+          showRewound();
+        } else sink.emit(bodyOf(e));
       };
       child = startTorchTraining(
         {
           graph: toGraphJson(spec.analysis, { hash: specTextHash(spec.text) }),
           runDir,
           specPath: spec.path,
-          resume: r.resume,
+          resume,
           python,
           ...(dataIndex ? { data: dataIndex } : {}),
           ...(init ? { init } : {}),
           ...(r.steps !== undefined ? { maxSteps: r.steps } : {}),
           ...(r.minutes !== undefined ? { minutes: r.minutes } : {}),
-          ...(prepared ? { evalInputs: scratch } : {}),
+          ...(test ? { evalDir: scratch } : {}),
           ...(r.evalEvery !== undefined ? { evalEvery: r.evalEvery } : {}),
           ...(r.evalImages !== undefined ? { evalImages: r.evalImages } : {}),
           ...(r.torch?.gpus !== undefined ? { processes: r.torch.gpus } : {}),
@@ -250,16 +245,24 @@ export async function runTorchTraining(sink: EventSink, r: TrainRequest): Promis
           ...(r.torch?.precision !== undefined ? { precision: r.torch.precision } : {}),
           ...(r.torch?.channelsLast !== undefined ? { channelsLast: r.torch.channelsLast } : {}),
           ...(r.torch?.compile ? { compile: true } : {}),
-          ...(r.torch?.syncBn ? { syncBn: true } : {}),
+          ...(r.torch?.syncBn !== undefined ? { syncBn: r.torch.syncBn } : {}),
         },
         // In order, one at a time: a metric is emitted before the checkpoint or done that follows its detections.
         (e) => {
-          queue = queue.then(() => handle(e)).catch((err: Error) => void (failure ??= err));
+          queue = queue
+            .then(() => handle(e))
+            .catch((err: Error) => {
+              // A failed evaluation (too many unusable held-out images) fails the run, as the tfjs engine's does: the
+              // engine is stopped (it checkpoints first), and the error is the command's.
+              failure ??= err;
+              child?.stop('SIGTERM');
+            });
         },
       );
       if (stop.requested) child.stop(stop.requested as NodeJS.Signals);
       const end = await child.done;
       await queue;
+      showRewound(); // an engine that failed before its doctor event: the rewind is said all the same
       for (const bad of end.invalid) sink.emit({ type: 'log', level: 'warn', message: `the torch engine wrote a line that is not a valid event: ${bad}` });
       if (failure) throw failure;
       const d = done as DoneEvent | null;
@@ -284,15 +287,19 @@ interface HeldOut {
 }
 
 /**
- * The training split and the held-out one (--data, else the spec's data.root), loaded by the tfjs engine's readers.
- * No data: the engine trains on synthetic images (a warning says so), without evaluations; no held-out split: a
- * warning, no evaluations (as the tfjs trainer).
+ * The training split and the held-out one (--data, else the spec's data.root, else what a continued run recorded:
+ * train.ts trainingData), loaded by the tfjs engine's readers. No data: the engine trains on synthetic images (a
+ * warning says so), without evaluations; no held-out split: a warning, no evaluations (as the tfjs trainer).
  */
-async function datasets(sink: EventSink, spec: LoadedSpec, data: string | null): Promise<{ train: DetectionDataset; test: HeldOut | null } | null> {
+async function datasets(
+  sink: EventSink,
+  spec: LoadedSpec,
+  sourceOf: () => DataSource,
+): Promise<{ train: DetectionDataset; test: HeldOut | null; source: DataSource } | null> {
   let source: DataSource;
   let train: DetectionDataset;
   try {
-    source = resolveDataSource(spec.analysis.spec, spec.path, data);
+    source = sourceOf();
     train = await loadSplit(source, 'train', spec.analysis.spec);
   } catch (e) {
     if (!(e instanceof DataSourceError)) throw e;
@@ -300,35 +307,67 @@ async function datasets(sink: EventSink, spec: LoadedSpec, data: string | null):
     return null;
   }
   try {
-    return { train, test: { set: await loadSplit(source, 'test', spec.analysis.spec), split: source.test.map((s) => basename(s)).join('+') } };
+    return { train, source, test: { set: await loadSplit(source, 'test', spec.analysis.spec), split: source.test.map((s) => basename(s)).join('+') } };
   } catch (e) {
     if (!(e instanceof DataSourceError)) throw e;
     sink.emit({ type: 'log', level: 'warn', message: `no held-out evaluation: ${e.message}` });
-    return { train, test: null };
+    return { train, source, test: null };
   }
 }
 
+/**
+ * A `detections` event of a training: the engine decoded the held-out images itself; the document lists those it
+ * could not use (`skipped`, engine/data DataProblems). They are left out of the scoring and counted (skippedImages),
+ * and more than MAX_SKIPPED_SHARE of them fails the evaluation, as evaluateModel does for the tfjs engine.
+ */
 async function scoreDetectionsEvent(
   sink: EventSink,
   e: DetectionsEvent,
-  o: { test: HeldOut; prepared: { records: ImageRecord[]; skipped: unknown[] }; runDir: string; metric: MetricName },
+  o: { test: HeldOut; runDir: string; metric: MetricName },
 ): Promise<CommandEnd['metric']> {
   try {
+    // The engine warned about each skipped image itself (as the tfjs engine's evaluation does, every evaluation).
+    const { records, skipped } = heldOutScored(e.path, o.test.set.records);
     return await scoreInto(sink, {
       file: e.path,
       test: o.test.set,
-      records: o.prepared.records,
-      images: e.images,
+      records,
       metric: o.metric,
       runDir: o.runDir,
       split: o.test.split,
       step: e.step,
       elapsedSec: e.elapsedSec,
-      skipped: o.prepared.skipped.length,
+      skipped: skipped.length,
     });
   } finally {
     rmSync(e.path, { force: true });
   }
+}
+
+/**
+ * The held-out records a detections document of the engine covers, and the images it could not use (its `skipped`,
+ * each handed to onSkip first): the first (entries + skipped) records of the split, less the skipped ones (left out
+ * of the scoring, as the tfjs engine's evaluation leaves them out); more than MAX_SKIPPED_SHARE skipped fails, as there.
+ */
+function heldOutScored(
+  file: string,
+  all: readonly ImageRecord[],
+  onSkip: (p: DataProblem) => void = () => {},
+): { records: ImageRecord[]; skipped: DataProblem[] } {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { images?: unknown; skipped?: unknown };
+  const skipped = doc.skipped ?? [];
+  if (
+    !Array.isArray(doc.images) ||
+    !Array.isArray(skipped) ||
+    !skipped.every((p) => p && typeof p.path === 'string' && typeof p.message === 'string' && typeof p.stage === 'string')
+  )
+    throw new Error(`${file}: not the torch engine's detections document ("images", and "skipped" a list of {stage, path, message})`);
+  (skipped as DataProblem[]).forEach(onSkip);
+  const considered = all.slice(0, doc.images.length + skipped.length);
+  const tooMany = skippedTooMany(skipped, considered.length);
+  if (tooMany) throw tooMany;
+  const left = new Set((skipped as DataProblem[]).map((p) => resolve(p.path)));
+  return { records: considered.filter((rec) => !left.has(resolve(rec.imagePath))), skipped };
 }
 
 /** Writes the graph of a spec into `dir` for a one-shot engine command; its path. */
@@ -338,16 +377,26 @@ async function graphFile(dir: string, spec: LoadedSpec): Promise<string> {
   return file;
 }
 
-/** `python -m dsod_torch infer` on prepared images: dsod infer's document (images in the order prepared). */
-async function torchDetect(python: string, spec: LoadedSpec, weights: string, inputs: string, threshold: number): Promise<ImageDetections[]> {
-  const out = join(inputs, 'detections.json');
+/**
+ * `python -m dsod_torch infer`: on images Node prepared in `dir` (`inputs`), or on the held-out split of the data index
+ * `data`, which the engine decodes itself (its first `images`); writes dir/detections.json, returns its path.
+ */
+async function torchDetect(
+  python: string,
+  spec: LoadedSpec,
+  weights: string,
+  dir: string,
+  threshold: number,
+  from: { inputs: string } | { data: string; images?: number },
+): Promise<string> {
+  const out = join(dir, 'detections.json');
+  const source = 'inputs' in from ? ['--inputs', from.inputs] : ['--data', from.data, ...(from.images !== undefined ? ['--images', String(from.images)] : [])];
   const r = await runTorchCommand(python, [
     'infer',
-    await graphFile(inputs, spec),
+    await graphFile(dir, spec),
     '--weights',
     resolve(weights),
-    '--inputs',
-    inputs,
+    ...source,
     '--out',
     out,
     '--threshold',
@@ -360,7 +409,7 @@ async function torchDetect(python: string, spec: LoadedSpec, weights: string, in
     if (r.code === 2) throw new InferenceError('weights', why.replace(/^dsod_torch: /, ''));
     throw new Error(`the torch engine's inference failed (${r.signal ?? `exit ${r.code}`}): ${why}`);
   }
-  return (JSON.parse(readFileSync(out, 'utf8')) as { images: ImageDetections[] }).images;
+  return out;
 }
 
 /** `dsod infer --engine torch`: the detections inferImages would give, made by the torch engine. */
@@ -375,7 +424,8 @@ export async function torchInferImages(
   try {
     const size = { width: spec.analysis.spec.input.width, height: spec.analysis.spec.input.height };
     const { problems } = await writeImageInputs(scratch, images, size, o.classNames);
-    return { results: await torchDetect(python, spec, weights, scratch, o.threshold), problems };
+    const file = await torchDetect(python, spec, weights, scratch, o.threshold, { inputs: scratch });
+    return { results: (JSON.parse(readFileSync(file, 'utf8')) as { images: ImageDetections[] }).images, problems };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -418,16 +468,13 @@ export async function torchEvaluate(sink: EventSink, o: TorchEvalRequest): Promi
   const started = performance.now();
   const scratch = mkdtempSync(join(tmpdir(), 'dsod-torch-eval-'));
   try {
-    const size = { width: o.spec.analysis.spec.input.width, height: o.spec.analysis.spec.input.height };
-    const { records, skipped } = await writeDatasetInputs(scratch, test, size, {
-      ...(o.evalImages !== undefined ? { maxImages: o.evalImages } : {}),
-      onSkip: (p) => sink.emit({ type: 'log', level: 'warn', message: formatProblem(p) }),
-    });
-    if (skipped.length > MAX_SKIPPED_SHARE * total)
-      throw new EvaluationDataError(`the evaluation skipped ${skipped.length} of ${total} images (more than the ${100 * MAX_SKIPPED_SHARE}% allowed)`);
-    await torchDetect(python, o.spec, o.weights, scratch, 0);
+    // The held-out split as Node's readers parsed it; the engine decodes its images (as a training's evaluations do):
+    // no tensor file of every decoded image (VOC07 test at 300x300 would be 5.3 GB).
+    const data = writeDataIndex(scratch, { train: null, test });
+    const dets = await torchDetect(python, o.spec, o.weights, scratch, 0, { data, ...(o.evalImages !== undefined ? { images: o.evalImages } : {}) });
+    const { records, skipped } = heldOutScored(dets, test.records, (p) => sink.emit({ type: 'log', level: 'warn', message: formatProblem(p) }));
     const gt = { ...test, records };
-    const loaded = readDetectionsFile(join(scratch, 'detections.json'), gt);
+    const loaded = readDetectionsFile(dets, gt);
     const scores = scoreDetections(gt.records, loaded.detections, test.classNames, o.metric);
     scores.extras.skippedImages = skipped.length;
     const seconds = (performance.now() - started) / 1000;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataSourceError, loadSplit, resolveDataSource, type DataSource } from '../data/source';
 import { signalExitStatus } from '../errors';
-import { checkpointName, CHECKPOINT_DIR, listCheckpoints, readWeightsFile } from '../train/checkpoint';
+import { checkpointName, CHECKPOINT_DIR, listCheckpoints, readWeightsFile, type CheckpointEngine } from '../train/checkpoint';
 import { RUN_FILES } from '../train/run-files';
 import { train, type StopFlag } from '../train/trainer';
 import type { MetricName } from '../../protocol/engine-events';
@@ -12,7 +12,7 @@ import { choiceOption, intOption, numberOption, parseCommand, UsageError } from 
 import { chooseBackend, createSink, installStopHandlers, runEngineCommand, type CommandEnd, type Io } from './engine-command';
 import type { EventSink } from './reporter';
 import { loadSpec, type LoadedSpec } from './spec-file';
-import { ENGINES, runTorchTraining, torchCheckpoints } from './torch-engine';
+import { ENGINES, runTorchTraining } from './torch-engine';
 import { TrainError } from '../train/errors';
 
 export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from scratch; events in RUNDIR/events.jsonl. Continuing a run
@@ -20,8 +20,9 @@ export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from 
       --data DIR         Dataset: a VOC folder (ImageSets/Main) or a COCO instances JSON (default: the spec's data.root)
       --out RUNDIR       Run folder: checkpoints, weights, metrics, PR curves (default runs/<spec name>)
       --resume           Continue the run in RUNDIR from its last checkpoint, exactly
-      --from CHECKPOINT  Continue the run from an earlier checkpoint of it (RUNDIR/checkpoints/step-N.dsodckpt, or N);
-                         later checkpoints move to checkpoints/superseded-*/, later evaluations leave metrics.json
+      --from CHECKPOINT  Continue the run from an earlier checkpoint of it (RUNDIR/checkpoints/step-N.dsodckpt, or
+                         step-N.pt of a torch run, or N); later checkpoints move to checkpoints/superseded-*/, later
+                         evaluations leave metrics.json
       --steps N          Stop after optimizer step N (the schedule stays the spec's)
       --minutes M        Stop after M minutes; a schedule that does not fit is compressed to fit
       --eval-every N     Evaluate on the held-out split every N steps (default: at each checkpoint; 0: at the end only)
@@ -43,7 +44,9 @@ export const TRAIN_USAGE = `  train <spec>       Train the spec's detector from 
       --channels-last, --no-channels-last
                          NHWC memory format (default: on CUDA, and on the CPU with bf16)
       --compile          torch.compile the network (PyTorch 2.0 and later)
-      --sync-bn          Batch-norm statistics over all processes (default: per process, as Caffe's multi-GPU)
+      --sync-bn, --no-sync-bn
+                         Batch-norm statistics over all processes, or per process as Caffe's multi-GPU (default:
+                         the spec's train.sync_bn, false unless set; the tfjs engine, one process, ignores it)
       --json             Print events as JSON lines on stdout
 `;
 
@@ -102,6 +105,7 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
     'no-channels-last': { type: 'boolean' },
     compile: { type: 'boolean' },
     'sync-bn': { type: 'boolean' },
+    'no-sync-bn': { type: 'boolean' },
     json: { type: 'boolean', default: false },
   });
   const sink = createSink(io, values.json === true);
@@ -129,7 +133,9 @@ export async function trainCommand(args: string[], io: Io): Promise<number> {
 
 /** --gpus, the machines and the speed flags: the torch engine's alone (refused with the tfjs engine). */
 function torchOptions(values: Record<string, string | boolean | undefined>, torch: boolean): TorchOptions | undefined {
-  const given = ['gpus', ...NODE_OPTIONS, 'precision', 'channels-last', 'no-channels-last', 'compile', 'sync-bn'].filter((k) => values[k] !== undefined);
+  const given = ['gpus', ...NODE_OPTIONS, 'precision', 'channels-last', 'no-channels-last', 'compile', 'sync-bn', 'no-sync-bn'].filter(
+    (k) => values[k] !== undefined,
+  );
   if (!given.length) return undefined;
   if (!torch) throw new UsageError(`--${given[0]} is an option of the torch engine: add --engine torch`);
   const nodeGiven = NODE_OPTIONS.filter((k) => values[k] !== undefined);
@@ -140,6 +146,7 @@ function torchOptions(values: Record<string, string | boolean | undefined>, torc
         .join(', ')})`,
     );
   if (values['channels-last'] && values['no-channels-last']) throw new UsageError('--channels-last or --no-channels-last, not both');
+  if (values['sync-bn'] && values['no-sync-bn']) throw new UsageError('--sync-bn or --no-sync-bn, not both');
   const count = intOption('nnodes', values.nnodes as string | undefined, 1);
   return {
     gpus: intOption('gpus', values.gpus as string | undefined, 1),
@@ -156,7 +163,7 @@ function torchOptions(values: Record<string, string | boolean | undefined>, torc
     precision: choiceOption('precision', values.precision as string | undefined, PRECISIONS),
     channelsLast: values['channels-last'] ? true : values['no-channels-last'] ? false : undefined,
     compile: values.compile === true ? true : undefined,
-    syncBn: values['sync-bn'] === true ? true : undefined,
+    syncBn: values['sync-bn'] ? true : values['no-sync-bn'] ? false : undefined,
   };
 }
 
@@ -192,7 +199,7 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
   try {
     const { runDir, from } = runFolder(r);
     // A run of the torch engine continues with it: its checkpoints are not this engine's (nor the other way round).
-    if (torchCheckpoints(runDir).length)
+    if (listCheckpoints(runDir, 'torch').length)
       throw new TrainError('run-exists', `${runDir} holds a run of the torch engine: continue it with --engine torch, or choose another --out`);
     const spec = loadSpec(r.spec ?? join(runDir, RUN_FILES.spec));
     const early = await stopped();
@@ -242,13 +249,13 @@ export async function runTraining(sink: EventSink, r: TrainRequest): Promise<Com
 
 /**
  * The run folder, and the checkpoint --from names: a path (its run folder is the one above checkpoints/, and --out,
- * when given, must agree) or a step number of the run in --out.
+ * when given, must agree) or a step number of the run in --out (a checkpoint of `engine`).
  */
-function runFolder(r: TrainRequest): { runDir: string; from: string | null } {
+export function runFolder(r: TrainRequest, engine: CheckpointEngine = 'tfjs'): { runDir: string; from: string | null } {
   if (!r.from) return { runDir: r.out ? resolve(r.out) : defaultRunDir(r.spec!), from: null };
   if (/^\d+$/.test(r.from)) {
     if (!r.out) throw new UsageError('--from N (a step) needs --out RUNDIR; or give the checkpoint file');
-    const from = join(resolve(r.out), CHECKPOINT_DIR, checkpointName(Number(r.from)));
+    const from = join(resolve(r.out), CHECKPOINT_DIR, checkpointName(Number(r.from), engine));
     if (!existsSync(from)) throw new UsageError(`--from ${r.from}: ${r.out} has no checkpoint of step ${r.from}`);
     return { runDir: resolve(r.out), from };
   }
@@ -263,12 +270,12 @@ function runFolder(r: TrainRequest): { runDir: string; from: string | null } {
 /**
  * --data, else the data.root of a spec given, else (continuing a run) the data its checkpoint recorded: a run resumed
  * from the dashboard needs no --data, and the run's copy of the spec cannot say (its data.root is relative to where
- * the original was).
+ * the original was). A torch run's checkpoints only Python reads: its weights.dsodw carries their meta.
  */
-function trainingData(spec: LoadedSpec, r: TrainRequest, runDir: string, from: string | null): DataSource {
+export function trainingData(spec: LoadedSpec, r: TrainRequest, runDir: string, from: string | null, engine: CheckpointEngine = 'tfjs'): DataSource {
   const s = spec.analysis.spec;
   if (r.data || (r.spec && s.data?.root != null) || !(r.resume || from)) return resolveDataSource(s, spec.path, r.data ?? null);
-  const checkpoint = from ?? listCheckpoints(runDir).at(-1)?.path;
-  const recorded = checkpoint ? readWeightsFile(checkpoint).meta?.data : undefined;
+  const checkpoint = engine === 'torch' ? join(runDir, RUN_FILES.weights) : (from ?? listCheckpoints(runDir).at(-1)?.path);
+  const recorded = checkpoint && existsSync(checkpoint) ? readWeightsFile(checkpoint).meta?.data : undefined;
   return recorded && existsSync(recorded.root) ? { ...recorded } : resolveDataSource(s, spec.path, null);
 }

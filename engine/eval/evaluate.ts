@@ -85,13 +85,8 @@ export async function evaluateModel(model: DsodModel, dataset: DetectionDataset,
   } finally {
     loader.close();
   }
-  const total = subset.records.length;
-  if (skipped.length > MAX_SKIPPED_SHARE * total) {
-    const shown = skipped.slice(0, 5).map(formatProblem).join('\n  ');
-    throw new EvaluationDataError(
-      `the evaluation skipped ${skipped.length} of ${total} images (${formatShare(skipped.length, total)}, more than the ${100 * MAX_SKIPPED_SHARE}% allowed):\n  ${shown}${skipped.length > 5 ? `\n  ... and ${skipped.length - 5} more` : ''}`,
-    );
-  }
+  const tooMany = skippedTooMany(skipped, subset.records.length);
+  if (tooMany) throw tooMany;
   const s = scoreDetections(records, detections, dataset.classNames, o.metric);
   return {
     ...s,
@@ -101,4 +96,16 @@ export async function evaluateModel(model: DsodModel, dataset: DetectionDataset,
     detections,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The error of an evaluation that could not use more than MAX_SKIPPED_SHARE of its `total` images (a score over what
+ * is left would not be the split's), else null. Both engines' evaluations apply it (the torch engine's in its bridge).
+ */
+export function skippedTooMany(skipped: readonly DataProblem[], total: number): EvaluationDataError | null {
+  if (skipped.length <= MAX_SKIPPED_SHARE * total) return null;
+  const shown = skipped.slice(0, 5).map(formatProblem).join('\n  ');
+  return new EvaluationDataError(
+    `the evaluation skipped ${skipped.length} of ${total} images (${formatShare(skipped.length, total)}, more than the ${100 * MAX_SKIPPED_SHARE}% allowed):\n  ${shown}${skipped.length > 5 ? `\n  ... and ${skipped.length - 5} more` : ''}`,
+  );
 }

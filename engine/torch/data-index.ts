@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../data/files';
+import type { DataSource } from '../data/source';
 import { formatProblem, type DataProblem, type DetectionDataset } from '../data/types';
 
 /** The file in the run folder. */
@@ -41,16 +42,21 @@ export interface DataIndex {
   version: typeof DATA_INDEX_VERSION;
   /** Class names, index = label id, "background" first. */
   classes: string[];
-  train: DataIndexSplit;
+  /** Null in an index written for an evaluation alone (`dsod eval --engine torch`): nothing trains on it. */
+  train: DataIndexSplit | null;
   test: DataIndexSplit | null;
+  /** Where the splits came from (optional): the torch engine records it in its checkpoints' meta, as the tfjs engine
+   * does, so `dsod eval|infer --run` find a run's data without --data. */
+  source?: Pick<DataSource, 'format' | 'root' | 'train' | 'test'>;
 }
 
 export interface DataIndexInput {
-  /** The splits engine/data/source.ts loadSplit returns. */
-  train: DetectionDataset;
+  /** The splits engine/data/source.ts loadSplit returns (at least one of them). */
+  train: DetectionDataset | null;
   test?: DetectionDataset | null;
-  /** Class names, background first; default: the training split's. */
+  /** Class names, background first; default: the training split's (else the held-out one's). */
   classes?: readonly string[];
+  source?: DataSource | null;
 }
 
 function splitOf(ds: DetectionDataset): DataIndexSplit {
@@ -80,7 +86,9 @@ function splitOf(ds: DetectionDataset): DataIndexSplit {
 
 /** The index of the loaded splits (what writeDataIndex writes). */
 export function dataIndexOf(input: DataIndexInput): DataIndex {
-  const classes = [...(input.classes ?? input.train.classNames)];
+  const names = input.classes ?? input.train?.classNames ?? input.test?.classNames;
+  if (!names) throw new Error('a data index needs a train or a test split');
+  const classes = [...names];
   for (const [what, ds] of [
     ['train', input.train],
     ['test', input.test],
@@ -88,10 +96,19 @@ export function dataIndexOf(input: DataIndexInput): DataIndex {
     if (ds && ds.classNames.join('\n') !== classes.join('\n'))
       throw new Error(`the ${what} data's classes (${ds.classNames.join(', ')}) are not the index's (${classes.join(', ')})`);
   }
-  return { format: DATA_INDEX_FORMAT, version: DATA_INDEX_VERSION, classes, train: splitOf(input.train), test: input.test ? splitOf(input.test) : null };
+  const s = input.source;
+  return {
+    format: DATA_INDEX_FORMAT,
+    version: DATA_INDEX_VERSION,
+    classes,
+    train: input.train ? splitOf(input.train) : null,
+    test: input.test ? splitOf(input.test) : null,
+    ...(s ? { source: { format: s.format, root: resolve(s.root), train: [...s.train], test: [...s.test] } } : {}),
+  };
 }
 
-/** Write RUNDIR/data.json atomically (a reader sees the old index or the new one); returns its path. */
+/** Write DIR/data.json (a run folder's, or a one-shot evaluation's scratch folder) atomically (a reader sees the old
+ * index or the new one); returns its path. */
 export function writeDataIndex(runDir: string, input: DataIndexInput): string {
   const dir = resolve(runDir);
   mkdirSync(dir, { recursive: true });

@@ -29,9 +29,9 @@ export interface TorchTrainRequest {
   /** Stop after this optimizer step (the schedule stays the spec's: done `step-limit`), or after these minutes. */
   maxSteps?: number;
   minutes?: number;
-  /** Held-out images prepared by engine/torch/inputs.ts, evaluated every `evalEvery` steps (0: at the end only) on the
-   * first `evalImages` of them, and at the end on all: `detections` events. */
-  evalInputs?: string;
+  /** Evaluate the held-out split of `data` (decoded by the engine) every `evalEvery` steps (0: at the end only) on its
+   * first `evalImages` images, and at the end on all: detections files written here, announced by `detections` events. */
+  evalDir?: string;
   evalEvery?: number;
   evalImages?: number;
   /** Processes training data-parallel on this machine (DDP; gloo on the CPU): `python -m dsod_torch launch`. */
@@ -42,7 +42,7 @@ export interface TorchTrainRequest {
   precision?: 'auto' | 'fp32' | 'bf16' | 'fp16';
   channelsLast?: boolean;
   compile?: boolean;
-  /** Batch-norm statistics over all processes (DDP) instead of per process. */
+  /** Batch-norm statistics over all processes (DDP) instead of per process; absent: the spec's train.sync_bn. */
   syncBn?: boolean;
   /** A Python with torch; found with findTorchPython when absent. */
   python?: string;
@@ -86,13 +86,13 @@ export function torchTrainArgs(req: TorchTrainRequest, graphFile: string, runDir
   if (req.init !== undefined) args.push('--init', req.init);
   if (req.maxSteps !== undefined) args.push('--max-steps', String(req.maxSteps));
   if (req.minutes !== undefined) args.push('--minutes', String(req.minutes));
-  if (req.evalInputs !== undefined) args.push('--eval-inputs', req.evalInputs);
+  if (req.evalDir !== undefined) args.push('--eval-dir', req.evalDir);
   if (req.evalEvery !== undefined) args.push('--eval-every', String(req.evalEvery));
   if (req.evalImages !== undefined) args.push('--eval-images', String(req.evalImages));
   if (req.precision !== undefined) args.push('--precision', req.precision);
   if (req.channelsLast !== undefined) args.push(req.channelsLast ? '--channels-last' : '--no-channels-last');
   if (req.compile) args.push('--compile');
-  if (req.syncBn) args.push('--sync-bn');
+  if (req.syncBn !== undefined) args.push(req.syncBn ? '--sync-bn' : '--no-sync-bn');
   // Node writes the run folder's events.jsonl (the bridge's sink): the engine's events go to stdout only.
   args.push('--no-events-file');
   return args;

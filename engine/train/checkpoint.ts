@@ -12,6 +12,7 @@ import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files';
+import type { EngineName } from '../../protocol/engine-events';
 import { checkpointFileName, checkpointOfName, RUN_FILES } from '../../protocol/run-files';
 import { decodeWeights, encodeWeights, type WeightMap } from '../model/weights';
 import type { DataSource } from '../data/source';
@@ -107,7 +108,8 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
   }
   if (magic === WEIGHTS_MAGIC) {
     try {
-      return { weights: decodeWeights(bytes), step: null, meta: null };
+      const meta = weightsFileMeta(bytes);
+      return { weights: decodeWeights(bytes), step: meta?.step ?? null, meta };
     } catch (e) {
       throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
     }
@@ -116,15 +118,30 @@ export function readWeightsFile(path: string): { weights: WeightMap; step: numbe
 }
 
 export const CHECKPOINT_DIR = RUN_FILES.checkpoints;
-export function checkpointName(step: number): string {
-  return checkpointFileName('tfjs', step);
+
+/** The engine that wrote a checkpoint: its format (protocol/run-files.ts CHECKPOINT_KINDS names each one's file). */
+export type CheckpointEngine = EngineName;
+
+export interface CheckpointFile {
+  step: number;
+  path: string;
+  engine: CheckpointEngine;
+}
+
+export function checkpointName(step: number, engine: CheckpointEngine = 'tfjs'): string {
+  return checkpointFileName(engine, step);
+}
+
+/** Only the tfjs engine's checkpoints are decoded in Node; the torch engine's (torch.save archives) only in Python. */
+export function readableHere(engine: CheckpointEngine): boolean {
+  return engine === 'tfjs';
 }
 
 /**
- * This engine's (tfjs) checkpoints of a run folder, oldest first (temporary files of an interrupted write are not
- * checkpoints; the torch engine's are not this engine's to read or prune).
+ * Checkpoints of a run folder of one engine (the tfjs engine's by default), oldest first (temporary files of an
+ * interrupted write are not checkpoints).
  */
-export function listCheckpoints(runDir: string): { step: number; path: string }[] {
+export function listCheckpoints(runDir: string, engine: CheckpointEngine = 'tfjs'): CheckpointFile[] {
   let names: string[];
   try {
     names = readdirSync(join(runDir, CHECKPOINT_DIR));
@@ -133,7 +150,7 @@ export function listCheckpoints(runDir: string): { step: number; path: string }[
   }
   return names
     .map((n) => ({ c: checkpointOfName(n), n }))
-    .flatMap((x) => (x.c?.engine === 'tfjs' ? [{ step: x.c.step, path: join(runDir, CHECKPOINT_DIR, x.n) }] : []))
+    .flatMap((x) => (x.c?.engine === engine ? [{ step: x.c.step, engine, path: join(runDir, CHECKPOINT_DIR, x.n) }] : []))
     .sort((a, b) => a.step - b.step);
 }
 
@@ -158,6 +175,23 @@ export async function writeWeightsFile(path: string, weights: WeightMap): Promis
   const bytes = encodeWeights(weights);
   await writeFileAtomic(path, bytes);
   return bytes.length;
+}
+
+/**
+ * The checkpoint meta a weights file may carry in its header (`meta`, beside names and shapes): the torch engine
+ * writes its checkpoint's there, since Node cannot read its .pt checkpoints, so `dsod eval|infer --run` of a torch run
+ * find its step, data and recalibration. Null when absent (the tfjs engine's weights files, whose checkpoints say it).
+ */
+export function weightsFileMeta(bytes: Uint8Array): CheckpointMeta | null {
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(WEIGHTS_MAGIC.length, true);
+  let header: { meta?: unknown };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(WEIGHTS_MAGIC.length + 4, WEIGHTS_MAGIC.length + 4 + length)));
+  } catch {
+    return null; // decodeWeights names the damage
+  }
+  const m = header.meta as CheckpointMeta | undefined;
+  return m && typeof m === 'object' && Number.isInteger(m.step) && m.schedule && typeof m.schedule.iterations === 'number' ? m : null;
 }
 
 function magicOf(bytes: Uint8Array): string {

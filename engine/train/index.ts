@@ -5,16 +5,17 @@ export {
   decodeCheckpoint,
   encodeCheckpoint,
   listCheckpoints,
+  readableHere,
   readWeightsFile,
   writeCheckpoint,
   writeWeightsFile,
 } from './checkpoint';
-export type { Checkpoint, CheckpointMeta } from './checkpoint';
+export type { Checkpoint, CheckpointEngine, CheckpointFile, CheckpointMeta } from './checkpoint';
 export { LossGuard, type LossVerdict } from './loss-guard';
 export { ALLOCATOR_HEADROOM, checkMemory, estimateTrainingMemory, memoryLimit, type MemoryEstimate } from './memory';
 export { dropMetricsAfter, MetricsFileError, readMetrics, recordMetric, RUN_FILES, type MetricRecord } from './run-files';
 export { acquireRunLock, type LockHolder, type LockResult } from './run-lock';
-export { rewindRun, type Rewound } from './rewind';
+export { rewindMessage, rewindRun, type Rewound } from './rewind';
 export { compressSchedule, learningRate, scheduleOf, type Schedule } from './schedule';
 export { MomentumSgd, type SgdOptions } from './sgd';
 export { TrainingRun } from './training-run';

@@ -10,7 +10,7 @@ import type { DetectionDataset } from '../data/types';
 import { listCheckpoints } from './checkpoint';
 import { TrainError } from './errors';
 import { checkMemory, estimateTrainingMemory, memoryLimit } from './memory';
-import { rewindRun } from './rewind';
+import { rewindMessage, rewindRun } from './rewind';
 import { ensureRunDir, readMetrics } from './run-files';
 import { acquireRunLock } from './run-lock';
 import { describeCleanup, removeStaleTempFiles } from './temp-files';
@@ -112,15 +112,8 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
   // A damaged metrics.json is refused before anything moves: --from would trim it, an evaluation add to it.
   if (o.test || o.from) readMetrics(o.runDir);
   if (o.from) {
-    const r = await rewindRun(o.runDir, o.from);
-    if (r.step < r.reached)
-      emit({
-        type: 'log',
-        level: 'info',
-        message:
-          `continuing from step ${r.step} of the ${r.reached} the run had reached: ${r.moved} later checkpoint${r.moved === 1 ? '' : 's'} moved to ${r.movedTo}, ` +
-          `${r.droppedEvaluations} later evaluation${r.droppedEvaluations === 1 ? '' : 's'} dropped from metrics.json (their events stay in events.jsonl)`,
-      });
+    const message = rewindMessage(await rewindRun(o.runDir, o.from));
+    if (message) emit({ type: 'log', level: 'info', message });
   }
   const existing = listCheckpoints(o.runDir);
   if (existing.length && !o.resume && !o.from) {
@@ -130,6 +123,14 @@ async function trainLocked(o: TrainOptions, micro: number): Promise<TrainOutcome
     );
   }
   o.onAccepted?.();
+  // The spec's train.sync_bn is the torch engine's (several processes); this engine has one, whose statistics are the
+  // whole batch's already.
+  if (o.analysis.spec.train.syncBn)
+    emit({
+      type: 'log',
+      level: 'info',
+      message: "train.sync_bn is ignored: the tfjs engine trains in one process (its batch-norm statistics are the whole batch's already)",
+    });
   // Only the lock holder gets here: no other training is writing into the folder.
   const cleaned = describeCleanup(removeStaleTempFiles(o.runDir));
   if (cleaned) emit({ type: 'log', level: 'info', message: `${o.runDir}: ${cleaned}` });

@@ -119,6 +119,18 @@ test('writing a default explicitly changes nothing: the schema and core agree on
   assert.ok(checked >= 30, `only ${checked} defaults checked`);
 });
 
+test('train.sync_bn: off unless set, normalized to train.syncBn (what the torch engine reads from the graph JSON)', () => {
+  assert.ok(all.some((p) => p.path.join('.') === 'train.sync_bn'));
+  assert.equal(checkSpec('dsod: 1\n', 'yaml').spec?.train.syncBn, false);
+  const on = checkSpec('dsod: 1\ntrain: { sync_bn: true }\n', 'yaml');
+  assert.deepEqual(on.diagnostics, []);
+  assert.equal(on.spec?.train.syncBn, true);
+  assert.deepEqual(
+    checkSpec('dsod: 1\ntrain: { sync_bn: 2 }\n', 'yaml').diagnostics.map((d) => d.code),
+    ['schema/type'],
+  );
+});
+
 test('the extension manifest points at the schema for *.dsod.json', () => {
   const manifest = JSON.parse(readRepoFile('package.json'));
   const v = manifest.contributes.jsonValidation[0];

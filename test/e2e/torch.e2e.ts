@@ -178,11 +178,17 @@ describe('DSOD Studio with dsod.engine = torch (code-server)', { timeout: 600_00
     }),
   );
 
-  test("t3. the dashboard's Resume on the torch run's last checkpoint continues it on the torch engine", { timeout: 300_000 }, () =>
+  test("t3. the dashboard's Resume on an earlier torch checkpoint continues the run from it on the torch engine (--from)", { timeout: 300_000 }, () =>
     step('t3-dashboard-resume-torch', async ({ page, screenshot, logs }) => {
       assert.ok(stopped.stoppedAt > 0, 't2 stopped the torch run again');
-      const row = await onDashboard(page, `the torch checkpoint of step ${stopped.stoppedAt} listed`, async (f) => {
-        const r = f.locator(`#checkpoints tr[data-engine="torch"][data-step="${stopped.stoppedAt}"]`);
+      const steps = readdirSync(join(stopped.dir, 'checkpoints'))
+        .map((n) => checkpointOfName(n))
+        .flatMap((c) => (c?.engine === 'torch' ? [c.step] : []))
+        .sort((a, b) => a - b);
+      const earlier = steps[0];
+      assert.ok(steps.length >= 2 && earlier < stopped.stoppedAt, `an earlier torch checkpoint than ${stopped.stoppedAt}: ${steps}`);
+      const row = await onDashboard(page, `the torch checkpoint of step ${earlier} listed`, async (f) => {
+        const r = f.locator(`#checkpoints tr[data-engine="torch"][data-step="${earlier}"]`);
         return (await r.count()) === 1 ? r : undefined;
       });
       await row.scrollIntoViewIfNeeded();
@@ -191,13 +197,14 @@ describe('DSOD Studio with dsod.engine = torch (code-server)', { timeout: 600_00
         "A torch engine checkpoint is PyTorch's own file: evaluate the run's latest weights.dsodw (written with each checkpoint)",
       );
       await screenshot('05-torch-checkpoints-table');
-      const torchResumes = () =>
-        (logs().match(/ --resume --engine torch\n.*engine torch \(the run was trained by the torch engine; dsod\.engine is tfjs\)/g) ?? []).length;
-      const before = torchResumes();
+      const torchRewinds = () =>
+        (logs().match(/ --from \S*step-0*\d+\.pt --engine torch\n.*engine torch \(the run was trained by the torch engine; dsod\.engine is tfjs\)/g) ?? [])
+          .length;
+      const before = torchRewinds();
       await row.locator('button.resume').click();
-      const target = stopped.stoppedAt + 2;
+      const target = earlier + 2;
       const start = await until(
-        `a third training, past step ${target}`,
+        `a third training, from step ${earlier} past step ${target}`,
         () => {
           const ev = events(stopped.dir);
           const starts = ev.filter((e) => e.type === 'start' && e.command === 'train');
@@ -208,9 +215,14 @@ describe('DSOD Studio with dsod.engine = torch (code-server)', { timeout: 600_00
         200,
       );
       assert.equal(start.resumed, true);
-      assert.equal(start.step, stopped.stoppedAt, "from the checkpoint's step");
-      // Its last checkpoint: --resume (the same as --from it), on the torch engine whatever the setting.
-      assert.equal(torchResumes(), before + 1, 'one more `--resume --engine torch`, dsod.engine being tfjs');
+      assert.equal(start.step, earlier, "from the chosen checkpoint's step");
+      assert.equal(torchRewinds(), before + 1, 'one `--from <that .pt> --engine torch`, dsod.engine being tfjs');
+      const superseded = readdirSync(join(stopped.dir, 'checkpoints')).filter((n) => n.startsWith('superseded-'));
+      assert.equal(superseded.length, 1, 'the later checkpoints were set aside, not deleted');
+      assert.ok(
+        readdirSync(join(stopped.dir, 'checkpoints', superseded[0])).some((n) => checkpointOfName(n)?.step === stopped.stoppedAt),
+        `step ${stopped.stoppedAt} is in ${superseded[0]}`,
+      );
       await onDashboard(page, 'running again', async (f) => ((await text(f, '#run-state')) === 'running' ? true : undefined));
       await runCommand(page, 'DSOD: Stop Run');
       await onDashboard(page, 'the run stopped again', async (f) => ((await text(f, '#run-state')) === 'stopped' ? true : undefined));

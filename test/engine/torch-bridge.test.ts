@@ -4,13 +4,14 @@
 // the doctor says then).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadSplit, resolveDataSource } from '../../engine/data/source';
 import { readDetectionsFile } from '../../engine/eval/detections-file';
 import { decodeWeights } from '../../engine/model/weights';
+import { readWeightsFile } from '../../engine/train/checkpoint';
 import { readMetrics } from '../../engine/train/run-files';
 import { parseEngineEventLine, type EngineEvent } from '../../protocol/engine-events';
 import { skipWithoutTorch as skip, torchEnv } from './torch-fixtures';
@@ -21,9 +22,23 @@ const spec = join(repoRoot, 'examples', 'tiny.dsod.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'dsod-torch-bridge-'));
 const data = join(dir, 'synth');
 after(() => rmSync(dir, { recursive: true, force: true }));
+/** The tiny example with a checkpoint every 2 steps and 100000 iterations (a --minutes budget cannot fit them), its
+ * data.root the synthetic set. */
+const spec2 = join(dir, 'tiny2.dsod.yaml');
+/** The tiny example with train.sync_bn: true. */
+const syncSpec = join(dir, 'tiny-sync.dsod.yaml');
 before(() => {
   const r = spawnSync(process.execPath, [cli, 'synth', '--out', data, '--count', '16'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
+  const text = readFileSync(spec, 'utf8')
+    .replace('checkpoint_every: 500', 'checkpoint_every: 2')
+    .replace('iterations: 4000', 'iterations: 100000')
+    .replace('root: ../data/synth', 'root: synth');
+  assert.match(text, /checkpoint_every: 2\b[\s\S]*root: synth\b/);
+  writeFileSync(spec2, text);
+  const sync = readFileSync(spec, 'utf8').replace('\n  seed: 0\n', '\n  seed: 0\n  sync_bn: true\n');
+  assert.match(sync, /sync_bn: true/);
+  writeFileSync(syncSpec, sync);
 });
 
 /** Every stdout line an event the protocol accepts (the test fails on the first that is not). */
@@ -168,7 +183,13 @@ test('dsod eval --engine torch: a metric event from the TypeScript evaluator, re
   assert.deepEqual(types(r.events), ['doctor', 'start', 'metric', 'done']);
   const m = of(r.events, 'metric')[0];
   assert.equal(m.images, 3);
-  assert.equal(readMetrics(torchRun).length, 3);
+  // The step is known (weights.dsodw carries the checkpoint's meta): the evaluation of step 3 replaces the run's own
+  // evaluation of that step, as `dsod eval --run` of a tfjs run does.
+  assert.equal(m.step, 3);
+  assert.deepEqual(
+    readMetrics(torchRun).map((e) => e.step),
+    [2, 3],
+  );
   // The tfjs engine scores the same weights (the torch run's weights.dsodw) to the same number.
   const f = dsod(['eval', '--run', torchRun, '--data', data]);
   assert.equal(f.status, 0, f.stderr);
@@ -219,20 +240,19 @@ test('no Python with torch: the doctor says what is missing and the command that
 });
 
 test(
-  'dsod train --engine torch --gpus 2: two processes (DDP, gloo on the CPU), one stream of events, the doctor names them and every speed choice',
+  "dsod train --engine torch --gpus 2: two processes (DDP, gloo on the CPU), one stream of events, the doctor names them and every speed choice; the spec's train.sync_bn synchronizes batch norm",
   { skip },
   () => {
     const run = join(dir, 'ddp');
     const t = dsod([
       'train',
-      spec,
+      syncSpec,
       '--engine',
       'torch',
       '--gpus',
       '2',
       '--precision',
       'fp32',
-      '--sync-bn',
       '--out',
       run,
       '--data',
@@ -249,6 +269,7 @@ test(
     assert.equal(doctor.torch?.distributed, 'gloo');
     assert.equal(doctor.torch?.choices?.precision.value, 'fp32');
     assert.equal(doctor.torch?.choices?.syncBatchNorm.value, 'on');
+    assert.match(doctor.torch?.choices?.syncBatchNorm.why ?? '', /^asked \(the spec's train\.sync_bn\): batch statistics over all 2 processes' images$/);
   },
 );
 
@@ -259,4 +280,157 @@ test("the torch engine's options are refused with the tfjs engine, and several m
   const partial = spawnSync(process.execPath, [cli, 'train', spec, '--engine', 'torch', '--nnodes', '2', '--node-rank', '1'], { encoding: 'utf8' });
   assert.equal(partial.status, 2);
   assert.match(partial.stderr, /several machines need all of --nnodes, --node-rank, --master-addr, --master-port \(missing --master-addr, --master-port\)/);
+});
+
+test(
+  'dsod train --engine torch --from: continues from an earlier checkpoint (N or its path), later ones set aside, later evaluations dropped, as the tfjs engine',
+  { skip },
+  () => {
+    const run = join(dir, 'from');
+    const t = dsod(['train', spec2, '--engine', 'torch', '--out', run, '--steps', '6', '--eval-every', '2']);
+    assert.equal(t.status, 0, t.stderr);
+    assert.deepEqual(
+      readMetrics(run).map((m) => m.step),
+      [2, 4, 6],
+    );
+    // --from N: no spec, no --data (the run's weights.dsodw records its data).
+    const r = dsod(['train', '--engine', 'torch', '--out', run, '--from', '2', '--steps', '3', '--eval-every', '0']);
+    assert.equal(r.status, 0, r.stderr);
+    const info = of(r.events, 'log').find((l) => l.message.startsWith('continuing from step 2'));
+    assert.match(
+      info?.message ?? '',
+      /^continuing from step 2 of the 6 the run had reached: 2 later checkpoints moved to .*superseded-.*, 2 later evaluations dropped from metrics\.json \(their events stay in events\.jsonl\)$/,
+    );
+    // Where the tfjs engine says it: after the doctor event, before start.
+    assert.equal(r.events.indexOf(info!), r.events.indexOf(of(r.events, 'doctor')[0]) + 1);
+    const start = of(r.events, 'start')[0];
+    assert.deepEqual([start.step, start.resumed], [2, true]);
+    assert.deepEqual(
+      of(r.events, 'progress').map((p) => p.step),
+      [3],
+    );
+    const ckpts = join(run, 'checkpoints');
+    assert.deepEqual(
+      readdirSync(ckpts).filter((n) => !n.startsWith('superseded-')),
+      ['step-00000002.pt', 'step-00000003.pt'],
+    );
+    const aside = readdirSync(ckpts).find((n) => n.startsWith('superseded-'))!;
+    assert.deepEqual(readdirSync(join(ckpts, aside)), ['step-00000004.pt', 'step-00000006.pt']);
+    assert.deepEqual(
+      readMetrics(run).map((m) => m.step),
+      [2, 3],
+    );
+    assert.equal(readWeightsFile(join(run, 'weights.dsodw')).step, 3);
+    // --from PATH: the checkpoint file; weights.dsodw is the chosen checkpoint's before the first step (here: none).
+    const p = dsod(['train', '--engine', 'torch', '--from', join(ckpts, 'step-00000002.pt'), '--steps', '2', '--eval-every', '0']);
+    assert.equal(p.status, 0, p.stderr);
+    assert.ok(of(p.events, 'log').some((l) => l.message.startsWith('continuing from step 2 of the 3')));
+    assert.equal(readWeightsFile(join(run, 'weights.dsodw')).step, 2);
+    // Not a checkpoint of this engine's run: refused (resume), as the tfjs engine refuses one.
+    const bad = dsod(['train', '--engine', 'torch', '--out', run, '--from', '5']);
+    assert.equal(bad.status, 2);
+  },
+);
+
+test('--minutes under torch: a schedule that cannot fit is compressed as the tfjs trainer does, recorded in the checkpoint, kept on --resume', { skip }, () => {
+  const run = join(dir, 'minutes');
+  // 100000 steps never fit a minute: after 12 timed steps the schedule is compressed; --steps ends the run first.
+  const t = dsod(['train', spec2, '--engine', 'torch', '--out', run, '--minutes', '1', '--steps', '15', '--eval-every', '0']);
+  assert.equal(t.status, 0, t.stderr);
+  const fit = of(t.events, 'log').find((l) => l.message.startsWith('--minutes 1:'));
+  assert.ok(fit, 'the fit is logged');
+  const [, reachable, m1, m2] =
+    /: at \d+\.\d\d s a step, (\d+) of the spec's 100000 steps fit; schedule compressed \(milestones (\d+), (\d+)\)$/.exec(fit.message) ?? [];
+  const n = Number(reachable);
+  assert.ok(n > 16 && n < 100000, fit.message);
+  // compressSchedule: milestones 3000 and 3600 of 100000, in proportion, after the warm-up (100).
+  assert.deepEqual([Number(m1), Number(m2)], [Math.max(101, Math.round(3000 * (n / 100000))), Math.max(101, Math.round(3600 * (n / 100000)))]);
+  assert.equal(of(t.events, 'start')[0].steps, 100000);
+  const steps = of(t.events, 'progress').map((p) => [p.step, p.steps]);
+  assert.deepEqual(
+    steps.slice(0, 13),
+    Array.from({ length: 13 }, (_, i) => [i + 1, 100000]),
+  );
+  assert.deepEqual(steps.slice(13), [
+    [14, n],
+    [15, n],
+  ]);
+  const meta = readWeightsFile(join(run, 'weights.dsodw')).meta!;
+  assert.equal(meta.scheduleFitted, true);
+  assert.deepEqual(meta.schedule, { lr: 0.05, gamma: 0.1, milestones: [Number(m1), Number(m2)], warmup: 100, iterations: n });
+  // A resumed run keeps the fitted schedule (from the .pt), without a budget.
+  const r = dsod(['train', '--engine', 'torch', '--out', run, '--resume', '--steps', '16', '--eval-every', '0']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(of(r.events, 'start')[0].steps, n);
+  assert.deepEqual(
+    of(r.events, 'progress').map((p) => [p.step, p.steps]),
+    [[16, n]],
+  );
+});
+
+test('dsod eval|infer --run of a torch run without --data: the data and step its weights.dsodw records', { skip }, () => {
+  assert.ok(trained, 'needs the training test');
+  // The run's copy of the spec names data.root relative to examples/: only what the run recorded finds the data.
+  for (const engine of ['tfjs', 'torch']) {
+    const r = dsod(['eval', '--run', torchRun, '--engine', engine]);
+    assert.equal(r.status, 0, r.stderr);
+    const m = of(r.events, 'metric')[0];
+    assert.deepEqual([m.step, m.images, of(r.events, 'start')[0].step], [3, 3, 3]);
+  }
+  const i = dsod(['infer', '--run', torchRun, '--engine', 'torch', join(data, 'JPEGImages')]);
+  assert.equal(i.status, 0, i.stderr);
+  assert.equal(of(i.events, 'start')[0].step, 3);
+  assert.ok(of(i.events, 'log').some((l) => / on 16 images .*; ground truth for 16$/.test(l.message)));
+});
+
+test('a held-out image the torch engine cannot decode: a warning, counted, and more than 5% fail the run (code data) as with tfjs', { skip }, () => {
+  const bad = join(dir, 'bad-data');
+  cpSync(data, bad, { recursive: true });
+  const first = readFileSync(join(bad, 'ImageSets', 'Main', 'test.txt'), 'utf8')
+    .trim()
+    .split('\n')[0]
+    .trim();
+  const image = join(bad, 'JPEGImages', `${first}.jpg`);
+  assert.ok(existsSync(image));
+  writeFileSync(image, 'not a JPEG');
+  const outcome = (engine: string) => {
+    const r = dsod(['train', spec, '--engine', engine, '--data', bad, '--out', join(dir, `bad-${engine}`), '--steps', '3', '--eval-every', '2']);
+    const warned = of(r.events, 'log').filter((l) => l.level === 'warn' && l.message.startsWith(`test data: ${image}: unreadable image, skipped:`));
+    const error = of(r.events, 'error')[0];
+    return { status: r.status, warned: warned.length, code: error?.code, message: error?.message.split(':')[0], metrics: of(r.events, 'metric').length };
+  };
+  const expected = { status: 2, warned: 1, code: 'data', message: 'the evaluation skipped 1 of 3 images (33.3%, more than the 5% allowed)', metrics: 0 };
+  assert.deepEqual(outcome('torch'), expected);
+  assert.deepEqual(outcome('tfjs'), expected);
+  // `dsod eval --engine torch` decodes the held-out split in the engine too: the same warning and refusal as tfjs.
+  const weights = join(dir, 'bad-torch', 'weights.dsodw');
+  const evaluated = (engine: string) => {
+    const r = dsod(['eval', spec, '--weights', weights, '--data', bad, '--engine', engine]);
+    const error = of(r.events, 'error')[0];
+    const warned = of(r.events, 'log').filter((l) => l.level === 'warn' && l.message.startsWith(`${image}: unreadable image, skipped:`));
+    return [r.status, warned.length, error?.code, error?.message.split(':')[0]];
+  };
+  assert.deepEqual(evaluated('torch'), [2, 1, 'data', expected.message]);
+  assert.deepEqual(evaluated('tfjs'), [2, 1, 'data', expected.message]);
+});
+
+test("train.sync_bn: --no-sync-bn overrides the spec's; the tfjs engine (one process) ignores it with an info line", { skip }, () => {
+  const args = ['--data', data, '--steps', '1', '--eval-every', '0'];
+  const off = dsod(['train', syncSpec, '--engine', 'torch', '--no-sync-bn', '--out', join(dir, 'sync-off'), ...args]);
+  assert.equal(off.status, 0, off.stderr);
+  assert.equal(of(off.events, 'doctor')[0].torch?.choices?.syncBatchNorm.why, 'one process: nothing to synchronize');
+  const on = dsod(['train', syncSpec, '--engine', 'torch', '--out', join(dir, 'sync-on'), ...args]);
+  assert.equal(on.status, 0, on.stderr);
+  assert.match(of(on.events, 'doctor')[0].torch?.choices?.syncBatchNorm.why ?? '', /^asked \(the spec's train\.sync_bn\), one process/);
+  const tfjs = dsod(['train', syncSpec, '--out', join(dir, 'sync-tfjs'), ...args]);
+  assert.equal(tfjs.status, 0, tfjs.stderr);
+  assert.deepEqual(
+    of(tfjs.events, 'log')
+      .filter((l) => l.message.includes('sync_bn'))
+      .map((l) => [l.level, l.message]),
+    [['info', "train.sync_bn is ignored: the tfjs engine trains in one process (its batch-norm statistics are the whole batch's already)"]],
+  );
+  const both = spawnSync(process.execPath, [cli, 'train', syncSpec, '--engine', 'torch', '--sync-bn', '--no-sync-bn'], { encoding: 'utf8' });
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--sync-bn or --no-sync-bn, not both/);
 });

@@ -304,10 +304,10 @@ test('the index: versioned, every usable image with its absolute path, size, box
   assert.equal(ix.version, 1);
   assert.deepEqual(ix.classes, ['background', 'circle', 'square', 'triangle', 'star', 'cross']);
   assert.deepEqual(
-    ix.train.items.map((i) => i.id),
+    ix.train!.items.map((i) => i.id),
     train.records.map((r) => r.id),
   );
-  const b = ix.train.items.find((i) => i.id === 'b')!;
+  const b = ix.train!.items.find((i) => i.id === 'b')!;
   assert.deepEqual(
     { image: b.image, width: b.width, height: b.height, labels: b.labels, difficult: b.difficult },
     { image: join(SET, 'JPEGImages', 'b.png'), width: 150, height: 120, labels: [1, 2, 4], difficult: [0, 1, 0] },
@@ -318,7 +318,7 @@ test('the index: versioned, every usable image with its absolute path, size, box
     ix.test!.items.map((i) => i.id),
     ['a', 'b', 'empty', 'e', 'c'],
   );
-  assert.equal(ix.train.report.images, train.report.images);
+  assert.equal(ix.train!.report.images, train.report.images);
 });
 
 test('a damaged index and a Python without decoders are refused before training, with what to do', { skip }, () => {

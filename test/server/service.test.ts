@@ -134,6 +134,24 @@ test('inlay hints at each stage, block and scale, and the totals lens', () => {
   assert.match(service.codeLenses(doc(text + 'budget: { params: 20M, macs: 20G }\n'))[0].command!.title, /within budget$/);
 });
 
+test("train.sync_bn: hover shows the schema's documentation, completion offers the key and its values", () => {
+  const text = 'dsod: 1\ntrain:\n  sync_bn: true\n';
+  const h = (service.hover(doc(text), positionOf(text, 'sync_bn', 1))!.contents as { value: string }).value;
+  assert.match(h, /\*\*train\.sync_bn\*\*: Batch-norm statistics when training on several GPUs or processes/);
+  const { text: t, position } = at('dsod: 1\ntrain:\n  sync|\n');
+  assert.ok(
+    service
+      .completion(doc(t), position)
+      .map((c) => c.label)
+      .includes('sync_bn'),
+  );
+  const v = at('dsod: 1\ntrain: { sync_bn: |');
+  assert.deepEqual(
+    service.completion(doc(v.text), v.position).map((c) => c.label),
+    ['true', 'false'],
+  );
+});
+
 test('completion of keys, values and snippets from the schema', () => {
   const labels = (marked: string, uri?: string) => {
     const { text, position } = at(marked);

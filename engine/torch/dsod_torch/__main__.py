@@ -20,21 +20,25 @@
       Detections from network outputs (`loc` [N, P, 4], `conf` [N, P, C], as `forward` writes them), with the SSD
       settings: JSON, per image a list of {box (normalised corners), label, score}.
   train GRAPH.json --out RUNDIR [--spec FILE] [--steps N] [--batch B] [--accumulate K] [--resume]
-        [--data DATA.json [--workers N]] [--max-steps N] [--minutes M] [--eval-every N] [--eval-inputs DIR]
+        [--data DATA.json [--workers N]] [--max-steps N] [--minutes M] [--eval-every N] [--eval-dir DIR]
         [--eval-images N] [--no-events-file] [--init W.dsodw]
-        [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--sync-bn]
+        [--precision auto|fp32|bf16|fp16] [--channels-last|--no-channels-last] [--compile] [--[no-]sync-bn]
       Training (dsod_torch/train.py): the engine's JSON-lines events on stdout and in RUNDIR/events.jsonl (not with
       --no-events-file: the bridge writes it), checkpoints (with RUNDIR/weights.dsodw) every checkpointEvery steps,
       at the end or on SIGINT/SIGTERM (exit 130/143); --resume continues exactly from the run's latest checkpoint.
       --data: the dataset index Node wrote (engine/torch/data-index.ts), read with N DataLoader worker processes
       (default: speed.py's choice); without it, synthetic data. The speed flags: dsod_torch/speed.py (auto when
       absent). --max-steps / --minutes end the run early (step-limit /
-      time-limit). --eval-inputs DIR: held-out images prepared by the bridge (dsod_torch/infer.py); every
-      --eval-every steps (default the spec's checkpointEvery; 0: the end only) and at the end, detections of them
-      are written to DIR and announced with a `detections` event (the bridge scores them).
-  infer GRAPH.json --weights W --inputs DIR --out DETS.json [--threshold T] [--spec FILE]
-      Detections on prepared images (DIR as for --eval-inputs) with tfjs weights (.dsodw or .dsodckpt), written as
-      `dsod infer`'s detections document.
+      time-limit; a schedule that cannot fit --minutes is compressed to fit, as the tfjs trainer does). --eval-dir
+      DIR: every --eval-every steps (default the spec's checkpointEvery; 0: the end only) and at the end, the
+      held-out split of --data is decoded here and the detections written to DIR, announced with a `detections`
+      event (the bridge scores them).
+  infer GRAPH.json --weights W (--inputs DIR | --data DATA.json [--images N] [--workers N]) --out DETS.json
+        [--threshold T] [--spec FILE]
+      Detections with tfjs weights (.dsodw or .dsodckpt), written as `dsod infer`'s detections document: on images
+      Node prepared (--inputs: engine/torch/inputs.ts; `dsod infer --engine torch`), or on the held-out split of a
+      data index, decoded here as a training's evaluations decode it (--data; `dsod eval --engine torch`), the images
+      that could not be used listed in the document's `skipped` ({stage, path, message}).
   doctor
       The torch engine's doctor event (device, CUDA, precision, threads, what is missing with its fix), one JSON line.
   samples GRAPH.json --data DATA.json --out S.dsodw [--split train|test] [--first L] [--steps S] [--batch B]
@@ -200,11 +204,16 @@ def cmd_train(a):
     from .speed import SpeedOptionError
     from .train import Limits, ResumeError, TrainOptionError, train
 
-    limits = Limits(max_steps=a.max_steps, minutes=a.minutes, eval_every=a.eval_every, eval_inputs=a.eval_inputs,
+    limits = Limits(max_steps=a.max_steps, minutes=a.minutes, eval_every=a.eval_every, eval_dir=a.eval_dir,
                     eval_images=a.eval_images, events_file=not a.no_events_file, init=a.init)
-    speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": a.sync_bn}
+    g = load_graph(a.graph)
+    # --sync-bn / --no-sync-bn, else the spec's train.sync_bn (graph JSON of older specs: off).
+    spec_sync = bool(g["spec"]["train"].get("syncBn", False))
+    sync_bn = a.sync_bn if a.sync_bn is not None else spec_sync
+    speed = {"precision": a.precision, "channels_last": a.channels_last, "compile_": a.compile, "sync_bn": sync_bn,
+             "sync_bn_from": ("--sync-bn" if a.sync_bn else "--no-sync-bn") if a.sync_bn is not None else "the spec's train.sync_bn"}
     try:
-        return train(load_graph(a.graph), a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
+        return train(g, a.out, a.spec or a.graph, steps=a.steps, batch=a.batch, accumulate=a.accumulate,
                      resume=a.resume, data=a.data, workers=a.workers, limits=limits, speed=speed)
     except ResumeError as e:
         print(f"dsod_torch: cannot resume: {e}", file=sys.stderr)
@@ -228,7 +237,8 @@ def add_speed_options(p):
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="NHWC memory format; auto: on CUDA, and on the CPU with bf16")
     p.add_argument("--compile", action="store_true", help="torch.compile the network (PyTorch 2.0 and later)")
-    p.add_argument("--sync-bn", action="store_true", help="batch statistics over all processes (DDP)")
+    p.add_argument("--sync-bn", action=argparse.BooleanOptionalAction, default=None,
+                   help="batch statistics over all processes (DDP); default: the spec's train.sync_bn")
 
 
 def cmd_infer(a):
@@ -238,7 +248,22 @@ def cmd_infer(a):
     net = GraphNet(g)
     weights, _ = read_weights_file(a.weights)
     load_into(net, weights)
-    doc = detections_document(net, g, EvalInputs(a.inputs), threshold=a.threshold, spec=a.spec, weights=a.weights)
+    if (a.inputs is None) == (a.data is None):
+        raise DataError("infer takes --inputs DIR (images Node prepared) or --data DATA.json (its held-out split), one of them")
+    if a.inputs is not None:
+        inputs = EvalInputs(a.inputs)
+        doc = detections_document(net, g, inputs.batches(), inputs.class_names, threshold=a.threshold, spec=a.spec, weights=a.weights)
+    else:
+        # The held-out split decoded here, as a training's evaluations decode it; `skipped`: the images left out.
+        from .data import HeldOut, find_decoder, load_index
+
+        index = load_index(a.data)
+        if index["test"] is None:
+            raise DataError(f"{a.data} has no test split")
+        held_out, skipped = HeldOut(index, g, find_decoder()), []
+        batches = held_out.batches(a.images, workers=a.workers, skipped=skipped)
+        doc = detections_document(net, g, batches, held_out.class_names, threshold=a.threshold, spec=a.spec, weights=a.weights)
+        doc["skipped"] = skipped
     write_json_atomic(a.out, doc)
     return 0
 
@@ -315,7 +340,7 @@ def main(argv=None):
     p.add_argument("--max-steps", type=int)
     p.add_argument("--minutes", type=float)
     p.add_argument("--eval-every", type=int)
-    p.add_argument("--eval-inputs")
+    p.add_argument("--eval-dir", help="evaluate the held-out split of --data; detections files go here")
     p.add_argument("--eval-images", type=int)
     p.add_argument("--no-events-file", action="store_true")
     p.add_argument("--init", help="a tfjs weights file (.dsodw) a new run starts from (the bridge: the tfjs engine's seeded initial weights)")
@@ -323,7 +348,10 @@ def main(argv=None):
     p = sub.add_parser("infer", help="detections on prepared images, as dsod infer's document")
     p.add_argument("graph")
     p.add_argument("--weights", required=True)
-    p.add_argument("--inputs", required=True)
+    p.add_argument("--inputs", help="images Node prepared (engine/torch/inputs.ts)")
+    p.add_argument("--data", help="a data index (engine/torch/data-index.ts): its held-out split, decoded here")
+    p.add_argument("--images", type=int, help="with --data: the first N held-out images")
+    p.add_argument("--workers", type=int, default=0, help="with --data: DataLoader worker processes decoding")
     p.add_argument("--out", required=True)
     p.add_argument("--threshold", type=float, default=0.0)
     p.add_argument("--spec")

@@ -119,14 +119,15 @@ def load_index(path):
         raise DataError(f"{path} is not a {INDEX_FORMAT} (engine/torch/data-index.ts writes one)")
     if ix.get("version") != INDEX_VERSION:
         raise DataError(f"{path}: {INDEX_FORMAT} version {ix.get('version')}; this engine reads version {INDEX_VERSION}")
-    out = {"classes": ix.get("classes"), "train": None, "test": None}
+    # source: where the images came from (engine/data/source.ts DataSource), recorded in the checkpoints' meta.
+    out = {"classes": ix.get("classes"), "train": None, "test": None, "source": ix.get("source")}
     for which in ("train", "test"):
         s = ix.get(which)
         if s is None:
             continue
         out[which] = {"root": s.get("root"), "report": s.get("report") or {}, "records": _records(s, f"{path}: {which}")}
-    if out["train"] is None:
-        raise DataError(f"{path} has no train split")
+    if out["train"] is None and out["test"] is None:
+        raise DataError(f"{path} has neither a train nor a test split")
     return out
 
 
@@ -204,7 +205,9 @@ class Samples(torch.utils.data.Dataset):
         perm = self.permutation(position // n)
         for t in range(n if self.training else 1):
             index = perm[(position + t) % n]
-            if index in self.bad:
+            # In evaluation an unusable image is tried (and reported) again at each pass, as the tfjs engine's
+            # evaluation reports it at each evaluation: every pass counts its own skipped images.
+            if index in self.bad and self.training:
                 continue
             img = self.load(index)
             if img is not None:
@@ -299,12 +302,43 @@ def evaluation_loader(split, g, batch, decoder, priors=None, workers=0, pin_memo
     return loader(samples, PositionBatches(0, batch, 0, batch, -(-n // batch), n), workers, pin_memory)
 
 
+class HeldOut:
+    """The held-out split of a data index, for the evaluations of a training: decoded here, in order, resized to the
+    input as the tfjs engine's evaluation does (BatchLoader with augment false). One Samples kept across evaluations,
+    so its decoded-image cache serves the next one (in this process; worker processes get a copy each pass)."""
+
+    def __init__(self, index, g, decoder):
+        s = g["spec"]
+        self.records = index["test"]["records"]
+        self.class_names = index["classes"]
+        self.samples = Samples(self.records, s["input"]["width"], s["input"]["height"], training=False, decoder=decoder)
+
+    def __len__(self):
+        return len(self.records)
+
+    def batches(self, count=None, batch=8, workers=0, pin_memory=False, skipped=None):
+        """(images [n, 3, H, W], [{image, width, height}]) of the first `count` images (all by default); each image
+        that cannot be used is left out and appended to `skipped` as {stage, path, message} (engine/data DataProblem)."""
+        n = len(self) if count is None else min(count, len(self))
+        if n == 0:
+            return
+        for b in loader(self.samples, PositionBatches(0, batch, 0, batch, -(-n // batch), n), workers, pin_memory):
+            if skipped is not None:
+                skipped.extend({"stage": p["stage"], "path": p["path"], "message": p["message"]} for p in b["problems"])
+            if b["size"]:
+                infos = [{"image": self.records[i].image, "width": self.records[i].width, "height": self.records[i].height}
+                         for i in b["indices"]]
+                yield b["images"], infos
+
+
 class TrainingData:
     """What train.py needs: the index, the training samples, their batches from a step on, the problems to warn
     about once each."""
 
     def __init__(self, path, g, priors, seed):
         self.index = load_index(path)
+        if self.index["train"] is None:
+            raise DataError(f"{path} has no train split (an index written for an evaluation alone)")
         self.decoder = find_decoder()
         s = g["spec"]
         classes = s["classes"]["count"]

@@ -1,7 +1,9 @@
-"""Detections on images the bridge prepared, written as `dsod infer`'s detections document (engine/cli/infer.ts,
-read back by engine/eval/detections-file.ts), so the one TypeScript evaluator scores both engines.
+"""Detections written as `dsod infer`'s detections document (engine/cli/infer.ts, read back by
+engine/eval/detections-file.ts), so the one TypeScript evaluator scores both engines. The images come in batches:
+during training, the held-out split of the run's data index, decoded here (data.py HeldOut); for the one-shot
+`dsod eval|infer --engine torch`, prepared by Node (EvalInputs below).
 
-The images come decoded and resized by Node as the tfjs engine's evaluation does them (engine/torch/inputs.ts): a
+Node's prepared images are decoded and resized as the tfjs engine's evaluation does them (engine/torch/inputs.ts): a
 folder with `inputs.dsodw` (the weights encoding, one tensor `input` [N, H, W, 3], NHWC, the network's input values)
 and `images.json` ({version: 1, images: [{image, width, height}], classNames}). Boxes go back to each image's pixels
 with the tfjs engine's rounding (JavaScript's Math.round: half up).
@@ -40,6 +42,13 @@ class EvalInputs:
     def __len__(self):
         return len(self.images)
 
+    def batches(self, count=None, batch=8):
+        """(images [n, 3, H, W], [{image, width, height}]) of the first `count` images (all by default)."""
+        n = len(self) if count is None else min(count, len(self))
+        for start in range(0, n, batch):
+            end = min(n, start + batch)
+            yield self.input[start:end], self.images[start:end]
+
 
 def js_round(x, digits):
     f = 10 ** digits
@@ -47,19 +56,17 @@ def js_round(x, digits):
 
 
 @torch.no_grad()
-def detections_document(net, g, inputs, count=None, threshold=0.0, spec=None, weights=None, device="cpu", batch=8):
-    """dsod infer's document for the first `count` prepared images (all by default), the network in eval mode."""
+def detections_document(net, g, batches, class_names, threshold=0.0, spec=None, weights=None, device="cpu"):
+    """dsod infer's document of `batches` ((images, their {image, width, height}) pairs), the network in eval mode."""
     was_training = net.training
     net.eval()
     try:
         priors = prior_boxes(g)
         variances = g["spec"]["priors"]["variances"]
-        n = len(inputs) if count is None else min(count, len(inputs))
         images = []
-        for start in range(0, n, batch):
-            loc, conf = net(inputs.input[start : min(n, start + batch)].to(device))
-            for k, found in enumerate(detect(loc.float().cpu(), conf.float().cpu(), priors, variances)):
-                im = inputs.images[start + k]
+        for x, infos in batches:
+            loc, conf = net(x.to(device))
+            for im, found in zip(infos, detect(loc.float().cpu(), conf.float().cpu(), priors, variances)):
                 w, h = im["width"], im["height"]
                 images.append({
                     "image": im["image"],
@@ -67,7 +74,7 @@ def detections_document(net, g, inputs, count=None, threshold=0.0, spec=None, we
                     "height": h,
                     "detections": [{
                         "label": c,
-                        "name": inputs.class_names[c] if c < len(inputs.class_names) else f"class{c}",
+                        "name": class_names[c] if c < len(class_names) else f"class{c}",
                         "score": js_round(s, 4),
                         "box": [js_round(b[0] * w, 1), js_round(b[1] * h, 1), js_round(b[2] * w, 1), js_round(b[3] * h, 1)],
                         "boxNormalized": [js_round(v, 5) for v in b],

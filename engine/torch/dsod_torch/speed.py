@@ -185,9 +185,11 @@ class SpeedPlan:
         return self.scaler.unscale(params) if self.scaler else True
 
 
-def choose(device, precision="auto", channels_last=None, compile_=False, sync_bn=False, world_size=1, local_world_size=1, cpu_count=None):
+def choose(device, precision="auto", channels_last=None, compile_=False, sync_bn=False, world_size=1, local_world_size=1, cpu_count=None,
+           sync_bn_from="--sync-bn"):
     """The plan for this device. precision: auto|fp32|bf16|fp16; channels_last: None (auto) or a bool; compile_: a bool
-    (never on unless asked); sync_bn: a bool (meaningful with world_size > 1)."""
+    (never on unless asked); sync_bn: a bool (meaningful with world_size > 1), asked by `sync_bn_from` (the flag, or the
+    spec's train.sync_bn)."""
     if precision not in PRECISIONS:
         raise SpeedOptionError(f"--precision {precision!r}: one of {', '.join(PRECISIONS)}")
     device = torch.device(device)
@@ -272,11 +274,11 @@ def choose(device, precision="auto", channels_last=None, compile_=False, sync_bn
                          + "; no pinned memory without a GPU")
 
     if sync_bn and world_size > 1:
-        why["syncBatchNorm"] = f"asked (--sync-bn): batch statistics over all {world_size} processes' images"
+        why["syncBatchNorm"] = f"asked ({sync_bn_from}): batch statistics over all {world_size} processes' images"
     elif sync_bn:
-        why["syncBatchNorm"] = "asked (--sync-bn), one process: its statistics are the whole batch's already"
+        why["syncBatchNorm"] = f"asked ({sync_bn_from}), one process: its statistics are the whole batch's already"
     else:
-        why["syncBatchNorm"] = ("per process (Caffe's multi-GPU batch norm); --sync-bn synchronizes" if world_size > 1
+        why["syncBatchNorm"] = ("per process (Caffe's multi-GPU batch norm); --sync-bn or the spec's train.sync_bn synchronizes" if world_size > 1
                                 else "one process: nothing to synchronize")
     return SpeedPlan(device, precision, channels_last, cudnn_benchmark, compile_, threads, loader, sync_bn and world_size > 1, why)
 

@@ -4,10 +4,20 @@ the run folder's events.jsonl with the engine's events, an atomic checkpoint at 
 --data RUNDIR/data.json (the index Node writes, engine/torch/data-index.ts) the tfjs engine's batches of the real
 dataset (data.py: decoded in DataLoader workers, augmented and matched as the tfjs engine does).
 
-Evaluation: with --eval-inputs (held-out images the bridge decoded, dsod_torch/infer.py), every --eval-every steps
-and at the end the network's detections are written as `dsod infer`'s document (atomically) and announced with a
-`detections` event; the bridge (engine/cli/torch-engine.ts) scores them with the TypeScript evaluator and emits the
-`metric` event. This engine never computes a mAP itself.
+Evaluation: with --eval-dir DIR and a data index that has a held-out split, every --eval-every steps and at the end
+the held-out images are decoded here (data.py HeldOut, as the tfjs engine's evaluation prepares them), the network's
+detections written to DIR as `dsod infer`'s document (atomically; `skipped` lists the images that could not be used,
+each also a warning) and announced with a `detections` event; the bridge (engine/cli/torch-engine.ts) scores them with
+the TypeScript evaluator and emits the `metric` event. This engine never computes a mAP itself.
+
+--minutes: as the tfjs trainer (engine/train/training-run.ts fitBudget), once FIT_AFTER_STEPS steps past the first
+SKIP_TIMING_STEPS are timed, a schedule that cannot fit the budget is compressed to the steps that fit (milestones in
+proportion: engine/train/schedule.ts compressSchedule), once per run: the checkpoint records it (scheduleFitted), and a
+resumed run keeps it.
+
+Checkpoint meta: the tfjs engine's CheckpointMeta (engine/train/checkpoint.ts: step, position, schedule, data,
+calibration, statsRecalibrated, ...) plus this engine's (processes, lossScale); weights.dsodw carries it in its header,
+so Node, which cannot read a .pt, finds a torch run's step, schedule and data there.
 
 Ends as the tfjs trainer's: the schedule's end (completed), --max-steps (step-limit), --minutes (time-limit), a
 signal (stopped, 130/143). Every checkpoint also writes RUNDIR/weights.dsodw, the tfjs engine's weights file, so
@@ -28,6 +38,8 @@ Without --data, synthetic images, a function of (seed, image index), the index c
 """
 import contextlib
 import json
+import math
+from datetime import datetime, timezone
 import os
 import signal
 import time
@@ -49,17 +61,64 @@ WEIGHTS_FILE = "weights.dsodw"
 CALIBRATION_BATCHES = 50
 
 CHECKPOINT_FORMAT = "dsod-torch-checkpoint"
+# engine/train/training-run.ts FIT_AFTER_STEPS and step-clock.ts SKIP_TIMING_STEPS: a --minutes budget is fitted once
+# this many steps are timed, the first ones of a process (one-time set-up) left out.
+FIT_AFTER_STEPS = 12
+SKIP_TIMING_STEPS = 2
 
 
-def learning_rate(train, step):
+def schedule_of(train, iterations=None):
+    """engine/train/schedule.ts scheduleOf: the spec's schedule (iterations: --steps, when given)."""
+    return {"lr": train["lr"], "gamma": train["gamma"], "milestones": sorted(train["milestones"]), "warmup": train["warmup"],
+            "iterations": train["iterations"] if iterations is None else iterations}
+
+
+def learning_rate(schedule, step):
     """engine/train/schedule.ts learningRate: milestones multiply by gamma; a linear warm-up from lr/warmup."""
-    lr = train["lr"]
-    for m in train["milestones"]:
+    lr = schedule["lr"]
+    for m in schedule["milestones"]:
         if step >= m:
-            lr *= train["gamma"]
-    if step < train["warmup"]:
-        lr *= (step + 1) / train["warmup"]
+            lr *= schedule["gamma"]
+    if step < schedule["warmup"]:
+        lr *= (step + 1) / schedule["warmup"]
     return lr
+
+
+def fmt_minutes(m):
+    """A number as JavaScript prints it (1, 0.5): the log line is the tfjs trainer's."""
+    return f"{m:g}"
+
+
+def js_round(x):
+    """JavaScript's Math.round (half up), as compressSchedule rounds."""
+    return math.floor(x + 0.5)
+
+
+def compress_schedule(schedule, iterations):
+    """engine/train/schedule.ts compressSchedule: the schedule squeezed into fewer iterations, milestones in proportion
+    (after the warm-up, which is kept as written)."""
+    if iterations >= schedule["iterations"]:
+        return schedule
+    f = iterations / schedule["iterations"]
+    return {**schedule, "iterations": iterations, "milestones": [max(schedule["warmup"] + 1, js_round(m * f)) for m in schedule["milestones"]]}
+
+
+class StepClock:
+    """engine/train/step-clock.ts's steady average: a step counts once this process took SKIP_TIMING_STEPS steps, or
+    once the run is past its first SKIP_TIMING_STEPS."""
+
+    def __init__(self):
+        self.taken, self.steps, self.seconds = 0, 0, 0.0
+
+    def record(self, seconds, step):
+        self.taken += 1
+        if self.taken > SKIP_TIMING_STEPS or step > SKIP_TIMING_STEPS:
+            self.steps += 1
+            self.seconds += seconds
+
+    @property
+    def sec_per_step(self):
+        return self.seconds / self.steps
 
 
 class CaffeSgd:
@@ -141,6 +200,14 @@ class World:
             t /= self.size
         return t
 
+    def first(self, value):
+        """Rank 0's value on every rank (one decision for all)."""
+        if self.size == 1:
+            return value
+        t = torch.tensor([float(value)], dtype=torch.float64, device=self.device)
+        self.dist.broadcast(t, 0)
+        return t.item()
+
     def barrier(self):
         if self.size > 1:
             self.dist.barrier()
@@ -182,7 +249,7 @@ def write_checkpoint(run_dir, net, sgd, meta):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    write_bytes_atomic(os.path.join(run_dir, WEIGHTS_FILE), encode_weights(state["weights"]))
+    write_bytes_atomic(os.path.join(run_dir, WEIGHTS_FILE), encode_weights(state["weights"], meta))
     return path, os.path.getsize(path)
 
 
@@ -286,11 +353,12 @@ class TrainOptionError(Exception):
 class Limits:
     """When a run stops early and how it evaluates (the tfjs trainer's --max-steps, --minutes, --eval-every)."""
 
-    def __init__(self, max_steps=None, minutes=None, eval_every=None, eval_inputs=None, eval_images=None, detections_dir=None,
-                 events_file=True, keep_checkpoints=3, init=None, calibration_batches=CALIBRATION_BATCHES):
+    def __init__(self, max_steps=None, minutes=None, eval_every=None, eval_dir=None, eval_images=None, events_file=True,
+                 keep_checkpoints=3, init=None, calibration_batches=CALIBRATION_BATCHES):
         self.max_steps, self.minutes = max_steps, minutes
-        self.eval_every, self.eval_inputs, self.eval_images = eval_every, eval_inputs, eval_images
-        self.detections_dir, self.events_file, self.keep_checkpoints = detections_dir, events_file, keep_checkpoints
+        # eval_dir: where the detections of the held-out split (the data index's test split) go; None: no evaluations.
+        self.eval_every, self.eval_dir, self.eval_images = eval_every, eval_dir, eval_images
+        self.events_file, self.keep_checkpoints = events_file, keep_checkpoints
         # init: a tfjs weights file to start a new run from (the bridge writes the tfjs engine's seeded initial
         # weights, so both engines start alike); calibration_batches: engine/train/bn-calibration.ts's count.
         self.init, self.calibration_batches = init, calibration_batches
@@ -302,7 +370,6 @@ def train(g, run_dir, spec_path, steps=None, batch=None, accumulate=None, resume
     early, how to evaluate); speed: dsod_torch.speed.choose's options (precision, channels_last, compile_, sync_bn),
     its defaults when None."""
     t = g["spec"]["train"]
-    steps = steps if steps is not None else t["iterations"]
     batch = batch if batch is not None else t["batch"]
     accumulate = accumulate if accumulate is not None else t["accumulate"]
     seed = t["seed"]
@@ -344,6 +411,8 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     sgd = CaffeSgd(net.parameters(), t["momentum"], t["weightDecay"])
     priors = prior_boxes(g)
     step, before = 0, 0.0
+    # The spec's schedule (--steps: its length), unless a --minutes budget fitted one: that decision is part of the run.
+    schedule, fitted = schedule_of(t, steps), False
     path = latest_checkpoint(run_dir) if resume else None
     if limits.init and not path:
         load_into(net, read_weights_file(limits.init)[0])
@@ -351,8 +420,13 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
         meta = resume_from(path, g, net, sgd)
         step, before = meta["step"], meta["elapsedSec"]
         batch, accumulate = meta["batch"], meta["accumulate"]
+        if meta.get("scheduleFitted") and meta.get("schedule"):
+            schedule, fitted = meta["schedule"], True
         if plan.scaler and "lossScale" in meta:
             plan.scaler.scale = meta["lossScale"]
+        # weights.dsodw is the resumed checkpoint's (after `dsod train --from` set later ones aside, it was a later one's).
+        if world.main:
+            write_bytes_atomic(os.path.join(run_dir, WEIGHTS_FILE), encode_weights(state_of(net), meta))
     # The spec's batch is the global one: every optimizer step sees `batch` images over all ranks and micro-batches.
     if accumulate < 1 or batch % (accumulate * world.size):
         raise TrainOptionError(f"the batch ({batch}) must be a multiple of accumulate ({accumulate}) x processes ({world.size})")
@@ -364,13 +438,13 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     sink = EventSink(run_dir if limits.events_file else None) if world.main else NullSink()
     if world.main:
         os.makedirs(run_dir, exist_ok=True)
-    inputs = None
-    if limits.eval_inputs and world.main:
-        from .infer import EvalInputs
+    held_out = None
+    if limits.eval_dir and data and data.index["test"] and world.main:
+        from .data import HeldOut
 
-        inputs = EvalInputs(limits.eval_inputs)
+        held_out = HeldOut(data.index, g, data.decoder)
     sink.emit("doctor", **doctor_fields(world.device, world.size, world.backend, precision=plan.precision, speed=plan.report(),
-                                        image_decoder=(data.decoder if data else "synthetic") + ("; node (held-out images)" if inputs else "")))
+                                        image_decoder=data.decoder if data else "synthetic"))
     model = net
     if world.size > 1:
         # Gradients averaged over ranks in backward. Batch-norm statistics per process, rank 0's broadcast at each
@@ -381,9 +455,9 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     # no_sync() is DDP's; a compiled module does not have it.
     ddp = model
     model = plan.wrap(model)
-    sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step, steps=steps,
-              batch=batch, accumulate=accumulate, resumed=path is not None,
-              images={"train": data.images["train"] if data else 0, "test": len(inputs) if inputs else data.images["test"] if data else 0})
+    sink.emit("start", command="train", spec=spec_path, name=g["spec"]["name"], runDir=run_dir, step=step,
+              steps=schedule["iterations"], batch=batch, accumulate=accumulate, resumed=path is not None,
+              images={"train": data.images["train"] if data else 0, "test": data.images["test"] if data else 0})
     where = f"{world.size} processes ({world.backend})" if world.size > 1 else "one process"
     source = (f"{data.images['train']} training images ({data_path}), decoded by {data.decoder} in {workers} worker processes"
               if data else "synthetic data") + f" (seed {seed})"
@@ -395,13 +469,25 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     batches = data.batches(step * accumulate, batch // accumulate, world.rank * micro, micro, workers,
                            plan.loader["pin_memory"]) if data else None
     window = []
+    clock = StepClock()
+    decided = fitted
+    budget = limits.minutes * 60 if limits.minutes is not None else None
+    # What `dsod eval` and `dsod infer` need to redo this run's evaluations: its data, and its recalibration.
+    source = data.index.get("source") if data else None
+    run_record = {"calibration": {"batches": limits.calibration_batches if data else 0, "batchSize": micro}}
+    if source:
+        run_record["data"] = {k: source[k] for k in ("format", "root", "train", "test")}
 
     def elapsed():
         return before + time.perf_counter() - started
 
-    def checkpoint(reason):
-        meta = {"step": step, "seed": seed, "batch": batch, "accumulate": accumulate, "processes": world.size,
-                "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]}, "elapsedSec": elapsed()}
+    def checkpoint(reason, recalibrated=False):
+        # engine/train/checkpoint.ts CheckpointMeta (position: micro-batches of the stream consumed), and this engine's.
+        meta = {"format": 1, "engine": "torch", "step": step, "position": step * accumulate, "seed": seed,
+                "elapsedSec": elapsed(), "schedule": schedule, "scheduleFitted": fitted, "statsRecalibrated": recalibrated,
+                "lossReference": None, "spec": {"name": g["spec"]["name"], "hash": g["spec"]["hash"]}, "batch": batch,
+                "accumulate": accumulate, "augment": t["augment"], "processes": world.size, **run_record,
+                "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
         if plan.scaler:
             meta["lossScale"] = plan.scaler.scale
         written, size = write_checkpoint(run_dir, net, sgd, meta)
@@ -415,21 +501,27 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
         from .infer import detections_document, write_json_atomic
 
         count = None if final else limits.eval_images
-        kept = snapshot_stats(net) if data and not final and limits.calibration_batches > 0 else None
+        kept = snapshot_stats(net) if not final and limits.calibration_batches > 0 else None
         if kept is not None:
             recalibrate(net, data, g, micro, limits.calibration_batches, world.device)
-        doc = detections_document(net, g, inputs, count=count, spec=spec_path, device=world.device)
+        skipped = []
+        batches = held_out.batches(count, workers=workers, pin_memory=plan.loader["pin_memory"], skipped=skipped)
+        doc = detections_document(net, g, batches, held_out.class_names, spec=spec_path, device=world.device)
         if kept is not None:
             restore_stats(net, kept)
-        folder = limits.detections_dir or limits.eval_inputs
-        out = os.path.join(folder, f"detections-step-{step:08d}{'-final' if final else ''}.json")
+        # Each image that could not be used: a warning (as the tfjs engine's evaluation gives), and listed for the
+        # bridge, which leaves it out of the scoring, counts it (skippedImages) and applies the 5% rule.
+        for p in skipped:
+            sink.emit("log", level="warn", message=f"test data: {p['path']}: {p['message']} [{p['stage']}]")
+        doc["skipped"] = skipped
+        out = os.path.join(limits.eval_dir, f"detections-step-{step:08d}{'-final' if final else ''}.json")
         write_json_atomic(out, doc)
         sink.emit("detections", step=step, path=out, images=len(doc["images"]), final=final, elapsedSec=elapsed())
 
     def end_reason():
         if world.any(stop["signal"] is not None):
             return "stopped"
-        if step >= steps:
+        if step >= schedule["iterations"]:
             return "completed"
         if limits.max_steps is not None and step >= limits.max_steps:
             return "step-limit"
@@ -440,7 +532,7 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
     try:
         while end_reason() is None:
             t0 = time.perf_counter()
-            lr = learning_rate(t, step)
+            lr = learning_rate(schedule, step)
             for p in net.parameters():
                 p.grad = None
             parts = torch.zeros(3, device=world.device)
@@ -468,8 +560,22 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
             if plan.step_ok(sgd.params):
                 sgd.step(lr)
             step += 1
-            window = (window + [time.perf_counter() - t0])[-10:]
+            took = time.perf_counter() - t0
+            window = (window + [took])[-10:]
             img_per_sec = batch * len(window) / sum(window)
+            clock.record(took, step)
+            if budget is not None and not decided and clock.steps >= FIT_AFTER_STEPS:
+                # Once per process (and never again once a checkpoint recorded a fitted schedule); every rank takes
+                # rank 0's decision.
+                decided = True
+                room = budget * 0.9 - (time.perf_counter() - started)
+                reachable = step + max(0, int(world.first(room / clock.sec_per_step)))
+                if reachable < schedule["iterations"]:
+                    schedule, fitted = compress_schedule(schedule, reachable), True
+                    sink.emit("log", level="info", message=f"--minutes {fmt_minutes(limits.minutes)}: at {clock.sec_per_step:.2f} s a step, "
+                              f"{reachable} of the spec's {t['iterations']} steps fit; schedule compressed "
+                              f"(milestones {', '.join(str(m) for m in schedule['milestones'])})")
+            steps = schedule["iterations"]
             last = min(steps, limits.max_steps if limits.max_steps is not None else steps)
             sink.emit("progress", epoch=step * batch / data.images["train"] if data else 0, step=step, steps=steps, loss=loss.item(),
                       parts={"loc": loc_loss.item(), "conf": conf_loss.item()}, lr=lr, imgPerSec=img_per_sec,
@@ -478,19 +584,20 @@ def _train(g, run_dir, spec_path, steps, batch, accumulate, resume, seed, world,
             if step < last and world.main:
                 if step % t["checkpointEvery"] == 0:
                     checkpoint("interval")
-                if inputs is not None and eval_every > 0 and step % eval_every == 0:
+                if held_out is not None and eval_every > 0 and step % eval_every == 0:
                     evaluate(False)
         reason = end_reason()
         stopped = reason == "stopped"
         signum = stop["signal"] or signal.SIGTERM
         if world.main:
             # The weights a run leaves carry statistics of those weights (not after a signal: stopping must be quick).
-            if data and not stopped and limits.calibration_batches > 0:
+            recalibrated = bool(data) and not stopped and limits.calibration_batches > 0
+            if recalibrated:
                 images = recalibrate(net, data, g, micro, limits.calibration_batches, world.device)
                 sink.emit("log", level="info", message=f"batch-norm statistics recomputed over {images} training images")
-            checkpoint("signal" if stopped else "end" if reason == "completed" else "limit")
+            checkpoint("signal" if stopped else "end" if reason == "completed" else "limit", recalibrated)
             # The final evaluation, on every held-out image (not after a signal: stopping must be quick).
-            if inputs is not None and not stopped:
+            if held_out is not None and not stopped:
                 evaluate(True)
         world.barrier()
         if stopped:

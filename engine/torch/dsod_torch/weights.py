@@ -48,10 +48,14 @@ def decode_weights(data, where="weights"):
     return out
 
 
-def encode_weights(tensors):
-    """The weights encoding of {name: tensor} (in the tfjs layout already)."""
+def encode_weights(tensors, meta=None):
+    """The weights encoding of {name: tensor} (in the tfjs layout already). meta: a checkpoint's meta, carried in the
+    header (engine/train/checkpoint.ts weightsFileMeta: how Node learns a torch run's step and data)."""
     names = list(tensors)
-    header = json.dumps({"names": names, "shapes": [list(tensors[n].shape) for n in names]}, separators=(",", ":")).encode()
+    fields = {"names": names, "shapes": [list(tensors[n].shape) for n in names]}
+    if meta is not None:
+        fields["meta"] = meta
+    header = json.dumps(fields, separators=(",", ":")).encode()
     start = _align4(12 + len(header))
     parts = [WEIGHTS_MAGIC, struct.pack("<I", len(header)), header, b"\0" * (start - 12 - len(header))]
     for n in names:
