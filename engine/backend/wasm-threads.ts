@@ -14,7 +14,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EngineError } from '../errors';
 
-/** Set to 1 to train on one thread (the single-threaded SIMD build), or to 2..8 threads. */
+/**
+ * Set to 2..8 to train on the threaded SIMD build with that many threads; unset or 1: one thread (the single-threaded
+ * SIMD build). Off by default: on 2 cores it was 1.65x faster for DSOD300 and 1.06x for the tiny example on an idle
+ * machine, but 0.4-0.8x as soon as other processes shared the cores (docs/engine-notes.md).
+ */
 export const WASM_THREADS_ENV = 'DSOD_WASM_THREADS';
 /** The threaded build starts 8 pthread workers; tfjs caps its pool at 8. */
 export const MAX_WASM_THREADS = 8;
@@ -23,11 +27,11 @@ export const THREADED_FACTORY = 'tfjs-backend-wasm-threaded-simd.js';
 
 export interface ThreadsWanted {
   threads: number;
-  /** `4 cores` or `DSOD_WASM_THREADS=1`. */
+  /** `DSOD_WASM_THREADS=2`, or the default and how to change it. */
   why: string;
 }
 
-/** Threads to compute with: $DSOD_WASM_THREADS when set, else the machine's cores (at most 8). */
+/** Threads to compute with: $DSOD_WASM_THREADS when set, else 1. */
 export function wasmThreadsWanted(env: NodeJS.ProcessEnv = process.env, cores: number = availableParallelism()): ThreadsWanted {
   const raw = env[WASM_THREADS_ENV]?.trim();
   if (raw) {
@@ -37,8 +41,8 @@ export function wasmThreadsWanted(env: NodeJS.ProcessEnv = process.env, cores: n
     }
     return { threads: n, why: `${WASM_THREADS_ENV}=${n}` };
   }
-  // Until measured faster on 2 cores (issue 12, item 7), threads are asked for with the variable only.
-  return { threads: 1, why: `${cores} core${cores === 1 ? '' : 's'}; threads only with ${WASM_THREADS_ENV}` };
+  // Not by default (issue 12, item 7): slower than 1 thread whenever the cores are shared (see WASM_THREADS_ENV).
+  return { threads: 1, why: `the default; ${WASM_THREADS_ENV}=${Math.min(Math.max(cores, 2), MAX_WASM_THREADS)} for the threaded build` };
 }
 
 interface PthreadWorker {

@@ -1,11 +1,12 @@
 // The threaded SIMD wasm build under Node (engine/backend/wasm-threads.ts): `dsod train` on 2 threads reports them in
-// its doctor event and takes the same first steps as on 1 thread (the single-threaded SIMD build). Each run is its own
-// process: a process has one wasm module.
+// its doctor event and takes the same first steps as on 1 thread (the single-threaded SIMD build); 1 thread unless
+// $DSOD_WASM_THREADS asks for more. Each run is its own process: a process has one wasm module.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { WASM_THREADS_ENV } from '../../engine/backend/wasm-threads';
+import { MAX_WASM_THREADS, WASM_THREADS_ENV, wasmThreadsWanted } from '../../engine/backend/wasm-threads';
+import { EngineError } from '../../engine/errors';
 import { parseEngineEventLine, type DoctorEvent, type EngineEvent, type ProgressEvent } from '../../protocol/engine-events';
 import { repoRoot } from '../helpers';
 import { microWorkspace } from './train-fixtures';
@@ -49,5 +50,20 @@ test('2 threads: the doctor event says 2, and the first 3 losses equal 1 thread 
   assert.equal(l2.length, 3);
   for (let i = 0; i < 3; i++) {
     assert.ok(Math.abs(l2[i] - l1[i]) <= 1e-5 * Math.abs(l1[i]), `step ${i + 1}: ${l2[i]} on 2 threads vs ${l1[i]} on 1`);
+  }
+});
+
+test(`threads wanted: ${WASM_THREADS_ENV} when set (1 to ${MAX_WASM_THREADS}), else 1 (slower on shared cores); a bad value is a usage error`, () => {
+  assert.deepEqual(wasmThreadsWanted({}, 2), { threads: 1, why: `the default; ${WASM_THREADS_ENV}=2 for the threaded build` });
+  assert.deepEqual(wasmThreadsWanted({}, 1), { threads: 1, why: `the default; ${WASM_THREADS_ENV}=2 for the threaded build` });
+  assert.deepEqual(wasmThreadsWanted({}, 64), { threads: 1, why: `the default; ${WASM_THREADS_ENV}=8 for the threaded build` });
+  assert.deepEqual(wasmThreadsWanted({ [WASM_THREADS_ENV]: '1' }, 16), { threads: 1, why: `${WASM_THREADS_ENV}=1` });
+  assert.deepEqual(wasmThreadsWanted({ [WASM_THREADS_ENV]: ' 3 ' }, 2), { threads: 3, why: `${WASM_THREADS_ENV}=3` });
+  assert.deepEqual(wasmThreadsWanted({ [WASM_THREADS_ENV]: '' }, 2), { threads: 1, why: `the default; ${WASM_THREADS_ENV}=2 for the threaded build` });
+  for (const bad of ['0', '9', '1.5', 'two', '-1']) {
+    assert.throws(
+      () => wasmThreadsWanted({ [WASM_THREADS_ENV]: bad }, 2),
+      (e: unknown) => e instanceof EngineError && e.code === 'usage' && e.message.startsWith(`${WASM_THREADS_ENV}=${bad}: expected`),
+    );
   }
 });
