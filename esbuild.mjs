@@ -56,6 +56,8 @@ await Promise.all(
 const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 mkdirSync('dist/wasm', { recursive: true });
 for (const f of readdirSync(wasmSrc).filter((n) => n.endsWith('.wasm'))) copyFileSync(`${wasmSrc}/${f}`, `dist/wasm/${f}`);
+// The threaded build's Emscripten script beside them: its pthread workers load it by path (engine/backend/wasm-threads.ts).
+copyFileSync('node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js', 'dist/wasm/tfjs-backend-wasm-threaded-simd.js');
 
 // The published ONNX schema beside the bundle: engine/onnx/proto.ts reads it with protobufjs.
 copyFileSync('engine/onnx/onnx.proto', 'dist/onnx.proto');

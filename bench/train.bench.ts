@@ -5,6 +5,9 @@
 // Rounds alternate between the two, and the table shows the median round. Machines are shared: besides wall-clock
 // images/s, images per CPU-second (process CPU time) are shown, which other processes' load disturbs far less.
 // Run: npm run bench:train (tsc -p . && node out/bench/train.bench.js); BENCH_ROUNDS=N to change the rounds.
+// A second table compares tfjs wasm on 1 thread (the single-threaded SIMD build) with the threaded SIMD build on 2
+// threads: each in its own process (a process has one wasm module), alternating, the same seeded inputs; median step
+// time of the timed steps, and the first 3 steps' losses compared (issue 12, item 7). BENCH_THREADS_ONLY=1 runs only it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { checkSpec, type Analysis } from '../core/index';
 import { selectBackend } from '../engine/backend/select';
+import { WASM_THREADS_ENV } from '../engine/backend/wasm-threads';
 import { multiboxLoss } from '../engine/boxes/loss';
 import { createModel } from '../engine/model/model';
 import { MomentumSgd } from '../engine/train/sgd';
@@ -84,6 +88,128 @@ export async function tfjsSpeed(a: Analysis, w: Workload): Promise<Speed> {
   }
 }
 
+/** Per-step wall and CPU milliseconds and losses of `steps` training steps on seeded inputs (the first `warmup` untimed by the caller). */
+export async function tfjsSteps(a: Analysis, w: Workload, steps: number): Promise<{ ms: number[]; cpuMs: number[]; losses: number[] }> {
+  const model = createModel(a.graph, { seed: 0 });
+  const trainable = model.params.filter((p) => p.trainable);
+  const vars = trainable.map((p) => p.variable);
+  const sgd = new MomentumSgd(trainable, { momentum: 0.9, weightDecay: 5e-4 });
+  const [h, wd, c] = model.inputShape;
+  const P = model.numBoxes;
+  const t = targets(w.batch, P, model.numClasses);
+  const x = tf.randomUniform([w.batch, h, wd, c], -100, 100, 'float32', 7) as tf.Tensor4D;
+  const locT = tf.tensor3d(t.loc, [w.batch, P, 4]);
+  const labels = tf.tensor2d(t.labels, [w.batch, P], 'int32');
+  const out = { ms: [] as number[], cpuMs: [] as number[], losses: [] as number[] };
+  try {
+    for (let i = 0; i < steps; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const { value, grads } = tf.variableGrads(() => {
+        const o = model.forward(x, { training: true });
+        return multiboxLoss(o.loc, o.conf, locT, labels).total;
+      }, vars);
+      const loss = (await value.data())[0];
+      const g = vars.map((v) => grads[v.name]);
+      sgd.apply(g, 1e-3);
+      tf.dispose([value, ...g]);
+      await vars[vars.length - 1].data(); // the update has run
+      const cu = process.cpuUsage(c0);
+      out.ms.push(performance.now() - t0);
+      out.cpuMs.push((cu.user + cu.system) / 1000);
+      out.losses.push(loss);
+    }
+    return out;
+  } finally {
+    tf.dispose([x, locT, labels]);
+    sgd.dispose();
+    model.dispose();
+  }
+}
+
+interface ThreadsRun {
+  threads: number;
+  ms: number[];
+  cpuMs: number[];
+  losses: number[];
+}
+
+/** One process: the wasm backend with $DSOD_WASM_THREADS as given, the workload's steps; prints a ThreadsRun as JSON. */
+async function threadsChild(): Promise<void> {
+  const w = JSON.parse(process.env.DSOD_BENCH_THREADS_CHILD!) as Workload;
+  const doctor = await selectBackend({ requested: 'wasm' });
+  const r = await tfjsSteps(analysisOf(w.spec), w, w.tfjs.warmup + w.tfjs.steps);
+  console.log(JSON.stringify({ threads: doctor.threads ?? 1, ...r }));
+}
+
+function runThreadsChild(w: Workload, threads: number): ThreadsRun {
+  const r = spawnSync(process.execPath, [__filename], {
+    encoding: 'utf8',
+    env: { ...process.env, DSOD_BENCH_THREADS_CHILD: JSON.stringify(w), [WASM_THREADS_ENV]: String(threads) },
+  });
+  if (r.status !== 0) throw new Error(`the ${threads}-thread run failed: ${r.stderr || r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ThreadsRun;
+}
+
+/** The table of 1 thread vs 2 threads, rounds alternating; median of the timed steps of all rounds. */
+async function threadsTable(workloads: Workload[], rounds: number): Promise<void> {
+  const rows: string[][] = [];
+  for (const w of workloads) {
+    const runs: Record<1 | 2, ThreadsRun[]> = { 1: [], 2: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const n of [1, 2] as const) {
+        const run = runThreadsChild(w, n);
+        if (run.threads !== n) throw new Error(`asked for ${n} threads, the backend runs ${run.threads}`);
+        runs[n].push(run);
+      }
+      process.stderr.write(`  ${w.label}: threads round ${r + 1}/${rounds} done\n`);
+    }
+    const timed = (xs: ThreadsRun[], k: 'ms' | 'cpuMs') => xs.flatMap((x) => x[k].slice(w.tfjs.warmup));
+    const [m1, m2] = [median(timed(runs[1], 'ms')), median(timed(runs[2], 'ms'))];
+    const [c1, c2] = [median(timed(runs[1], 'cpuMs')), median(timed(runs[2], 'cpuMs'))];
+    // The first 3 steps' losses: every 2-thread run against the first 1-thread run (and 1-thread runs among themselves).
+    const ref = runs[1][0].losses.slice(0, 3);
+    const rel = (xs: ThreadsRun[]) => Math.max(...xs.flatMap((x) => x.losses.slice(0, 3).map((l, i) => Math.abs(l - ref[i]) / Math.abs(ref[i]))));
+    rows.push([
+      w.label,
+      String(w.batch),
+      String(runs[1].length * w.tfjs.steps),
+      (m1 / 1000).toFixed(3),
+      (m2 / 1000).toFixed(3),
+      `${(m1 / m2).toFixed(2)}x`,
+      (c1 / 1000).toFixed(2),
+      (c2 / 1000).toFixed(2),
+      rel(runs[2]).toExponential(1),
+      ref.map((l) => l.toPrecision(7)).join(' '),
+    ]);
+  }
+  const header = [
+    'network',
+    'batch',
+    'timed steps each',
+    '1 thread s/step',
+    '2 threads s/step',
+    'speed-up',
+    '1t CPU-s/step',
+    '2t CPU-s/step',
+    'max rel. loss diff (steps 1-3)',
+    'losses (1 thread)',
+  ];
+  console.log('');
+  printTable(header, rows);
+  console.log(
+    `\ntfjs wasm, 1 thread (the single-threaded SIMD build) vs the threaded SIMD build on 2 threads; ${rounds} alternating rounds, each in its own process.`,
+  );
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((n) => '-'.repeat(n)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
 function torchSpeed(python: string, graphFile: string, w: Workload, threads: number): Speed & { version: string } {
   const r = spawnSync(
     python,
@@ -123,6 +249,20 @@ async function main(): Promise<void> {
     { label: 'tiny example', spec: 'examples/tiny.dsod.yaml', batch: tinyBatch, tfjs: { warmup: 2, steps: 8 }, torch: { warmup: 2, steps: 16 } },
     { label: 'DSOD300', spec: 'examples/dsod300.dsod.yaml', batch: 1, tfjs: { warmup: 1, steps: 2 }, torch: { warmup: 1, steps: 4 } },
   ];
+  if (process.env.BENCH_THREADS_ONLY === '1') {
+    console.log(
+      `load average at start: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (2 cores here; other processes share them)`,
+    );
+    await threadsTable(workloads, rounds);
+    console.log(
+      `load average at end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    return;
+  }
   const doctor = await selectBackend({ requested: 'wasm' });
   // The torch engine's own search ($DSOD_PYTHON, python3, /usr/bin/python3), so the bench runs what the engine would.
   const found = findTorchPython();
@@ -184,24 +324,21 @@ async function main(): Promise<void> {
     'PyTorch 1t img/CPU-s',
     'ratio per CPU-s',
   ];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log('');
-  console.log(line(header));
-  console.log(widths.map((n) => '-'.repeat(n)).join('  '));
-  for (const r of rows) console.log(line(r));
+  printTable(header, rows);
   console.log(
     `\nmedian of ${rounds} alternating rounds; load average at end: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  console.log('tfjs wasm runs one thread (threads are off under Node); PyTorch is shown at 1 and 2 threads.');
+  console.log(`tfjs wasm runs ${doctor.threads ?? 1} thread(s) (${WASM_THREADS_ENV}=N for the threaded build); PyTorch is shown at 1 and 2 threads.`);
   if (!existsSync(join(ROOT, 'bench', 'torch_train.py'))) console.log('(bench/torch_train.py missing)');
+  await threadsTable(workloads, rounds);
 }
 
 // bench/torch.bench.ts imports the tfjs measurement from here.
 if (require.main === module) {
-  main().catch((e) => {
+  (process.env.DSOD_BENCH_THREADS_CHILD ? threadsChild() : main()).catch((e) => {
     console.error(e);
     process.exit(1);
   });

@@ -136,6 +136,8 @@ export interface DoctorEvent extends EventBase {
   torch?: TorchDoctorInfo;
   /** What is missing (no python3, no torch, no CUDA), each with its fix; absent or empty when nothing is. */
   missing?: EngineFix[];
+  /** CPU threads the tfjs backend computes with (wasm: 1, or the threaded build's pool); absent for other backends. */
+  threads?: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn';
@@ -294,6 +296,7 @@ const SHAPES: { [K in EngineEventType]: EventFields<K> } = {
       }),
     ),
     missing: optional(arrayOf(shapeOf<EngineFix>()({ problem: text, fix: text }), Number.POSITIVE_INFINITY)),
+    threads: optional(int),
   },
   log: { level: oneOf('debug', 'info', 'warn'), message: text },
   progress: {

@@ -4,6 +4,7 @@
 // run time; @tensorflow/tfjs-backend-webgpu (plain JavaScript) is bundled, imported lazily, so that it registers into the
 // bundle's own tfjs-core (a second copy loaded from node_modules would register into nothing).
 import * as tf from '@tensorflow/tfjs';
+import { EngineError } from '../errors';
 import { diagnoseVulkan } from './vulkan';
 import { prepareWasm } from './wasm';
 
@@ -16,6 +17,8 @@ export interface Loaded {
   /** The name tfjs registered the backend under (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   tfBackend: string;
   detail: string;
+  /** CPU threads it computes with, where it says (wasm). */
+  threads?: number;
 }
 
 /** Makes a backend available, or throws a `BackendUnavailable` that says why in a few words. */
@@ -134,11 +137,15 @@ function wasmLoader(): BackendLoader {
   return async () => {
     try {
       const w = await prepareWasm();
+      const threads = `${w.threads} thread${w.threads === 1 ? '' : 's'} (${w.threadsNote ?? w.wanted.why})`;
       return {
         tfBackend: 'wasm',
-        detail: `XNNPACK, SIMD ${w.simd ? 'on' : 'off'}, threads ${w.threads ? 'on' : 'off'}, binaries from ${w.dir}; training kernels registered`,
+        detail: `XNNPACK, SIMD ${w.simd ? 'on' : 'off'}, ${threads}, binaries from ${w.dir}; training kernels registered`,
+        threads: w.threads,
       };
     } catch (e) {
+      // A wrong $DSOD_WASM_THREADS is the user's to fix, not a reason to fall back to another backend.
+      if (e instanceof EngineError) throw e;
       throw new BackendUnavailable(firstLine((e as Error).message));
     }
   };

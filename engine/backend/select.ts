@@ -20,6 +20,8 @@ export interface DoctorReport {
   reason: string;
   /** In the order tried; backends after the chosen one are not tried. */
   attempts: BackendAttempt[];
+  /** CPU threads the chosen backend computes with, where it says (wasm). */
+  threads?: number;
 }
 
 export class BackendError extends EngineError {
@@ -75,8 +77,12 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Doctor
           : skipped.length === 0
             ? 'the fastest backend, available'
             : `the fastest available (${skipped.join(', ')} could not load)`;
-      return { chosen: name, tfBackend: loaded.tfBackend, requested: requested as BackendChoice | 'auto', reason, attempts };
+      const report: DoctorReport = { chosen: name, tfBackend: loaded.tfBackend, requested: requested as BackendChoice | 'auto', reason, attempts };
+      if (loaded.threads !== undefined) report.threads = loaded.threads;
+      return report;
     } catch (e) {
+      // A configuration error (a bad $DSOD_WASM_THREADS) stops selection: falling back would hide it.
+      if (e instanceof EngineError) throw e;
       const detail = e instanceof BackendUnavailable ? e.message : `failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`;
       attempts.push({ name, ok: false, detail, ms: Math.round(now() - start) });
     }

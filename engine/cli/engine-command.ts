@@ -128,6 +128,7 @@ export async function chooseBackend(sink: EventSink, requested: string | undefin
     requested: report.requested,
     reason: report.reason,
     attempts: report.attempts,
+    ...(report.threads !== undefined ? { threads: report.threads } : {}),
   });
   return report;
 }

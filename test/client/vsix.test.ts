@@ -49,6 +49,8 @@ test('the platform .vsix carries the bundles, the wasm binaries, sharp with its 
     'extension/dist/wasm/tfjs-backend-wasm.wasm',
     'extension/dist/wasm/tfjs-backend-wasm-simd.wasm',
     'extension/dist/wasm/tfjs-backend-wasm-threaded-simd.wasm',
+    // The threaded build's Emscripten script: its pthread workers load it by path (DSOD_WASM_THREADS=N).
+    'extension/dist/wasm/tfjs-backend-wasm-threaded-simd.js',
     'extension/dist/node_modules/sharp/package.json',
     'extension/dist/node_modules/sharp/dist/index.cjs',
     'extension/dist/node_modules/detect-libc/package.json',

@@ -210,7 +210,8 @@ test('on this machine: auto picks wasm (loaded offline from disk) and says why; 
     ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm'],
   );
   assert.match(report.attempts[0].detail, /^@tensorflow\/tfjs-node-gpu is (not installed|installed but failed to load)/);
-  assert.match(report.attempts[3].detail, /^XNNPACK, SIMD (on|off), threads (on|off), binaries from \/.+; training kernels registered$/);
+  assert.match(report.attempts[3].detail, /^XNNPACK, SIMD (on|off), \d threads? \(.+\), binaries from \/.+; training kernels registered$/);
+  assert.ok(report.threads !== undefined && report.threads >= 1, 'the wasm backend says how many threads it computes with');
   const cpu = await selectBackend({ requested: 'cpu' });
   assert.equal(tf.getBackend(), 'cpu');
   assert.equal(cpu.reason, 'requested with --backend cpu');
