@@ -52,40 +52,10 @@ function targets(batch: number, P: number, C: number): { labels: Int32Array; loc
 }
 
 export async function tfjsSpeed(a: Analysis, w: Workload): Promise<Speed> {
-  const model = createModel(a.graph, { seed: 0 });
-  const trainable = model.params.filter((p) => p.trainable);
-  const vars = trainable.map((p) => p.variable);
-  const sgd = new MomentumSgd(trainable, { momentum: 0.9, weightDecay: 5e-4 });
-  const [h, wd, c] = model.inputShape;
-  const P = model.numBoxes;
-  const t = targets(w.batch, P, model.numClasses);
-  const x = tf.randomUniform([w.batch, h, wd, c], -100, 100) as tf.Tensor4D;
-  const locT = tf.tensor3d(t.loc, [w.batch, P, 4]);
-  const labels = tf.tensor2d(t.labels, [w.batch, P], 'int32');
-  const step = async () => {
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.forward(x, { training: true });
-      return multiboxLoss(out.loc, out.conf, locT, labels).total;
-    }, vars);
-    await value.data();
-    const g = vars.map((v) => grads[v.name]);
-    sgd.apply(g, 1e-3);
-    tf.dispose([value, ...g]);
-  };
-  try {
-    for (let i = 0; i < w.tfjs.warmup; i++) await step();
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < w.tfjs.steps; i++) await step();
-    const wall = (performance.now() - t0) / 1000;
-    const cu = process.cpuUsage(c0);
-    const images = w.batch * w.tfjs.steps;
-    return { imgPerSec: images / wall, imgPerCpuSec: images / ((cu.user + cu.system) / 1e6) };
-  } finally {
-    tf.dispose([x, locT, labels]);
-    sgd.dispose();
-    model.dispose();
-  }
+  const r = await tfjsSteps(a, w, w.tfjs.warmup + w.tfjs.steps);
+  const timed = (xs: number[]) => xs.slice(w.tfjs.warmup).reduce((sum, x) => sum + x, 0) / 1000;
+  const images = w.batch * w.tfjs.steps;
+  return { imgPerSec: images / timed(r.ms), imgPerCpuSec: images / timed(r.cpuMs) };
 }
 
 /** Per-step wall and CPU milliseconds and losses of `steps` training steps on seeded inputs (the first `warmup` untimed by the caller). */
