@@ -12,21 +12,15 @@ import { parseCommand, UsageError } from './args';
 import type { Io } from './engine-command';
 import { writeTextOutput } from './text-output';
 import { releaseStopSignals } from './signals';
-import { loadSpec, SpecError, whereIs } from './spec-file';
+import { loadSpecOrReport, whereIs } from './spec-file';
 
 /** A prototxt is a few hundred KB (DSOD300's train net: ~200 KB); more is not one. */
 const MAX_PROTOTXT_BYTES = 16 * 1024 * 1024;
 
 export async function exportCaffe(specPath: string, out: string | undefined, io: Io): Promise<number> {
   if (out === undefined) throw new UsageError('export --caffe writes four files: say where with --out <folder>');
-  let spec;
-  try {
-    spec = loadSpec(specPath);
-  } catch (e) {
-    if (!(e instanceof SpecError)) throw e;
-    io.stderr.write(`dsod: ${e.message}\n${e.lines.map((l) => `${l}\n`).join('')}`);
-    return e.io ? EXIT.usage : EXIT.failed;
-  }
+  const spec = loadSpecOrReport(specPath, io);
+  if (typeof spec === 'number') return spec;
   let files;
   try {
     files = caffeFiles(spec.analysis);

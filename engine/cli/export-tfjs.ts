@@ -13,7 +13,7 @@ import { readWeightsFile, specTextHash } from '../train/checkpoint';
 import { parseCommand, UsageError } from './args';
 import type { Io } from './engine-command';
 import { releaseStopSignals } from './signals';
-import { loadSpec, SpecError, type LoadedSpec } from './spec-file';
+import { loadSpecOrReport, type LoadedSpec } from './spec-file';
 
 export const EXPORT_TFJS_USAGE = `  export --tfjs <spec> --out DIR
                      Write a TF.js graph model (DIR/model.json, weight shards, DIR/priors.json: the default boxes)
@@ -41,14 +41,8 @@ export async function exportTfjsCommand(args: string[], io: Io): Promise<number>
   if (values.weights === undefined && !values['random-weights']) {
     throw new UsageError('export --tfjs needs --weights FILE (a trained checkpoint or weights file), or --random-weights for an untrained network');
   }
-  let spec: LoadedSpec;
-  try {
-    spec = loadSpec(values.tfjs!);
-  } catch (e) {
-    if (!(e instanceof SpecError)) throw e;
-    io.stderr.write(`dsod: ${e.message}\n${e.lines.map((l) => `${l}\n`).join('')}`);
-    return e.io ? EXIT.usage : EXIT.failed;
-  }
+  const spec = loadSpecOrReport(values.tfjs!, io);
+  if (typeof spec === 'number') return spec;
   try {
     const out = values.out;
     checkTarget(out);

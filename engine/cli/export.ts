@@ -16,7 +16,7 @@ import type { Io } from './engine-command';
 import { writeTextOutput } from './text-output';
 import { EXPORT_TFJS_USAGE, exportTfjsCommand, wantsTfjs } from './export-tfjs';
 import { releaseStopSignals } from './signals';
-import { loadSpec, SpecError } from './spec-file';
+import { loadSpecOrReport } from './spec-file';
 
 export const EXPORT_USAGE = `  export --graph <spec>
                      Write the analysed layer graph as JSON (format dsod-graph, version 1; docs/graph-json.md):
@@ -55,15 +55,9 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError('export: --weights, --random-weights and --with-postprocess go with --onnx');
   if (values.caffe !== undefined) return exportCaffe(values.caffe, values.out, io);
   if (values.graph === undefined) throw new UsageError('export: say what to export: --graph <spec>, --caffe <spec> or --onnx <spec>');
-  let text: string;
-  try {
-    const spec = loadSpec(values.graph);
-    text = formatGraphJson(toGraphJson(spec.analysis, { hash: specTextHash(spec.text) }));
-  } catch (e) {
-    if (!(e instanceof SpecError)) throw e;
-    io.stderr.write(`dsod: ${e.message}\n${e.lines.map((l) => `${l}\n`).join('')}`);
-    return e.io ? EXIT.usage : EXIT.failed;
-  }
+  const spec = loadSpecOrReport(values.graph, io);
+  if (typeof spec === 'number') return spec;
+  const text = formatGraphJson(toGraphJson(spec.analysis, { hash: specTextHash(spec.text) }));
   return writeTextOutput(io, values.out, text);
 }
 
@@ -76,14 +70,8 @@ async function exportOnnx(
   if (values.weights !== undefined && values['random-weights']) throw new UsageError('export --onnx: --weights or --random-weights, not both');
   if (values.weights === undefined && !values['random-weights'])
     throw new UsageError('export --onnx needs --weights FILE (a checkpoint or .dsodw); --random-weights exports the untrained initial weights');
-  let spec;
-  try {
-    spec = loadSpec(specPath);
-  } catch (e) {
-    if (!(e instanceof SpecError)) throw e;
-    io.stderr.write(`dsod: ${e.message}\n${e.lines.map((l) => `${l}\n`).join('')}`);
-    return e.io ? EXIT.usage : EXIT.failed;
-  }
+  const spec = loadSpecOrReport(specPath, io);
+  if (typeof spec === 'number') return spec;
   const { analysis } = spec;
   let bytes: Uint8Array;
   try {

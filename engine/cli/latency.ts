@@ -12,7 +12,7 @@ import { specTextHash } from '../train/checkpoint';
 import { choiceOption, intOption, parseCommand, UsageError } from './args';
 import type { Io } from './engine-command';
 import { releaseStopSignals } from './signals';
-import { loadSpec, SpecError } from './spec-file';
+import { loadSpecOrReport } from './spec-file';
 
 export const LATENCY_USAGE = `  latency <spec>     Time the network on this machine (the spec's initial weights, random images): warm-up runs,
                      then timed runs; the median and 90th percentile, achieved MAC/s, the machine and runtime.
@@ -43,14 +43,8 @@ export async function latencyCommand(args: string[], io: Io): Promise<number> {
   const warmup = intOption('warmup', values.warmup, 0, 1000) ?? 3;
   const runs = intOption('runs', values.runs, 1, 100_000) ?? 20;
   const path = positionals[0];
-  let spec;
-  try {
-    spec = loadSpec(path);
-  } catch (e) {
-    if (!(e instanceof SpecError)) throw e;
-    io.stderr.write(`dsod: ${e.message}\n${e.lines.map((l) => `${l}\n`).join('')}`);
-    return e.io ? EXIT.usage : EXIT.failed;
-  }
+  const spec = loadSpecOrReport(path, io);
+  if (typeof spec === 'number') return spec;
   let runner: Runner;
   try {
     if (runtime === 'onnx') runner = await onnxRunner(spec.analysis, batch);

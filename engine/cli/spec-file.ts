@@ -1,7 +1,8 @@
 // Reading a spec for the engine commands: the same checker as `dsod analyze`, errors printed as file:line:col lines.
 import { checkSpec, formatOf, type Analysis } from '../../core';
-import { EngineError } from '../errors';
+import { EngineError, EXIT } from '../errors';
 import { diagnosticLine } from './analyze';
+import type { Io } from './engine-command';
 import { readFailure, readSpecFile, type SpecRead } from './spec-read';
 
 /** A spec with errors (code `spec`), or one that cannot be read (`io`: code `input`). */
@@ -40,6 +41,20 @@ export function loadSpec(path: string): LoadedSpec {
     throw new SpecError(`${path} has ${errors.length} error${errors.length === 1 ? '' : 's'}${first ? `: ${first.message}` : ''}`, lines, where);
   }
   return { path, text, analysis: check.analysis };
+}
+
+/**
+ * loadSpec for a command that prints rather than emits events (the exports, latency): the spec, or its errors written
+ * to stderr (the message, then a file:line:col line each) and the exit status to return.
+ */
+export function loadSpecOrReport(path: string, io: Io): LoadedSpec | number {
+  try {
+    return loadSpec(path);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    io.stderr.write(`dsod: ${e.message}\n${e.lines.map((l) => `${l}\n`).join('')}`);
+    return e.io ? EXIT.usage : EXIT.failed;
+  }
 }
 
 /** The place of a key in the spec (`file:line:col`), for errors about a setting. */

@@ -24,19 +24,13 @@ import {
   type Message,
   type TextFields,
 } from '../../engine/caffe/prototxt';
-import { main } from '../../engine/cli/main';
+import { dsodInProcess } from './train-fixtures';
 import { analyze, edit, exampleFiles, readRepoFile, repoRoot } from '../helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsod-caffe-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function dsod(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: { write: (t: string) => ((stdout += t), true) }, stderr: { write: (t: string) => ((stderr += t), true) } };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const dsod = (...args: string[]) => dsodInProcess(args);
 
 const outFor = (file: string) => join(dir, file.replace(/[/\\]/g, '_'));
 

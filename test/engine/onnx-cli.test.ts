@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
-import { main } from '../../engine/cli/main';
+import { dsodInProcess } from './train-fixtures';
 import { initialValue, paramLayout } from '../../engine/model';
 import { encodeWeights, type WeightMap } from '../../engine/model/weights';
 import { createOnnxSession, decodeModel, runOnnx } from '../../engine/onnx';
@@ -16,13 +16,7 @@ const TINY = join(repoRoot, 'examples', 'tiny.dsod.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'dsod-onnx-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function dsod(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: { write: (t: string) => ((stdout += t), true) }, stderr: { write: (t: string) => ((stderr += t), true) } };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const dsod = (...args: string[]) => dsodInProcess(args);
 
 /** The tiny example's weights with trained-looking statistics and class heads that separate the classes. */
 function tinyWeights(): WeightMap {

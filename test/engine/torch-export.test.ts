@@ -5,17 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { main } from '../../engine/cli/main';
+import { dsodInProcess } from './train-fixtures';
 import { GRAPH_JSON_VERSION, toGraphJson, validateGraphJson, type GraphJson } from '../../protocol/graph-json';
 import { analyze, readRepoFile, repoRoot } from '../helpers';
 
-async function dsod(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: { write: (t: string) => ((stdout += t), true) }, stderr: { write: (t: string) => ((stderr += t), true) } };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const dsod = (...args: string[]) => dsodInProcess(args);
 
 test('export --graph writes DSOD300 as dsod-graph version 1: every node of core with its shape, scales and totals', async () => {
   const spec = join(repoRoot, 'examples', 'dsod300.dsod.yaml');
